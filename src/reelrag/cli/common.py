@@ -1,0 +1,57 @@
+"""Shared CLI plumbing: settings from the context, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reelrag.events import ProgressCallback, ProgressEvent
+from reelrag.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
+    """The settings resolved in the app callback, with command-level flag overrides applied."""
+    base: dict[str, Any] = dict((ctx.find_root().obj or {}).get("overrides", {}))
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return load_settings(base)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout (no colour, no wrapping)."""
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@contextmanager
+def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
+    """A callback that turns :class:`ProgressEvent` into rich progress bars, one per task."""
+    if not enabled:
+        yield lambda event: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(event: ProgressEvent) -> None:
+            if event.task not in tasks:
+                tasks[event.task] = bars.add_task(event.task, total=event.total, message="")
+            bars.update(
+                tasks[event.task], completed=event.done, total=event.total, message=event.message
+            )
+
+        yield update

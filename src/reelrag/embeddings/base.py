@@ -1,0 +1,39 @@
+"""The embedder contract: L2-normalised float32 vectors with a recorded identity."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EmbedderIdentity:
+    """Stored beside the vectors; an index refuses vectors from another identity."""
+
+    name: str  # registry name, e.g. "minilm"
+    model: str  # model id, e.g. "sentence-transformers/all-MiniLM-L6-v2"
+    dim: int
+    modalities: tuple[str, ...] = ("text",)  # "text" and/or "image"
+
+    def key(self) -> str:
+        return f"{self.name}:{self.model}:{self.dim}"
+
+
+class Embedder(abc.ABC):
+    identity: EmbedderIdentity
+
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: Any) -> Embedder: ...
+
+    @abc.abstractmethod
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Shape (len(texts), dim), float32, each row of unit length."""
+
+    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
+        """Image vectors in the same space as text vectors (multimodal embedders only)."""
+        raise NotImplementedError(f"{self.identity.name} does not embed images")

@@ -1,0 +1,105 @@
+"""The one exception tree of ReelRAG.
+
+Every error a user can meet derives from :class:`ReelragError`. Each carries a message that says
+what happened and a ``hint`` that says what to do next; ``retryable`` tells the job system whether
+trying again later can succeed. Vendor exceptions are translated at the backend boundary and
+chained with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+
+class ReelragError(Exception):
+    """Base of every ReelRAG error.
+
+    >>> str(ReelragError("no library here", hint="run `reelrag ingest PATH` first"))
+    'no library here (run `reelrag ingest PATH` first)'
+    """
+
+    retryable: bool = False
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, retryable: bool | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form for ``--json`` output, job records and the HTTP API."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "hint": self.hint,
+            "retryable": self.retryable,
+        }
+
+
+class ConfigError(ReelragError):
+    """A setting is missing, malformed or contradicts another."""
+
+    exit_code = 2
+
+
+class InputError(ReelragError):
+    """The user's input (a file, a prompt, a flag value) cannot be used as given."""
+
+    exit_code = 2
+
+
+class DecodeError(InputError):
+    """An image file cannot be decoded safely."""
+
+
+class CapabilityError(InputError):
+    """A request asks a backend for something it cannot do (size, duration, fps, prompt length)."""
+
+
+class OutputExistsError(InputError):
+    """An output path exists and overwriting was not asked for."""
+
+
+class NotFoundError(ReelragError):
+    """An asset, job, output or backend name does not exist."""
+
+
+class NoMatchError(ReelragError):
+    """Retrieval found nothing above the score threshold."""
+
+
+class IndexMismatchError(ReelragError):
+    """The index was built with another embedder than the one configured."""
+
+
+class MissingDependencyError(ReelragError):
+    """An optional extra or a model's files are not installed."""
+
+
+class BudgetError(ReelragError):
+    """A batch's estimated cost exceeds the budget the user set."""
+
+
+class BackendError(ReelragError):
+    """A backend failed; ``retryable`` says whether trying again may help."""
+
+
+class RetryableBackendError(BackendError):
+    """Throttling, a timeout or a service hiccup: the job system backs off and retries."""
+
+    retryable = True
+
+
+class ContentFilteredError(BackendError):
+    """The provider's content filters blocked the input or the output. Not retryable."""
+
+
+class AccessDeniedError(BackendError):
+    """Credentials lack a permission or a model is not enabled for the account."""
+
+
+class CancelledError(ReelragError):
+    """A job was cancelled by the user."""

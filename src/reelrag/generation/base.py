@@ -1,0 +1,175 @@
+"""The generator contract shared by every video backend.
+
+A generator declares its :class:`Capabilities`; :func:`check_request` validates a request against
+them before any work or spending. Local generators implement :meth:`Generator.generate`; remote
+ones (Bedrock) also implement the :class:`RemoteGenerator` submit/poll/collect split so the job
+system can store the remote id before waiting and resume polling after a restart.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelrag.errors import CapabilityError
+from reelrag.types import GenerationRequest
+
+Progress = Callable[[float, str], None]  # fraction in [0, 1], message
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """The default progress callback: does nothing."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend accepts. ``sizes`` empty means any size within the pixel bounds."""
+
+    text_to_video: bool
+    image_to_video: bool
+    sizes: tuple[tuple[int, int], ...] = ()
+    min_side_px: int = 64
+    max_side_px: int = 3840
+    size_multiple: int = 2
+    durations_s: tuple[float, ...] = ()  # allowed values; empty means the range below
+    min_duration_s: float = 0.5
+    max_duration_s: float = 60.0
+    fps: tuple[int, ...] = ()  # allowed values; empty means 1..60
+    max_prompt_chars: int = 4000
+    cost_per_second_usd: float = 0.0
+    typical_latency_s: float = 1.0
+    default_size: tuple[int, int] = (1280, 720)
+    default_duration_s: float = 6.0
+    default_fps: int = 24
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    """A request with every default filled in, ready for a backend."""
+
+    request: GenerationRequest
+    width: int
+    height: int
+    duration_s: float
+    fps: int
+    seed: int
+    frames: int
+    adjustments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VideoOutput:
+    """What a generator produced into the paths it was given."""
+
+    video: Path
+    frames: int
+    fps: int
+    width: int
+    height: int
+    model: str
+    details: dict[str, Any] = field(default_factory=dict)  # goes into the manifest
+    not_rendered: tuple[str, ...] = ()
+
+
+class Generator(abc.ABC):
+    name: str = "generator"
+    model: str = ""
+    capabilities: Capabilities
+
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: Any) -> Generator: ...
+
+    @abc.abstractmethod
+    def generate(
+        self, job: ResolvedRequest, image: Any, out: Path, progress: Progress = no_progress
+    ) -> VideoOutput:
+        """Render ``job`` conditioned on ``image`` (a PIL RGB image already fitted to
+        ``job.width`` x ``job.height``, or None for text-to-video) and write the MP4 to ``out``
+        atomically."""
+
+    def estimate_cost_usd(self, job: ResolvedRequest) -> float:
+        return self.capabilities.cost_per_second_usd * job.duration_s
+
+    def estimate_time_s(self, job: ResolvedRequest) -> float:
+        return self.capabilities.typical_latency_s
+
+
+class RemoteGenerator(Generator):
+    """A generator whose work runs elsewhere and is followed by polling."""
+
+    @abc.abstractmethod
+    def submit(self, job: ResolvedRequest, image: Any, token: str) -> str:
+        """Start the remote work idempotently (``token`` derives from the job id); return its id."""
+
+    @abc.abstractmethod
+    def poll(self, remote_id: str) -> tuple[str, str]:
+        """(state, message) with state in running | succeeded | failed."""
+
+    @abc.abstractmethod
+    def collect(self, remote_id: str, out: Path) -> VideoOutput:
+        """Fetch a finished remote video into ``out``."""
+
+    def find(self, token: str) -> str | None:
+        """The remote id already submitted with ``token``, if any (restart reconciliation)."""
+        return None
+
+
+def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> ResolvedRequest:
+    """Fill defaults and validate against ``caps``; raise CapabilityError with what is allowed."""
+    if not request.prompt.strip():
+        raise CapabilityError("the prompt is empty", hint="describe the motion, e.g. 'slow zoom in'")
+    if len(request.prompt) > caps.max_prompt_chars:
+        raise CapabilityError(
+            f"the prompt has {len(request.prompt)} characters; this backend takes at most "
+            f"{caps.max_prompt_chars}",
+            hint="shorten it",
+        )
+    has_image = bool(request.image or request.asset_id)
+    if has_image and not caps.image_to_video:
+        raise CapabilityError("this backend cannot start from an image", hint="drop --image")
+    if not has_image and not caps.text_to_video:
+        raise CapabilityError("this backend needs an image", hint="pass --image, --asset or --object")
+    width = request.width or caps.default_size[0]
+    height = request.height or caps.default_size[1]
+    _check_size(width, height, caps)
+    duration = request.duration_s or caps.default_duration_s
+    _check_duration(duration, caps)
+    fps = request.fps or caps.default_fps
+    _check_fps(fps, caps)
+    frames = max(1, round(duration * fps))
+    return ResolvedRequest(request, width, height, duration, fps, seed, frames)
+
+
+def _check_size(width: int, height: int, caps: Capabilities) -> None:
+    if caps.sizes and (width, height) not in caps.sizes:
+        allowed = ", ".join(f"{w}x{h}" for w, h in caps.sizes)
+        raise CapabilityError(f"size {width}x{height} is not supported", hint=f"use one of {allowed}")
+    sides_ok = all(caps.min_side_px <= s <= caps.max_side_px for s in (width, height))
+    if not sides_ok or width % caps.size_multiple or height % caps.size_multiple:
+        raise CapabilityError(
+            f"size {width}x{height} is not supported",
+            hint=f"each side between {caps.min_side_px} and {caps.max_side_px} px "
+            f"and a multiple of {caps.size_multiple}",
+        )
+
+
+def _check_duration(duration: float, caps: Capabilities) -> None:
+    if caps.durations_s and duration not in caps.durations_s:
+        allowed = ", ".join(f"{d:g}" for d in caps.durations_s)
+        raise CapabilityError(f"duration {duration:g}s is not supported", hint=f"use {allowed}")
+    if not caps.min_duration_s <= duration <= caps.max_duration_s:
+        raise CapabilityError(
+            f"duration {duration:g}s is not supported",
+            hint=f"use {caps.min_duration_s:g} to {caps.max_duration_s:g} seconds",
+        )
+
+
+def _check_fps(fps: int, caps: Capabilities) -> None:
+    allowed = caps.fps or tuple(range(1, 61))
+    if fps not in allowed:
+        shown = ", ".join(map(str, caps.fps)) if caps.fps else "1 to 60"
+        raise CapabilityError(f"{fps} fps is not supported", hint=f"use {shown}")

@@ -1,0 +1,198 @@
+"""Plain value objects that cross every boundary.
+
+They are frozen dataclasses made of JSON-friendly fields, so the same objects serve as API
+results, job payloads and manifest entries (``to_dict`` / ``from_dict``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+
+class Record:
+    """Mixin: JSON round-tripping for the dataclasses below."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        hints = typing.get_type_hints(cls)
+        kwargs = {k: _coerce(hints[k], v) for k, v in data.items() if k in names}
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """Turn JSON lists back into tuples and nested dicts back into records."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(args[0], value) if len(args) == 1 else value
+    if origin is tuple:
+        args = typing.get_args(hint)
+        inner = args[0] if args else Any
+        return tuple(_coerce(inner, v) for v in value)
+    if isinstance(hint, type) and issubclass(hint, Record) and isinstance(value, dict):
+        return hint.from_dict(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Asset(Record):
+    """One image in the library, keyed by the SHA-256 of its original bytes."""
+
+    id: str
+    source: str  # where it was ingested from: a path or URI
+    width: int
+    height: int
+    format: str
+    caption: str = ""
+    keywords: tuple[str, ...] = ()
+    caption_source: str = "filename"  # sidecar | metadata-file | iptc | xmp | filename | <captioner name>
+    folder: str = ""
+    original_key: str = ""  # object-store keys
+    normalized_key: str = ""
+    thumbnail_key: str = ""
+    size_bytes: int = 0
+    ingested_at: str = ""
+
+    @property
+    def orientation(self) -> str:
+        if self.width > self.height:
+            return "landscape"
+        return "portrait" if self.height > self.width else "square"
+
+
+@dataclass(frozen=True)
+class SearchFilters(Record):
+    """Metadata filters shared by every index backend (all optional, combined with AND)."""
+
+    orientation: str | None = None  # landscape | portrait | square
+    min_width: int | None = None
+    min_height: int | None = None
+    folder: str | None = None  # prefix match on the asset's folder
+    tag: str | None = None  # one keyword that must be present
+    caption_source: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in dataclasses.asdict(self).values())
+
+
+@dataclass(frozen=True)
+class SearchRequest(Record):
+    """A retrieval query for an object of interest.
+
+    ``min_score`` is the "no good match" threshold on the fused score in [0, 1]; ``diversity`` in
+    [0, 1] turns on maximal marginal relevance (0 = pure relevance).
+    """
+
+    query: str
+    limit: int = 5
+    min_score: float | None = None
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    mode: str = "hybrid"  # hybrid | vector | text
+    diversity: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchHit(Record):
+    """One ranked result: the asset, its fused score and why it matched."""
+
+    asset: Asset
+    score: float
+    vector_score: float | None = None
+    text_score: float | None = None
+    rank: int = 0
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationRequest(Record):
+    """What to generate. The same request type is accepted by every generator backend.
+
+    ``image`` is a path or URI of the conditioning image (``None`` for text-to-video);
+    ``asset_id`` names a library asset instead. Sizes are in pixels, ``duration_s`` in seconds.
+    """
+
+    prompt: str
+    image: str | None = None
+    asset_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    fps: int | None = None
+    seed: int | None = None
+    negative_prompt: str | None = None
+    backend: str | None = None
+    model: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenerationResult(Record):
+    """A finished video and what reproduces it."""
+
+    video: str  # path or URI of the MP4
+    manifest: str  # path or URI of the JSON manifest beside it
+    poster: str | None
+    backend: str
+    model: str
+    width: int
+    height: int
+    fps: int
+    frames: int
+    duration_s: float
+    seed: int | None
+    elapsed_s: float
+    cost_usd: float = 0.0
+    not_rendered: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        poster = f' poster="{escape(self.poster)}"' if self.poster else ""
+        return (
+            f'<video src="{escape(self.video)}"{poster} controls loop width="{min(self.width, 640)}">'
+            f"</video><div>{escape(self.backend)} · {self.width}x{self.height} · "
+            f"{self.duration_s:.1f}s @ {self.fps} fps · seed {self.seed}</div>"
+        )
+
+
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
+
+
+@dataclass(frozen=True)
+class Job(Record):
+    """A durable unit of work: a generation request plus its state in the job store."""
+
+    id: str
+    kind: str  # generate | ...
+    payload: dict[str, Any]
+    state: str = "queued"
+    batch_id: str | None = None
+    attempts: int = 0
+    progress: float = 0.0
+    message: str = ""
+    error: dict[str, Any] | None = None
+    remote_id: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: str = ""
+    updated_at: str = ""
