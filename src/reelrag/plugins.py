@@ -25,10 +25,21 @@ KINDS = ("store", "source", "captioner", "embedder", "index", "editor", "generat
 BUILTINS: dict[str, str] = {
     "store.file": "reelrag.storage.local:LocalStore",
     "store.memory": "reelrag.storage.memory:MemoryStore",
+    "source.file": "reelrag.library.sources:FileSource",
     "captioner.metadata": "reelrag.captioning.metadata:MetadataCaptioner",
     "embedder.minilm": "reelrag.embeddings.minilm:MiniLMEmbedder",
     "index.lancedb": "reelrag.index.lancedb:LanceIndex",
     "generator.camera": "reelrag.generation.camera:CameraGenerator",
+    "generator.simulated": "reelrag.generation.simulated:SimulatedGenerator",
+    "store.s3": "reelrag.storage.s3:S3Store",
+    "captioner.bedrock": "reelrag.captioning.bedrock:BedrockCaptioner",
+    "embedder.titan": "reelrag.embeddings.titan:TitanEmbedder",
+    "generator.bedrock": "reelrag.generation.bedrock:BedrockGenerator",
+    "generator.diffusers": "reelrag.generation.diffusers_video:DiffusersVideoGenerator",
+    "captioner.transformers": "reelrag.captioning.transformers_captioner:TransformersCaptioner",
+    "embedder.clip": "reelrag.embeddings.clip:ClipEmbedder",
+    "editor.opencv": "reelrag.editing.opencv:OpenCVEditor",
+    "editor.bedrock": "reelrag.editing.bedrock:CanvasEditor",
 }
 
 # Which pip extra provides the modules a backend needs, for the error message on a miss.
@@ -90,6 +101,8 @@ def _resolve(target: str) -> Any:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".")[0]
+        if missing == "reelrag":
+            raise NotFoundError(f"backend module {module_name} is missing from this install") from exc
         extra = EXTRAS.get(missing)
         hint = f"pip install 'reelrag[{extra}]'" if extra else f"pip install {missing}"
         raise MissingDependencyError(f"{target} needs the module {missing!r}", hint=hint) from exc

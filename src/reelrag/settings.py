@@ -41,7 +41,7 @@ class Settings:
     thumbnail_px: int = 256
     ingest_batch: int = 256
     ingest_workers: int = 0  # 0 means one per CPU core
-    min_score: float = 0.35
+    min_score: float = 0.45  # 'no good match' threshold on the absolute score in [0, 1]
     search_limit: int = 5
     rrf_k: int = 60
     ann_min_rows: int = 50_000
@@ -58,6 +58,42 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 8765
     server_token: str = ""
+    backend_concurrency: str = ""  # per-backend job limits, e.g. "simulated=5,bedrock=2"
+    simulated_latency_s: float = 2.0  # how long the simulated remote backend takes per job
+    fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
+    fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject
+    aws_region: str = ""  # AWS region for Bedrock/S3; "" means the SDK's own chain (AWS_REGION...)
+    aws_profile: str = ""  # named AWS profile; "" means the default credential chain
+    aws_max_attempts: int = 5  # tries per AWS call, the first included (botocore retries)
+    aws_read_timeout_s: float = 300.0  # socket read timeout for AWS calls
+    s3_output_uri: str = ""  # s3://bucket/prefix where Bedrock writes generated videos
+    bedrock_video_model: str = "luma.ray-v2:0"  # amazon.nova-reel-v1:0 | v1:1 | luma.ray-v2:0
+    bedrock_caption_model: str = "us.amazon.nova-2-lite-v1:0"  # Converse model or profile id
+    bedrock_caption_prompt: str = ""  # "" means the built-in captioning prompt
+    titan_dim: int = 1024  # Titan multimodal embedding length: 256 | 384 | 1024
+    lifecycle_check: bool = True  # check Bedrock model lifecycle (warn Legacy, refuse EOL)
+    bedrock_price_per_second_usd: float = 0.0  # video price override; 0 uses the model default
+    bedrock_poll_s: float = 15.0  # seconds between status polls of a Bedrock video job
+    hybrid_text_weight: float = 0.5  # weight of an all-terms keyword match in the hybrid score
+    ann_nprobes: int = 20  # IVF partitions probed per vector query once an ANN index exists
+    video_x264_params: str = "bframes=0"  # extra x264 options; no B-frames = even frame quality
+    models_dir: str = ""  # folder of local model folders (<org>/<name>); "" means the HF cache only
+    local_files_only: bool = False  # never download model files (HF_HUB_OFFLINE=1 does the same)
+    device: str = "auto"  # torch device for local models: auto | cuda | cuda:N | mps | cpu
+    dtype: str = "auto"  # torch dtype for local models: auto | bfloat16 | float16 | float32
+    diffusers_video_model: str = "Lightricks/LTX-Video"  # hub id or folder; see generation/video_models
+    diffusion_steps: int = 0  # denoising steps per clip; 0 means the model's recommended count
+    cpu_offload: str = "none"  # none | model | sequential (diffusers offloading; needs a GPU)
+    vae_tiling: bool = False  # decode video latents in tiles (less GPU memory, a little slower)
+    vae_slicing: bool = False  # decode one video of a batch at a time
+    attention_backend: str = ""  # diffusers attention backend (e.g. flash, sage); "" = default SDPA
+    clip_model: str = "openai/clip-vit-base-patch32"  # CLIP or SigLIP id/folder for embedder "clip"
+    caption_model: str = "florence-community/Florence-2-base"  # Florence-2 or BLIP id/folder
+    caption_batch: int = 8  # images per forward pass of the transformers captioner
+    model_idle_s: float = 300.0  # free a loaded local model after this long unused; 0 = keep
+    mask_threshold: int = 128  # mask grey levels >= this mean "edit" (binarised, reported)
+    inpaint_radius_px: int = 5  # neighbourhood radius of the OpenCV in-painting editor
+    bedrock_edit_model: str = "amazon.nova-canvas-v1:0"  # Bedrock in-painting model (Legacy)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

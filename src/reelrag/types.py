@@ -44,8 +44,8 @@ def _coerce(hint: Any, value: Any) -> Any:
         return None
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _coerce(args[0], value) if len(args) == 1 else value
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(members[0], value) if len(members) == 1 else value
     if origin is tuple:
         args = typing.get_args(hint)
         inner = args[0] if args else Any

@@ -61,6 +61,24 @@ class ResolvedRequest:
 
 
 @dataclass(frozen=True)
+class Margins:
+    """Extra picture, in output pixels, a generator may show beyond the nominal frame.
+
+    A camera move that pans or zooms out needs source content outside the first frame; the
+    pipeline fits the conditioning image with these margins (the "canvas") so motion never
+    reveals an empty border. Generators that do not move the frame keep the zero default.
+    """
+
+    left_px: int = 0
+    top_px: int = 0
+    right_px: int = 0
+    bottom_px: int = 0
+
+    def is_zero(self) -> bool:
+        return not (self.left_px or self.top_px or self.right_px or self.bottom_px)
+
+
+@dataclass(frozen=True)
 class VideoOutput:
     """What a generator produced into the paths it was given."""
 
@@ -90,6 +108,12 @@ class Generator(abc.ABC):
         """Render ``job`` conditioned on ``image`` (a PIL RGB image already fitted to
         ``job.width`` x ``job.height``, or None for text-to-video) and write the MP4 to ``out``
         atomically."""
+
+    def framing_margins(self, job: ResolvedRequest) -> Margins:
+        """Margins the conditioning image needs around the frame; when non-zero, ``generate``
+        receives an image of ``(width + left + right) x (height + top + bottom)`` whose
+        ``(left, top)`` offset window is the nominal first frame."""
+        return Margins()
 
     def estimate_cost_usd(self, job: ResolvedRequest) -> float:
         return self.capabilities.cost_per_second_usd * job.duration_s

@@ -1,0 +1,41 @@
+"""Durable jobs: the store (SQLite by default), the worker, and how one job runs."""
+
+from __future__ import annotations
+
+from reelrag.jobs.runner import JobContext, job_dir, job_token, poll_delays, run_generate_job
+from reelrag.jobs.store import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    JobEvent,
+    JobStore,
+    SQLiteJobStore,
+    idempotency_token,
+    job_backend,
+)
+from reelrag.jobs.worker import BatchSummary, Worker, backoff_delay, parse_limits, run_worker
+
+__all__ = [
+    "ACTIVE_STATES",
+    "TERMINAL_STATES",
+    "BatchSummary",
+    "JobContext",
+    "JobEvent",
+    "JobStore",
+    "SQLiteJobStore",
+    "Worker",
+    "backoff_delay",
+    "idempotency_token",
+    "job_backend",
+    "job_dir",
+    "job_token",
+    "open_job_store",
+    "parse_limits",
+    "poll_delays",
+    "run_generate_job",
+    "run_worker",
+]
+
+
+def open_job_store(settings: object) -> JobStore:
+    """The job store for ``settings`` (``settings.jobs_path``)."""
+    return SQLiteJobStore.from_settings(settings)

@@ -1,0 +1,147 @@
+"""Bedrock model lifecycle: warn on Legacy models, refuse end-of-life ones before paying.
+
+``GetFoundationModel`` (control-plane ``bedrock`` client) returns ``modelLifecycle`` with ``status``
+ACTIVE | LEGACY and, for Legacy models, an ``endOfLifeTime``. After that time requests fail for
+most accounts, so :func:`check_model` refuses with a message naming active alternatives. Results are
+cached per (region, model) for the life of the process; ``lifecycle_check = false`` skips it.
+
+Cross-region inference profile ids (``us.amazon.nova-2-lite-v1:0``) are looked up by their
+foundation model id (``amazon.nova-2-lite-v1:0``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reelrag.aws.clients import region_of, translate
+from reelrag.errors import AccessDeniedError, CapabilityError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+PROFILE_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "global.", "jp.", "au.", "ca.")
+
+# Active replacements to name when a model is refused, by model family.
+ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "amazon.nova-reel": ("luma.ray-v2:0",),
+    "amazon.titan-embed-image": ("amazon.nova-2-multimodal-embeddings-v1:0",),
+    "amazon.nova-lite": ("us.amazon.nova-2-lite-v1:0",),
+    "amazon.nova-pro": ("us.amazon.nova-2-lite-v1:0",),
+}
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What the check found; ``warning`` is recorded in output manifests."""
+
+    model: str
+    status: str  # ACTIVE | LEGACY | UNKNOWN | SKIPPED
+    end_of_life: str | None = None  # ISO date
+    warning: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "status": self.status,
+            "end_of_life": self.end_of_life,
+            "warning": self.warning,
+        }
+
+
+_cache: dict[tuple[str, str], Lifecycle] = {}
+_lock = threading.Lock()
+
+
+def foundation_model_id(model: str) -> str:
+    """The foundation-model id behind an inference profile id.
+
+    >>> foundation_model_id("us.amazon.nova-2-lite-v1:0")
+    'amazon.nova-2-lite-v1:0'
+    """
+    for prefix in PROFILE_PREFIXES:
+        if model.startswith(prefix):
+            return model[len(prefix) :]
+    return model
+
+
+def alternatives_for(model: str) -> tuple[str, ...]:
+    base = foundation_model_id(model)
+    for family, alts in ALTERNATIVES.items():
+        if base.startswith(family):
+            return alts
+    return ()
+
+
+def check_model(
+    control: Any, model: str, *, enabled: bool = True, now: datetime | None = None
+) -> Lifecycle:
+    """Check ``model``'s lifecycle once per process; raise if it is past end of life.
+
+    ``control`` is a boto3 ``bedrock`` client. Missing permission to read the lifecycle only logs
+    a warning: it must not block generation for accounts that lack ``bedrock:GetFoundationModel``.
+    """
+    if not enabled:
+        return Lifecycle(model, "SKIPPED")
+    key = (region_of(control), model)
+    with _lock:
+        cached = _cache.get(key)
+    if cached is None:
+        cached = _fetch(control, model)
+        with _lock:
+            _cache[key] = cached
+    _enforce(cached, now or datetime.now(UTC))
+    return cached
+
+
+def clear_cache() -> None:
+    """Forget cached lifecycle checks (tests, long-lived servers)."""
+    with _lock:
+        _cache.clear()
+
+
+def _fetch(control: Any, model: str) -> Lifecycle:
+    base = foundation_model_id(model)
+    try:
+        details = control.get_foundation_model(modelIdentifier=base)["modelDetails"]
+    except (ClientError, BotoCoreError) as exc:
+        error = translate(exc, action="bedrock:GetFoundationModel", model=base)
+        if isinstance(error, NotFoundError):
+            raise _refusal(model, f"{base} is not offered in {region_of(control)}") from exc
+        if isinstance(error, AccessDeniedError):
+            log.warning("cannot check the lifecycle of %s: %s", model, error)
+            return Lifecycle(model, "UNKNOWN", warning=f"lifecycle not checked: {error.message}")
+        raise error from exc
+    lifecycle = details.get("modelLifecycle") or {}
+    status = str(lifecycle.get("status", "UNKNOWN"))
+    eol = lifecycle.get("endOfLifeTime")
+    eol_iso = eol.date().isoformat() if isinstance(eol, datetime) else None
+    return Lifecycle(model, status, eol_iso, _warning(model, status, eol_iso))
+
+
+def _warning(model: str, status: str, eol: str | None) -> str:
+    if status != "LEGACY":
+        return ""
+    alts = ", ".join(alternatives_for(model)) or "an Active model"
+    until = f" with end of life {eol}" if eol else ""
+    return f"{model} is Legacy on Bedrock{until}; plan a move to {alts}"
+
+
+def _enforce(info: Lifecycle, now: datetime) -> None:
+    if info.status != "LEGACY":
+        return
+    if info.end_of_life and now.date() >= datetime.fromisoformat(info.end_of_life).date():
+        raise _refusal(info.model, f"{info.model} reached end of life on {info.end_of_life}")
+    log.warning(info.warning)
+
+
+def _refusal(model: str, reason: str) -> CapabilityError:
+    alts = alternatives_for(model)
+    hint = f"use an Active model such as {', '.join(alts)}" if alts else "choose an Active model"
+    return CapabilityError(
+        reason, hint=hint + " (or set lifecycle_check = false if your account keeps access)"
+    )

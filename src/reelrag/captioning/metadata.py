@@ -1,0 +1,201 @@
+"""The offline default captioner: captions from metadata people already wrote.
+
+Preference order, first non-empty wins and is recorded as ``Caption.source``:
+
+1. ``sidecar``: ``photo.txt`` beside ``photo.jpg``;
+2. ``metadata-file``: ``metadata.jsonl`` or ``metadata.csv`` in the same folder (Hugging Face
+   imagefolder format: ``file_name`` plus ``text`` / ``caption`` / ``description``, optional
+   ``keywords`` / ``tags``), parsed once per folder;
+3. ``iptc`` / ``xmp``: the embedded description (IPTC 2:120, XMP dc:description);
+4. ``filename``: words from the file name (folder words join the keywords).
+
+Keywords from every source are merged (metadata file, IPTC 2:25, XMP dc:subject, folder words).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reelrag.captioning.base import Caption, Captioner, CaptionInput
+
+log = logging.getLogger(__name__)
+
+TEXT_COLUMNS = ("text", "caption", "description", "prompt", "alt_text", "title")
+KEYWORD_COLUMNS = ("keywords", "tags", "subjects")
+METADATA_FILES = ("metadata.jsonl", "metadata.csv")
+MAX_CAPTION_CHARS = 2000
+# Camera and export prefixes that say nothing about the picture.
+NOISE_WORDS = frozenset(
+    {"img", "image", "dsc", "dscn", "dscf", "dsf", "pxl", "mvimg", "photo", "pic", "pict",
+     "dcim", "scan", "copy", "final", "edit", "edited", "export", "jpg", "jpeg", "png", "heic",
+     "webp", "tif", "tiff", "gif", "bmp", "raw", "screenshot", "untitled", "new", "file",
+     "frame", "burst", "cover", "hdr", "tmp", "temp"}
+)  # fmt: skip
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[\s\d_\-.,;+()\[\]{}]+")  # digits split words too: "shoes2x"
+
+MetadataTable = dict[str, dict[str, Any]]
+
+
+class MetadataCaptioner(Captioner):
+    """Captions from sidecars, metadata files, IPTC/XMP and file names (no pixels needed)."""
+
+    name = "metadata"
+    needs_pixels = False
+
+    def __init__(self) -> None:
+        self._tables: dict[Path, MetadataTable] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MetadataCaptioner:
+        return cls()
+
+    def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:
+        return [self.caption_one(item) for item in items]
+
+    def caption_one(self, item: CaptionInput) -> Caption:
+        """The best caption for one item; falls back to file-name words, never raises."""
+        path = _local_path(item.path)
+        found = self._from_sidecar(path) or self._from_metadata_file(path)
+        found = found or _from_embedded(item.metadata)
+        name_words = words_from_name(Path(item.name).stem)
+        folder_words = words_from_name(path.parent.name) if path else []
+        if found is None:
+            found = Caption(" ".join(name_words), tuple(name_words), "filename")
+        extra = _embedded_keywords(item.metadata)
+        keywords = _unique([*found.keywords, *extra, *folder_words])
+        return Caption(found.text, tuple(keywords), found.source)
+
+    def _from_sidecar(self, path: Path | None) -> Caption | None:
+        if path is None:
+            return None
+        sidecar = path.with_suffix(".txt")
+        if sidecar == path:
+            return None
+        try:
+            text = sidecar.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        text = clean_text(text)
+        return Caption(text, (), "sidecar") if text else None
+
+    def _from_metadata_file(self, path: Path | None) -> Caption | None:
+        if path is None:
+            return None
+        row = self._table(path.parent).get(path.name)
+        if not row:
+            return None
+        text = clean_text(next((str(row[c]) for c in TEXT_COLUMNS if row.get(c)), ""))
+        keywords = _split_keywords(next((row[c] for c in KEYWORD_COLUMNS if row.get(c)), None))
+        if not text:
+            return None
+        return Caption(text, tuple(keywords), "metadata-file")
+
+    def _table(self, folder: Path) -> MetadataTable:
+        """The folder's metadata.jsonl / .csv rows by file name, parsed once per folder."""
+        with self._lock:
+            if folder not in self._tables:
+                self._tables[folder] = load_metadata_table(folder)
+            return self._tables[folder]
+
+
+def load_metadata_table(folder: Path) -> MetadataTable:
+    """Rows of ``metadata.jsonl`` or ``metadata.csv`` keyed by ``file_name`` (both merged)."""
+    table: MetadataTable = {}
+    for filename in METADATA_FILES:
+        path = folder / filename
+        if not path.is_file():
+            continue
+        try:
+            rows = _read_jsonl(path) if filename.endswith(".jsonl") else _read_csv(path)
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            log.warning("ignoring %s: %s", path, exc)
+            continue
+        for row in rows:
+            name = str(row.get("file_name") or "").replace("\\", "/")
+            if name:
+                table.setdefault(name.removeprefix("./"), row)
+    return table
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            log.warning("%s line %d is not JSON; skipped", path, number)
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [dict(row) for row in csv.DictReader(handle)]
+
+
+def _from_embedded(metadata: dict[str, Any]) -> Caption | None:
+    if metadata.get("iptc_caption"):
+        return Caption(clean_text(metadata["iptc_caption"]), (), "iptc")
+    if metadata.get("xmp_description"):
+        return Caption(clean_text(metadata["xmp_description"]), (), "xmp")
+    return None
+
+
+def _embedded_keywords(metadata: dict[str, Any]) -> list[str]:
+    return [*metadata.get("iptc_keywords", ()), *metadata.get("xmp_subject", ())]
+
+
+def _split_keywords(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else re.split(r"[,;|]", str(value))
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _unique(keywords: Sequence[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for keyword in keywords:
+        key = clean_text(keyword).lower()
+        if key:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def _local_path(path: str) -> Path | None:
+    # Sidecars and metadata files are looked up next to local files only.
+    return None if "://" in path else Path(path)
+
+
+def clean_text(text: str) -> str:
+    """Whitespace collapsed, trimmed, at most MAX_CAPTION_CHARS characters."""
+    return re.sub(r"\s+", " ", text).strip()[:MAX_CAPTION_CHARS]
+
+
+def words_from_name(stem: str) -> list[str]:
+    """Meaningful lower-case words of a file or folder name.
+
+    >>> words_from_name("IMG_2041_redShoes-on.the_BEACH2")
+    ['red', 'shoes', 'on', 'the', 'beach']
+    >>> words_from_name("DSC01234")
+    []
+    """
+    words = []
+    for part in _SPLIT.split(stem):
+        for word in _CAMEL.split(part):
+            word = word.lower()
+            if len(word) >= 2 and word not in NOISE_WORDS:
+                words.append(word)
+    return words

@@ -1,0 +1,164 @@
+"""``reelrag batch PROMPTS``: plan a prompts file, then run it as durable, resumable jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reelrag.batch import read_prompt_file
+from reelrag.batch_plan import BatchPlan, check_budget, plan_batch
+from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
+from reelrag.cli.jobs import render_summary
+from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
+from reelrag.settings import Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch)
+
+
+def batch(
+    ctx: typer.Context,
+    prompts: Annotated[
+        Path, typer.Argument(help="Templates file, or CSV / JSONL / JSON / YAML rows.")
+    ],
+    object_text: Annotated[
+        str | None, typer.Option("--object", help="Fills <object_prompt>; retrieves the image.")
+    ] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Fills <action_prompt>.")] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Generator backend for every row.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Jobs at once per backend.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; generate nothing.")
+    ] = False,
+    budget: Annotated[
+        float | None,
+        typer.Option("--budget", min=0, help="Refuse a batch estimated above this (USD)."),
+    ] = None,
+    distinct: Annotated[
+        bool, typer.Option("--distinct", help="Different images for rows sharing matches.")
+    ] = False,
+    retrieve_with: Annotated[
+        str, typer.Option("--retrieve-with", help="object or prompt.")
+    ] = "object",
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Run in a background worker and return.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every row of PROMPTS as a job; re-running a finished batch does nothing."""  # fmt: skip
+    overrides: dict[str, Any] = {"concurrency": concurrency}
+    if concurrency is not None:
+        overrides["backend_concurrency"] = ""  # the flag wins over per-backend settings
+    settings = settings_from(ctx, **overrides)
+    rows = read_prompt_file(prompts, object_text=object_text, action_text=action)
+    plan = plan_batch(
+        rows, settings, backend=backend, distinct=distinct, retrieve_with=retrieve_with,
+        base_dir=prompts.parent,
+    )  # fmt: skip
+    check_budget(plan, budget)
+    if dry_run:
+        render_plan(plan, as_json)
+        return
+    store = open_job_store(settings)
+    added = store.add_many(plan.jobs())
+    if not added and not _has_active(store, plan.batch_id):
+        _already_done(store, plan, as_json)
+        return
+    if detach:
+        _detach(settings, plan, len(added), as_json)
+        return
+    summary = _run(store, settings, plan, as_json)
+    render_summary(summary, as_json)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def render_plan(plan: BatchPlan, as_json: bool) -> None:
+    """The dry-run view: rows, chosen images with scores, backends, estimates."""
+    if as_json:
+        print_json(plan.to_dict())
+        return
+    table = Table("job", "line", "prompt", "image (score)", "backend", "state", "cost $", "time s")
+    for p in plan.rows:
+        image = p.request.image or ""
+        if p.hit is not None:
+            image = f"{p.hit.asset.source or p.hit.asset.id[:12]} ({p.hit.score:.3f})"
+        elif p.request.asset_id:
+            image = f"asset {p.request.asset_id[:12]}"
+        state = p.state if not p.reason else f"{p.state}: {p.reason}"
+        table.add_row(p.job_id, str(p.row.line), p.request.prompt, image, p.backend, state,
+                      f"{p.cost_usd:.2f}", f"{p.time_s:.0f}")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"batch {plan.batch_id}: {len(plan.rows)} rows ({_fmt_counts(plan.counts())}), "
+        f"{plan.searches} searches, estimated ${plan.cost_usd:.2f} and ~{plan.time_s:.0f}s"
+    )
+
+
+def _run(store: JobStore, settings: Settings, plan: BatchPlan, as_json: bool) -> BatchSummary:
+    stop = threading.Event()
+    with progress_bars(enabled=not as_json) as bars:
+        try:
+            return Worker(store, settings).run(batch_id=plan.batch_id, progress=bars, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
+            err_console.print(f"stopped; resume with the same command or `reelrag jobs worker` "
+                              f"(batch {plan.batch_id})")  # fmt: skip
+            raise
+
+
+def _has_active(store: JobStore, batch_id: str) -> bool:
+    counts = store.counts(batch_id=batch_id)
+    return bool(counts["queued"] or counts["running"])
+
+
+def _already_done(store: JobStore, plan: BatchPlan, as_json: bool) -> None:
+    counts = {k: v for k, v in store.counts(batch_id=plan.batch_id).items() if v}
+    if as_json:
+        print_json({"batch_id": plan.batch_id, "already_finished": True, "counts": counts})
+        return
+    console.print(
+        f"batch {plan.batch_id} already finished ({_fmt_counts(counts)}); nothing to do. "
+        f"`reelrag jobs retry {plan.batch_id}` queues its failed jobs again."
+    )
+
+
+def _detach(settings: Settings, plan: BatchPlan, added: int, as_json: bool) -> None:
+    """Start a background worker for the batch; its log goes under the workspace."""
+    logs = settings.workspace / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"worker-{plan.batch_id}.log"
+    command = [
+        sys.executable, "-c", "from reelrag.cli.main import run; run()",
+        "--workspace", str(settings.workspace), "jobs", "worker", "--batch", plan.batch_id,
+        "--until-idle", "--json",
+    ]  # fmt: skip
+    if settings.sources.get("concurrency") == "flag":
+        command += ["--concurrency", str(settings.concurrency)]
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    info = {"batch_id": plan.batch_id, "jobs_added": added, "worker_pid": process.pid,
+            "log": str(log_path)}  # fmt: skip
+    if as_json:
+        print_json(info)
+        return
+    console.print(f"batch {plan.batch_id}: {added} jobs queued; worker pid {process.pid} "
+                  f"(log {log_path}). Follow it: `reelrag jobs wait {plan.batch_id}`.")  # fmt: skip
+
+
+def _fmt_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "none"

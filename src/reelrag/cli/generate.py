@@ -1,0 +1,156 @@
+"""``reelrag generate``: image (path, asset or retrieved object) + prompt -> video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.errors import InputError
+from reelrag.types import GenerationRequest, GenerationResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate_command)
+
+
+def parse_size(size: str | None) -> tuple[int | None, int | None]:
+    """ "1280x720" -> (1280, 720); None -> (None, None)."""
+    if not size:
+        return None, None
+    width, sep, height = size.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise InputError(f"size {size!r} is not WIDTHxHEIGHT", hint="e.g. --size 1280x720")
+    return int(width), int(height)
+
+
+def generate_command(
+    ctx: typer.Context,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", "-p", help="Camera/action prompt.")
+    ] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Same as --prompt.")] = None,
+    image: Annotated[Path | None, typer.Option("--image", "-i", help="Image file.")] = None,
+    asset: Annotated[str | None, typer.Option("--asset", help="Library asset id.")] = None,
+    object_query: Annotated[
+        str | None, typer.Option("--object", help="Retrieve the best library image for this.")
+    ] = None,
+    duration: Annotated[float | None, typer.Option("--duration", help="Seconds.")] = None,
+    fps: Annotated[int | None, typer.Option("--fps", help="Frames per second.")] = None,
+    size: Annotated[str | None, typer.Option("--size", help="WIDTHxHEIGHT, e.g. 1280x720.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (random if omitted).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output .mp4 path.")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace existing output.")
+    ] = False,
+    backend: Annotated[str | None, typer.Option("--backend", help="Generator backend.")] = None,
+    move: Annotated[
+        str | None, typer.Option("--move", help="Camera move(s), e.g. zoom-in or zoom-in+pan-left.")
+    ] = None,
+    speed: Annotated[
+        str | None, typer.Option("--speed", help="very-slow|slow|medium|fast|very-fast")
+    ] = None,
+    easing: Annotated[
+        str | None, typer.Option("--easing", help="ease-in-out|linear|ease-in|ease-out")
+    ] = None,
+    atmosphere: Annotated[
+        str | None, typer.Option("--atmosphere", help="snow, rain, particles, sparks, fog or none.")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the motion plan.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Generate a video from an image and a camera/action prompt."""
+    from reelrag.pipeline import generate
+
+    text = action or prompt
+    if not text:
+        raise InputError("no prompt given", hint="pass --prompt (or --action with --object)")
+    if sum(x is not None for x in (image, asset, object_query)) > 1:
+        raise InputError("give only one of --image, --asset and --object")
+    settings = settings_from(ctx)
+    width, height = parse_size(size)
+    options = {
+        k: v
+        for k, v in (
+            ("move", move),
+            ("speed", speed),
+            ("easing", easing),
+            ("atmosphere", atmosphere),
+        )
+        if v is not None
+    }
+    request = GenerationRequest(
+        prompt=text,
+        image=str(image) if image else None,
+        asset_id=asset,
+        width=width,
+        height=height,
+        duration_s=duration,
+        fps=fps,
+        seed=seed,
+        backend=backend,
+        options=options,
+    )
+    library = _library(settings) if (asset or object_query) else None
+    with progress_bars(enabled=not as_json) as progress:
+        result = generate(
+            request,
+            settings,
+            library=library,
+            object_query=object_query,
+            out=out,
+            overwrite=overwrite,
+            progress=progress,
+        )
+    manifest = json.loads(Path(result.manifest).read_text(encoding="utf-8"))
+    if as_json:
+        print_json(
+            {**result.to_dict(), "plan": manifest.get("details", {}).get("plan")}
+            if explain
+            else result.to_dict()
+        )
+        return
+    _show(result, manifest, explain)
+
+
+def _library(settings: Any) -> Any:
+    from reelrag.library import Library
+
+    return Library(settings)
+
+
+def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> None:
+    console.print(
+        f"[green]wrote[/green] {result.video} ({result.width}x{result.height}, "
+        f"{result.frames} frames, {result.duration_s:g}s, seed {result.seed}, "
+        f"{result.elapsed_s:.2f}s)",
+        highlight=False,
+    )
+    for item in result.not_rendered:
+        console.print(f"[yellow]not rendered:[/yellow] {item}", highlight=False)
+    for item in manifest.get("adjustments", []):
+        console.print(f"[yellow]adjusted:[/yellow] {item}", highlight=False)
+    plan = manifest.get("details", {}).get("plan")
+    if explain and plan:
+        table = Table("plan", "value")
+        for key in (
+            "moves",
+            "phrases",
+            "speed",
+            "easing",
+            "start",
+            "end",
+            "default",
+            "atmosphere",
+            "from_to",
+            "sources",
+        ):
+            table.add_row(key, json.dumps(plan.get(key), ensure_ascii=False))
+        if manifest.get("fit"):
+            fit = manifest["fit"]
+            table.add_row("fit", f"{fit['method']} crop_box={fit['crop_box']}")
+        console.print(table)

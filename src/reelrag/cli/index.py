@@ -1,0 +1,75 @@
+"""``reelrag index``: inspect and maintain the search index (info, optimize)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, print_json, settings_from
+from reelrag.index.base import Index
+from reelrag.plugins import registry
+from reelrag.settings import Settings
+
+index_app = typer.Typer(help="Inspect and maintain the search index.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(index_app, name="index")
+
+
+def open_index(settings: Settings) -> Index:
+    """The configured index, opened for the configured embedder (refuses a mismatch)."""
+    embedder = registry.create("embedder", settings.embedder, settings)
+    index: Index = registry.get("index", settings.index).from_settings(settings, embedder.identity)
+    return index
+
+
+def info_dict(index: Index) -> dict[str, Any]:
+    info = index.info()
+    return {
+        "backend": info.backend,
+        "location": info.uri,
+        "rows": info.rows,
+        "embedder": info.embedder,
+        "dim": info.dim,
+        "index_type": info.ann_index or "exact",
+        "text_index": info.text_index,
+        **info.extra,
+    }
+
+
+@index_app.command("info")
+def info_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rows, embedder identity, vector index type, text index and location."""
+    data = info_dict(open_index(settings_from(ctx)))
+    if as_json:
+        print_json(data)
+        return
+    table = Table("property", "value")
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@index_app.command("optimize")
+def optimize_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Build or refresh the text and vector indexes now."""
+    index = open_index(settings_from(ctx))
+    index.optimize()
+    data = info_dict(index)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(
+            f"optimized {data['rows']} rows: vector index {data['index_type']}, "
+            f"text index {'yes' if data['text_index'] else 'no'}",
+            highlight=False,
+        )

@@ -1,0 +1,56 @@
+"""``reelrag ingest``: add folders, files or globs to the library, incrementally."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.library import IngestReport, Library
+
+MAX_FAILURES_SHOWN = 50
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Folders, files or globs to ingest.")],
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Forget catalogued files under PATHS that are gone.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Decode, normalise, caption, embed and index images; unchanged files are skipped.
+
+    Exits 1 when any file failed (the summary lists each with its reason), 0 otherwise.
+    """
+    library = Library(settings_from(ctx))
+    with progress_bars(enabled=not as_json) as progress:
+        report = library.ingest(paths, recursive=recursive, prune=prune, progress=progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table("added", "unchanged", "updated", "removed", "failed", "seconds")
+    table.add_row(
+        str(report.added), str(report.unchanged), str(report.updated), str(report.removed),
+        str(len(report.failed)), f"{report.elapsed_s:.2f}",
+    )  # fmt: skip
+    console.print(table)
+    for source, reason in report.failed[:MAX_FAILURES_SHOWN]:
+        console.print(f"[red]failed[/red] {source}: {reason}", highlight=False, soft_wrap=True)
+    if len(report.failed) > MAX_FAILURES_SHOWN:
+        console.print(f"... and {len(report.failed) - MAX_FAILURES_SHOWN} more (use --json)")

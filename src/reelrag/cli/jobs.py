@@ -1,0 +1,211 @@
+"""``reelrag jobs list|show|wait|cancel|retry|worker``: follow and steer durable jobs.
+
+Everything reads the shared SQLite job store, so a batch started in one terminal can be watched
+from another.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.errors import NotFoundError
+from reelrag.events import ProgressCallback, ProgressEvent
+from reelrag.jobs import (
+    TERMINAL_STATES,
+    BatchSummary,
+    JobStore,
+    Worker,
+    job_backend,
+    open_job_store,
+)
+from reelrag.types import Job
+
+jobs_app = typer.Typer(
+    help="List, follow, cancel and retry jobs; run a worker.", no_args_is_help=True
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def list_jobs(
+    ctx: typer.Context,
+    batch: Annotated[str | None, typer.Option("--batch", "-b", help="Only this batch.")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="Only this state.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many jobs.")] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """Jobs with their state, progress and errors."""
+    store = open_job_store(settings_from(ctx))
+    jobs = store.list(batch_id=batch, states=[state] if state else None, limit=limit)
+    if as_json:
+        print_json([j.to_dict() for j in jobs])
+        return
+    table = Table("job", "state", "tries", "progress", "backend", "message")
+    for job in jobs:
+        table.add_row(job.id, job.state, str(job.attempts), f"{job.progress:.0%}",
+                      job_backend(job) or "(default)", _reason(job))  # fmt: skip
+    console.print(table)
+    console.print(_counts_line(store.counts(batch_id=batch)))
+
+
+@jobs_app.command("show")
+def show_job(ctx: typer.Context, job_id: str, as_json: JsonFlag = False) -> None:
+    """One job in full, with its events."""
+    store = open_job_store(settings_from(ctx))
+    job = store.get(job_id)
+    events = [e for e in store.events(batch_id=job.batch_id, limit=100_000) if e.job_id == job.id]
+    if as_json:
+        print_json({**job.to_dict(), "events": [e.to_dict() for e in events]})
+        return
+    table = Table("field", "value", show_header=False)
+    for key, value in job.to_dict().items():
+        table.add_row(key, str(value))
+    console.print(table)
+    for event in events:
+        console.print(f"{event.at}  {event.state:<9} {event.progress:4.0%}  {event.message}")
+
+
+@jobs_app.command("wait")
+def wait_jobs(
+    ctx: typer.Context,
+    target: Annotated[str | None, typer.Argument(help="A job id or batch id; default all.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Follow jobs until they finish (progress bars from the shared store)."""
+    store = open_job_store(settings_from(ctx))
+    batch_id, job_id = resolve_target(store, target)
+    with progress_bars(enabled=not as_json) as bars:
+        watch(store, bars, batch_id=batch_id, job_id=job_id, timeout_s=timeout)
+    jobs = [store.get(job_id)] if job_id else store.list(batch_id=batch_id)
+    render_summary(BatchSummary.of(jobs), as_json)
+
+
+@jobs_app.command("cancel")
+def cancel_job(ctx: typer.Context, job_id: str, as_json: JsonFlag = False) -> None:
+    """Cancel a queued or running job."""
+    job = open_job_store(settings_from(ctx)).cancel(job_id)
+    print_json(job.to_dict()) if as_json else console.print(f"cancelled {job.id}")
+
+
+@jobs_app.command("retry")
+def retry_job(ctx: typer.Context, target: str, as_json: JsonFlag = False) -> None:
+    """Queue a failed, cancelled or skipped job again (a batch id retries its failed jobs)."""
+    store = open_job_store(settings_from(ctx))
+    batch_id, job_id = resolve_target(store, target)
+    ids = [job_id] if job_id else [j.id for j in store.list(batch_id=batch_id, states=["failed"])]
+    jobs = [store.retry(i) for i in ids]
+    if as_json:
+        print_json([j.to_dict() for j in jobs])
+        return
+    console.print(f"queued again: {len(jobs)} job(s); run `reelrag jobs worker` to run them")
+
+
+@jobs_app.command("worker")
+def worker(
+    ctx: typer.Context,
+    batch: Annotated[str | None, typer.Option("--batch", "-b", help="Only this batch.")] = None,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Exit when nothing is left.")
+    ] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Jobs at once per backend.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a worker in the foreground (Ctrl-C stops it; its running jobs go back to the queue)."""
+    overrides: dict[str, Any] = {"concurrency": concurrency}
+    if concurrency is not None:
+        overrides["backend_concurrency"] = ""
+    settings = settings_from(ctx, **overrides)
+    store = open_job_store(settings)
+    stop = threading.Event()
+    with progress_bars(enabled=not as_json) as bars:
+        try:
+            summary = Worker(store, settings).run(
+                batch_id=batch, until_idle=until_idle, progress=bars, stop=stop
+            )
+        except KeyboardInterrupt:
+            stop.set()
+            raise
+    render_summary(summary, as_json)
+
+
+# -- shared with `reelrag batch` ---------------------------------------------------------------
+
+
+def resolve_target(store: JobStore, target: str | None) -> tuple[str | None, str | None]:
+    """(batch id, job id) for a target that is a job id, a batch id or None (everything)."""
+    if target is None:
+        return None, None
+    try:
+        return None, store.get(target).id
+    except NotFoundError:
+        if store.list(batch_id=target, limit=1):
+            return target, None
+        raise NotFoundError(
+            f"no job or batch {target!r}", hint="`reelrag jobs list` shows ids"
+        ) from None
+
+
+def watch(
+    store: JobStore,
+    progress: ProgressCallback,
+    *,
+    batch_id: str | None = None,
+    job_id: str | None = None,
+    timeout_s: float | None = None,
+    interval_s: float = 0.3,
+    stop: threading.Event | None = None,
+) -> None:
+    """Turn the store's events into progress events until the jobs in scope are all finished."""
+    cursor, started = 0, time.monotonic()
+    while True:
+        for event in store.events(cursor, batch_id=batch_id):
+            cursor = event.seq
+            if job_id in (None, event.job_id):
+                progress(
+                    ProgressEvent(event.job_id, round(event.progress * 100), 100, event.message)
+                )
+        jobs = [store.get(job_id)] if job_id else store.list(batch_id=batch_id)
+        done = sum(j.state in TERMINAL_STATES for j in jobs)
+        progress(ProgressEvent(f"batch {batch_id}" if batch_id else "jobs", done, len(jobs)))
+        if done == len(jobs) or (stop is not None and stop.is_set()):
+            return
+        if timeout_s is not None and time.monotonic() - started > timeout_s:
+            return
+        time.sleep(interval_s)
+
+
+def render_summary(summary: BatchSummary, as_json: bool) -> None:
+    """The end summary: successes, failures with reasons, skipped rows."""
+    data = summary.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    table = Table("job", "state", "result or reason")
+    for name in ("succeeded", "failed", "skipped", "cancelled", "pending"):
+        for item in data[name]:
+            detail = item["video"] if name == "succeeded" else item["reason"]
+            table.add_row(item["id"], name, str(detail or ""))
+    console.print(table)
+    console.print(", ".join(f"{len(v)} {k}" for k, v in data.items() if v) or "no jobs")
+
+
+def _reason(job: Job) -> str:
+    if job.state == "succeeded":
+        return str((job.result or {}).get("video", ""))
+    return str((job.error or {}).get("message") or job.message)
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs"

@@ -1,0 +1,118 @@
+"""``reelrag search``: hybrid search over the library, as a table, JSON or a contact sheet.
+
+Exit codes: 0 hits found, 3 no hit reached the score threshold ("no good match").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, err_console, print_json, settings_from
+from reelrag.errors import NotFoundError
+from reelrag.index.filters import parse_filters
+from reelrag.plugins import registry
+from reelrag.retrieval import SearchResults, search
+from reelrag.settings import Settings
+from reelrag.types import SearchRequest
+
+NO_MATCH_EXIT = 3
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_command)
+
+
+def search_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='The object to find, e.g. "red shoes".')],
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="How many hits.")] = None,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Threshold in [0, 1] for a good match.")
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="KEY=VALUE: orientation, min_width, min_height, folder, tag, "
+            "caption_source (repeatable).",
+        ),
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid | vector | text.")] = "hybrid",
+    diversity: Annotated[
+        float, typer.Option("--diversity", help="0 = pure relevance, up to 1 = most varied.")
+    ] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    contact_sheet: Annotated[
+        Path | None, typer.Option("--contact-sheet", help="Also write hits to a .png or .html.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing contact sheet.")
+    ] = False,
+) -> None:
+    """Find the images that best show QUERY (hybrid BM25 + vector search)."""
+    settings = settings_from(ctx)
+    request = SearchRequest(
+        query=query,
+        limit=limit or settings.search_limit,
+        min_score=min_score,
+        filters=parse_filters(filters or []),
+        mode=mode,
+        diversity=diversity,
+    )
+    results = run_search(settings, request)
+    if contact_sheet is not None and not results.no_match:
+        from reelrag.contactsheet import write_contact_sheet
+
+        written = write_contact_sheet(results, results.store, contact_sheet, overwrite=overwrite)
+        err_console.print(f"contact sheet: {written}", highlight=False)
+    if as_json:
+        print_json(results.to_dict())
+    else:
+        render(results)
+    if results.no_match:
+        raise typer.Exit(NO_MATCH_EXIT)
+
+
+def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
+    """Open store, embedder and index from settings and run :func:`reelrag.retrieval.search`."""
+    from reelrag.storage import open_store
+
+    embedder = registry.create("embedder", settings.embedder, settings)
+    index = registry.get("index", settings.index).from_settings(settings, embedder.identity)
+    if index.count() == 0:
+        raise NotFoundError(
+            f"the library at {settings.workspace} is empty",
+            hint="run `reelrag ingest PATH` first (or pick the workspace with -w)",
+        )
+    return search(index, embedder, request, settings, store=open_store(settings))
+
+
+def render(results: SearchResults) -> None:
+    if results.no_match:
+        console.print(no_match_message(results), highlight=False)
+        return
+    table = Table("#", "score", "caption", "size", "source", "id", title=results.request.query)
+    for hit in results:
+        asset = hit.asset
+        table.add_row(
+            str(hit.rank), f"{hit.score:.2f}", asset.caption, f"{asset.width}x{asset.height}",
+            asset.source, asset.id[:12],
+        )  # fmt: skip
+    console.print(table)
+
+
+def no_match_message(results: SearchResults) -> str:
+    text: list[Any] = [f"no good match for {results.request.query!r}"]
+    nearest = results.nearest
+    if nearest is not None:
+        text.append(
+            f" (best candidate scored {nearest.score:.2f} < {results.min_score:.2f}: "
+            f"{nearest.asset.caption or nearest.asset.source})"
+        )
+    text.append("; try other words, fewer filters or a lower --min-score")
+    return "".join(str(t) for t in text)

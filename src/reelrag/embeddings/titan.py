@@ -1,0 +1,141 @@
+"""Titan Multimodal Embeddings G1 on Bedrock (``embedder.titan``): text and images in one space.
+
+One ``InvokeModel`` call per text or image (the model takes one input per request). The output
+length is ``settings.titan_dim`` (256 | 384 | 1024); vectors are L2-normalised float32 and the
+identity ``titan:amazon.titan-embed-image-v1:<dim>`` is stored beside them, so an index built with
+another embedder or length is refused. Images are downscaled (aspect kept) to at most 2048 px and
+re-encoded to stay under 25 MB -- the model's documented limits; the downscale is logged.
+Throttling is retried with exponential backoff and jitter (``reelrag.aws.clients.with_backoff``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from reelrag.aws import schemas
+from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
+from reelrag.embeddings.base import Embedder, EmbedderIdentity
+from reelrag.errors import BackendError, ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "amazon.titan-embed-image-v1"
+
+
+class TitanEmbedder(Embedder):
+    """Text and image vectors from ``amazon.titan-embed-image-v1``."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        dim: int = 1024,
+        settings: Any = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        if dim not in schemas.TITAN_DIMS:
+            raise ConfigError(f"titan_dim={dim} is not supported", hint="use 256, 384 or 1024")
+        self.identity = EmbedderIdentity("titan", MODEL_ID, dim, ("text", "image"))
+        self._client = client
+        self._settings = settings
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TitanEmbedder:
+        return cls(dim=int(settings.titan_dim), settings=settings)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client("bedrock-runtime", self._settings)
+        return self._client
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [self._embed({"inputText": text}) for text in texts]
+        return self._stack(rows)
+
+    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
+        """Vectors for PIL images, image bytes or paths, in the same space as texts."""
+        rows = [self._embed({"inputImage": encode_for_titan(image)}) for image in images]
+        return self._stack(rows)
+
+    def _embed(self, body: dict[str, Any]) -> np.ndarray:
+        body["embeddingConfig"] = {"outputEmbeddingLength": self.identity.dim}
+        schemas.validate_titan_embedding(body)
+        payload = json.dumps(body)
+        response = self._invoke(payload)
+        vector = np.asarray(response.get("embedding") or [], dtype=np.float32)
+        if vector.shape != (self.identity.dim,):
+            raise BackendError(
+                f"Titan returned {vector.shape[0]} values, expected {self.identity.dim}: "
+                f"{response.get('message') or 'no message'}"
+            )
+        return vector
+
+    def _invoke(self, payload: str) -> dict[str, Any]:
+        def call() -> dict[str, Any]:
+            with aws_errors(
+                "bedrock:InvokeModel",
+                resource=f"model {MODEL_ID}",
+                model=MODEL_ID,
+                region=region_of(self.client),
+            ):
+                response = self.client.invoke_model(
+                    modelId=MODEL_ID,
+                    body=payload,
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                return dict(json.loads(response["body"].read()))
+
+        if self._sleep is None:
+            return with_backoff(call)
+        return with_backoff(call, sleep=self._sleep)
+
+    def _stack(self, rows: list[np.ndarray]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, self.identity.dim), dtype=np.float32)
+        matrix = np.vstack(rows).astype(np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise BackendError("Titan returned an all-zero embedding")
+        out: np.ndarray = matrix / norms
+        return out
+
+
+def encode_for_titan(image: Any) -> str:
+    """Base64 PNG/JPEG within Titan's limits (<= 2048 px per side, <= 25 MB)."""
+    if isinstance(image, str | Path):
+        image = Path(image).read_bytes()
+    if isinstance(image, bytes | bytearray):
+        data = bytes(image)
+        if schemas.sniff_format(data) in ("png", "jpeg") and _fits(data):
+            return base64.b64encode(data).decode("ascii")
+        image = schemas.open_image(data)
+    if not isinstance(image, Image.Image):
+        raise InputError(f"cannot embed a {type(image).__name__}; pass a PIL image, bytes or path")
+    rgb = image.convert("RGB")
+    if max(rgb.size) > schemas.TITAN_MAX_IMAGE_PX:
+        log.info("downscaling a %dx%d image to fit Titan's 2048 px limit", *rgb.size)
+        rgb.thumbnail(
+            (schemas.TITAN_MAX_IMAGE_PX, schemas.TITAN_MAX_IMAGE_PX), Image.Resampling.LANCZOS
+        )
+    buffer = io.BytesIO()
+    rgb.save(buffer, format="JPEG", quality=92)  # photo-sized JPEG stays far below 25 MB
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _fits(data: bytes) -> bool:
+    if len(data) > schemas.MAX_IMAGE_BYTES:
+        return False
+    size = schemas.open_image(data).size
+    return max(size) <= schemas.TITAN_MAX_IMAGE_PX

@@ -1,0 +1,304 @@
+"""The offline camera-motion generator: animate a still photo with a planned camera move.
+
+Owns rendering: a :class:`~reelrag.generation.motion.MotionPlan` becomes one float 2x3 affine
+per frame (sub-pixel, eased), sampled with ``cv2.warpAffine`` (bilinear) straight from the
+fitted canvas in I420 -- the encoder's own format, so no per-frame colour conversion -- while
+the previous frame encodes on the main thread (OpenCV and FFmpeg release the GIL). The canvas
+carries the margins the move needs (:meth:`CameraGenerator.framing_margins`), so no frame ever
+shows an empty border, and the first frame is the fitted image itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from reelrag import imaging
+from reelrag.generation.atmosphere import Layer, build_layers
+from reelrag.generation.base import (
+    Capabilities,
+    Generator,
+    Margins,
+    Progress,
+    ResolvedRequest,
+    VideoOutput,
+    no_progress,
+)
+from reelrag.generation.motion import Framing, MotionPlan, plan_motion
+from reelrag.video import VideoWriter, rgb_to_yuv420
+
+__all__ = ["CameraGenerator", "frame_matrix"]
+
+
+def frame_matrix(
+    framing: Framing, width: int, height: int, offset: tuple[float, float]
+) -> np.ndarray:
+    """The 2x3 affine from output pixel indices to canvas pixel indices for ``framing``.
+
+    ``offset`` is where the nominal frame's top-left corner sits in the canvas. A clockwise camera
+    roll turns the view rectangle clockwise on the canvas (the picture turns the other way).
+
+    >>> (frame_matrix(Framing(), 4, 2, (6, 8)) + 0.0).tolist()
+    [[1.0, 0.0, 6.0], [0.0, 1.0, 8.0]]
+    """
+    theta = math.radians(framing.angle_deg)
+    c, s = math.cos(theta) / framing.zoom, math.sin(theta) / framing.zoom
+    a = np.array([[c, -s], [s, c]])
+    centre = np.array(
+        [offset[0] + width / 2 + framing.x * width, offset[1] + height / 2 + framing.y * height]
+    )
+    # pixel centres sit at index + 0.5 in continuous coordinates
+    b = centre - 0.5 + a @ np.array([0.5 - width / 2, 0.5 - height / 2])
+    return np.hstack([a, b[:, None]])
+
+
+def _chroma_matrix(luma: np.ndarray) -> np.ndarray:
+    """The same move on the half-resolution chroma planes (centre-sited samples)."""
+    a = luma[:, :2]
+    b_cont = luma[:, 2] + 0.5 - a @ np.array([0.5, 0.5])
+    return np.hstack([a, (b_cont / 2 - 0.5 + a @ np.array([0.5, 0.5]))[:, None]])
+
+
+class CameraGenerator(Generator):
+    """Image-to-video by camera motion over the photo, with procedural atmosphere; no model."""
+
+    name = "camera"
+    model = "reelrag-camera-1"
+    capabilities = Capabilities(
+        text_to_video=False,
+        image_to_video=True,
+        min_side_px=64,
+        max_side_px=3840,
+        size_multiple=2,
+        min_duration_s=0.1,
+        max_duration_s=60.0,
+        max_prompt_chars=2000,
+        typical_latency_s=1.0,
+    )
+
+    def __init__(
+        self, *, crf: int = 20, preset: str = "veryfast", x264_params: str = "bframes=0"
+    ) -> None:
+        self.crf, self.preset, self.x264_params = crf, preset, x264_params
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> CameraGenerator:
+        return cls(
+            crf=settings.video_crf,
+            preset=settings.video_preset,
+            x264_params=settings.video_x264_params,
+        )
+
+    def plan(self, job: ResolvedRequest) -> MotionPlan:
+        """The motion plan for ``job`` (deterministic in the request)."""
+        return plan_motion(job.request.prompt, job.duration_s, job.request.options)
+
+    def framings(self, job: ResolvedRequest) -> list[Framing]:
+        plan = self.plan(job)
+        steps = max(1, job.frames - 1)
+        return [plan.at(i / steps) for i in range(job.frames)]
+
+    def framing_margins(self, job: ResolvedRequest) -> Margins:
+        """Room the whole move needs around the frame, from the extreme corners of every frame."""
+        w, h = job.width, job.height
+        # the outermost sample positions (pixel centres) of the frame
+        corners = np.array([[0, 0, w - 1, w - 1], [0, h - 1, 0, h - 1], [1, 1, 1, 1]], float)
+        xs, ys = [], []
+        for framing in self.framings(job):
+            mapped = frame_matrix(framing, w, h, (0.0, 0.0)) @ corners
+            xs.extend(mapped[0])
+            ys.extend(mapped[1])
+        # +2 px: bilinear samples never touch the canvas's outermost pixel; even sizes keep
+        # the chroma planes aligned with the luma
+        grow = [-min(xs), -min(ys), max(xs) - (w - 1), max(ys) - (h - 1)]
+        left, top, right, bottom = (_even(math.ceil(g - 1e-6) + 2) if g > 1e-6 else 0 for g in grow)
+        return Margins(left, top, right, bottom)
+
+    def generate(
+        self, job: ResolvedRequest, image: Any, out: Path, progress: Progress = no_progress
+    ) -> VideoOutput:
+        """Render ``job`` from ``image`` (the fitted canvas; any other size is fitted here)."""
+        started = time.perf_counter()
+        plan = self.plan(job)
+        margins = self.framing_margins(job)
+        canvas, adjustments = self._canvas(job, image, margins)
+        layers = build_layers(plan.atmosphere, job.width, job.height, job.seed)
+        renderer = _Renderer(canvas, job, (margins.left_px, margins.top_px), layers)
+        codec = (self.crf, self.preset, self.x264_params)
+        timings = _encode(renderer, self.framings(job), out, job, codec, progress)
+        timings["total_s"] = round(time.perf_counter() - started, 4)
+        details = {
+            "plan": plan.to_dict(),
+            "plan_summary": plan.describe(),
+            "margins_px": [margins.left_px, margins.top_px, margins.right_px, margins.bottom_px],
+            "encoder": {
+                "codec": "libx264",
+                "crf": self.crf,
+                "preset": self.preset,
+                "x264_params": self.x264_params,
+            },
+            "render_timings_s": timings,
+            "adjustments": list(plan.adjustments) + adjustments,
+        }
+        return VideoOutput(
+            video=Path(out),
+            frames=job.frames,
+            fps=job.fps,
+            width=job.width,
+            height=job.height,
+            model=self.model,
+            details=details,
+            not_rendered=plan.not_rendered,
+        )
+
+    def _canvas(
+        self, job: ResolvedRequest, image: Any, margins: Margins
+    ) -> tuple[Image.Image, list[str]]:
+        expected = (
+            job.width + margins.left_px + margins.right_px,
+            job.height + margins.top_px + margins.bottom_px,
+        )
+        if isinstance(image, Image.Image) and image.size == expected:
+            return image.convert("RGB"), []
+        if not isinstance(image, Image.Image):
+            from reelrag.errors import CapabilityError
+
+            raise CapabilityError(
+                "the camera generator needs an image", hint="pass --image, --asset or --object"
+            )
+        fitted = imaging.fit_image(
+            image,
+            job.width,
+            job.height,
+            margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
+        )
+        return fitted.canvas, [f"image {image.size[0]}x{image.size[1]} fitted by the generator"]
+
+
+def _even(value: int) -> int:
+    return value + (value % 2)
+
+
+def _upsample2(plane: np.ndarray) -> np.ndarray:
+    """The plane at twice the size, aligned so that pixel (2i, 2j) is exactly pixel (i, j).
+
+    Bilinear sampling is only shift-faithful well below the sampling limit: from a Lanczos
+    2x plane its blur and phase barely change with the sub-pixel position, so a slow pan neither
+    shimmers nor judders (measured jitter ~45x lower than bilinear on the 1x plane), at the same
+    per-frame cost; the exact alignment keeps the unmoved first frame identical to the canvas.
+    """
+    h, w = plane.shape
+    half = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]])
+    return cv2.warpAffine(
+        plane,
+        half,
+        (2 * w, 2 * h),
+        flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+class _Renderer:
+    """Warps the I420 canvas into output frames; one instance per clip."""
+
+    def __init__(
+        self,
+        canvas: Image.Image,
+        job: ResolvedRequest,
+        offset: tuple[int, int],
+        layers: list[Layer],
+    ) -> None:
+        cw, ch = canvas.size
+        flat = rgb_to_yuv420(np.asarray(canvas)).reshape(-1)
+        self.y = _upsample2(flat[: cw * ch].reshape(ch, cw))
+        self.u = _upsample2(flat[cw * ch : cw * ch * 5 // 4].reshape(ch // 2, cw // 2))
+        self.v = _upsample2(flat[cw * ch * 5 // 4 :].reshape(ch // 2, cw // 2))
+        self.width, self.height, self.fps = job.width, job.height, job.fps
+        self.offset, self.layers = offset, layers
+
+    def render(self, index: int, framing: Framing) -> np.ndarray:
+        w, h = self.width, self.height
+        out = np.empty(w * h * 3 // 2, dtype=np.uint8)
+        y = out[: w * h].reshape(h, w)
+        u = out[w * h : w * h * 5 // 4].reshape(h // 2, w // 2)
+        v = out[w * h * 5 // 4 :].reshape(h // 2, w // 2)
+        luma = frame_matrix(framing, w, h, self.offset)
+        chroma = _chroma_matrix(luma) * 2  # the planes are held at twice their size
+        luma = luma * 2
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        # BORDER_REPLICATE only guards rounding at the canvas edge; margins keep samples inside
+        cv2.warpAffine(self.y, luma, (w, h), dst=y, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        for src, dst in ((self.u, u), (self.v, v)):
+            cv2.warpAffine(
+                src, chroma, (w // 2, h // 2), dst=dst, flags=flags, borderMode=cv2.BORDER_REPLICATE
+            )
+        for layer in self.layers:
+            layer.draw(y, u, v, index / self.fps)
+        return out.reshape(h * 3 // 2, w)
+
+
+def _rendered(
+    renderer: _Renderer, framings: list[Framing], timings: dict[str, float]
+) -> Iterator[np.ndarray]:
+    """Frames rendered on a worker thread, a few ahead of the encoder."""
+    frames: queue.Queue[np.ndarray | BaseException | None] = queue.Queue(maxsize=6)
+    stop = threading.Event()
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            for index, framing in enumerate(framings):
+                if stop.is_set():
+                    return
+                frames.put(renderer.render(index, framing))
+            frames.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            frames.put(exc)
+        timings["render_thread_s"] = round(time.perf_counter() - started, 4)
+
+    worker = threading.Thread(target=work, name="reelrag-camera-render", daemon=True)
+    worker.start()
+    try:
+        while (item := frames.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                frames.get(timeout=0.05)
+        worker.join()
+
+
+def _encode(
+    renderer: _Renderer,
+    framings: list[Framing],
+    out: Path,
+    job: ResolvedRequest,
+    codec: tuple[int, str, str],
+    progress: Progress,
+) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    crf, preset, params = codec
+    with VideoWriter(
+        out, job.width, job.height, job.fps, crf=crf, preset=preset, x264_params=params
+    ) as writer:
+        for index, planes in enumerate(_rendered(renderer, framings, timings)):
+            writer.write_yuv420(planes)
+            if index % max(1, job.fps // 2) == 0:
+                progress(index / job.frames, f"frame {index + 1}/{job.frames}")
+    progress(1.0, "done")
+    timings["encode_wall_s"] = round(time.perf_counter() - started, 4)
+    return timings

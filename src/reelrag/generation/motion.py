@@ -1,0 +1,572 @@
+"""Natural-language camera prompts -> an explicit :class:`MotionPlan`.
+
+Owns the vocabulary of camera moves (pan, tilt, zoom, dolly/push/pull, truck, pedestal, roll,
+arc, static), speed words, easing words, "from A to B" phrasing, atmosphere words, and the list
+of things a prompt asks for that a camera over a still photo cannot draw (``not_rendered``).
+Directions follow the physical camera: "pan left" turns the camera left, so the picture slides
+right; "roll clockwise" turns the camera clockwise, so the picture turns counter-clockwise.
+Explicit options (``move``, ``speed``, ``easing``, ``atmosphere``) override the prompt.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reelrag.errors import InputError
+
+SPEEDS: dict[str, float] = {
+    "very slow": 0.4,
+    "slow": 0.7,
+    "medium": 1.0,
+    "fast": 1.8,
+    "very fast": 2.6,
+}
+EASINGS = ("ease-in-out", "linear", "ease-in", "ease-out")
+ATMOSPHERES = ("snow", "rain", "particles", "sparks", "fog")
+MOVE_NAMES = (
+    "static",
+    "pan-left",
+    "pan-right",
+    "pan-up",
+    "pan-down",
+    "tilt-up",
+    "tilt-down",
+    "zoom-in",
+    "zoom-out",
+    "dolly-in",
+    "dolly-out",
+    "truck-left",
+    "truck-right",
+    "pedestal-up",
+    "pedestal-down",
+    "roll-cw",
+    "roll-ccw",
+    "arc-left",
+    "arc-right",
+)
+# Amount of motion per second at "medium" speed, and the most one clip may ask for.
+TRANSLATE_PER_S, MAX_TRANSLATE = 0.02, 0.25  # fraction of the frame's width / height
+ZOOM_PER_S, MAX_ZOOM_IN, MAX_ZOOM_OUT = 0.04, math.log(1.6), math.log(1.35)  # log zoom
+ROLL_PER_S, MAX_ROLL = 1.5, 20.0  # degrees
+
+
+@dataclass(frozen=True)
+class Move:
+    """One camera move, e.g. kind "pan", direction "left", from the words ``phrase``."""
+
+    kind: str
+    direction: str
+    phrase: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.kind == "static" else f"{self.kind}-{self.direction}"
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where the camera looks: centre offset in frame widths/heights (+ right/down), zoom
+    (1 = the fitted frame, > 1 closer) and roll in degrees (+ = camera clockwise)."""
+
+    x: float = 0.0
+    y: float = 0.0
+    zoom: float = 1.0
+    angle_deg: float = 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(v, 5) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """What the camera does over the clip, and where each choice came from."""
+
+    moves: tuple[Move, ...]
+    speed: str
+    easing: str
+    start: Framing
+    end: Framing
+    default: bool = False  # True when the prompt named no camera move
+    atmosphere: tuple[str, ...] = ()
+    not_rendered: tuple[str, ...] = ()
+    from_to: tuple[str, str] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    adjustments: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "moves": [m.name for m in self.moves],
+            "phrases": [m.phrase for m in self.moves],
+            "speed": self.speed,
+            "easing": self.easing,
+            "start": self.start.to_dict(),
+            "end": self.end.to_dict(),
+            "default": self.default,
+            "atmosphere": list(self.atmosphere),
+            "not_rendered": list(self.not_rendered),
+            "from_to": list(self.from_to) if self.from_to else None,
+            "sources": dict(self.sources),
+            "adjustments": list(self.adjustments),
+        }
+
+    def describe(self) -> str:
+        moves = " + ".join(m.name for m in self.moves)
+        tag = " (default: no camera move in the prompt)" if self.default else ""
+        return f"{moves}, {self.speed}, {self.easing}{tag}"
+
+    def at(self, t: float) -> Framing:
+        """The framing at time fraction ``t`` in [0, 1], after easing."""
+        p = ease(self.easing, t)
+        s, e = self.start, self.end
+        log_zoom = math.log(s.zoom) + p * (math.log(e.zoom) - math.log(s.zoom))
+        return Framing(
+            x=s.x + p * (e.x - s.x),
+            y=s.y + p * (e.y - s.y),
+            zoom=math.exp(log_zoom),
+            angle_deg=s.angle_deg + p * (e.angle_deg - s.angle_deg),
+        )
+
+
+def ease(name: str, t: float) -> float:
+    """Progress in [0, 1] for time ``t`` in [0, 1]; cosine easing has the smoothest acceleration.
+
+    >>> ease("linear", 0.25), round(ease("ease-in-out", 0.5), 9)
+    (0.25, 0.5)
+    """
+    t = min(1.0, max(0.0, t))
+    if name == "linear":
+        return t
+    if name == "ease-in":
+        return 1.0 - math.cos(t * math.pi / 2)
+    if name == "ease-out":
+        return math.sin(t * math.pi / 2)
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
+_DIR = r"(left|right|up|upwards?|down|downwards?)"
+_W = r"(?:\s+(?!from\b)\w+){0,2}?"  # up to two filler words ("slowly", "the camera")
+_MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    # (regex, kind, default direction); group "d" holds an explicit direction
+    (
+        r"\b(?:push|pushes|pushing|dolly|dollies|dollying|track|tracks|tracking|moves?|moving)"
+        r"(?:\s+\w+)?\s+(?P<d>in|into|forward|forwards|closer|toward|towards)\b",
+        "dolly",
+        "in",
+    ),
+    (
+        r"\b(?:pull|pulls|pulling|dolly|dollies|dollying|track|tracks|tracking|moves?|moving)"
+        r"(?:\s+\w+)?\s+(?P<d>out|back|backward|backwards|away)\b",
+        "dolly",
+        "out",
+    ),
+    (r"\bzoom(?:s|ing|ed)?\b(?:" + _W + r"\s+(?P<d>in|into|out|closer|away)\b)?", "zoom", "in"),
+    (
+        r"\bpan(?:s|ning|ned)?\b(?:"
+        + _W
+        + r"\s+(?:to\s+the\s+|towards?\s+the\s+)?(?P<d>"
+        + _DIR[1:-1]
+        + r")\b)?",
+        "pan",
+        "",
+    ),
+    (r"\btilt(?:s|ing|ed)?\b(?:" + _W + r"\s+(?P<d>" + _DIR[1:-1] + r")\b)?", "tilt", ""),
+    (r"\btruck(?:s|ing)?\b(?:" + _W + r"\s+(?P<d>left|right)\b)?", "truck", "right"),
+    (
+        r"\b(?:pedestal(?:s|ing)?|crane[sd]?|craning|boom(?:s|ing)?)\b(?:"
+        + _W
+        + r"\s+(?P<d>up|upwards?|down|downwards?)\b)?",
+        "pedestal",
+        "up",
+    ),
+    (
+        r"\b(?:roll(?:s|ing)?|rotat(?:e|es|ing|ion)|spin(?:s|ning)?|twist(?:s|ing)?)\b(?:(?:\s+\w+)"
+        r"{0,3}?\s+(?P<d>counterclockwise|clockwise|ccw|cw)\b)?",
+        "roll",
+        "cw",
+    ),
+    (r"\b(?:turn(?:s|ing)?)\s+(?:to\s+the\s+)?(?P<d>left|right)\b", "pan", ""),
+    (
+        r"\b(?:arc(?:s|ing)?|orbit(?:s|ing)?|circl(?:e|es|ing))\b(?:(?:\s+\w+){0,5}?\s+"
+        r"(?P<d>left|right)\b)?",
+        "arc",
+        "left",
+    ),
+    (
+        r"\bcamera\s+(?:moves|moving|glides|slides|drifts|travels)\s+(?P<d>left|right)\b",
+        "truck",
+        "",
+    ),
+    (
+        r"\bcamera\s+(?:moves|moving|glides|slides|drifts|travels|rises)\s+(?P<d>up|down)\b",
+        "pedestal",
+        "",
+    ),
+    (
+        r"\b(?:static|still camera|locked off|fixed camera|tripod shot"
+        r"|no camera (?:movement|motion)|camera (?:stays|remains|is) still)\b",
+        "static",
+        "none",
+    ),
+)
+_SPEED_PATTERNS = (
+    (
+        r"\b(?:very|extremely|super|ultra)\s+slow(?:ly)?\b|\bbarely\b|\bglacial(?:ly)?\b",
+        "very slow",
+    ),
+    (r"\b(?:very|extremely|super)\s+(?:fast|quick(?:ly)?|rapid(?:ly)?)\b|\bwhip\b", "very fast"),
+    (
+        r"\bslow(?:ly)?\b|\bslow motion\b|\bgentl[ey]\b|\bsubtl[ey]\b|\bslight(?:ly)?\b"
+        r"|\bcalm(?:ly)?\b|\bleisurely\b",
+        "slow",
+    ),
+    (r"\bfast\b|\bquick(?:ly)?\b|\bswift(?:ly)?\b|\brapid(?:ly)?\b|\bbrisk(?:ly)?\b", "fast"),
+    (r"\bsteady\b|\bsteadily\b|\bmoderate(?:ly)?\b|\bmedium\b|\bnormal speed\b", "medium"),
+)
+_EASING_PATTERNS = (
+    (r"\blinear(?:ly)?\b|\bconstant speed\b|\bat a constant\b", "linear"),
+    (r"\baccelerat\w*|\bspeeds? up\b", "ease-in"),
+    (r"\bdecelerat\w*|\bslows? down\b|\bsettles?\b|\bcomes? to a (?:stop|rest)\b", "ease-out"),
+)
+_ATMOSPHERE_PATTERNS = (
+    (r"\bsnow\w*\b|\bblizzard\b", "snow"),
+    (r"\brain\w*\b|\bdrizzl\w*\b|\bdownpour\b|\bshowers?\b", "rain"),
+    (r"\bsparks?\b|\bembers?\b|\bfireflies\b", "sparks"),
+    (r"\bdust\b|\bparticles?\b|\bmotes?\b|\bpollen\b|\bbokeh\b|\bdrifting specks?\b", "particles"),
+    (r"\bfog\w*\b|\bmist\w*\b|\bhaze\b|\bhazy\b", "fog"),
+)
+_TOP = {
+    "sky",
+    "top",
+    "ceiling",
+    "head",
+    "heads",
+    "face",
+    "clouds",
+    "roof",
+    "treetops",
+    "moon",
+    "sun",
+    "stars",
+    "horizon",
+    "summit",
+    "peak",
+    "above",
+}
+_BOTTOM = {
+    "ground",
+    "floor",
+    "road",
+    "feet",
+    "foot",
+    "bottom",
+    "water",
+    "sand",
+    "grass",
+    "street",
+    "sea",
+    "shoes",
+    "earth",
+    "below",
+    "base",
+    "river",
+    "lake",
+    "beach",
+}
+_ACTION_VERBS = (  # noqa: SIM905 - a word list reads best as text
+    "run walk jump fly swim dance set rise move open close smile wave blink explode burn "
+    "flow grow melt appear disappear enter leave drive ride sing talk speak eat drink play "
+    "bark laugh cry look sit stand come go arrive chase sway blow shine flicker bloom "
+    "crash hop crawl climb kick throw catch hug kiss shake nod breathe wag roar fight race "
+    "pour splash drip ripple sail float glide begin start turn fall wander bounce roll "
+    "gallop swing yawn sleep stretch purr meow wink bite"
+).split()
+
+
+def _verb_forms(verb: str) -> set[str]:
+    stem = verb[:-1] if verb.endswith("e") else verb
+    doubled = verb + verb[-1] if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", verb) else verb
+    return {
+        verb,
+        verb + "s",
+        verb + "es",
+        stem + "ing",
+        doubled + "ing",
+        stem + "ed",
+        doubled + "ed",
+        verb + "d",
+    }
+
+
+_ACTION_RE = re.compile(
+    r"\b(?:" + "|".join(sorted({f for v in _ACTION_VERBS for f in _verb_forms(v)})) + r"|sunset|"
+    r"sunrise)\b"
+)
+_CAMERA_WORDS = re.compile(
+    r"\bcamera\b|\bshot\b|" + "|".join(p.replace("(?P<d>", "(") for p, _, _ in _MOVE_PATTERNS)
+)
+
+
+def normalize(prompt: str) -> str:
+    """Lower case, unified spellings ("counter-clockwise" -> "counterclockwise")."""
+    text = prompt.lower().replace("’", "'")
+    text = re.sub(r"\b(?:counter|anti)[\s-]*clock[\s-]*wise\b", "counterclockwise", text)
+    text = re.sub(r"\bclock[\s-]+wise\b", "clockwise", text)
+    text = re.sub(r"\bleft[\s-]+to[\s-]+right\b", "from left to right", text)
+    text = re.sub(r"\bright[\s-]+to[\s-]+left\b", "from right to left", text)
+    text = re.sub(r"\bfrom from\b", "from", text)
+    text = re.sub(r"\blocked[\s-]+off\b", "locked off", text)
+    text = re.sub(r"\bpush[\s-]+in\b", "push in", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_moves(text: str) -> list[Move]:
+    """Camera moves in the order the prompt names them (overlapping matches keep the first)."""
+    found: list[tuple[int, int, Move]] = []
+    for pattern, kind, default_dir in _MOVE_PATTERNS:
+        for match in re.finditer(pattern, text):
+            direction = _direction(kind, match.groupdict().get("d") or default_dir)
+            found.append((match.start(), match.end(), Move(kind, direction, match.group(0))))
+    found.sort(key=lambda item: (item[0], -item[1]))
+    moves: list[Move] = []
+    last_end = -1
+    for start, end, move in found:
+        if start >= last_end:
+            moves.append(move)
+            last_end = end
+    return moves
+
+
+def _direction(kind: str, word: str) -> str:
+    word = word.removesuffix("wards").removesuffix("ward")
+    aliases = {
+        "into": "in",
+        "closer": "in",
+        "forward": "in",
+        "toward": "in",
+        "towards": "in",
+        "back": "out",
+        "backs": "out",
+        "away": "out",
+        "counterclockwise": "ccw",
+        "clockwise": "cw",
+    }
+    word = aliases.get(word, word)
+    if kind in ("zoom", "dolly") and word not in ("in", "out"):
+        return "in"
+    return word
+
+
+def first_match(text: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
+    hits = [(m.start(), value) for pattern, value in patterns for m in re.finditer(pattern, text)]
+    return min(hits)[1] if hits else None
+
+
+def parse_from_to(text: str) -> tuple[str, str] | None:
+    match = re.search(
+        r"\bfrom (?:the )?([\w' ]+?) to (?:the )?([\w' ]+?)(?=[,.;]| while\b| and\b"
+        r"| as\b| in\b| with\b|$)",
+        text,
+    )
+    return (match.group(1).strip(), match.group(2).strip()) if match else None
+
+
+def from_to_direction(from_to: tuple[str, str]) -> str | None:
+    """ "from the road to the sky" -> "up"; "from left to right" -> "right"."""
+
+    def place(words: str) -> str | None:
+        tokens = set(words.split())
+        for name, vocab in (
+            ("top", _TOP),
+            ("bottom", _BOTTOM),
+            ("left", {"left"}),
+            ("right", {"right"}),
+        ):
+            if tokens & vocab:
+                return name
+        return None
+
+    a, b = place(from_to[0]), place(from_to[1])
+    pairs = {
+        ("bottom", "top"): "up",
+        ("top", "bottom"): "down",
+        ("left", "right"): "right",
+        ("right", "left"): "left",
+    }
+    return pairs.get((a or "", b or ""))
+
+
+def atmosphere_in(text: str) -> list[str]:
+    found = {value for pattern, value in _ATMOSPHERE_PATTERNS if re.search(pattern, text)}
+    return [a for a in ATMOSPHERES if a in found]
+
+
+def unrenderable(text: str) -> list[str]:
+    """Clauses that ask for action in the scene (a dog runs in, the sun sets): not drawable."""
+    clauses = re.split(r"[,.;!]|\b(?:and|while|as|then|with|but)\b", text)
+    out = []
+    for clause in (c.strip() for c in clauses):
+        if not clause or not _ACTION_RE.search(clause):
+            continue
+        if _CAMERA_WORDS.search(clause) or atmosphere_in(clause):
+            continue
+        out.append(clause)
+    return out
+
+
+def plan_motion(
+    prompt: str, duration_s: float, options: Mapping[str, Any] | None = None
+) -> MotionPlan:
+    """Turn ``prompt`` (and explicit ``options``) into a :class:`MotionPlan`.
+
+    >>> plan_motion("very slow pan down", 6.0).describe()
+    'pan-down, very slow, ease-in-out'
+    """
+    opts = dict(options or {})
+    text = normalize(prompt)
+    sources: dict[str, str] = {}
+    adjustments: list[str] = []
+    moves = _moves_from(text, opts, sources, adjustments)
+    speed = _choice(opts, "speed", tuple(SPEEDS), first_match(text, _SPEED_PATTERNS), sources)
+    default = sources["moves"] == "default"
+    speed = speed or ("slow" if default else "medium")
+    sources.setdefault("speed", "default")
+    easing = _choice(opts, "easing", EASINGS, first_match(text, _EASING_PATTERNS), sources)
+    sources.setdefault("easing", "default")
+    end = _end_framing(moves, SPEEDS[speed] * duration_s, adjustments)
+    return MotionPlan(
+        moves=tuple(moves),
+        speed=speed,
+        easing=easing or "ease-in-out",
+        start=Framing(),
+        end=end,
+        default=default,
+        atmosphere=tuple(_atmosphere(opts, text, sources)),
+        not_rendered=tuple(unrenderable(text)),
+        from_to=parse_from_to(text),
+        sources=sources,
+        adjustments=tuple(adjustments),
+    )
+
+
+def _moves_from(
+    text: str, opts: dict[str, Any], sources: dict[str, str], adjustments: list[str]
+) -> list[Move]:
+    if opts.get("move"):
+        sources["moves"] = "option"
+        return [_named_move(name) for name in _as_list(opts["move"], "+")]
+    moves = parse_moves(text)
+    from_to = parse_from_to(text)
+    implied = from_to_direction(from_to) if from_to else None
+    moves = [_with_direction(m, implied, adjustments) for m in moves]
+    if not moves and implied:
+        moves = [Move("tilt" if implied in ("up", "down") else "pan", implied, "from ... to ...")]
+    if not moves:
+        sources["moves"] = "default"
+        return [Move("zoom", "in", "gentle default")]
+    sources["moves"] = "prompt"
+    return moves
+
+
+def _with_direction(move: Move, implied: str | None, adjustments: list[str]) -> Move:
+    if move.direction:
+        if implied and move.kind in ("pan", "tilt") and move.direction != implied:
+            adjustments.append(f"'{move.phrase}' kept its own direction over the from/to phrase")
+        return move
+    fallback = {"pan": "right", "tilt": "up"}[move.kind]
+    return Move(move.kind, implied or fallback, move.phrase)
+
+
+def _named_move(name: str) -> Move:
+    name = name.strip().lower()
+    if name not in MOVE_NAMES:
+        raise InputError(
+            f"unknown camera move {name!r}", hint=f"use one of {', '.join(MOVE_NAMES)}"
+        )
+    kind, _, direction = name.partition("-")
+    return Move(kind, direction or "none", name)
+
+
+def _as_list(value: Any, sep: str) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in re.split(rf"[{re.escape(sep)},]", value) if v.strip()]
+    return [str(v) for v in value]
+
+
+def _choice(
+    opts: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    from_prompt: str | None,
+    sources: dict[str, str],
+) -> str | None:
+    if opts.get(key):
+        raw = str(opts[key]).strip().lower()
+        spellings = (raw, raw.replace("-", " ").replace("_", " "), raw.replace(" ", "-"))
+        value = next((v for v in spellings if v in allowed), raw)
+        if value not in allowed:
+            raise InputError(
+                f"unknown {key} {opts[key]!r}", hint=f"use one of {', '.join(allowed)}"
+            )
+        sources[key] = "option"
+        return value
+    if from_prompt:
+        sources[key] = "prompt"
+    return from_prompt
+
+
+def _atmosphere(opts: dict[str, Any], text: str, sources: dict[str, str]) -> list[str]:
+    if "atmosphere" in opts and opts["atmosphere"] is not None:
+        names = [n.strip().lower() for n in _as_list(opts["atmosphere"], "+")]
+        unknown = [n for n in names if n not in ATMOSPHERES and n != "none"]
+        if unknown:
+            raise InputError(
+                f"unknown atmosphere {unknown[0]!r}",
+                hint=f"use one of {', '.join(ATMOSPHERES)} or none",
+            )
+        sources["atmosphere"] = "option"
+        return [n for n in names if n != "none"]
+    return atmosphere_in(text)
+
+
+def _end_framing(moves: list[Move], amount: float, adjustments: list[str]) -> Framing:
+    """Sum each move's displacement over the clip; clamp to what a still image can give."""
+    dx = dy = log_zoom = angle = 0.0
+    shift, zoom, roll = TRANSLATE_PER_S * amount, ZOOM_PER_S * amount, ROLL_PER_S * amount
+    for move in moves:
+        sign = -1.0 if move.direction in ("left", "up", "out", "ccw") else 1.0
+        if move.kind in ("pan", "truck") and move.direction in ("left", "right"):
+            dx += sign * shift
+        elif move.kind in ("pan", "tilt", "pedestal"):
+            dy += sign * shift
+        elif move.kind in ("zoom", "dolly"):
+            log_zoom += sign * zoom
+        elif move.kind == "roll":
+            angle += sign * roll
+        elif move.kind == "arc":
+            # a flat photo has no parallax: an arc is a sideways move with a slight bank
+            dx, log_zoom, angle = (
+                dx + sign * shift * 0.7,
+                log_zoom + zoom * 0.3,
+                angle + sign * roll * 0.4,
+            )
+            adjustments.append("arc approximated as a sideways move with a slight bank")
+    dx, dy = (
+        _clamp(dx, MAX_TRANSLATE, "horizontal move", adjustments),
+        _clamp(dy, MAX_TRANSLATE, "vertical move", adjustments),
+    )
+    log_zoom = _clamp(log_zoom, MAX_ZOOM_IN if log_zoom > 0 else MAX_ZOOM_OUT, "zoom", adjustments)
+    angle = _clamp(angle, MAX_ROLL, "roll", adjustments)
+    return Framing(x=dx, y=dy, zoom=math.exp(log_zoom), angle_deg=angle)
+
+
+def _clamp(value: float, limit: float, what: str, adjustments: list[str]) -> float:
+    if abs(value) <= limit:
+        return value
+    adjustments.append(
+        f"{what} limited to {limit:.3g} (asked {abs(value):.3g}) to stay inside the photo"
+    )
+    return math.copysign(limit, value)

@@ -1,0 +1,167 @@
+"""How one ``generate`` job runs: the pipeline's steps, split to store a remote id before waiting.
+
+Local generators: prepare -> generator.generate -> finalize. Remote generators: prepare ->
+(the job's stored remote id, or the service's record of our idempotency token, or a new submission)
+-> store the remote id -> poll on a schedule adapted to the backend's typical latency -> collect ->
+finalize. Outputs go to ``<outputs_dir>/<batch_id>/<job dir>/video.mp4`` with ``manifest.json``
+and ``poster.jpg`` beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from reelrag.errors import BackendError, CancelledError
+from reelrag.generation.base import Generator, RemoteGenerator
+from reelrag.jobs.store import idempotency_token
+from reelrag.settings import Settings
+from reelrag.types import GenerationRequest, Job, SearchHit
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner(Protocol):
+    """Runs one job to a JSON-ready result; raises ReelragError subclasses on failure."""
+
+    def __call__(self, job: Job, ctx: JobContext) -> dict[str, Any]: ...
+
+
+@dataclass
+class JobContext:
+    """What a running job may do besides its work: report, store its remote id, wait, give up."""
+
+    settings: Settings
+    generator_for: Callable[[str], Generator]
+    report: Callable[[float, str], None]
+    store_remote: Callable[[str], bool]
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    deadline: float = float("inf")  # time.monotonic() after which the job times out
+    library: Callable[[], Any] = lambda: None
+    remote_done: Callable[[], None] = lambda: None  # frees the backend's concurrency slot
+
+    def check(self) -> None:
+        """Raise when the job was cancelled (or its lease lost) or ran past its timeout."""
+        if self.cancelled.is_set():
+            raise CancelledError("the job was cancelled or taken over by another worker")
+        if time.monotonic() > self.deadline:
+            raise BackendError(
+                f"the job ran longer than job_timeout_s={self.settings.job_timeout_s:g}s",
+                hint="raise job_timeout_s or retry it with `reelrag jobs retry ID`",
+            )
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, waking early on cancellation; then :meth:`check`."""
+        remaining = min(seconds, max(0.0, self.deadline - time.monotonic()))
+        self.cancelled.wait(remaining)
+        self.check()
+
+
+def job_dir(settings: Settings, job: Job) -> Path:
+    """The folder of one job's outputs: ``<outputs_dir>/<batch_id>/<output name or job id>``."""
+    name = job.payload.get("output") or job.id
+    return settings.outputs_dir / (job.batch_id or "single") / str(name)
+
+
+def job_token(job: Job) -> str:
+    """The idempotency token: from the job id, renewed each time a user retries the job."""
+    retry = int(job.payload.get("retry", 0))
+    return idempotency_token(job.id if not retry else f"{job.id}#retry{retry}")
+
+
+def poll_delays(typical_latency_s: float, *, resuming: bool) -> Iterator[float]:
+    """Waits between polls: first near the typical latency (at once when resuming after a
+    restart), then twenty short steps of 1 % of it, then steps growing 1.5x up to a quarter of the
+    latency (at most 30 s), so a job is noticed soon after it finishes without polling hot.
+
+    >>> [round(d, 3) for d, _ in zip(poll_delays(10, resuming=False), range(23))][-4:]
+    [0.1, 0.1, 0.15, 0.225]
+    """
+    yield 0.0 if resuming else 0.9 * typical_latency_s
+    step = max(0.005, 0.01 * typical_latency_s)
+    cap = max(step, min(30.0, 0.25 * typical_latency_s))
+    for _ in range(20):
+        yield step
+    while True:
+        step = min(cap, step * 1.5)
+        yield step
+
+
+def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """The default :class:`JobRunner` for ``generate`` jobs, built on :mod:`reelrag.pipeline`."""
+    from reelrag import pipeline  # imported late: it pulls imaging and video code
+
+    started = time.perf_counter()
+    request = GenerationRequest.from_dict(job.payload["request"])
+    generator = ctx.generator_for(request.backend or ctx.settings.generator)
+    library = ctx.library() if request.asset_id else None
+    prepared = pipeline.prepare(request, ctx.settings, library=library, generator=generator)
+    if job.payload.get("hit"):
+        prepared.hit = SearchHit.from_dict(job.payload["hit"])
+    paths = _paths(pipeline, ctx.settings, job)
+    ctx.check()
+    render_started = time.perf_counter()
+    if isinstance(generator, RemoteGenerator):
+        output = _run_remote(job, ctx, generator, prepared, paths.video)
+    else:
+        output = generator.generate(prepared.resolved, prepared.image, paths.video, ctx.report)
+    timings = {"generate_s": round(time.perf_counter() - render_started, 4)}
+    ctx.check()
+    result = pipeline.finalize(prepared, output, paths, timings)
+    log.info("job %s done in %.2fs", job.id, time.perf_counter() - started)
+    return result.to_dict()
+
+
+def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:
+    folder = job_dir(settings, job)
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(".tmp-*"):  # partial writes of a worker that was killed
+        leftover.unlink(missing_ok=True)
+    return pipeline.OutputPaths(
+        video=folder / "video.mp4",
+        manifest=folder / "manifest.json",
+        poster=folder / "poster.jpg",
+        fitted=folder / "fitted.png",
+    )
+
+
+def _run_remote(
+    job: Job, ctx: JobContext, generator: RemoteGenerator, prepared: Any, out: Path
+) -> Any:
+    token = job_token(job)
+    # Only a job claimed before (a crash, a lost lease) can have been submitted already.
+    remote_id = job.remote_id or (generator.find(token) if job.attempts > 1 else None)
+    resuming = remote_id is not None
+    if remote_id is None:
+        remote_id = generator.submit(prepared.resolved, prepared.image, token)
+    if remote_id != job.remote_id and not ctx.store_remote(remote_id):
+        raise CancelledError("the job was cancelled or taken over before its remote id was stored")
+    _wait_remote(ctx, generator, remote_id, resuming)
+    ctx.remote_done()  # the provider's slot is free; collecting is local work
+    return generator.collect(remote_id, out)
+
+
+def _wait_remote(
+    ctx: JobContext, generator: RemoteGenerator, remote_id: str, resuming: bool
+) -> None:
+    latency = max(0.01, generator.capabilities.typical_latency_s)
+    started, reported = time.monotonic(), -1
+    for delay in poll_delays(latency, resuming=resuming):
+        ctx.wait(delay)
+        state, message = generator.poll(remote_id)
+        if state == "succeeded":
+            return
+        if state == "failed":
+            raise BackendError(
+                f"the remote job {remote_id} failed: {message}",
+                hint="check the prompt and image, then `reelrag jobs retry ID`",
+            )
+        fraction = min(0.95, (time.monotonic() - started) / latency)
+        if int(fraction * 20) != reported:  # a store write per 5 %, not per poll
+            reported = int(fraction * 20)
+            ctx.report(fraction, message or "waiting")

@@ -1,0 +1,557 @@
+"""The durable job store: the contract (:class:`JobStore`) and its SQLite implementation.
+
+A job is written before any work or remote call. Workers take jobs with :meth:`JobStore.claim`
+under a lease that they renew with :meth:`JobStore.heartbeat`; a job whose lease expired (its
+worker crashed) can be claimed again. Every state change is fenced by the lease owner, runs in one
+transaction and appends an event, so other processes can follow a batch through
+:meth:`JobStore.events`.
+"""
+
+from __future__ import annotations
+
+import abc
+import builtins
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reelrag.errors import InputError, NotFoundError
+from reelrag.types import JOB_STATES, Job
+
+TERMINAL_STATES = ("succeeded", "failed", "cancelled", "skipped")
+ACTIVE_STATES = ("queued", "running")
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One state change or progress report, numbered by ``seq`` (a cursor for :meth:`events`)."""
+
+    seq: int
+    job_id: str
+    batch_id: str | None
+    state: str
+    progress: float
+    message: str
+    at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def idempotency_token(job_id: str) -> str:
+    """The token sent with a remote submission; the same job always gets the same token.
+
+    >>> idempotency_token("b1-0001") == idempotency_token("b1-0001")
+    True
+    """
+    return "rr-" + hashlib.sha256(f"reelrag-job:{job_id}".encode()).hexdigest()[:40]
+
+
+def job_backend(job: Job) -> str:
+    """The generator backend a job needs ("" when the default applies)."""
+    request = job.payload.get("request") or {}
+    return str(request.get("backend") or job.payload.get("backend") or "")
+
+
+class JobStore(abc.ABC):
+    """Jobs by id with leases, fenced state changes and an event log."""
+
+    @abc.abstractmethod
+    def add_many(self, jobs: Sequence[Job]) -> builtins.list[str]:
+        """Insert jobs whose ids are new; return those ids (existing ids are left untouched)."""
+
+    def add(self, job: Job) -> bool:
+        """Insert one job; False when its id already exists."""
+        return bool(self.add_many([job]))
+
+    @abc.abstractmethod
+    def get(self, job_id: str) -> Job:
+        """The job; :class:`NotFoundError` when absent."""
+
+    @abc.abstractmethod
+    def list(
+        self,
+        *,
+        batch_id: str | None = None,
+        states: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        """Jobs in creation order, optionally filtered."""
+
+    @abc.abstractmethod
+    def claim(
+        self,
+        worker_id: str,
+        lease_s: float,
+        *,
+        kinds: Collection[str] | None = None,
+        backends: Collection[str] | None = None,
+        exclude_backends: Collection[str] = (),
+        batch_id: str | None = None,
+    ) -> Job | None:
+        """Atomically take the oldest runnable job (queued and due, or running with an expired
+        lease) for ``worker_id``; count an attempt. None when nothing is runnable."""
+
+    @abc.abstractmethod
+    def heartbeat(self, job_id: str, worker_id: str, lease_s: float) -> bool:
+        """Extend the lease; False when the worker lost the job (cancelled, taken over)."""
+
+    @abc.abstractmethod
+    def set_remote(self, job_id: str, worker_id: str, remote_id: str) -> bool:
+        """Record the remote id before waiting on it; False when the lease was lost."""
+
+    @abc.abstractmethod
+    def update_progress(self, job_id: str, worker_id: str, progress: float, message: str) -> bool:
+        """Record progress in [0, 1]; False when the lease was lost."""
+
+    @abc.abstractmethod
+    def finish(
+        self,
+        job_id: str,
+        worker_id: str,
+        state: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        message: str = "",
+    ) -> bool:
+        """Move a running job to succeeded | failed | skipped; False when the lease was lost."""
+
+    @abc.abstractmethod
+    def release(
+        self, job_id: str, worker_id: str, *, delay_s: float, error: dict[str, Any]
+    ) -> bool:
+        """Put a running job back in the queue, runnable after ``delay_s`` (retry with backoff)."""
+
+    @abc.abstractmethod
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job (a running job's worker notices at its next heartbeat)."""
+
+    @abc.abstractmethod
+    def retry(self, job_id: str) -> Job:
+        """Queue a failed, cancelled or skipped job again with a fresh attempt count."""
+
+    @abc.abstractmethod
+    def events(
+        self, since: int = 0, *, batch_id: str | None = None, limit: int = 1000
+    ) -> builtins.list[JobEvent]:
+        """Events with ``seq > since``, oldest first."""
+
+    @abc.abstractmethod
+    def next_due_in(self, *, batch_id: str | None = None) -> float | None:
+        """Seconds until some active job becomes claimable (0 = now); None when none is active."""
+
+    def counts(self, *, batch_id: str | None = None) -> dict[str, int]:
+        """Number of jobs per state (every state present, zero when none)."""
+        out = dict.fromkeys(JOB_STATES, 0)
+        for job in self.list(batch_id=batch_id):
+            out[job.state] = out.get(job.state, 0) + 1
+        return out
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class SQLiteJobStore(JobStore):
+    """Jobs in one SQLite file (WAL, busy timeout); safe across threads and processes."""
+
+    def __init__(self, path: Path | str, *, clock: Clock = time.time, busy_timeout_s: float = 30.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits itself
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SQLiteJobStore:
+        return cls(settings.jobs_path)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE takes the write lock up front so that claims
+        from several processes serialise instead of failing on lock upgrades."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_many(self, jobs: Sequence[Job]) -> builtins.list[str]:
+        added: builtins.list[str] = []
+        now = _iso(self._clock())
+        with self._tx() as db:
+            seq = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM jobs").fetchone()[0]
+            for job in jobs:
+                _check_state(job.state)
+                row = _job_row(job, now, seq + len(added) + 1)
+                cur = db.execute(_INSERT_JOB, row)
+                if cur.rowcount:
+                    added.append(job.id)
+                    self._event(db, job.id, job.batch_id, job.state, job.progress, job.message)
+        return added
+
+    def claim(
+        self,
+        worker_id: str,
+        lease_s: float,
+        *,
+        kinds: Collection[str] | None = None,
+        backends: Collection[str] | None = None,
+        exclude_backends: Collection[str] = (),
+        batch_id: str | None = None,
+    ) -> Job | None:
+        now = self._clock()
+        where, params = _claim_filter(now, kinds, backends, exclude_backends, batch_id)
+        with self._tx() as db:
+            row = db.execute(
+                f"SELECT id, state FROM jobs WHERE {where} ORDER BY ord LIMIT 1", params
+            ).fetchone()
+            if row is None:
+                return None
+            note = "lease expired; taken over" if row["state"] == "running" else "started"
+            db.execute(
+                "UPDATE jobs SET state='running', lease_owner=?, lease_until=?, "
+                "attempts=attempts+1, message=?, updated_at=? WHERE id=?",
+                (worker_id, now + lease_s, note, _iso(now), row["id"]),
+            )
+            job = self._get(db, row["id"])
+            self._event(db, job.id, job.batch_id, "running", job.progress, note)
+        return job
+
+    def heartbeat(self, job_id: str, worker_id: str, lease_s: float) -> bool:
+        now = self._clock()
+        return self._owned_update(job_id, worker_id, "lease_until=?", (now + lease_s,), event=None)
+
+    def set_remote(self, job_id: str, worker_id: str, remote_id: str) -> bool:
+        msg = f"submitted as {remote_id}"
+        return self._owned_update(
+            job_id, worker_id, "remote_id=?, message=?", (remote_id, msg), event=msg
+        )
+
+    def update_progress(self, job_id: str, worker_id: str, progress: float, message: str) -> bool:
+        value = min(1.0, max(0.0, float(progress)))
+        return self._owned_update(
+            job_id, worker_id, "progress=?, message=?", (value, message), event=message
+        )
+
+    def finish(
+        self,
+        job_id: str,
+        worker_id: str,
+        state: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        message: str = "",
+    ) -> bool:
+        if state not in ("succeeded", "failed", "skipped"):
+            raise InputError(f"cannot finish a job as {state!r}", hint="succeeded|failed|skipped")
+        progress = 1.0 if state == "succeeded" else None
+        sets = "state=?, result=?, error=?, message=?, lease_owner=NULL, lease_until=NULL"
+        sets += ", progress=COALESCE(?, progress)"
+        params = (state, _dump(result), _dump(error), message, progress)
+        return self._owned_update(job_id, worker_id, sets, params, event=message, state=state)
+
+    def release(
+        self, job_id: str, worker_id: str, *, delay_s: float, error: dict[str, Any]
+    ) -> bool:
+        due = self._clock() + max(0.0, delay_s)
+        msg = f"retrying in {delay_s:.1f}s: {error.get('message', '')}"
+        sets = (
+            "state='queued', not_before=?, error=?, message=?, lease_owner=NULL, lease_until=NULL"
+        )
+        params = (due, _dump(error), msg)
+        return self._owned_update(job_id, worker_id, sets, params, event=msg, state="queued")
+
+    def cancel(self, job_id: str) -> Job:
+        with self._tx() as db:
+            job = self._get(db, job_id)
+            if job.state in TERMINAL_STATES:
+                raise InputError(
+                    f"job {job_id} is already {job.state}",
+                    hint="only queued or running jobs cancel",
+                )
+            db.execute(
+                "UPDATE jobs SET state='cancelled', message='cancelled by user', lease_owner=NULL, "
+                "lease_until=NULL, updated_at=? WHERE id=?",
+                (_iso(self._clock()), job_id),
+            )
+            self._event(db, job_id, job.batch_id, "cancelled", job.progress, "cancelled by user")
+            return self._get(db, job_id)
+
+    def retry(self, job_id: str) -> Job:
+        with self._tx() as db:
+            job = self._get(db, job_id)
+            if job.state not in ("failed", "cancelled", "skipped"):
+                raise InputError(
+                    f"job {job_id} is {job.state}",
+                    hint="only failed, cancelled or skipped jobs retry",
+                )
+            db.execute(
+                "UPDATE jobs SET state='queued', attempts=0, progress=0, error=NULL, "
+                "remote_id=NULL, result=NULL, not_before=0, message='queued again', updated_at=?, "
+                # a new idempotency generation: a retried job must not reattach to the failed run
+                "payload=json_set(payload, '$.retry', "
+                "COALESCE(json_extract(payload, '$.retry'), 0) + 1) "
+                "WHERE id=?",
+                (_iso(self._clock()), job_id),
+            )
+            self._event(db, job_id, job.batch_id, "queued", 0.0, "queued again")
+            return self._get(db, job_id)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            return self._get(self._db, job_id)
+
+    def list(
+        self,
+        *,
+        batch_id: str | None = None,
+        states: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        clauses, params = ["1=1"], []
+        if batch_id is not None:
+            clauses.append("batch_id=?")
+            params.append(batch_id)
+        if states:
+            clauses.append(f"state IN ({','.join('?' * len(states))})")
+            params.extend(states)
+        sql = f"SELECT * FROM jobs WHERE {' AND '.join(clauses)} ORDER BY ord"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            return [_row_job(r) for r in self._db.execute(sql, params).fetchall()]
+
+    def counts(self, *, batch_id: str | None = None) -> dict[str, int]:
+        out = dict.fromkeys(JOB_STATES, 0)
+        sql = "SELECT state, COUNT(*) FROM jobs"
+        params: tuple[Any, ...] = ()
+        if batch_id is not None:
+            sql, params = sql + " WHERE batch_id=?", (batch_id,)
+        with self._lock:
+            for state, count in self._db.execute(sql + " GROUP BY state", params):
+                out[state] = count
+        return out
+
+    def events(
+        self, since: int = 0, *, batch_id: str | None = None, limit: int = 1000
+    ) -> builtins.list[JobEvent]:
+        sql = "SELECT * FROM events WHERE seq > ?"
+        params: list[Any] = [since]
+        if batch_id is not None:
+            sql += " AND batch_id = ?"
+            params.append(batch_id)
+        sql += f" ORDER BY seq LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [JobEvent(**dict(r)) for r in rows]
+
+    def next_due_in(self, *, batch_id: str | None = None) -> float | None:
+        sql = (
+            "SELECT MIN(CASE WHEN state='queued' THEN not_before ELSE lease_until END) "
+            "FROM jobs WHERE state IN ('queued', 'running')"
+        )
+        params: tuple[Any, ...] = ()
+        if batch_id is not None:
+            sql, params = sql + " AND batch_id=?", (batch_id,)
+        with self._lock:
+            due = self._db.execute(sql, params).fetchone()[0]
+        return None if due is None else max(0.0, float(due) - self._clock())
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _get(self, db: sqlite3.Connection, job_id: str) -> Job:
+        row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}", hint="`reelrag jobs list` shows the ids")
+        return _row_job(row)
+
+    def _owned_update(
+        self,
+        job_id: str,
+        worker_id: str,
+        sets: str,
+        params: tuple[Any, ...],
+        *,
+        event: str | None,
+        state: str | None = None,
+    ) -> bool:
+        """Apply ``sets`` only while ``worker_id`` holds the job's lease (fencing)."""
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE jobs SET {sets}, updated_at=? "
+                "WHERE id=? AND state='running' AND lease_owner=?",
+                (*params, _iso(self._clock()), job_id, worker_id),
+            )
+            if not cur.rowcount:
+                return False
+            if event is not None:
+                job = self._get(db, job_id)
+                self._event(db, job_id, job.batch_id, state or job.state, job.progress, event)
+        return True
+
+    def _event(
+        self,
+        db: sqlite3.Connection,
+        job_id: str,
+        batch_id: str | None,
+        state: str,
+        progress: float,
+        message: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO events (job_id, batch_id, state, progress, message, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (job_id, batch_id, state, progress, message, _iso(self._clock())),
+        )
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    ord INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    batch_id TEXT,
+    backend TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    error TEXT,
+    remote_id TEXT,
+    result TEXT,
+    lease_owner TEXT,
+    lease_until REAL,
+    not_before REAL NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, ord);
+CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, ord);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    batch_id TEXT,
+    state TEXT NOT NULL,
+    progress REAL NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id, seq);
+"""
+
+_INSERT_JOB = (
+    "INSERT OR IGNORE INTO jobs (id, ord, kind, batch_id, backend, payload, state, attempts, "
+    "progress, message, error, remote_id, result, created_at, updated_at) "
+    "VALUES (:id, :ord, :kind, :batch_id, :backend, :payload, :state, :attempts, :progress, "
+    ":message, :error, :remote_id, :result, :created_at, :updated_at)"
+)
+
+
+def _claim_filter(
+    now: float,
+    kinds: Collection[str] | None,
+    backends: Collection[str] | None,
+    exclude_backends: Collection[str],
+    batch_id: str | None,
+) -> tuple[str, list[Any]]:
+    clauses = ["((state='queued' AND not_before<=?) OR (state='running' AND lease_until<?))"]
+    params: list[Any] = [now, now]
+    for column, values, op in (
+        ("kind", kinds, "IN"),
+        ("backend", backends, "IN"),
+        ("backend", exclude_backends or None, "NOT IN"),
+    ):
+        if values is not None:
+            values = list(values)
+            clauses.append(f"{column} {op} ({','.join('?' * len(values))})")
+            params.extend(values)
+    if batch_id is not None:
+        clauses.append("batch_id=?")
+        params.append(batch_id)
+    return " AND ".join(clauses), params
+
+
+def _job_row(job: Job, now: str, ord_: int) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "ord": ord_,
+        "kind": job.kind,
+        "batch_id": job.batch_id,
+        "backend": job_backend(job),
+        "payload": json.dumps(job.payload, sort_keys=True),
+        "state": job.state,
+        "attempts": job.attempts,
+        "progress": job.progress,
+        "message": job.message,
+        "error": _dump(job.error),
+        "remote_id": job.remote_id,
+        "result": _dump(job.result),
+        "created_at": job.created_at or now,
+        "updated_at": now,
+    }
+
+
+def _row_job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        batch_id=row["batch_id"],
+        attempts=row["attempts"],
+        progress=row["progress"],
+        message=row["message"],
+        error=_load(row["error"]),
+        remote_id=row["remote_id"],
+        result=_load(row["result"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _check_state(state: str) -> None:
+    if state not in JOB_STATES:
+        raise InputError(f"unknown job state {state!r}", hint=f"use one of {', '.join(JOB_STATES)}")
+
+
+def _dump(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def _load(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else json.loads(text)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

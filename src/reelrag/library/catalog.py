@@ -1,0 +1,162 @@
+"""The ingest catalog: which source files became which assets (SQLite).
+
+Two tables: ``sources`` (one row per ingested file: uri, size, mtime_ns, asset_id) and ``assets``
+(one row per content hash, the :class:`~reelrag.types.Asset` as JSON). Identical bytes at two
+paths are one asset with two sources. The catalog rows of a batch are written in one transaction
+after its store objects and index rows, so they are the "done" marker of an interrupted ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelrag.errors import ReelragError
+from reelrag.types import Asset
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    uri TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    asset_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE INDEX IF NOT EXISTS sources_asset ON sources(asset_id);
+CREATE TABLE IF NOT EXISTS assets (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (datetime('now')));
+"""
+_CHUNK = 500  # stays below SQLite's bound-variable limit on old builds
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    uri: str
+    size: int
+    mtime_ns: int
+    asset_id: str
+
+
+class Catalog:
+    """Thread-safe access to the catalog database (one connection, one lock)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ReelragError(
+                f"cannot open the catalog {self.path}: {exc}",
+                hint="check the workspace folder; delete catalog.sqlite to rebuild it by ingesting",
+            ) from exc
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- sources -------------------------------------------------------------------------------
+
+    def lookup(self, uris: Sequence[str]) -> dict[str, SourceRow]:
+        """Catalog rows for ``uris`` (missing ones are absent), one query per 500 uris."""
+        out: dict[str, SourceRow] = {}
+        for start in range(0, len(uris), _CHUNK):
+            chunk = list(uris[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT uri, size, mtime_ns, asset_id FROM sources WHERE uri IN ({marks})"
+            out.update((row[0], SourceRow(*row)) for row in self._query(sql, chunk))
+        return out
+
+    def sources_of(self, asset_id: str) -> list[str]:
+        rows = self._query("SELECT uri FROM sources WHERE asset_id = ? ORDER BY uri", [asset_id])
+        return [r[0] for r in rows]
+
+    def sources_under(self, prefix: str) -> list[SourceRow]:
+        """Rows whose uri starts with ``prefix`` (a folder ending in a separator, or a file)."""
+        sql = "SELECT uri, size, mtime_ns, asset_id FROM sources WHERE substr(uri, 1, ?) = ?"
+        return [SourceRow(*row) for row in self._query(sql, [len(prefix), prefix])]
+
+    def remove_sources(self, uris: Iterable[str]) -> list[str]:
+        """Drop source rows; return the asset ids left with no source (callers purge them)."""
+        uris = list(uris)
+        affected: set[str] = set()
+        with self._transaction() as db:
+            for uri in uris:
+                row = db.execute("SELECT asset_id FROM sources WHERE uri = ?", [uri]).fetchone()
+                if row:
+                    affected.add(row[0])
+                    db.execute("DELETE FROM sources WHERE uri = ?", [uri])
+        return self.orphans(affected)
+
+    def orphans(self, asset_ids: Iterable[str]) -> list[str]:
+        """Those of ``asset_ids`` that exist as assets but have no source row any more."""
+        out = []
+        for asset_id in sorted(set(asset_ids)):
+            used = self._query("SELECT 1 FROM sources WHERE asset_id = ? LIMIT 1", [asset_id])
+            if not used and self.has_asset(asset_id):
+                out.append(asset_id)
+        return out
+
+    def count_sources(self) -> int:
+        return int(self._query("SELECT count(*) FROM sources")[0][0])
+
+    # --- assets --------------------------------------------------------------------------------
+
+    def has_asset(self, asset_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM assets WHERE id = ?", [asset_id]))
+
+    def get_asset(self, asset_id: str) -> Asset | None:
+        rows = self._query("SELECT data FROM assets WHERE id = ?", [asset_id])
+        return Asset.from_dict(json.loads(rows[0][0])) if rows else None
+
+    def match_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Asset ids starting with ``prefix`` (at most ``limit``)."""
+        sql = "SELECT id FROM assets WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?"
+        return [r[0] for r in self._query(sql, [len(prefix), prefix.lower(), limit])]
+
+    def assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
+        sql = "SELECT data FROM assets ORDER BY rowid LIMIT ? OFFSET ?"
+        rows = self._query(sql, [-1 if limit is None else limit, offset])
+        return [Asset.from_dict(json.loads(r[0])) for r in rows]
+
+    def count_assets(self) -> int:
+        return int(self._query("SELECT count(*) FROM assets")[0][0])
+
+    def commit_batch(self, assets: Sequence[Asset], sources: Sequence[SourceRow]) -> None:
+        """Record a finished batch in one transaction (new assets first, then their sources)."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO assets (id, data) VALUES (?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                [(a.id, json.dumps(a.to_dict(), ensure_ascii=False)) for a in assets],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO sources (uri, size, mtime_ns, asset_id) VALUES (?,?,?,?)",
+                [(s.uri, s.size, s.mtime_ns, s.asset_id) for s in sources],
+            )
+
+    def remove_asset(self, asset_id: str) -> None:
+        """Forget an asset and every source row that points to it."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM sources WHERE asset_id = ?", [asset_id])
+            db.execute("DELETE FROM assets WHERE id = ?", [asset_id])

@@ -1,0 +1,377 @@
+"""The ingest pipeline: source files -> store objects, captions, vectors, index rows, catalog.
+
+Stages: a reader lists files; unchanged ones (same size and mtime in the catalog) are skipped
+after one stat; the rest are hashed, decoded, normalised, thumbnailed and stored in a thread
+pool (Pillow releases the GIL while coding); each batch is then captioned, embedded, upserted
+into the index and finally recorded in the catalog in one transaction -- the "done" marker, so an
+interrupted run resumes where it stopped. One bad file is reported and never stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from PIL import Image
+
+from reelrag.captioning.base import Captioner, CaptionInput
+from reelrag.captioning.metadata import words_from_name
+from reelrag.embeddings.base import Embedder
+from reelrag.errors import ReelragError
+from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
+from reelrag.index.base import Index, IndexRecord
+from reelrag.library.catalog import Catalog, SourceRow
+from reelrag.library.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
+from reelrag.library.sources import GLOB_CHARS, ScanProblem, SourceFile, open_source
+from reelrag.settings import Settings
+from reelrag.storage.base import ObjectStore
+from reelrag.types import Asset
+
+log = logging.getLogger(__name__)
+
+CAPTION_IMAGE_PX = 768  # vision captioners look at <= 768 px; keeping full copies costs GBs
+JPEG_QUALITY = 90
+THUMBNAIL_QUALITY = 85
+EMBED_CHUNK = 64  # captions embedded together while the pool keeps decoding
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, per source file (``removed`` counts pruned source files)."""
+
+    added: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, one-line reason)
+    new_assets: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "unchanged": self.unchanged, "updated": self.updated,
+            "removed": self.removed, "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "new_assets": self.new_assets, "elapsed_s": round(self.elapsed_s, 3),
+        }  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        counts = "".join(
+            f"<td>{getattr(self, k)}</td>" for k in ("added", "unchanged", "updated", "removed")
+        )
+        rows = "".join(
+            f"<li><code>{html.escape(s)}</code>: {html.escape(r)}</li>" for s, r in self.failed
+        )
+        return (
+            "<table><tr><th>added</th><th>unchanged</th><th>updated</th><th>removed</th>"
+            f"<th>failed</th></tr><tr>{counts}<td>{len(self.failed)}</td></tr></table>"
+            + (f"<ul>{rows}</ul>" if rows else "")
+            + f"<small>{self.elapsed_s:.2f} s</small>"
+        )
+
+
+@dataclass
+class Prepared:
+    """One file after the thread-pool stage: a new asset to caption, or a known asset id."""
+
+    file: SourceFile
+    asset: Asset
+    is_new: bool
+    caption_input: CaptionInput | None = None
+
+
+class Ingestor:
+    """Runs ingest over the parts it is given; the embedder and index load only when needed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ObjectStore,
+        catalog: Catalog,
+        captioner: Captioner,
+        embedder: Callable[[], Embedder],
+        index: Callable[[], Index],
+    ):
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+        self.captioner = captioner
+        self._embedder = embedder
+        self._index = index
+
+    def run(
+        self,
+        specs: Sequence[str],
+        *,
+        recursive: bool = False,
+        prune: bool = False,
+        progress: ProgressCallback = ignore_progress,
+    ) -> IngestReport:
+        """Ingest every file that ``specs`` name; see the module docstring for the stages."""
+        started = time.perf_counter()
+        report = IngestReport()
+        files = self._scan(specs, recursive, report)
+        changed = False
+        workers = self.settings.ingest_workers or os.cpu_count() or 1
+        done = 0
+        progress(ProgressEvent("ingest", 0, len(files)))
+
+        def tick(message: str) -> None:
+            nonlocal done
+            done += 1
+            if done == len(files) or done % 16 == 0 or message != "unchanged":
+                progress(ProgressEvent("ingest", done, len(files), message))
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+            batch = max(1, self.settings.ingest_batch)
+            for start in range(0, len(files), batch):
+                changed |= self._run_batch(files[start : start + batch], pool, report, tick)
+        if prune:
+            changed |= self._prune(specs, files, report)
+        if changed:
+            self._index().optimize()
+        report.elapsed_s = time.perf_counter() - started
+        log.info("ingest: %s", report.to_dict())
+        return report
+
+    def _scan(
+        self, specs: Sequence[str], recursive: bool, report: IngestReport
+    ) -> list[SourceFile]:
+        files: dict[str, SourceFile] = {}
+        for spec in specs:
+            for entry in open_source(spec, self.settings).scan(spec, recursive):
+                if isinstance(entry, ScanProblem):
+                    report.failed.append((entry.uri, entry.reason))
+                else:
+                    files.setdefault(entry.uri, entry)
+        return list(files.values())
+
+    def _run_batch(
+        self,
+        files: Sequence[SourceFile],
+        pool: ThreadPoolExecutor,
+        report: IngestReport,
+        tick: Callable[[str], None],
+    ) -> bool:
+        known = self.catalog.lookup([f.uri for f in files])
+        todo = [f for f in files if not _unchanged(f, known.get(f.uri))]
+        report.unchanged += len(files) - len(todo)
+        for _ in range(len(files) - len(todo)):
+            tick("unchanged")
+        if not todo:
+            return False
+        prepared: list[Prepared] = []
+        records: list[IndexRecord] = []
+        waiting: list[Prepared] = []  # new assets not yet captioned
+        seen: set[str] = set()  # identical bytes at two paths are captioned once
+        # pool.map submits the whole batch at once: while the main thread captions and embeds
+        # a chunk, the workers go on decoding the rest.
+        for item in pool.map(self._prepare_safely, todo):
+            if isinstance(item, tuple):
+                report.failed.append(item)
+                tick(os.path.basename(item[0]))
+                continue
+            prepared.append(item)
+            if item.is_new and item.asset.id not in seen:
+                seen.add(item.asset.id)
+                waiting.append(item)
+            if len(waiting) >= EMBED_CHUNK:
+                records += self._caption_embed(waiting)
+                waiting = []
+            tick(item.file.name)
+        records += self._caption_embed(waiting)
+        if records:
+            self._index().upsert(records)
+        self._record(prepared, [r.asset for r in records], known, report)
+        return True
+
+    def _prepare_safely(self, file: SourceFile) -> Prepared | tuple[str, str]:
+        try:
+            return self._prepare(file)
+        except ReelragError as exc:
+            return (file.uri, exc.message)
+        except Exception as exc:  # one bad file never stops the run; the log keeps the trace
+            log.warning("unexpected failure on %s", file.uri, exc_info=True)
+            return (file.uri, f"unexpected {type(exc).__name__}: {exc}")
+
+    def _prepare(self, file: SourceFile) -> Prepared:
+        source = open_source(file.uri, self.settings)
+        data = source.read_bytes(file.uri)
+        asset_id = hashlib.sha256(data).hexdigest()
+        existing = self.catalog.get_asset(asset_id)
+        if existing is not None:
+            return Prepared(file, existing, is_new=False)
+        decoded = decode_image(
+            data,
+            max_pixels=self.settings.max_image_pixels,
+            target_px=self.settings.normalized_max_px,
+            name=file.name,
+        )
+        asset = self._store_objects(file, asset_id, data, decoded)
+        pixels = (
+            fit_longest(decoded.image, CAPTION_IMAGE_PX) if self.captioner.needs_pixels else None
+        )
+        caption_input = CaptionInput(file.uri, file.name, asset_id, decoded.metadata, pixels)
+        return Prepared(file, asset, is_new=True, caption_input=caption_input)
+
+    def _store_objects(
+        self, file: SourceFile, asset_id: str, data: bytes, decoded: DecodedImage
+    ) -> Asset:
+        base = f"assets/{asset_id[:2]}/{asset_id}"
+        original_key = f"{base}/original.{decoded.extension}"
+        if not self.store.exists(original_key):
+            self.store.put_bytes(original_key, data, _content_type(decoded.format))
+        normalized = fit_longest(decoded.image, self.settings.normalized_max_px)
+        if decoded.reusable_jpeg:
+            normalized_key = original_key  # already upright 8-bit RGB baseline JPEG: reuse it
+        else:
+            fmt = "PNG" if decoded.format in LOSSLESS_FORMATS else "JPEG"
+            normalized_key = f"{base}/normalized.{'png' if fmt == 'PNG' else 'jpg'}"
+            self.store.put_bytes(normalized_key, encode(normalized, fmt), _content_type(fmt))
+        thumb_key = f"{base}/thumbnail.jpg"
+        thumb = fit_longest(normalized, self.settings.thumbnail_px, reducing_gap=2.0)
+        self.store.put_bytes(thumb_key, encode(thumb, "JPEG", THUMBNAIL_QUALITY), "image/jpeg")
+        for note in decoded.notes:
+            log.info("%s: %s", file.name, note)
+        return Asset(
+            id=asset_id, source=file.uri, width=decoded.width, height=decoded.height,
+            format=decoded.format, folder=file.folder, original_key=original_key,
+            normalized_key=normalized_key, thumbnail_key=thumb_key, size_bytes=len(data),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )  # fmt: skip
+
+    def _caption_embed(self, prepared: Sequence[Prepared]) -> list[IndexRecord]:
+        """Index records for new assets: caption them, then embed the index text."""
+        if not prepared:
+            return []
+        captions = self.captioner.caption_batch([p.caption_input for p in prepared])  # type: ignore[misc]
+        assets = [
+            p.asset.replace(caption=c.text, keywords=c.keywords, caption_source=c.source)
+            for p, c in zip(prepared, captions, strict=True)
+        ]
+        texts = [index_text(a) for a in assets]
+        vectors = self._embedder().embed_texts(texts)
+        return [IndexRecord(a, v, t) for a, v, t in zip(assets, vectors, texts, strict=True)]
+
+    def _record(
+        self,
+        prepared: Sequence[Prepared],
+        new_assets: Sequence[Asset],
+        known: dict[str, SourceRow],
+        report: IngestReport,
+    ) -> None:
+        rows = [SourceRow(p.file.uri, p.file.size, p.file.mtime_ns, p.asset.id) for p in prepared]
+        self.catalog.commit_batch(new_assets, rows)
+        report.new_assets += len(new_assets)
+        replaced = []
+        for p in prepared:
+            old = known.get(p.file.uri)
+            if old is None:
+                report.added += 1
+            elif old.asset_id == p.asset.id:
+                report.unchanged += 1  # touched, same bytes
+            else:
+                report.updated += 1
+                replaced.append(old.asset_id)
+        self.purge(self.catalog.orphans(replaced))
+
+    def _prune(
+        self, specs: Sequence[str], seen: Sequence[SourceFile], report: IngestReport
+    ) -> bool:
+        seen_uris = {f.uri for f in seen}
+        gone = []
+        for prefix in _prune_prefixes(specs):
+            for row in self.catalog.sources_under(prefix):
+                if row.uri not in seen_uris and _is_gone(row.uri, self.settings):
+                    gone.append(row.uri)
+        if not gone:
+            return False
+        report.removed += len(gone)
+        self.purge(self.catalog.remove_sources(gone))
+        return True
+
+    def purge(self, asset_ids: Iterable[str]) -> None:
+        """Delete assets from the index, the store and the catalog (never the user's files)."""
+        ids = list(asset_ids)
+        if not ids:
+            return
+        self._index().delete(ids)
+        for asset_id in ids:
+            asset = self.catalog.get_asset(asset_id)
+            if asset is not None:
+                for key in {asset.original_key, asset.normalized_key, asset.thumbnail_key} - {""}:
+                    self.store.delete(key)
+            self.catalog.remove_asset(asset_id)
+
+
+def _unchanged(file: SourceFile, row: SourceRow | None) -> bool:
+    return row is not None and row.size == file.size and row.mtime_ns == file.mtime_ns
+
+
+def _prune_prefixes(specs: Sequence[str]) -> list[str]:
+    """Catalog uri prefixes the specs cover: a folder (with separator) or the file itself."""
+    out = []
+    for spec in specs:
+        if "://" in spec:
+            out.append(spec)
+            continue
+        path = os.path.abspath(os.path.expanduser(spec))
+        if GLOB_CHARS & set(spec) and not os.path.lexists(path):
+            path = os.path.dirname(re.split(r"[*?\[]", path)[0] + "x")  # the fixed folder part
+        out.append(path.rstrip(os.sep) + os.sep if os.path.isdir(path) else path)
+    return out
+
+
+def _is_gone(uri: str, settings: Settings) -> bool:
+    return open_source(uri, settings).stat(uri) is None
+
+
+def index_text(asset: Asset) -> str:
+    """What BM25 sees: caption, keywords and the file name's words."""
+    name_words = words_from_name(os.path.splitext(os.path.basename(asset.source))[0])
+    parts = [asset.caption, " ".join(asset.keywords), " ".join(name_words)]
+    return " ".join(p for p in parts if p).strip()
+
+
+def fit_longest(image: Image.Image, max_px: int, reducing_gap: float = 3.0) -> Image.Image:
+    """``image`` scaled down (never up) so its longest side is at most ``max_px``.
+
+    ``reducing_gap``: box-reduce first down to that multiple of the size, then Lanczos; 2.0 is
+    fine for thumbnails and several times faster than a full Lanczos.
+    """
+    width, height = image.size
+    longest = max(width, height)
+    if longest <= max_px:
+        return image
+    scale = max_px / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+
+
+def encode(image: Image.Image, fmt: str, quality: int = JPEG_QUALITY) -> bytes:
+    """Bytes of ``image`` as JPEG (``quality``) or PNG (fast compression)."""
+    buffer = io.BytesIO()
+    if fmt == "PNG":
+        image.save(buffer, "PNG", compress_level=1)
+    else:
+        image.save(buffer, "JPEG", quality=quality, optimize=False)
+    return buffer.getvalue()
+
+
+def _content_type(fmt: str) -> str:
+    return {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic"}.get(
+        fmt, f"image/{fmt.lower()}"
+    )

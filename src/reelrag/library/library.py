@@ -1,0 +1,196 @@
+"""The Library facade: one object over a workspace's store, catalog, embedder and index.
+
+>>> lib = open_library(None)        # doctest: +SKIP
+>>> lib.ingest(["photos/"])         # doctest: +SKIP
+>>> lib.search("red shoes", limit=3)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from reelrag.captioning.base import Captioner
+from reelrag.embeddings.base import Embedder
+from reelrag.errors import NotFoundError
+from reelrag.events import ProgressCallback, ignore_progress
+from reelrag.index.base import Index
+from reelrag.library.catalog import Catalog
+from reelrag.library.ingest import Ingestor, IngestReport
+from reelrag.plugins import registry
+from reelrag.settings import Settings, load_settings
+from reelrag.storage import ObjectStore, open_store
+from reelrag.types import Asset, SearchFilters, SearchRequest
+
+log = logging.getLogger(__name__)
+
+
+def open_library(workspace: str | Path | None = None, **overrides: Any) -> Library:
+    """A :class:`Library` on ``workspace`` (None: the configured one), settings resolved here.
+
+    ``overrides`` are setting names (``embedder="minilm"``, ``normalized_max_px=1024``) that win
+    over the config file and environment.
+    """
+    values = dict(overrides)
+    if workspace is not None:
+        values["workspace"] = Path(workspace)
+    return Library(load_settings(values))
+
+
+class Library:
+    """An image library: ingest, search, inspect and remove assets.
+
+    The catalog and store open at once; the captioner, embedder and index load on first use,
+    so listing and showing assets never loads a model.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store: ObjectStore = open_store(settings)
+        self.catalog = Catalog(settings.catalog_path)
+        self._embedder: Embedder | None = None
+        self._index: Index | None = None
+        self._captioner: Captioner | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Library {str(self.settings.workspace)!r}: {self.catalog.count_assets()} assets, "
+            f"embedder={self.settings.embedder}, index={self.settings.index}>"
+        )
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = registry.create("embedder", self.settings.embedder, self.settings)
+        return self._embedder
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            backend = registry.get("index", self.settings.index)
+            self._index = backend.from_settings(self.settings, self.embedder.identity)
+        return self._index
+
+    @property
+    def captioner(self) -> Captioner:
+        if self._captioner is None:
+            self._captioner = registry.create("captioner", self.settings.captioner, self.settings)
+        return self._captioner
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(
+            self.settings, self.store, self.catalog, self.captioner,
+            embedder=lambda: self.embedder, index=lambda: self.index,
+        )  # fmt: skip
+
+    def ingest(
+        self,
+        paths: str | Path | Sequence[str | Path],
+        recursive: bool = False,
+        prune: bool = False,
+        progress: ProgressCallback = ignore_progress,
+    ) -> IngestReport:
+        """Add or refresh images from folders, files or globs; see :class:`IngestReport`."""
+        specs = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
+        return self._ingestor().run(specs, recursive=recursive, prune=prune, progress=progress)
+
+    def search(
+        self,
+        query: str | SearchRequest,
+        limit: int | None = None,
+        min_score: float | None = None,
+        filters: SearchFilters | dict[str, Any] | None = None,
+        diversity: float = 0.0,
+    ) -> Any:
+        """Hybrid search; returns what :func:`reelrag.retrieval.search` returns."""
+        from reelrag import retrieval  # type: ignore[attr-defined,unused-ignore]
+
+        if isinstance(query, SearchRequest):
+            request = query
+        else:
+            if isinstance(filters, dict):
+                filters = SearchFilters(**filters)
+            request = SearchRequest(
+                query=query,
+                limit=limit or self.settings.search_limit,
+                min_score=min_score,
+                filters=filters or SearchFilters(),
+                diversity=diversity,
+            )
+        return retrieval.search(self.index, self.embedder, request, self.settings)
+
+    def get(self, asset_id: str) -> Asset:
+        """The asset whose id is, or starts with, ``asset_id``."""
+        prefix = asset_id.strip().lower()
+        if not prefix:
+            raise NotFoundError("empty asset id", hint="run `reelrag library list` for ids")
+        exact = self.catalog.get_asset(prefix)
+        if exact is not None:
+            return exact
+        matches = self.catalog.match_ids(prefix, limit=6)
+        if not matches:
+            raise NotFoundError(
+                f"no asset with id {asset_id!r}", hint="run `reelrag library list` for ids"
+            )
+        if len(matches) > 1:
+            shown = ", ".join(m[:12] for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise NotFoundError(
+                f"asset id prefix {asset_id!r} is ambiguous: {shown}", hint="give more characters"
+            )
+        found = self.catalog.get_asset(matches[0])
+        assert found is not None  # matched in the same table
+        return found
+
+    def assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
+        """Assets in ingest order."""
+        return self.catalog.assets(limit, offset)
+
+    def sources(self, asset_id: str) -> list[str]:
+        """Every source file that holds this asset's bytes."""
+        return self.catalog.sources_of(self.get(asset_id).id)
+
+    def remove(self, asset_id: str) -> Asset:
+        """Remove an asset from catalog, index and store; the user's files stay untouched."""
+        asset = self.get(asset_id)
+        self._ingestor().purge([asset.id])
+        return asset
+
+    def image(self, asset_id: str) -> Image.Image:
+        """The normalised upright 8-bit RGB copy, as a loaded PIL image."""
+        asset = self.get(asset_id)
+        with Image.open(io.BytesIO(self.store.get_bytes(asset.normalized_key))) as im:
+            im.load()
+            return im.convert("RGB") if im.mode != "RGB" else im.copy()
+
+    def image_path(self, asset_id: str) -> Path | None:
+        """Local file of the normalised copy, when the store is a local folder."""
+        return self.store.local_path(self.get(asset_id).normalized_key)
+
+    def thumbnail_path(self, asset_id: str) -> Path | None:
+        """Local file of the thumbnail, when the store is a local folder."""
+        return self.store.local_path(self.get(asset_id).thumbnail_key)
+
+    def info(self) -> dict[str, Any]:
+        """Counts, embedder identity and index facts (loads the embedder and index)."""
+        index_info = self.index.info()
+        return {
+            "workspace": str(self.settings.workspace),
+            "store": self.store.uri,
+            "assets": self.catalog.count_assets(),
+            "sources": self.catalog.count_sources(),
+            "embedder": self.embedder.identity.key(),
+            "captioner": self.settings.captioner,
+            "index": {
+                "backend": index_info.backend, "uri": index_info.uri, "rows": index_info.rows,
+                "embedder": index_info.embedder, "ann_index": index_info.ann_index,
+                "text_index": index_info.text_index,
+            },
+        }  # fmt: skip
+
+    def close(self) -> None:
+        self.catalog.close()

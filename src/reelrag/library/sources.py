@@ -1,0 +1,177 @@
+"""Source readers: where ingest finds image files, chosen by URI scheme.
+
+A reader expands what the user typed (a folder, a file, a glob) into :class:`SourceFile` entries
+with the size and modification time the catalog compares, and reads their bytes. Local paths use
+:class:`FileSource` (registry ``source.file``); other schemes (``s3://``) register their own
+reader under ``source.<scheme>``. Readers never modify the files they read.
+"""
+
+from __future__ import annotations
+
+import abc
+import errno
+import glob
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelrag.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".dib",
+     ".gif", ".heic", ".heif"}
+)  # fmt: skip
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One candidate image: ``uri`` is an absolute path (local) or a full URI."""
+
+    uri: str
+    name: str
+    folder: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ScanProblem:
+    """Something the user named that cannot be ingested, with a one-line reason."""
+
+    uri: str
+    reason: str
+
+
+class Source(abc.ABC):
+    """Lists and reads image files under one URI scheme."""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: Any) -> Source: ...
+
+    @abc.abstractmethod
+    def scan(self, spec: str, recursive: bool = False) -> Iterator[SourceFile | ScanProblem]:
+        """Expand a folder, file or glob into files (folders: image extensions only)."""
+
+    @abc.abstractmethod
+    def read_bytes(self, uri: str) -> bytes:
+        """The file's bytes; :class:`DecodeError` with a one-line reason when unreadable."""
+
+    @abc.abstractmethod
+    def stat(self, uri: str) -> SourceFile | None:
+        """The file's current entry, or None when it is gone."""
+
+    def local_path(self, uri: str) -> Path | None:
+        """A local path for sidecar lookups, when the source is on the local disk."""
+        return None
+
+
+def scheme_of(spec: str) -> str:
+    """The reader name for what the user typed: ``file`` for plain paths.
+
+    >>> scheme_of("s3://bucket/photos/"), scheme_of("photos/*.jpg"), scheme_of("C:/x")
+    ('s3', 'file', 'file')
+    """
+    scheme, sep, _ = spec.partition("://")
+    return scheme if sep and len(scheme) > 1 else "file"
+
+
+def open_source(spec: str, settings: Any) -> Source:
+    """The reader registered for ``spec``'s scheme."""
+    from reelrag.plugins import registry
+
+    source: Source = registry.create("source", scheme_of(spec), settings)
+    return source
+
+
+class FileSource(Source):
+    """Local files: folders (optionally recursive), single files and globs."""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> FileSource:
+        return cls()
+
+    def scan(self, spec: str, recursive: bool = False) -> Iterator[SourceFile | ScanProblem]:
+        path = Path(spec.removeprefix("file://")).expanduser()
+        if GLOB_CHARS & set(spec) and not os.path.lexists(path):
+            yield from self._scan_glob(str(path), recursive)
+        elif path.is_dir():
+            yield from self._walk(path, recursive)
+        else:
+            yield self._entry(path)
+
+    def _scan_glob(self, pattern: str, recursive: bool) -> Iterator[SourceFile | ScanProblem]:
+        matches = sorted(glob.glob(pattern, recursive=recursive))
+        if not matches:
+            yield ScanProblem(pattern, "no files match this pattern")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                yield from self._walk(path, recursive)
+            else:
+                yield self._entry(path)
+
+    def _walk(self, folder: Path, recursive: bool) -> Iterator[SourceFile | ScanProblem]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            yield ScanProblem(_abs(folder), f"cannot list folder: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if recursive:
+                    yield from self._walk(Path(entry.path), recursive)
+            # A symlink to a folder is skipped: it may loop.
+            elif Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS and not os.path.isdir(entry):
+                yield self._entry(Path(entry.path))
+
+    def _entry(self, path: Path) -> SourceFile | ScanProblem:
+        uri = _abs(path)
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return ScanProblem(uri, _os_reason(exc, path))
+        if not path.is_file():
+            return ScanProblem(uri, "not a regular file")
+        return SourceFile(uri, path.name, os.path.dirname(uri), info.st_size, info.st_mtime_ns)
+
+    def read_bytes(self, uri: str) -> bytes:
+        path = Path(uri)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise DecodeError(
+                f"{path.name}: {_os_reason(exc, path)}", hint="check the file and its permissions"
+            ) from exc
+
+    def stat(self, uri: str) -> SourceFile | None:
+        entry = self._entry(Path(uri))
+        return entry if isinstance(entry, SourceFile) else None
+
+    def local_path(self, uri: str) -> Path | None:
+        return Path(uri)
+
+
+def _abs(path: Path) -> str:
+    # abspath, not resolve(): keep the user's own names (symlinked folders stay as typed).
+    return os.path.abspath(path)
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(exc, FileNotFoundError):
+        return "broken symlink" if path.is_symlink() else "does not exist"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return exc.strerror or str(exc)

@@ -1,0 +1,318 @@
+"""The VRAG recipe: check inputs -> resolve the image (path, asset or retrieval) -> fit -> [edit] ->
+generate -> poster + manifest.
+
+Each step is a public function so the job worker can run them separately:
+:func:`prepare` (validates before any work), :func:`output_paths`, then the generator's own
+``generate`` (or submit/poll/collect for remote ones), then :func:`finalize`. :func:`generate` runs
+all of them in one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from reelrag import imaging, video
+from reelrag.errors import InputError, NoMatchError, OutputExistsError
+from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
+from reelrag.generation.base import Generator, Margins, ResolvedRequest, VideoOutput, check_request
+from reelrag.plugins import registry
+from reelrag.settings import Settings
+from reelrag.storage import atomic_write_bytes
+from reelrag.types import Asset, GenerationRequest, GenerationResult, SearchHit, SearchRequest
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OutputPaths", "Prepared", "finalize", "generate", "output_paths", "prepare"]
+
+
+@dataclass
+class Prepared:
+    """Everything checked and resolved before a generator runs.
+
+    ``image`` is what the generator receives (the fitted canvas, with the generator's framing
+    margins; None for text-to-video); ``fitted`` holds the nominal first-frame image and the
+    explicit fit transform.
+    """
+
+    resolved: ResolvedRequest
+    generator: Generator
+    image: Image.Image | None = None
+    fitted: imaging.FittedImage | None = None
+    source: str | None = None  # a path, or "asset:<id>"
+    source_sha256: str | None = None
+    asset: Asset | None = None
+    hit: SearchHit | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one generation writes: the MP4 and, beside it, manifest, poster and fitted image."""
+
+    video: Path
+    manifest: Path
+    poster: Path
+    fitted: Path
+
+
+def prepare(
+    request: GenerationRequest,
+    settings: Settings,
+    *,
+    library: Any = None,
+    object_query: str | None = None,
+    generator: Generator | None = None,
+) -> Prepared:
+    """Resolve the generator, seed and image, validating the request before any work.
+
+    ``object_query`` retrieves the best library image for an object ("red shoes") and raises
+    :class:`NoMatchError` when nothing clears the score threshold.
+    """
+    started = time.perf_counter()
+    gen = generator or registry.create("generator", request.backend or settings.generator, settings)
+    seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
+    wants_image = bool(request.image or request.asset_id or object_query)
+    probe_request = request.replace(image=request.image or ("library" if wants_image else None))
+    resolved = check_request(probe_request, gen.capabilities, seed)
+    resolved = ResolvedRequest(request.replace(seed=seed), *_dims(resolved), resolved.adjustments)
+    prepared = Prepared(resolved=resolved, generator=gen)
+    if wants_image:
+        _resolve_image(prepared, settings, library, object_query)
+        _fit(prepared, settings)
+    prepared.timings["prepare_s"] = round(time.perf_counter() - started, 4)
+    return prepared
+
+
+def _dims(resolved: ResolvedRequest) -> tuple[int, int, float, int, int, int]:
+    r = resolved
+    return (r.width, r.height, r.duration_s, r.fps, r.seed, r.frames)
+
+
+def _resolve_image(
+    prepared: Prepared, settings: Settings, library: Any, object_query: str | None
+) -> None:
+    request = prepared.resolved.request
+    if request.image:
+        path = Path(request.image).expanduser()
+        data = _read_bytes(path)
+        prepared.source, prepared.source_sha256 = str(path), hashlib.sha256(data).hexdigest()
+        prepared.image = _decode(data, path, settings)
+        return
+    if library is None:
+        raise InputError(
+            "an asset or object query needs a library", hint="run `reelrag ingest PATH` first"
+        )
+    asset_id = request.asset_id or _retrieve(prepared, settings, library, object_query or "")
+    asset = prepared.asset = library.get(asset_id)  # ids may be given as a prefix
+    prepared.source, prepared.source_sha256 = f"asset:{asset.id}", asset.id
+    prepared.image = library.image(asset.id).convert("RGB")
+
+
+def _retrieve(prepared: Prepared, settings: Settings, library: Any, query: str) -> str:
+    if not query.strip():
+        raise InputError("the object query is empty", hint="describe the object, e.g. 'red shoes'")
+    threshold = settings.min_score
+    # ask with no threshold so the error can say how close the best candidate came
+    found = library.search(SearchRequest(query=query, limit=1, min_score=0.0))
+    hits = list(getattr(found, "hits", found))
+    good = [h for h in hits if not getattr(h, "no_match", False) and h.score >= threshold]
+    if not good:
+        best = max((h.score for h in hits), default=None)
+        seen = f"best score {best:.3f}" if best is not None else "no candidates"
+        raise NoMatchError(
+            f"no good match for {query!r}: {seen}, threshold {threshold:.2f}",
+            hint="ingest a matching image, rephrase the object, or lower min_score",
+        )
+    prepared.hit = good[0]
+    return good[0].asset.id
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"image {path} does not exist", hint="check the --image path") from exc
+    except OSError as exc:
+        raise InputError(
+            f"cannot read image {path}: {exc.strerror}", hint="check the file"
+        ) from exc
+
+
+def _decode(data: bytes, path: Path, settings: Settings) -> Image.Image:
+    """Decode with the library's safe decoder (pixel limit, EXIF orientation, HEIC, CMYK)."""
+    from reelrag.library.decode import decode_image  # lazy: keeps `import pipeline` light
+
+    decoded = decode_image(data, max_pixels=settings.max_image_pixels, name=str(path))
+    return decoded.image.convert("RGB")
+
+
+def _fit(prepared: Prepared, settings: Settings) -> None:
+    assert prepared.image is not None
+    job = prepared.resolved
+    margins: Margins = prepared.generator.framing_margins(job)
+    fitted = imaging.fit_image(
+        prepared.image,
+        job.width,
+        job.height,
+        mode=settings.fit_mode,
+        margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
+        min_kept_saliency=settings.fit_min_saliency,
+    )
+    prepared.fitted = fitted
+    # ---- EDIT STEP (a later issue) -------------------------------------------------------
+    # An optional editor (in-painting) plugs in here: edit ``fitted.canvas`` with a user mask
+    # carried through ``fitted.fit`` (imaging.apply_fit), then rebuild ``fitted.image``.
+    # ----------------------------------------------------------------------------------------
+    prepared.image = fitted.canvas
+
+
+def output_paths(settings: Settings, out: Path | None, stem: str) -> OutputPaths:
+    """Paths for one output: ``out`` (``clip.mp4`` -> clip.json, clip.jpg, clip.fitted.png) or,
+    without ``out``, ``<outputs_dir>/<stem>.mp4`` and friends."""
+    video_path = Path(out).expanduser() if out else settings.outputs_dir / f"{stem}.mp4"
+    if video_path.suffix.lower() != ".mp4":
+        raise InputError(f"output {video_path} must end in .mp4", hint="e.g. --out clip.mp4")
+    base = video_path.with_suffix("")
+    return OutputPaths(
+        video=video_path,
+        manifest=base.with_name(base.name + ".json"),
+        poster=base.with_name(base.name + ".jpg"),
+        fitted=base.with_name(base.name + ".fitted.png"),
+    )
+
+
+def default_stem(prepared: Prepared) -> str:
+    """A readable, unique default name: time, backend and seed."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{prepared.generator.name}-{prepared.resolved.seed}"
+
+
+def check_outputs(paths: OutputPaths, overwrite: bool) -> None:
+    """Refuse to replace an existing output unless asked to."""
+    existing = [p for p in (paths.video, paths.manifest) if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]} already exists", hint="pass --overwrite or --out")
+
+
+def finalize(
+    prepared: Prepared, output: VideoOutput, paths: OutputPaths, timings: dict[str, float]
+) -> GenerationResult:
+    """Write the poster (first frame), the fitted image and the manifest beside the video."""
+    poster = video.write_poster(output.video, paths.poster)
+    if prepared.fitted is not None:
+        imaging.save_png(prepared.fitted.image, paths.fitted)
+    job = prepared.resolved
+    all_timings = {**prepared.timings, **timings}
+    result = GenerationResult(
+        video=str(output.video),
+        manifest=str(paths.manifest),
+        poster=str(poster) if poster else None,
+        backend=prepared.generator.name,
+        model=output.model,
+        width=output.width,
+        height=output.height,
+        fps=output.fps,
+        frames=output.frames,
+        duration_s=output.frames / output.fps,
+        seed=job.seed,
+        elapsed_s=round(sum(all_timings.values()), 4),
+        cost_usd=prepared.generator.estimate_cost_usd(job),
+        not_rendered=tuple(output.not_rendered),
+    )
+    manifest = build_manifest(prepared, output, paths, all_timings, result)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
+    atomic_write_bytes(paths.manifest, text.encode("utf-8"))
+    return result
+
+
+def build_manifest(
+    prepared: Prepared,
+    output: VideoOutput,
+    paths: OutputPaths,
+    timings: dict[str, float],
+    result: GenerationResult,
+) -> dict[str, Any]:
+    """What reproduces the video: request, source and hash, fit, plan, seed, backend, timings."""
+    job = prepared.resolved
+    details = dict(output.details)
+    adjustments = list(job.adjustments) + list(details.pop("adjustments", []))
+    return {
+        "reelrag_manifest": 1,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "request": job.request.to_dict(),
+        "resolved": {
+            "width": job.width,
+            "height": job.height,
+            "fps": job.fps,
+            "duration_s": job.duration_s,
+            "frames": job.frames,
+        },
+        "source": {
+            "path_or_asset": prepared.source,
+            "asset_id": prepared.asset.id if prepared.asset else None,
+            "sha256": prepared.source_sha256,
+        },
+        "search_hit": prepared.hit.to_dict() if prepared.hit else None,
+        "fitted_image": paths.fitted.name if prepared.fitted else None,
+        "fit": prepared.fitted.fit.to_dict() if prepared.fitted else None,
+        "backend": result.backend,
+        "model": result.model,
+        "seed": job.seed,
+        "video": paths.video.name,
+        "poster": paths.poster.name if result.poster else None,
+        "frames": result.frames,
+        "timings_s": timings,
+        "cost_usd": result.cost_usd,
+        "not_rendered": list(result.not_rendered),
+        "adjustments": adjustments,
+        "details": details,
+    }
+
+
+def generate(
+    request: GenerationRequest,
+    settings: Settings,
+    *,
+    library: Any = None,
+    object_query: str | None = None,
+    out: Path | None = None,
+    overwrite: bool = False,
+    generator: Generator | None = None,
+    progress: ProgressCallback = ignore_progress,
+) -> GenerationResult:
+    """Prepare, render and finalize one video.
+
+    >>> # generate(GenerationRequest(prompt="slow zoom in", image="photo.jpg"), load_settings())
+    """
+    prepared = prepare(
+        request, settings, library=library, object_query=object_query, generator=generator
+    )
+    paths = output_paths(settings, out, default_stem(prepared))
+    check_outputs(paths, overwrite)
+    paths.video.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    def report(fraction: float, message: str) -> None:
+        progress(ProgressEvent("generate", round(fraction * 100), 100, message))
+
+    output = prepared.generator.generate(prepared.resolved, prepared.image, paths.video, report)
+    timings = {"generate_s": round(time.perf_counter() - started, 4)}
+    started = time.perf_counter()
+    result = finalize(prepared, output, paths, timings)
+    log.info(
+        "wrote %s in %.2fs (finalize %.2fs)",
+        paths.video,
+        timings["generate_s"],
+        time.perf_counter() - started,
+    )
+    return result

@@ -1,0 +1,170 @@
+"""Retrieval: query -> embed -> index search -> threshold -> diversity -> ranked hits.
+
+Owns :func:`search` and :class:`SearchResults`. Scoring and fusion live in the index backends
+(:mod:`reelrag.index.scoring` explains the absolute score); this module decides what counts as a
+good match (``min_score``), spreads results with maximal marginal relevance when asked, and
+packages the answer for the CLI, the server, the pipeline and Jupyter.
+
+>>> SearchResults([], SearchRequest("red shoes"), min_score=0.35).no_match
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from reelrag.embeddings.base import Embedder
+from reelrag.errors import InputError
+from reelrag.index.base import Index, IndexQuery
+from reelrag.index.filters import check_filters
+from reelrag.types import SearchHit, SearchRequest
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "vector", "text")
+MAX_LIMIT = 1000
+MAX_QUERY_CHARS = 2000
+# With diversity on, MMR picks from a wider pool than the final list.
+MMR_POOL_FACTOR = 4
+
+
+class SearchResults(Sequence[SearchHit]):
+    """Ranked hits (a sequence of :class:`SearchHit`) plus what was asked and whether it matched.
+
+    ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match".
+    """
+
+    def __init__(
+        self,
+        hits: Sequence[SearchHit],
+        request: SearchRequest,
+        *,
+        min_score: float,
+        nearest: SearchHit | None = None,
+        store: Any = None,
+    ) -> None:
+        self.hits = list(hits)
+        self.request = request
+        self.min_score = min_score
+        self.nearest = nearest
+        self.store = store
+
+    @overload
+    def __getitem__(self, index: int) -> SearchHit: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SearchHit]: ...
+    def __getitem__(self, index: int | slice) -> SearchHit | list[SearchHit]:
+        return self.hits[index]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __repr__(self) -> str:
+        return f"SearchResults({self.request.query!r}, {len(self)} hits, no_match={self.no_match})"
+
+    @property
+    def no_match(self) -> bool:
+        return not self.hits
+
+    @property
+    def best(self) -> SearchHit | None:
+        return self.hits[0] if self.hits else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.request.query,
+            "request": self.request.to_dict(),
+            "min_score": self.min_score,
+            "no_match": self.no_match,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "nearest": None if self.nearest is None else self.nearest.to_dict(),
+        }
+
+    def _repr_html_(self) -> str:
+        from reelrag.contactsheet import results_html
+
+        return results_html(self, self.store, standalone=False)
+
+
+def search(
+    index: Index,
+    embedder: Embedder,
+    request: SearchRequest,
+    settings: Any,
+    *,
+    store: Any = None,
+) -> SearchResults:
+    """Find the assets that best show ``request.query``.
+
+    Hits scoring below ``request.min_score`` (default ``settings.min_score``) are dropped; when
+    none is left, ``results.no_match`` is true and ``results.nearest`` holds the best reject.
+    ``store`` (an object store) lets the results render thumbnails in Jupyter.
+    """
+    min_score = check_request(request, settings)
+    vector = None if request.mode == "text" else embedder.embed_texts([request.query])[0]
+    pool = request.limit * MMR_POOL_FACTOR if request.diversity > 0 else request.limit
+    query = IndexQuery(request.query, vector, pool, request.filters, request.mode)
+    candidates = index.search(query)
+    kept = [hit for hit in candidates if hit.score >= min_score]
+    nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
+    if request.diversity > 0 and len(kept) > 1:
+        kept = mmr(kept, index.vectors([h.asset.id for h in kept]), request.diversity)
+    hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
+    log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
+    return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store)
+
+
+def check_request(request: SearchRequest, settings: Any) -> float:
+    """Validate ``request``; return the score threshold that applies."""
+    if not request.query.strip():
+        raise InputError("the search query is empty", hint='describe the object, e.g. "red shoes"')
+    if len(request.query) > MAX_QUERY_CHARS:
+        raise InputError(f"the search query is longer than {MAX_QUERY_CHARS} characters")
+    if request.mode not in MODES:
+        raise InputError(f"unknown search mode {request.mode!r}", hint="use hybrid, vector or text")
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}, not {request.limit}")
+    if not 0.0 <= request.diversity <= 1.0:
+        raise InputError(f"diversity must be between 0 and 1, not {request.diversity}")
+    min_score = settings.min_score if request.min_score is None else request.min_score
+    if not 0.0 <= min_score <= 1.0:
+        raise InputError(f"min_score must be between 0 and 1, not {min_score}")
+    check_filters(request.filters)
+    return float(min_score)
+
+
+def mmr(
+    hits: Sequence[SearchHit], vectors: dict[str, np.ndarray], diversity: float
+) -> list[SearchHit]:
+    """Maximal marginal relevance: trade score against similarity to what is already picked.
+
+    ``diversity`` 0 keeps score order; 1 picks the most different hits after the best one.
+    Hits without a stored vector keep their relevance but never count as similar.
+    """
+    relevance = 1.0 - diversity
+    remaining = list(hits)
+    picked: list[SearchHit] = []
+    while remaining:
+        best = max(remaining, key=lambda h: _mmr_gain(h, picked, vectors, relevance))
+        picked.append(best)
+        remaining.remove(best)
+    return picked
+
+
+def _mmr_gain(
+    hit: SearchHit, picked: list[SearchHit], vectors: dict[str, np.ndarray], relevance: float
+) -> float:
+    vec = vectors.get(hit.asset.id)
+    sims = [
+        float(vec @ vectors[p.asset.id])
+        for p in picked
+        if vec is not None and p.asset.id in vectors
+    ]
+    return relevance * hit.score - (1.0 - relevance) * max(sims, default=0.0)

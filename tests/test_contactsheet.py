@@ -1,0 +1,90 @@
+"""Contact sheets: PNG grids and self-contained HTML built from real (small) images."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from retrieval_library import make_asset
+
+from reelrag.contactsheet import contact_sheet_png, load_thumbnail, results_html, write_contact_sheet
+from reelrag.errors import InputError, OutputExistsError
+from reelrag.retrieval import SearchResults
+from reelrag.storage.memory import MemoryStore
+from reelrag.types import SearchHit, SearchRequest
+
+COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+
+
+def _jpeg(colour: tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def hits(store: MemoryStore, tmp_path: Path) -> list[SearchHit]:
+    made = []
+    for i, colour in enumerate(COLOURS):
+        asset = make_asset(i, f"img{i}", f"<b>caption</b> number {i}", "f")
+        if i == 0:  # thumbnail in the store
+            store.put_bytes(f"thumbs/{i}.jpg", _jpeg(colour, (64, 40)))
+            asset = asset.replace(thumbnail_key=f"thumbs/{i}.jpg")
+        elif i == 1:  # only the user's source file exists (read, never changed)
+            source = tmp_path / "src.jpg"
+            source.write_bytes(_jpeg(colour, (40, 64)))
+            asset = asset.replace(source=str(source))
+        made.append(SearchHit(asset, score=0.9 - i / 10, rank=i + 1, why="vector 0.90"))
+    return made  # the third has no image anywhere: a placeholder is drawn
+
+
+def test_thumbnail_lookup_order(hits: list[SearchHit], store: MemoryStore) -> None:
+    first = load_thumbnail(hits[0].asset, store, 32)
+    assert first is not None and max(first.size) == 32 and first.size[0] > first.size[1]
+    second = load_thumbnail(hits[1].asset, store, 32)
+    assert second is not None and second.size[1] > second.size[0]
+    assert load_thumbnail(hits[2].asset, store) is None
+
+
+def test_png_grid(hits: list[SearchHit], store: MemoryStore) -> None:
+    data = contact_sheet_png(hits, store, columns=2, cell_px=64)
+    with Image.open(io.BytesIO(data)) as sheet:
+        sheet = sheet.convert("RGB")
+        assert sheet.width == 2 * (64 + 10) + 10
+        # the first cell's centre shows the red thumbnail
+        r, g, b = sheet.getpixel((10 + 32, 10 + 32))  # type: ignore[misc]
+        assert r > 150 and g < 80 and b < 80
+
+
+def test_html_is_self_contained_and_escaped(hits: list[SearchHit], store: MemoryStore) -> None:
+    results = SearchResults(hits, SearchRequest("red <thing>"), min_score=0.4, store=store)
+    page = results_html(results, store)
+    images = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
+    assert len(images) == 2  # the third asset has no image
+    Image.open(io.BytesIO(base64.b64decode(images[0]))).verify()
+    assert "<b>caption</b>" not in page and "&lt;b&gt;caption&lt;/b&gt;" in page
+    assert "red &lt;thing&gt;" in page and "http" not in page
+
+
+def test_write_contact_sheet_atomic_and_safe(
+    hits: list[SearchHit], store: MemoryStore, tmp_path: Path
+) -> None:
+    png = write_contact_sheet(hits, store, tmp_path / "out" / "sheet.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(OutputExistsError):
+        write_contact_sheet(hits, store, png)
+    write_contact_sheet(hits[:1], store, png, overwrite=True)
+    with pytest.raises(InputError, match=r"\.png or \.html"):
+        write_contact_sheet(hits, store, tmp_path / "sheet.gif")
+    with pytest.raises(InputError, match="no hits"):
+        contact_sheet_png([], store)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sheet.png"]  # no temp files

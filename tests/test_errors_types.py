@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from reelrag.errors import ContentFilteredError, NoMatchError, ReelragError, RetryableBackendError
+from reelrag.types import Asset, GenerationRequest, SearchFilters, SearchHit, SearchRequest
+
+
+def test_error_message_carries_hint_and_flags() -> None:
+    err = NoMatchError("no image matches 'red shoes' (best 0.21 < 0.35)", hint="lower --min-score")
+    assert str(err) == "no image matches 'red shoes' (best 0.21 < 0.35) (lower --min-score)"
+    assert err.to_dict()["error"] == "NoMatchError"
+    assert RetryableBackendError("slow down").retryable
+    assert not ContentFilteredError("blocked").retryable
+    assert ReelragError("x", retryable=True).retryable
+
+
+def test_value_objects_roundtrip_through_json_dicts() -> None:
+    asset = Asset("ab" * 32, "/p/cat.jpg", 640, 480, "JPEG", "a cat", ("cat", "pet"), "sidecar")
+    hit = SearchHit(asset, 0.8, 0.7, 0.9, 1, "caption match")
+    again = SearchHit.from_dict(hit.to_dict())
+    assert again == hit
+    assert again.asset.keywords == ("cat", "pet")
+    assert asset.orientation == "landscape"
+    request = SearchRequest("cat", filters=SearchFilters(orientation="portrait"))
+    assert SearchRequest.from_dict(request.to_dict()) == request
+    gen = GenerationRequest("zoom in", image="x.jpg", options={"move": "zoom-in"})
+    assert GenerationRequest.from_dict(gen.to_dict()) == gen

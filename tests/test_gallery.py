@@ -1,0 +1,43 @@
+"""The static gallery: relative links that resolve from the page's folder, a real contact sheet."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from PIL import Image
+
+from reelrag.batch import parse_templates
+from reelrag.batch_plan import plan_batch
+from reelrag.errors import InputError
+from reelrag.gallery import build_gallery
+from reelrag.jobs import SQLiteJobStore, Worker
+from reelrag.settings import load_settings
+
+
+def test_gallery_links_resolve_from_any_folder(workspace: Path, tmp_path: Path) -> None:
+    settings = load_settings({"workspace": workspace, "simulated_latency_s": 0.05}, environ={})
+    with pytest.raises(InputError, match="no outputs"):
+        build_gallery(settings)
+    rows = parse_templates(
+        "A <b>bold</b> shot, <action_prompt>\nSecond shot, <action_prompt>", None, "pan"
+    )
+    plan = plan_batch(rows, settings, backend="simulated")
+    store = SQLiteJobStore(settings.jobs_path)
+    store.add_many(plan.jobs())
+    Worker(store, settings).run(batch_id=plan.batch_id)
+    (settings.outputs_dir / "broken.json").write_text("{not json")
+    for out in (None, tmp_path / "elsewhere" / "site"):
+        gallery = build_gallery(settings, out)
+        assert gallery.items == 2 and len(gallery.skipped) == 1
+        page = gallery.html.read_text(encoding="utf-8")
+        assert "&lt;b&gt;bold&lt;/b&gt;" in page  # prompts are escaped
+        links = re.findall(r'(?:src|href|poster)="([^"]+)"', page)
+        assert links and all(not link.startswith(("/", "http")) for link in links)
+        assert all((gallery.html.parent / unquote(link)).is_file() for link in links)
+        assert sum(link.endswith("video.mp4") for link in links) == 2
+        assert gallery.contact_sheet is not None
+        with Image.open(gallery.contact_sheet) as sheet:
+            assert sheet.format == "PNG" and sheet.width >= 2 * 200

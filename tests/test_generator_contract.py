@@ -1,0 +1,77 @@
+"""Every registered generator honours the same contract: one request type, declared
+capabilities, and bad requests rejected before any work."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from reelrag.errors import CapabilityError, MissingDependencyError
+from reelrag.generation.base import Capabilities, Generator, ResolvedRequest, check_request
+from reelrag.pipeline import generate
+from reelrag.plugins import registry
+from reelrag.settings import load_settings
+from reelrag.types import GenerationRequest
+
+NAMES = registry.names("generator")
+
+
+def make(name: str, tmp_path: Path) -> Generator:
+    settings = load_settings({"workspace": tmp_path}, environ={})
+    try:
+        generator: Generator = registry.create("generator", name, settings)
+    except MissingDependencyError as exc:
+        pytest.skip(f"{name}: {exc}")
+    return generator
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declares_capabilities_and_the_shared_signature(name: str, tmp_path: Path) -> None:
+    generator = make(name, tmp_path)
+    assert isinstance(generator, Generator)
+    assert isinstance(generator.capabilities, Capabilities)
+    assert generator.capabilities.text_to_video or generator.capabilities.image_to_video
+    params = list(inspect.signature(generator.generate).parameters)
+    assert params[:3] == ["job", "image", "out"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_accepts_the_shared_request_type(name: str, tmp_path: Path) -> None:
+    generator = make(name, tmp_path)
+    caps = generator.capabilities
+    image = None if caps.text_to_video else "photo.jpg"
+    resolved = check_request(GenerationRequest(prompt="slow zoom in", image=image), caps, seed=1)
+    assert isinstance(resolved, ResolvedRequest)
+    assert (resolved.width, resolved.height) == caps.default_size
+    assert resolved.frames == round(resolved.duration_s * resolved.fps)
+    assert generator.estimate_cost_usd(resolved) >= 0
+    margins = generator.framing_margins(resolved)
+    assert min(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px) >= 0
+
+
+BAD = [
+    {"prompt": ""},
+    {"prompt": "x" * 100_000},
+    {"prompt": "pan", "width": 7, "height": 7},
+    {"prompt": "pan", "width": 1281, "height": 720},
+    {"prompt": "pan", "fps": 1000},
+    {"prompt": "pan", "duration_s": 10_000.0},
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("fields", BAD, ids=lambda f: next(iter(f.items()))[0] + str(len(f)))
+def test_rejects_bad_requests_before_any_work(
+    name: str, fields: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generator = make(name, tmp_path)
+    calls: list[object] = []
+    monkeypatch.setattr(generator, "generate", lambda *a, **k: calls.append(a))
+    settings = load_settings({"workspace": tmp_path}, environ={})
+    request = GenerationRequest(image=str(tmp_path / "missing.jpg"), **fields)
+    with pytest.raises(CapabilityError):
+        generate(request, settings, generator=generator, out=tmp_path / "clip.mp4")
+    assert calls == []
+    assert not list(tmp_path.glob("clip*"))
