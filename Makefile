@@ -9,6 +9,7 @@ demo:
 
 test:
 	@scripts/setup.sh dev
+	@scripts/install-browser.sh || echo "test: no Chromium; the browser tests will be skipped"
 	@scripts/test.sh
 
 lint:

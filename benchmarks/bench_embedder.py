@@ -19,10 +19,38 @@ from pathlib import Path
 
 import numpy as np
 
-WORDS = (
-    "a red shoe on the wooden floor near window light cat dog beach sunset mountain city "
-    "street night coffee cup table astronaut rocket launch pad grass field flowers child park"
-).split()
+WORDS = [
+    "a",
+    "red",
+    "shoe",
+    "on",
+    "the",
+    "wooden",
+    "floor",
+    "near",
+    "window",
+    "light",
+    "cat",
+    "dog",
+    "beach",
+    "sunset",
+    "mountain",
+    "city",
+    "street",
+    "night",
+    "coffee",
+    "cup",
+    "table",
+    "astronaut",
+    "rocket",
+    "launch",
+    "pad",
+    "grass",
+    "field",
+    "flowers",
+    "child",
+    "park",
+]
 
 
 def texts(n: int, seed: int = 0) -> list[str]:
@@ -78,7 +106,10 @@ def torch_side(python: str, model_dir: Path) -> dict[str, object] | None:
 
 
 def du_mb(paths: list[Path]) -> float:
-    return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file()) / 1e6
+    return (
+        sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
+        / 1e6
+    )
 
 
 def main() -> None:
@@ -92,7 +123,10 @@ def main() -> None:
     print(f"{'':28s} {'queries/s':>10s} {'sentences/s @64':>16s}")
     print(f"{'numpy (reelrag)':28s} {ours['queries_per_s']:10.1f} {ours['sentences_per_s']:16.1f}")
     if ref is not None:
-        print(f"{'torch (sentence-transformers)':28s} {ref['queries_per_s']:10.1f} {ref['sentences_per_s']:16.1f}")
+        print(
+            f"{'torch (sentence-transformers)':28s} {ref['queries_per_s']:10.1f} "
+            f"{ref['sentences_per_s']:16.1f}"
+        )
         print(f"ratio numpy/torch: queries {ours['queries_per_s'] / ref['queries_per_s']:.2f}x, "
               f"batch {ours['sentences_per_s'] / ref['sentences_per_s']:.2f}x")  # fmt: skip
         a, b = np.asarray(ours["vectors"]), np.asarray(ref["vectors"], dtype=np.float32)

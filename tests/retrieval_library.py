@@ -14,7 +14,11 @@ from reelrag.samples import SAMPLES
 from reelrag.types import Asset
 
 EXTRA = (
-    ("lake", "Landscape photo of a calm lake with pine trees and a wooden cabin at dawn.", "landscapes"),
+    (
+        "lake",
+        "Landscape photo of a calm lake with pine trees and a wooden cabin at dawn.",
+        "landscapes",
+    ),
     ("mountains", "Snowy mountains at sunrise with fog in the valley.", "landscapes"),
     ("beach", "A sandy beach with waves and palm trees under a blue sky.", "landscapes"),
     ("dog", "A brown dog running through a field of flowers.", "animals"),
@@ -50,7 +54,9 @@ def make_asset(i: int, name: str, caption: str, folder: str) -> Asset:
     )
 
 
-def make_records(embedder: Embedder, items: Sequence[tuple[str, str, str]] = ITEMS) -> list[IndexRecord]:
+def make_records(
+    embedder: Embedder, items: Sequence[tuple[str, str, str]] = ITEMS
+) -> list[IndexRecord]:
     assets = [make_asset(i, *item) for i, item in enumerate(items)]
     texts = [f"{a.caption} {' '.join(a.keywords)} {a.folder}" for a in assets]
     vectors = embedder.embed_texts(texts)

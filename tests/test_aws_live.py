@@ -90,3 +90,39 @@ def test_generate_one_video(live_settings, tmp_path: Path) -> None:  # type: ign
     )
     result = generator.generate(job, None, tmp_path / "live.mp4")
     assert result.video.is_file() and result.frames > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REELRAG_TEST_OPENSEARCH"),
+    reason="set REELRAG_TEST_OPENSEARCH to an endpoint (REELRAG_TEST_AOSS=1: Serverless)",
+)
+def test_opensearch_index_roundtrip(live_settings) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    import time
+
+    from reelrag.embeddings.minilm import MiniLMEmbedder
+    from reelrag.index.base import IndexQuery, IndexRecord
+    from reelrag.index.opensearch import OpenSearchIndex
+    from reelrag.types import Asset
+
+    settings = dataclasses.replace(
+        live_settings,
+        opensearch_endpoint=os.environ["REELRAG_TEST_OPENSEARCH"],
+        opensearch_serverless=bool(os.environ.get("REELRAG_TEST_AOSS")),
+        opensearch_index=f"reelrag-test-{uuid.uuid4().hex[:8]}",
+    )
+    embedder = MiniLMEmbedder()
+    index = OpenSearchIndex.from_settings(settings, embedder.identity)
+    try:
+        text = "a ginger cat asleep on a sofa"
+        asset = Asset(id=uuid.uuid4().hex, source="live.jpg", width=64, height=48, format="jpeg")
+        index.upsert([IndexRecord(asset, embedder.embed_texts([text])[0], text)])
+        query = IndexQuery("cat", embedder.embed_texts(["cat"])[0], limit=1)
+        for _ in range(30):  # Serverless makes writes searchable after its refresh interval
+            hits = index.search(query)
+            if hits:
+                break
+            time.sleep(2)
+        assert hits and hits[0].asset.id == asset.id and hits[0].score >= 0.45
+    finally:
+        index.client.indices.delete(index=settings.opensearch_index)

@@ -63,6 +63,7 @@ def test_dry_run_plans_retrieval_once_and_distinct_images(ws: Path, tmp_path: Pa
     rows = json.loads(out)["rows"]
     assert len({row["request"]["asset_id"] for row in rows}) == 3
     assert all(row["hit"]["score"] >= 0.3 for row in rows)
+    # three clips of the simulated backend's own 1 s at $0.08 per second
     assert json.loads(out)["cost_usd"] == pytest.approx(3 * 0.08)
     assert not (ws / "jobs.sqlite").exists() or not json.loads(
         _cli(ws, "jobs", "list", "--json")[1]

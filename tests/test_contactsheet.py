@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from retrieval_library import make_asset
 
-from reelrag.contactsheet import contact_sheet_png, load_thumbnail, results_html, write_contact_sheet
+from reelrag.contactsheet import (
+    contact_sheet_png,
+    load_thumbnail,
+    results_html,
+    write_contact_sheet,
+)
 from reelrag.errors import InputError, OutputExistsError
 from reelrag.retrieval import SearchResults
 from reelrag.storage.memory import MemoryStore
 from reelrag.types import SearchHit, SearchRequest
+from retrieval_library import make_asset
 
 COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
 

@@ -1,4 +1,4 @@
-"""Every embedder backend honours the same contract (shape, dtype, unit norm, determinism, meaning)."""
+"""Every embedder backend honours one contract: shape, dtype, unit norm, determinism, meaning."""
 
 from __future__ import annotations
 

@@ -98,6 +98,7 @@ def test_batches_group_by_length_and_cover_every_index() -> None:
         lengths = [len(ids[i]) for i in batch]
         assert lengths == sorted(lengths)
         assert len(batch) * max(lengths) <= 8192 or len(batch) == 1
+        assert max(lengths) <= 1.5 * min(lengths) + 8
 
 
 def test_erf_matches_known_values() -> None:

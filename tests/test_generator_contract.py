@@ -75,3 +75,22 @@ def test_rejects_bad_requests_before_any_work(
         generate(request, settings, generator=generator, out=tmp_path / "clip.mp4")
     assert calls == []
     assert not list(tmp_path.glob("clip*"))
+
+
+def test_preferred_defaults_apply_only_where_the_backend_accepts_them() -> None:
+    from reelrag.generation.base import Capabilities, resolve_request
+    from reelrag.settings import load_settings
+
+    settings = load_settings({"width": 640, "height": 360, "fps": 30, "duration_s": 4}, environ={})
+    free = Capabilities(text_to_video=True, image_to_video=True)
+    job = resolve_request(GenerationRequest("zoom in"), free, 1, settings)
+    assert (job.width, job.height, job.fps, job.duration_s) == (640, 360, 30, 4)
+    fixed = Capabilities(
+        text_to_video=True, image_to_video=True, sizes=((1280, 720),), durations_s=(5.0, 9.0),
+        fps=(24,), default_duration_s=5.0,
+    )  # fmt: skip
+    job = resolve_request(GenerationRequest("zoom in"), fixed, 1, settings)
+    assert (job.width, job.height, job.fps, job.duration_s) == (1280, 720, 24, 5.0)
+    explicit = GenerationRequest("zoom in", width=320, height=180, duration_s=2)
+    job = resolve_request(explicit, free, 1, settings)
+    assert (job.width, job.height, job.duration_s) == (320, 180, 2)

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from retrieval_library import ITEMS, by_name, make_asset, make_records
 
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.embeddings.minilm import MiniLMEmbedder
@@ -19,6 +18,7 @@ from reelrag.errors import IndexMismatchError, InputError
 from reelrag.index.base import Index, IndexQuery, IndexRecord
 from reelrag.index.lancedb import LanceIndex
 from reelrag.types import SearchFilters
+from retrieval_library import ITEMS, by_name, make_asset, make_records
 
 OpenIndex = Callable[..., Index]
 
@@ -27,7 +27,18 @@ def _lancedb(location: Path, identity: EmbedderIdentity, **options: Any) -> Inde
     return LanceIndex(str(location / "lancedb"), identity, **options)
 
 
-BACKENDS: dict[str, OpenIndex] = {"lancedb": _lancedb}
+def _opensearch(location: Path, identity: EmbedderIdentity, **options: Any) -> Index:
+    # osmem (the in-memory test server) refuses k-NN queries: vectors are scored client-side.
+    from opensearchpy import OpenSearch
+
+    from reelrag.index.opensearch import OpenSearchIndex
+
+    client = OpenSearch(hosts=[options.pop("url")])
+    keep = {k: v for k, v in options.items() if k in ("rrf_k", "text_weight")}
+    return OpenSearchIndex(client, "contract", identity, knn=False, **keep)
+
+
+BACKENDS: dict[str, OpenIndex] = {"lancedb": _lancedb, "opensearch": _opensearch}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +54,11 @@ def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
 @pytest.fixture(params=sorted(BACKENDS))
 def open_index(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Index]:
     factory = BACKENDS[request.param]
-    return lambda identity, **options: factory(tmp_path, identity, **options)
+    extra: dict[str, Any] = {}
+    if request.param == "opensearch":  # one osmem clone per test (osmem-server's pytest plugin)
+        pytest.importorskip("opensearchpy")
+        extra["url"] = request.getfixturevalue("osmem_clone").url
+    return lambda identity, **options: factory(tmp_path, identity, **extra, **options)
 
 
 @pytest.fixture
@@ -78,7 +93,9 @@ def test_upsert_get_count_round_trip(index: Index, records: list[IndexRecord]) -
         assert index.get(record.asset.id) == record.asset
 
 
-def test_upsert_replaces_by_id(index: Index, embedder: MiniLMEmbedder, records: list[IndexRecord]) -> None:
+def test_upsert_replaces_by_id(
+    index: Index, embedder: MiniLMEmbedder, records: list[IndexRecord]
+) -> None:
     cat = by_name(records, "cat")
     new_text = "A red racing car on a track"
     changed = IndexRecord(
@@ -94,7 +111,7 @@ def test_upsert_replaces_by_id(index: Index, embedder: MiniLMEmbedder, records: 
 
 def test_delete(index: Index, embedder: MiniLMEmbedder, records: list[IndexRecord]) -> None:
     cat = by_name(records, "cat")
-    index.delete([cat.asset.id, "does-not-exist"])
+    index.delete([f"missing-{i}" for i in range(1500)] + [cat.asset.id])  # spans chunks
     assert index.count() == len(records) - 1
     assert index.get(cat.asset.id) is None
     assert "cat" not in names(index.search(query(embedder, "cat", limit=5)))
@@ -131,7 +148,11 @@ def test_vectors_returns_the_stored_vectors(index: Index, records: list[IndexRec
     ],
 )
 def test_each_filter_kind(
-    index: Index, embedder: MiniLMEmbedder, records: list[IndexRecord], filters: SearchFilters, check: Any
+    index: Index,
+    embedder: MiniLMEmbedder,
+    records: list[IndexRecord],
+    filters: SearchFilters,
+    check: Any,
 ) -> None:
     expected = {r.asset.id for r in records if check(r.asset)}
     assert expected, "the fixture library must have hits for this filter"

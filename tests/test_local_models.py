@@ -24,10 +24,12 @@ from reelrag.settings import Settings, load_settings
 
 
 def test_import_reelrag_and_local_backends_stays_light() -> None:
-    code = ("import sys, reelrag, reelrag.plugins, reelrag.localmodels, "
-            "reelrag.generation.diffusers_video, reelrag.embeddings.clip, "
-            "reelrag.captioning.transformers_captioner; "
-            "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
+    code = (
+        "import sys, reelrag, reelrag.plugins, reelrag.localmodels, "
+        "reelrag.generation.diffusers_video, reelrag.embeddings.clip, "
+        "reelrag.captioning.transformers_captioner; "
+        "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -76,6 +78,7 @@ def test_cache_keeps_one_model_swaps_on_another_and_frees_when_idle() -> None:
 
 # -- backends on tiny models ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pytest.importorskip("torch", reason="the local extra (torch) is not installed")
@@ -86,19 +89,24 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("tiny-local-models")
-    return {"clip": build_clip(root / "clip"), "siglip": build_siglip(root / "siglip"),
-            "blip": build_blip(root / "blip")}
+    return {
+        "clip": build_clip(root / "clip"),
+        "siglip": build_siglip(root / "siglip"),
+        "blip": build_blip(root / "blip"),
+    }
 
 
 def _images() -> list[Image.Image]:
     rng = np.random.default_rng(1)
-    return [Image.fromarray(rng.integers(0, 255, (24 + i * 8, 40, 3), dtype=np.uint8))
-            for i in range(3)]
+    return [
+        Image.fromarray(rng.integers(0, 255, (24 + i * 8, 40, 3), dtype=np.uint8)) for i in range(3)
+    ]
 
 
 @pytest.mark.parametrize(("name", "dim"), [("clip", 16), ("siglip", 32)])
-def test_clip_embedder_text_and_images_in_one_space(name: str, dim: int, tiny: dict[str, Path]
-                                                    ) -> None:
+def test_clip_embedder_text_and_images_in_one_space(
+    name: str, dim: int, tiny: dict[str, Path]
+) -> None:
     from reelrag.plugins import registry
 
     settings = load_settings({"clip_model": str(tiny[name]), "ingest_batch": 2}, environ={})
@@ -115,17 +123,21 @@ def test_clip_embedder_text_and_images_in_one_space(name: str, dim: int, tiny: d
     assert embedder.embed_texts([]).shape == (0, dim)
 
 
-def test_transformers_captioner_batches_and_survives_a_bad_item(tiny: dict[str, Path],
-                                                               tmp_path: Path) -> None:
+def test_transformers_captioner_batches_and_survives_a_bad_item(
+    tiny: dict[str, Path], tmp_path: Path
+) -> None:
     from reelrag.captioning.base import CaptionInput
     from reelrag.plugins import registry
 
-    settings: Settings = load_settings({"caption_model": str(tiny["blip"]), "caption_batch": 2},
-                                       environ={})
+    settings: Settings = load_settings(
+        {"caption_model": str(tiny["blip"]), "caption_batch": 2}, environ={}
+    )
     captioner = registry.create("captioner", "transformers", settings)
     assert captioner.needs_pixels
-    items = [CaptionInput(f"x{i}.jpg", f"x{i}.jpg", str(i) * 64, {}, im)
-             for i, im in enumerate(_images())]
+    items = [
+        CaptionInput(f"x{i}.jpg", f"x{i}.jpg", str(i) * 64, {}, im)
+        for i, im in enumerate(_images())
+    ]
     items.append(CaptionInput(str(tmp_path / "gone" / "blue_car.jpg"), "blue_car.jpg", "f" * 64))
     captions = captioner.caption_batch(items)
     assert len(captions) == 4

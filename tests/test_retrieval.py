@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from retrieval_library import make_records
 from typer.testing import CliRunner
 
 from reelrag.cli.main import app
@@ -17,6 +16,7 @@ from reelrag.index.lancedb import LanceIndex
 from reelrag.retrieval import SearchResults, mmr, search
 from reelrag.settings import Settings, load_settings
 from reelrag.types import SearchFilters, SearchHit, SearchRequest
+from retrieval_library import make_records
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +55,25 @@ def test_finds_the_cat_and_says_no_match_for_red_shoes(
     assert data["hits"] == [] and data["no_match"] is True and data["query"] == "red shoes"
 
 
-def test_min_score_override_and_ranks(index: LanceIndex, embedder: MiniLMEmbedder, library: Settings) -> None:
+def test_min_score_override_and_ranks(
+    index: LanceIndex, embedder: MiniLMEmbedder, library: Settings
+) -> None:
     loose = search(index, embedder, SearchRequest("red shoes", limit=4, min_score=0.0), library)
     assert len(loose) == 4 and [h.rank for h in loose] == [1, 2, 3, 4]
     assert loose[0] is loose.best and list(loose[1:3]) == loose.hits[1:3]
 
 
 def test_filters_apply(index: LanceIndex, embedder: MiniLMEmbedder, library: Settings) -> None:
-    request = SearchRequest("a photo", limit=50, min_score=0.0, filters=SearchFilters(folder="space"))
+    request = SearchRequest(
+        "a photo", limit=50, min_score=0.0, filters=SearchFilters(folder="space")
+    )
     results = search(index, embedder, request, library)
     assert results and {h.asset.folder for h in results} == {"space"}
 
 
-def test_text_mode_keyword_search(index: LanceIndex, embedder: MiniLMEmbedder, library: Settings) -> None:
+def test_text_mode_keyword_search(
+    index: LanceIndex, embedder: MiniLMEmbedder, library: Settings
+) -> None:
     results = search(index, embedder, SearchRequest("SKU-4417", mode="text"), library)
     assert stems(results) == ["mug-4417"]
 
@@ -84,7 +90,11 @@ def test_text_mode_keyword_search(index: LanceIndex, embedder: MiniLMEmbedder, l
     ],
 )
 def test_bad_requests_are_refused(
-    index: LanceIndex, embedder: MiniLMEmbedder, library: Settings, request_: SearchRequest, message: str
+    index: LanceIndex,
+    embedder: MiniLMEmbedder,
+    library: Settings,
+    request_: SearchRequest,
+    message: str,
 ) -> None:
     with pytest.raises(InputError, match=message):
         search(index, embedder, request_, library)
@@ -106,22 +116,33 @@ def test_diversity_spreads_near_duplicates(tmp_path: Path, embedder: MiniLMEmbed
 def test_mmr_without_diversity_keeps_score_order(embedder: MiniLMEmbedder) -> None:
     from retrieval_library import make_asset
 
-    hits = [SearchHit(make_asset(i, f"a{i}", "x", "f"), score=s) for i, s in enumerate((0.9, 0.8, 0.7))]
-    vectors = dict(zip((h.asset.id for h in hits), embedder.embed_texts(["a", "a", "b"]), strict=True))
+    hits = [
+        SearchHit(make_asset(i, f"a{i}", "x", "f"), score=s) for i, s in enumerate((0.9, 0.8, 0.7))
+    ]
+    vectors = dict(
+        zip((h.asset.id for h in hits), embedder.embed_texts(["a", "a", "b"]), strict=True)
+    )
     assert mmr(hits, vectors, 0.0) == hits
     assert mmr(hits, {}, 0.9) == hits  # no vectors: nothing counts as similar
 
 
-def test_results_render_html(index: LanceIndex, embedder: MiniLMEmbedder, library: Settings) -> None:
+def test_results_render_html(
+    index: LanceIndex, embedder: MiniLMEmbedder, library: Settings
+) -> None:
     results = search(index, embedder, SearchRequest("cat", limit=2), library)
     markup = results._repr_html_()
     assert "ginger tabby cat" in markup and f"{results[0].score:.2f}" in markup
-    assert "No good match" in search(index, embedder, SearchRequest("red shoes"), library)._repr_html_()
+    assert (
+        "No good match"
+        in search(index, embedder, SearchRequest("red shoes"), library)._repr_html_()
+    )
 
 
 def test_parse_filters() -> None:
     parsed = parse_filters(["orientation=portrait", "min-width=640", "folder=people/", "tag=Beach"])
-    assert parsed == SearchFilters(orientation="portrait", min_width=640, folder="people/", tag="Beach")
+    assert parsed == SearchFilters(
+        orientation="portrait", min_width=640, folder="people/", tag="Beach"
+    )
     for bad, message in [
         (["colour=red"], "valid filters: orientation"),
         (["min_width=wide"], "whole number"),
@@ -181,3 +202,35 @@ def test_cli_index_info_and_optimize(library: Settings) -> None:
     assert info["embedder"] == "minilm:sentence-transformers/all-MiniLM-L6-v2:384"
     optimized = cli(library, "index", "optimize")
     assert optimized.exit_code == 0 and "text index yes" in optimized.output  # type: ignore[attr-defined]
+
+
+class _RenamedMiniLM(MiniLMEmbedder):
+    """The real MiniLM under another identity: stands for "the embedder used before"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from reelrag.embeddings.base import EmbedderIdentity
+
+        self.identity = EmbedderIdentity("old-minilm", "old/model", 384)
+
+
+def test_rebuild_after_an_embedder_change(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    from reelrag.errors import IndexMismatchError
+
+    settings = load_settings({"workspace": tmp_path / "ws"}, environ={})
+    old = _RenamedMiniLM()
+    LanceIndex.from_settings(settings, old.identity).upsert(make_records(old))
+    with pytest.raises(IndexMismatchError, match="old-minilm"):
+        LanceIndex.from_settings(settings, embedder.identity)
+    result = cli(settings, "index", "rebuild", "--json")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    info = json.loads(result.output)  # type: ignore[attr-defined]
+    assert info["embedder"] == embedder.identity.key() and info["rows"] > 20
+    index = LanceIndex.from_settings(settings, embedder.identity)
+    assert stems(search(index, embedder, SearchRequest("cat"), settings))[0] == "cat"
+
+
+def test_final_rows_are_found_when_row_ids_are_stale(index: LanceIndex) -> None:
+    wanted = [a.id for a in index.list_assets(limit=2)]
+    assets = index._assets(wanted, [10**12, 10**12 + 1])  # rows moved by a compaction
+    assert sorted(assets) == sorted(wanted)

@@ -64,3 +64,13 @@ def test_every_setting_is_documented() -> None:
     stale = documented - set(field_names())
     assert not missing, f"undocumented settings: {sorted(missing)}"
     assert not stale, f"documented settings that do not exist: {sorted(stale)}"
+
+
+def test_documented_defaults_match_the_code() -> None:
+    defaults = load_settings(environ={}).public_dict()
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", DOCS.read_text(), flags=re.M)
+    assert rows
+    for name, shown in rows:
+        value = defaults[name]
+        expected = str(value).lower() if isinstance(value, bool) else str(value)
+        assert shown == expected, f"docs/settings.md says {name} = {shown}, the code {expected}"

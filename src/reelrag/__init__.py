@@ -19,16 +19,39 @@ from reelrag.types import (
 
 __version__ = "0.1.0"
 
+# The recipes load on first use, so `import reelrag` stays light (no index, codecs or models).
+_LAZY = {
+    "open_library": "reelrag.library",
+    "Library": "reelrag.library",
+    "generate": "reelrag.pipeline",
+    "run_batch": "reelrag.recipes",
+    "plan_prompts": "reelrag.recipes",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'reelrag' has no attribute {name!r}")
+
+
 __all__ = [
     "Asset",
     "GenerationRequest",
     "GenerationResult",
     "Job",
+    "Library",
     "ReelragError",
     "SearchFilters",
     "SearchHit",
     "SearchRequest",
     "Settings",
     "__version__",
+    "generate",
     "load_settings",
+    "open_library",
+    "plan_prompts",
+    "run_batch",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from reelrag.batch import BatchRow, batch_id_for, job_id_for
 from reelrag.errors import BudgetError, InputError, ReelragError
-from reelrag.generation.base import Generator, check_request
+from reelrag.generation.base import Generator, resolve_request
 from reelrag.jobs.worker import parse_limits
 from reelrag.plugins import registry
 from reelrag.settings import Settings
@@ -186,7 +186,9 @@ def _plan_row(
     try:
         _check_image(request)
         generator = make(name)
-        resolved = check_request(_probe(request), generator.capabilities, request.seed or 0)
+        resolved = resolve_request(
+            _probe(request), generator.capabilities, request.seed or 0, settings
+        )
     except ReelragError as err:
         return planned.replace(state="failed", reason=str(err))
     cost, seconds = generator.estimate_cost_usd(resolved), generator.estimate_time_s(resolved)

@@ -22,9 +22,16 @@ from typing import Any
 from PIL import Image
 
 from reelrag import imaging, video
+from reelrag.editing.run import edit_from_options
 from reelrag.errors import InputError, NoMatchError, OutputExistsError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
-from reelrag.generation.base import Generator, Margins, ResolvedRequest, VideoOutput, check_request
+from reelrag.generation.base import (
+    Generator,
+    Margins,
+    ResolvedRequest,
+    VideoOutput,
+    resolve_request,
+)
 from reelrag.plugins import registry
 from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes
@@ -53,6 +60,7 @@ class Prepared:
     asset: Asset | None = None
     hit: SearchHit | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    edit: dict[str, Any] | None = None  # the edit step's manifest, when the request asked for one
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def prepare(
     seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
     wants_image = bool(request.image or request.asset_id or object_query)
     probe_request = request.replace(image=request.image or ("library" if wants_image else None))
-    resolved = check_request(probe_request, gen.capabilities, seed)
+    resolved = resolve_request(probe_request, gen.capabilities, seed, settings)
     resolved = ResolvedRequest(request.replace(seed=seed), *_dims(resolved), resolved.adjustments)
     prepared = Prepared(resolved=resolved, generator=gen)
     if wants_image:
@@ -168,11 +176,10 @@ def _fit(prepared: Prepared, settings: Settings) -> None:
         margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
         min_kept_saliency=settings.fit_min_saliency,
     )
+    # Optional edit (in-painting) of the fitted canvas, with the user's mask carried through
+    # the fit transform so the edited region is where the user drew it.
+    fitted, prepared.edit = edit_from_options(fitted, job.request.options, settings)
     prepared.fitted = fitted
-    # ---- EDIT STEP (a later issue) -------------------------------------------------------
-    # An optional editor (in-painting) plugs in here: edit ``fitted.canvas`` with a user mask
-    # carried through ``fitted.fit`` (imaging.apply_fit), then rebuild ``fitted.image``.
-    # ----------------------------------------------------------------------------------------
     prepared.image = fitted.canvas
 
 
@@ -263,6 +270,7 @@ def build_manifest(
             "sha256": prepared.source_sha256,
         },
         "search_hit": prepared.hit.to_dict() if prepared.hit else None,
+        "edit": prepared.edit,
         "fitted_image": paths.fitted.name if prepared.fitted else None,
         "fit": prepared.fitted.fit.to_dict() if prepared.fitted else None,
         "backend": result.backend,

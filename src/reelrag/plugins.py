@@ -40,6 +40,8 @@ BUILTINS: dict[str, str] = {
     "embedder.clip": "reelrag.embeddings.clip:ClipEmbedder",
     "editor.opencv": "reelrag.editing.opencv:OpenCVEditor",
     "editor.bedrock": "reelrag.editing.bedrock:CanvasEditor",
+    "index.opensearch": "reelrag.index.opensearch:OpenSearchIndex",
+    "source.s3": "reelrag.library.s3source:S3Source",
 }
 
 # Which pip extra provides the modules a backend needs, for the error message on a miss.

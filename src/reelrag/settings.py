@@ -81,7 +81,7 @@ class Settings:
     local_files_only: bool = False  # never download model files (HF_HUB_OFFLINE=1 does the same)
     device: str = "auto"  # torch device for local models: auto | cuda | cuda:N | mps | cpu
     dtype: str = "auto"  # torch dtype for local models: auto | bfloat16 | float16 | float32
-    diffusers_video_model: str = "Lightricks/LTX-Video"  # hub id or folder; see generation/video_models
+    diffusers_video_model: str = "Lightricks/LTX-Video"  # hub id or folder (video_models.MODELS)
     diffusion_steps: int = 0  # denoising steps per clip; 0 means the model's recommended count
     cpu_offload: str = "none"  # none | model | sequential (diffusers offloading; needs a GPU)
     vae_tiling: bool = False  # decode video latents in tiles (less GPU memory, a little slower)
@@ -94,6 +94,16 @@ class Settings:
     mask_threshold: int = 128  # mask grey levels >= this mean "edit" (binarised, reported)
     inpaint_radius_px: int = 5  # neighbourhood radius of the OpenCV in-painting editor
     bedrock_edit_model: str = "amazon.nova-canvas-v1:0"  # Bedrock in-painting model (Legacy)
+    upload_max_mb: float = 25.0  # largest upload `reelrag serve` accepts (images, prompt files)
+    opensearch_endpoint: str = ""  # https URL of an OpenSearch domain or Serverless collection
+    opensearch_index: str = "reelrag-assets"  # OpenSearch index name for index = "opensearch"
+    opensearch_serverless: bool = False  # Serverless collection: no custom ids, SigV4 "aoss"
+    opensearch_engine: str = "faiss"  # k-NN engine, always set explicitly: faiss | lucene | nmslib
+    opensearch_space: str = "innerproduct"  # k-NN space: innerproduct | cosinesimil | l2
+    opensearch_auth: str = "sigv4"  # sigv4 (AWS IAM) | none (local cluster; URL may hold user:pass)
+    opensearch_knn: bool = True  # k-NN queries on the server; false scores vectors in the client
+    opensearch_timeout_s: float = 30.0  # socket timeout of one OpenSearch request
+    s3_endpoint_url: str = ""  # custom S3 endpoint (MinIO, moto); "" means AWS's own
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -90,8 +90,12 @@ def make_client(service: str, settings: Any, *, read_timeout_s: float | None = N
         session = boto3.Session(
             profile_name=settings.aws_profile or None, region_name=settings.aws_region or None
         )
+        # A custom S3 endpoint (MinIO, a moto server) applies to S3 clients only.
+        endpoint = getattr(settings, "s3_endpoint_url", "") if service == "s3" else ""
         return session.client(
-            service, config=client_config(settings, read_timeout_s=read_timeout_s)
+            service,
+            config=client_config(settings, read_timeout_s=read_timeout_s),
+            endpoint_url=endpoint or None,
         )
     except ProfileNotFound as exc:
         raise ConfigError(

@@ -36,8 +36,46 @@ ARCHITECTURES: dict[str, tuple[str, str | None]] = {
     "git": ("GitForCausalLM", None),
 }
 STOPWORDS = frozenset(
-    "a an the of in on at to and or with without is are was were be been this that these those "
-    "there it its image picture photo photograph shows showing of some into from by for as".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "and",
+        "or",
+        "with",
+        "without",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "it",
+        "its",
+        "image",
+        "picture",
+        "photo",
+        "photograph",
+        "shows",
+        "showing",
+        "of",
+        "some",
+        "into",
+        "from",
+        "by",
+        "for",
+        "as",
+    ]
 )
 
 
@@ -60,8 +98,9 @@ class TransformersCaptioner(Captioner):
     name = "transformers"
     needs_pixels = True
 
-    def __init__(self, model: str, *, settings: Any, batch: int = 8,
-                 max_new_tokens: int = 64) -> None:
+    def __init__(
+        self, model: str, *, settings: Any, batch: int = 8, max_new_tokens: int = 64
+    ) -> None:
         self.model, self.settings = model, settings
         self.batch, self.max_new_tokens = max(1, batch), max_new_tokens
         self.source = loading.model_source(model, settings)
@@ -69,8 +108,10 @@ class TransformersCaptioner(Captioner):
         config = loading.load_pretrained(transformers.AutoConfig, self.source)
         self.model_type = str(getattr(config, "model_type", ""))
         if self.model_type not in ARCHITECTURES:
-            raise ConfigError(f"{model} is a {self.model_type or 'unknown'} model, not a captioner",
-                              hint="use a Florence-2, BLIP or GIT model for caption_model")
+            raise ConfigError(
+                f"{model} is a {self.model_type or 'unknown'} model, not a captioner",
+                hint="use a Florence-2, BLIP or GIT model for caption_model",
+            )
         self.class_name, self.task = ARCHITECTURES[self.model_type]
 
     @classmethod
@@ -85,8 +126,7 @@ class TransformersCaptioner(Captioner):
         with MODELS.use(SLOT, key, self._load, self.settings.model_idle_s) as use:
             for start in range(0, len(good), self.batch):
                 chunk = good[start : start + self.batch]
-                decoded = use.value.run([images[i] for i in chunk], self.task,
-                                        self.max_new_tokens)
+                decoded = use.value.run([images[i] for i in chunk], self.task, self.max_new_tokens)
                 texts.update(zip(chunk, decoded, strict=True))
         return [self._caption(item, texts.get(i, "")) for i, item in enumerate(items)]
 
@@ -101,8 +141,9 @@ class TransformersCaptioner(Captioner):
         transformers: Any = loading.require("transformers")
         device = loading.resolve_device(self.settings.device)
         dtype = loading.resolve_dtype(self.settings.dtype, device)
-        model = loading.load_pretrained(getattr(transformers, self.class_name), self.source,
-                                        dtype=dtype)
+        model = loading.load_pretrained(
+            getattr(transformers, self.class_name), self.source, dtype=dtype
+        )
         processor = loading.load_pretrained(transformers.AutoProcessor, self.source)
         return _Model(model.to(device).eval(), processor, device)
 
@@ -118,18 +159,21 @@ class _Model:
             kwargs["text"] = [task] * len(images)
         inputs = self.processor(**kwargs)
         dtype = next(self.model.parameters()).dtype
-        moved = {k: (v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device))
-                 for k, v in inputs.items()}
+        moved = {
+            k: (v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device))
+            for k, v in inputs.items()
+        }
         with torch.inference_mode():
-            ids = self.model.generate(**moved, max_new_tokens=max_new_tokens, do_sample=False,
-                                      num_beams=1)
+            ids = self.model.generate(
+                **moved, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1
+            )
         return [str(t).strip() for t in self.processor.batch_decode(ids, skip_special_tokens=True)]
 
 
 def _pixels(item: CaptionInput) -> Image.Image | None:
     """The item's RGB pixels: the decoded image, else the file; None when unreadable."""
     if item.image is not None:
-        return item.image.convert("RGB")  # type: ignore[no-any-return]
+        return item.image.convert("RGB")
     try:
         with Image.open(item.path) as image:
             return image.convert("RGB")

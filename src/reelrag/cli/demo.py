@@ -15,12 +15,11 @@ from typing import Annotated
 import typer
 
 from reelrag.batch import BatchRow, read_prompt_file
-from reelrag.batch_plan import plan_batch
 from reelrag.cli.common import console, progress_bars, settings_from
 from reelrag.cli.jobs import render_summary
 from reelrag.gallery import build_gallery, open_in_browser
-from reelrag.jobs import Worker, open_job_store
 from reelrag.library import Library
+from reelrag.recipes import plan_prompts, run_plan
 from reelrag.samples import write_samples
 
 # (object of interest, action): the last one has no match in the sample library on purpose,
@@ -56,13 +55,9 @@ def demo(
                   f"{len(report.failed)} failed ({folder})")  # fmt: skip
     templates = _templates(settings.workspace)
     rows = _rows(templates)
-    plan = plan_batch(rows, settings, library=library, backend="camera", base_dir=templates.parent)
-    store = open_job_store(settings)
-    store.add_many(plan.jobs())
+    plan = plan_prompts(rows, library=library, settings=settings, backend="camera")
     with progress_bars() as bars:
-        summary = Worker(store, settings, library=library).run(
-            batch_id=plan.batch_id, progress=bars
-        )
+        summary = run_plan(plan, settings, library=library, progress=bars)
     render_summary(summary, as_json=False)
     gallery = build_gallery(settings)
     console.print(f"gallery: {gallery.html} ({gallery.items} videos)")

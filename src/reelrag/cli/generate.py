@@ -10,6 +10,9 @@ import typer
 from rich.table import Table
 
 from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.editing.base import EditRequest
+from reelrag.editing.masks import MaskSpec
+from reelrag.editing.run import edit_options
 from reelrag.errors import InputError
 from reelrag.types import GenerationRequest, GenerationResult
 
@@ -60,6 +63,29 @@ def generate_command(
     atmosphere: Annotated[
         str | None, typer.Option("--atmosphere", help="snow, rain, particles, sparks, fog or none.")
     ] = None,
+    mask: Annotated[
+        Path | None, typer.Option("--mask", help="Edit first: mask image (white = edit).")
+    ] = None,
+    box: Annotated[
+        list[str] | None, typer.Option("--box", help="Edit first: region x,y,w,h (repeatable).")
+    ] = None,
+    polygon: Annotated[
+        Path | None, typer.Option("--polygon", help="Edit first: polygon(s) JSON file.")
+    ] = None,
+    mask_prompt: Annotated[
+        str | None, typer.Option("--mask-prompt", help="Edit first: region named in words.")
+    ] = None,
+    invert_mask: Annotated[bool, typer.Option("--invert-mask", help="Swap edit/keep.")] = False,
+    edit_prompt: Annotated[
+        str | None, typer.Option("--edit-prompt", help="What to paint in (omit to remove).")
+    ] = None,
+    edit_backend: Annotated[
+        str | None, typer.Option("--edit-backend", help="Editor backend (opencv, bedrock).")
+    ] = None,
+    edit_variants: Annotated[int, typer.Option("--edit-variants", min=1, max=5)] = 1,
+    edit_variant: Annotated[
+        int | None, typer.Option("--edit-variant", help="Use this variant (default: best).")
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the motion plan.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -73,7 +99,7 @@ def generate_command(
         raise InputError("give only one of --image, --asset and --object")
     settings = settings_from(ctx)
     width, height = parse_size(size)
-    options = {
+    options: dict[str, Any] = {
         k: v
         for k, v in (
             ("move", move),
@@ -83,6 +109,20 @@ def generate_command(
         )
         if v is not None
     }
+    spec = MaskSpec(
+        mask=str(mask) if mask else None,
+        boxes=tuple(box or ()),
+        polygon=str(polygon) if polygon else None,
+        invert=invert_mask,
+    )
+    if not spec.is_empty() or mask_prompt:
+        edit = EditRequest(
+            prompt=edit_prompt, mask_prompt=mask_prompt, variants=edit_variants, seed=seed,
+            backend=edit_backend,
+        )  # fmt: skip
+        options["edit"] = edit_options(spec, edit, variant=edit_variant)
+    elif edit_prompt:
+        raise InputError("--edit-prompt needs a region", hint="add --mask, --box or --polygon")
     request = GenerationRequest(
         prompt=text,
         image=str(image) if image else None,

@@ -1,4 +1,4 @@
-"""``reelrag index``: inspect and maintain the search index (info, optimize)."""
+"""``reelrag index``: inspect and maintain the search index (info, optimize, rebuild)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from reelrag.cli.common import console, print_json, settings_from
+from reelrag.errors import ConfigError
 from reelrag.index.base import Index
 from reelrag.plugins import registry
 from reelrag.settings import Settings
@@ -73,3 +74,31 @@ def optimize_command(
             f"text index {'yes' if data['text_index'] else 'no'}",
             highlight=False,
         )
+
+
+@index_app.command("rebuild")
+def rebuild_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Re-embed the stored captions with the configured embedder (after changing embedders)."""
+    from reelrag.cli.common import progress_bars
+    from reelrag.events import ProgressEvent
+
+    settings = settings_from(ctx)
+    backend = registry.get("index", settings.index)
+    if not hasattr(backend, "rebuild"):
+        raise ConfigError(
+            f"the {settings.index} index cannot rebuild itself",
+            hint="re-ingest instead: `reelrag ingest PATH --reindex`",
+        )
+    embedder = registry.create("embedder", settings.embedder, settings)
+    with progress_bars(enabled=not as_json) as report:
+        index = backend.rebuild(
+            settings, embedder, lambda done, total: report(ProgressEvent("re-embed", done, total))
+        )
+    data = info_dict(index)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"rebuilt {data['rows']} rows with {data['embedder']}", highlight=False)

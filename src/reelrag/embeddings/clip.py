@@ -60,8 +60,9 @@ class ClipEmbedder(Embedder):
     def _embed(self, items: list[Any], run: Any) -> np.ndarray:
         key = (self.model, self.settings.device, self.settings.dtype)
         with MODELS.use(SLOT, key, self._load, self.settings.model_idle_s) as use:
-            parts = [run(use.value, items[i : i + self.batch])
-                     for i in range(0, len(items), self.batch)]
+            parts = [
+                run(use.value, items[i : i + self.batch]) for i in range(0, len(items), self.batch)
+            ]
         vectors = np.vstack(parts).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
@@ -77,8 +78,7 @@ class ClipEmbedder(Embedder):
     def _text_batch(self, towers: _Towers, texts: list[str]) -> np.ndarray:
         # SigLIP was trained on max-length padded text; CLIP on padded-to-longest
         padding = "max_length" if "siglip" in self.model_type else True
-        inputs = towers.processor(text=texts, padding=padding, truncation=True,
-                                  return_tensors="pt")
+        inputs = towers.processor(text=texts, padding=padding, truncation=True, return_tensors="pt")
         return towers.features("get_text_features", inputs)
 
     def _image_batch(self, towers: _Towers, images: list[Any]) -> np.ndarray:
@@ -93,8 +93,10 @@ class _Towers:
     def features(self, method: str, inputs: Any) -> np.ndarray:
         torch: Any = loading.require("torch")
         dtype = next(self.model.parameters()).dtype
-        moved = {k: (v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device))
-                 for k, v in inputs.items()}
+        moved = {
+            k: (v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device))
+            for k, v in inputs.items()
+        }
         with torch.inference_mode():
             out = getattr(self.model, method)(**moved)
         # transformers 5 returns a model output whose pooler_output is the projected vector
@@ -112,6 +114,8 @@ def _dim(config: Any, model: str) -> int:
     if not dim:  # SigLIP: no projection, both towers end at the text hidden size
         dim = getattr(getattr(config, "text_config", None), "hidden_size", None)
     if not dim:
-        raise MissingDependencyError(f"{model} does not look like a CLIP or SigLIP model",
-                                     hint="set clip_model to a CLIP or SigLIP id or folder")
+        raise MissingDependencyError(
+            f"{model} does not look like a CLIP or SigLIP model",
+            hint="set clip_model to a CLIP or SigLIP id or folder",
+        )
     return int(dim)

@@ -44,6 +44,9 @@ class Capabilities:
     default_size: tuple[int, int] = (1280, 720)
     default_duration_s: float = 6.0
     default_fps: int = 24
+    # False: the user's preferred size/fps/duration (settings) do not apply; the backend's own
+    # defaults always do (the simulated backend's placeholder clips stay small).
+    takes_preferences: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,9 @@ class RemoteGenerator(Generator):
 def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> ResolvedRequest:
     """Fill defaults and validate against ``caps``; raise CapabilityError with what is allowed."""
     if not request.prompt.strip():
-        raise CapabilityError("the prompt is empty", hint="describe the motion, e.g. 'slow zoom in'")
+        raise CapabilityError(
+            "the prompt is empty", hint="describe the motion, e.g. 'slow zoom in'"
+        )
     if len(request.prompt) > caps.max_prompt_chars:
         raise CapabilityError(
             f"the prompt has {len(request.prompt)} characters; this backend takes at most "
@@ -156,7 +161,9 @@ def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> 
     if has_image and not caps.image_to_video:
         raise CapabilityError("this backend cannot start from an image", hint="drop --image")
     if not has_image and not caps.text_to_video:
-        raise CapabilityError("this backend needs an image", hint="pass --image, --asset or --object")
+        raise CapabilityError(
+            "this backend needs an image", hint="pass --image, --asset or --object"
+        )
     width = request.width or caps.default_size[0]
     height = request.height or caps.default_size[1]
     _check_size(width, height, caps)
@@ -171,7 +178,9 @@ def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> 
 def _check_size(width: int, height: int, caps: Capabilities) -> None:
     if caps.sizes and (width, height) not in caps.sizes:
         allowed = ", ".join(f"{w}x{h}" for w, h in caps.sizes)
-        raise CapabilityError(f"size {width}x{height} is not supported", hint=f"use one of {allowed}")
+        raise CapabilityError(
+            f"size {width}x{height} is not supported", hint=f"use one of {allowed}"
+        )
     sides_ok = all(caps.min_side_px <= s <= caps.max_side_px for s in (width, height))
     if not sides_ok or width % caps.size_multiple or height % caps.size_multiple:
         raise CapabilityError(
@@ -197,3 +206,34 @@ def _check_fps(fps: int, caps: Capabilities) -> None:
     if fps not in allowed:
         shown = ", ".join(map(str, caps.fps)) if caps.fps else "1 to 60"
         raise CapabilityError(f"{fps} fps is not supported", hint=f"use {shown}")
+
+
+def resolve_request(
+    request: GenerationRequest, caps: Capabilities, seed: int, settings: Any
+) -> ResolvedRequest:
+    """:func:`check_request` after filling what the request leaves open from the user's
+    preferred defaults (settings ``width``/``height``, ``fps``, ``duration_s``) where the
+    backend accepts them; elsewhere the backend's own defaults apply (Luma has no 6 s clips)."""
+    return check_request(_preferred(request, caps, settings), caps, seed)
+
+
+def _preferred(request: GenerationRequest, caps: Capabilities, settings: Any) -> GenerationRequest:
+    changes: dict[str, Any] = {}
+    if not caps.takes_preferences:
+        return request
+    no_size = request.width is None and request.height is None
+    if no_size and _accepts(_check_size, settings.width, settings.height, caps):
+        changes.update(width=settings.width, height=settings.height)
+    if request.fps is None and _accepts(_check_fps, settings.fps, caps):
+        changes["fps"] = settings.fps
+    if request.duration_s is None and _accepts(_check_duration, settings.duration_s, caps):
+        changes["duration_s"] = settings.duration_s
+    return request.replace(**changes) if changes else request
+
+
+def _accepts(check: Callable[..., None], *args: Any) -> bool:
+    try:
+        check(*args)
+    except CapabilityError:
+        return False
+    return True

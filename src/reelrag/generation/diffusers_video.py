@@ -54,8 +54,9 @@ class MemoryOptions:
 
     def __post_init__(self) -> None:
         if self.cpu_offload not in OFFLOAD_MODES:
-            raise ConfigError(f"unknown cpu_offload {self.cpu_offload!r}",
-                              hint=f"use {', '.join(OFFLOAD_MODES)}")
+            raise ConfigError(
+                f"unknown cpu_offload {self.cpu_offload!r}", hint=f"use {', '.join(OFFLOAD_MODES)}"
+            )
 
 
 class DiffusersVideoGenerator(Generator):
@@ -63,8 +64,16 @@ class DiffusersVideoGenerator(Generator):
 
     name = "diffusers"
 
-    def __init__(self, model: str, *, settings: Any, memory: MemoryOptions | None = None,
-                 steps: int = 0, crf: int = 20, preset: str = "veryfast") -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        settings: Any,
+        memory: MemoryOptions | None = None,
+        steps: int = 0,
+        crf: int = 20,
+        preset: str = "veryfast",
+    ) -> None:
         self.settings = settings
         self.memory = memory or MemoryOptions()
         self.steps, self.crf, self.preset = steps, crf, preset
@@ -75,18 +84,29 @@ class DiffusersVideoGenerator(Generator):
 
     @classmethod
     def from_settings(cls, settings: Any) -> DiffusersVideoGenerator:
-        memory = MemoryOptions(settings.device, settings.dtype, settings.cpu_offload,
-                               settings.vae_tiling, settings.vae_slicing,
-                               settings.attention_backend)
-        return cls(settings.diffusers_video_model, settings=settings, memory=memory,
-                   steps=settings.diffusion_steps, crf=settings.video_crf,
-                   preset=settings.video_preset)
+        memory = MemoryOptions(
+            settings.device,
+            settings.dtype,
+            settings.cpu_offload,
+            settings.vae_tiling,
+            settings.vae_slicing,
+            settings.attention_backend,
+        )
+        return cls(
+            settings.diffusers_video_model,
+            settings=settings,
+            memory=memory,
+            steps=settings.diffusion_steps,
+            crf=settings.video_crf,
+            preset=settings.video_preset,
+        )
 
     def estimate_time_s(self, job: ResolvedRequest) -> float:
         return self.rules.typical_latency_s
 
-    def generate(self, job: ResolvedRequest, image: Any, out: Path,
-                 progress: Progress = no_progress) -> VideoOutput:
+    def generate(
+        self, job: ResolvedRequest, image: Any, out: Path, progress: Progress = no_progress
+    ) -> VideoOutput:
         """Render ``job`` (conditioned on ``image`` when given) and write the MP4 to ``out``."""
         started = time.perf_counter()
         call, adjustments = self.plan(job, image)
@@ -103,8 +123,15 @@ class DiffusersVideoGenerator(Generator):
         progress(1.0, "done")
         details = self._details(call, use, adjustments, render_s, memory)
         details["render_timings_s"]["total_s"] = round(time.perf_counter() - started, 4)
-        return VideoOutput(video=Path(out), frames=len(frames), fps=job.fps, width=job.width,
-                           height=job.height, model=self.model, details=details)
+        return VideoOutput(
+            video=Path(out),
+            frames=len(frames),
+            fps=job.fps,
+            width=job.width,
+            height=job.height,
+            model=self.model,
+            details=details,
+        )
 
     def plan(self, job: ResolvedRequest, image: Any) -> tuple[dict[str, Any], list[str]]:
         """The pipeline call for ``job`` (without callbacks) and the adjustments made."""
@@ -112,7 +139,8 @@ class DiffusersVideoGenerator(Generator):
         if request.model and request.model != self.model:
             raise CapabilityError(
                 f"this generator runs {self.model}, not {request.model}",
-                hint="set diffusers_video_model (or REELRAG_DIFFUSERS_VIDEO_MODEL) to change it")
+                hint="set diffusers_video_model (or REELRAG_DIFFUSERS_VIDEO_MODEL) to change it",
+            )
         rules = self.rules
         frames, note = rules.frames_for(job.duration_s, job.fps)
         adjustments = [note] if note else []
@@ -124,7 +152,9 @@ class DiffusersVideoGenerator(Generator):
             "pipeline": rules.pipeline_for(fitted is not None),
             "prompt": request.prompt,
             "negative_prompt": rules.negative_prompt if negative is None else negative,
-            "width": job.width, "height": job.height, "num_frames": frames,
+            "width": job.width,
+            "height": job.height,
+            "num_frames": frames,
             "num_inference_steps": int(options.get("steps") or self.steps or rules.steps),
             "guidance_scale": float(options.get("guidance_scale", rules.guidance)),
             "seed": job.seed,
@@ -139,12 +169,20 @@ class DiffusersVideoGenerator(Generator):
 
     def _loader(self) -> Any:
         def load(previous: Any) -> _Loaded:
-            return _Loaded.load(self.model, self.folder, self.rules, self.memory, self.settings,
-                                previous)
+            return _Loaded.load(
+                self.model, self.folder, self.rules, self.memory, self.settings, previous
+            )
+
         return load
 
-    def _details(self, call: dict[str, Any], use: Any, adjustments: list[str], render_s: float,
-                 memory: dict[str, float]) -> dict[str, Any]:
+    def _details(
+        self,
+        call: dict[str, Any],
+        use: Any,
+        adjustments: list[str],
+        render_s: float,
+        memory: dict[str, float],
+    ) -> dict[str, Any]:
         loaded: _Loaded = use.value
         shown = {k: v for k, v in call.items() if k not in ("image", "prompt")}
         return {
@@ -152,10 +190,12 @@ class DiffusersVideoGenerator(Generator):
             "pipeline_call": shown,
             "device": loaded.device,
             "dtype": str(loaded.dtype).removeprefix("torch."),
-            "memory_options": {"cpu_offload": self.memory.cpu_offload,
-                               "vae_tiling": self.memory.vae_tiling,
-                               "vae_slicing": self.memory.vae_slicing,
-                               "attention_backend": self.memory.attention_backend or "default"},
+            "memory_options": {
+                "cpu_offload": self.memory.cpu_offload,
+                "vae_tiling": self.memory.vae_tiling,
+                "vae_slicing": self.memory.vae_slicing,
+                "attention_backend": self.memory.attention_backend or "default",
+            },
             "pipeline_reused": use.reused,
             "render_timings_s": {"load_s": use.load_s, "denoise_decode_s": round(render_s, 4)},
             "gpu_memory_gib": memory,
@@ -167,20 +207,30 @@ class DiffusersVideoGenerator(Generator):
 class _Loaded:
     """A loaded pipeline plus its siblings for the other task (sharing weights via from_pipe)."""
 
-    def __init__(self, pipe: Any, source: loading.ModelSource, device: str, dtype: Any,
-                 memory: MemoryOptions) -> None:
+    def __init__(
+        self, pipe: Any, source: loading.ModelSource, device: str, dtype: Any, memory: MemoryOptions
+    ) -> None:
         self.pipes = {type(pipe).__name__: pipe}
         self.source, self.device, self.dtype, self.memory = source, device, dtype, memory
 
     @classmethod
-    def load(cls, model: str, folder: Path | None, rules: VideoModelRules,
-             memory: MemoryOptions, settings: Any, previous: Any) -> _Loaded:
+    def load(
+        cls,
+        model: str,
+        folder: Path | None,
+        rules: VideoModelRules,
+        memory: MemoryOptions,
+        settings: Any,
+        previous: Any,
+    ) -> _Loaded:
         diffusers: Any = loading.require("diffusers")
         device = loading.resolve_device(memory.device)
         dtype = loading.resolve_dtype(memory.dtype, device)
         if memory.cpu_offload != "none" and not device.startswith("cuda"):
-            raise ConfigError(f"cpu_offload={memory.cpu_offload} needs a CUDA device, "
-                              f"not {device}", hint="set cpu_offload=none")
+            raise ConfigError(
+                f"cpu_offload={memory.cpu_offload} needs a CUDA device, not {device}",
+                hint="set cpu_offload=none",
+            )
         source = loading.model_source(str(folder) if folder else model, settings)
         source = loading.ModelSource(model, source.location, source.local, source.offline)
         main = rules.i2v_pipeline or rules.t2v_pipeline
@@ -218,8 +268,10 @@ def _configure(pipe: Any, memory: MemoryOptions, device: str) -> None:
         try:
             pipe.transformer.set_attention_backend(memory.attention_backend)
         except (ValueError, RuntimeError, ImportError) as exc:
-            raise ConfigError(f"attention backend {memory.attention_backend!r} cannot be used: "
-                              f"{exc}", hint="set attention_backend to '' for the default") from exc
+            raise ConfigError(
+                f"attention backend {memory.attention_backend!r} cannot be used: {exc}",
+                hint="set attention_backend to '' for the default",
+            ) from exc
     pipe.set_progress_bar_config(disable=True)
 
 
@@ -231,7 +283,8 @@ def _fitted(image: Any, width: int, height: int) -> tuple[Any, str | None]:
         return image.convert("RGB"), None
     fitted = imaging.fit_image(image, width, height)
     return fitted.image.convert("RGB"), (
-        f"image {image.size[0]}x{image.size[1]} fitted to {width}x{height} by the generator")
+        f"image {image.size[0]}x{image.size[1]} fitted to {width}x{height} by the generator"
+    )
 
 
 def _run(pipe: Any, call: dict[str, Any], progress: Progress) -> np.ndarray:
@@ -247,16 +300,20 @@ def _run(pipe: Any, call: dict[str, Any], progress: Progress) -> np.ndarray:
     generator = torch.Generator(device="cpu").manual_seed(int(call["seed"]))
     try:
         with torch.inference_mode():
-            result = pipe(**args, generator=generator, output_type="np",
-                          callback_on_step_end=on_step)
+            result = pipe(
+                **args, generator=generator, output_type="np", callback_on_step_end=on_step
+            )
     except torch.cuda.OutOfMemoryError as exc:
-        raise BackendError("the GPU ran out of memory", hint="set cpu_offload=model, "
-                           "vae_tiling=true, or a smaller size / fewer frames") from exc
+        raise BackendError(
+            "the GPU ran out of memory",
+            hint="set cpu_offload=model, vae_tiling=true, or a smaller size / fewer frames",
+        ) from exc
     except (ValueError, RuntimeError) as exc:
         if isinstance(exc, ReelragError):
             raise
-        raise BackendError(f"the diffusers pipeline failed: {exc}",
-                           hint="check the model rules and the request") from exc
+        raise BackendError(
+            f"the diffusers pipeline failed: {exc}", hint="check the model rules and the request"
+        ) from exc
     return _to_uint8(result.frames[0])
 
 
@@ -269,8 +326,10 @@ def _max_sequence_length(pipe: Any, wanted: int) -> int:
 def _to_uint8(frames: Any) -> np.ndarray:
     array = np.asarray(frames, dtype=np.float32)
     if array.ndim != 4 or array.shape[-1] != 3:
-        raise BackendError(f"the pipeline returned frames of shape {array.shape}",
-                           hint="expected (frames, height, width, 3)")
+        raise BackendError(
+            f"the pipeline returned frames of shape {array.shape}",
+            hint="expected (frames, height, width, 3)",
+        )
     return np.ascontiguousarray((np.clip(array, 0.0, 1.0) * 255 + 0.5).astype(np.uint8))
 
 
@@ -279,13 +338,16 @@ def _peak_memory(device: str) -> dict[str, float]:
     if not device.startswith("cuda"):
         return {}
     gib = float(2**30)
-    return {"peak_allocated": round(torch.cuda.max_memory_allocated() / gib, 3),
-            "peak_reserved": round(torch.cuda.max_memory_reserved() / gib, 3)}
+    return {
+        "peak_allocated": round(torch.cuda.max_memory_allocated() / gib, 3),
+        "peak_reserved": round(torch.cuda.max_memory_reserved() / gib, 3),
+    }
 
 
 def _encode(frames: np.ndarray, out: Path, fps: int, crf: int, preset: str) -> None:
     height, width = frames.shape[1:3]
-    with VideoWriter(Path(out), width, height, fps, crf=crf, preset=preset,
-                     x264_params="bframes=0") as writer:
+    with VideoWriter(
+        Path(out), width, height, fps, crf=crf, preset=preset, x264_params="bframes=0"
+    ) as writer:
         for frame in frames:
             writer.write_rgb(frame)

@@ -72,6 +72,7 @@ class SimulatedGenerator(RemoteGenerator):
             default_size=(256, 144),
             default_duration_s=1.0,
             default_fps=8,
+            takes_preferences=False,  # placeholder clips: the job system is what is measured
         )
         self.ledger_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:

@@ -89,8 +89,9 @@ class VideoModelRules:
     def frames_for(self, duration_s: float, fps: int) -> tuple[int, str | None]:
         """The nearest valid frame count for ``duration_s`` at ``fps``, and a note if adjusted.
 
-        >>> MODELS["Lightricks/LTX-Video"].frames_for(6.0, 24)
-        (145, 'duration 6s at 24 fps is 144 frames; Lightricks/LTX-Video needs 8k+1 frames: using 145 (6.042s)')
+        >>> frames, note = MODELS["Lightricks/LTX-Video"].frames_for(6.0, 24)
+        >>> frames, note.split(": ")[-1]
+        (145, 'using 145 (6.042s)')
         """
         wanted = max(1, round(duration_s * fps))
         k = max(0, math.floor((wanted - 1) / self.frame_step + 0.5))
@@ -112,31 +113,67 @@ class VideoModelRules:
         name = self.i2v_pipeline if with_image else self.t2v_pipeline
         if name is None:
             task = "image-to-video" if with_image else "text-to-video"
-            raise CapabilityError(f"{self.id} does not do {task}",
-                                  hint="drop --image" if with_image else "pass an image")
+            raise CapabilityError(
+                f"{self.id} does not do {task}",
+                hint="drop --image" if with_image else "pass an image",
+            )
         return name
 
 
 _LTX = VideoModelRules(
-    id="Lightricks/LTX-Video", family="ltx", t2v_pipeline="LTXPipeline",
-    i2v_pipeline="LTXImageToVideoPipeline", size_multiple=32, frame_step=8, min_frames=9,
-    max_frames=257, native_sizes=((704, 480), (480, 704), (768, 512), (512, 768), (1216, 704)),
-    fps=(24, 25, 30), steps=50, guidance=3.0, max_sequence_length=128, max_prompt_chars=1000,
-    negative_prompt=LTX_NEGATIVE, typical_latency_s=30.0,
+    id="Lightricks/LTX-Video",
+    family="ltx",
+    t2v_pipeline="LTXPipeline",
+    i2v_pipeline="LTXImageToVideoPipeline",
+    size_multiple=32,
+    frame_step=8,
+    min_frames=9,
+    max_frames=257,
+    native_sizes=((704, 480), (480, 704), (768, 512), (512, 768), (1216, 704)),
+    fps=(24, 25, 30),
+    steps=50,
+    guidance=3.0,
+    max_sequence_length=128,
+    max_prompt_chars=1000,
+    negative_prompt=LTX_NEGATIVE,
+    typical_latency_s=30.0,
     call_kwargs={"decode_timestep": 0.03, "decode_noise_scale": 0.025},
 )
 _WAN21_480 = VideoModelRules(
-    id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", family="wan", t2v_pipeline=None,
-    i2v_pipeline="WanImageToVideoPipeline", size_multiple=16, frame_step=4, min_frames=5,
-    max_frames=81, native_sizes=((832, 480), (480, 832)), fps=(16,), steps=40, guidance=5.0,
-    negative_prompt=WAN_NEGATIVE, typical_latency_s=600.0,
+    id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+    family="wan",
+    t2v_pipeline=None,
+    i2v_pipeline="WanImageToVideoPipeline",
+    size_multiple=16,
+    frame_step=4,
+    min_frames=5,
+    max_frames=81,
+    native_sizes=((832, 480), (480, 832)),
+    fps=(16,),
+    steps=40,
+    guidance=5.0,
+    negative_prompt=WAN_NEGATIVE,
+    typical_latency_s=600.0,
 )
 _COG_I2V = VideoModelRules(
-    id="THUDM/CogVideoX-5b-I2V", family="cogvideox", t2v_pipeline=None,
-    i2v_pipeline="CogVideoXImageToVideoPipeline", size_multiple=16, frame_step=4, min_frames=5,
-    max_frames=49, native_sizes=((720, 480),), fps=(8,), steps=50, guidance=6.0, fixed_size=True,
-    max_sequence_length=226, max_prompt_chars=1000, negative_prompt=COG_NEGATIVE,
-    typical_latency_s=180.0, call_kwargs={"use_dynamic_cfg": True},
+    id="THUDM/CogVideoX-5b-I2V",
+    family="cogvideox",
+    t2v_pipeline=None,
+    i2v_pipeline="CogVideoXImageToVideoPipeline",
+    size_multiple=16,
+    frame_step=4,
+    min_frames=5,
+    max_frames=49,
+    native_sizes=((720, 480),),
+    fps=(8,),
+    steps=50,
+    guidance=6.0,
+    fixed_size=True,
+    max_sequence_length=226,
+    max_prompt_chars=1000,
+    negative_prompt=COG_NEGATIVE,
+    typical_latency_s=180.0,
+    call_kwargs={"use_dynamic_cfg": True},
 )
 
 MODELS: dict[str, VideoModelRules] = {
@@ -145,17 +182,43 @@ MODELS: dict[str, VideoModelRules] = {
         _LTX,
         replace(_LTX, id="Lightricks/LTX-Video-0.9.7-dev"),
         _WAN21_480,
-        replace(_WAN21_480, id="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
-                native_sizes=((1280, 720), (720, 1280)), typical_latency_s=1500.0),
-        replace(_WAN21_480, id="Wan-AI/Wan2.2-I2V-A14B-Diffusers", steps=40, guidance=3.5,
-                native_sizes=((1280, 720), (720, 1280), (832, 480), (480, 832))),
-        replace(_WAN21_480, id="Wan-AI/Wan2.2-TI2V-5B-Diffusers", t2v_pipeline="WanPipeline",
-                size_multiple=32, max_frames=121, native_sizes=((1280, 704), (704, 1280)),
-                fps=(24,), steps=50, guidance=5.0, typical_latency_s=300.0),
+        replace(
+            _WAN21_480,
+            id="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
+            native_sizes=((1280, 720), (720, 1280)),
+            typical_latency_s=1500.0,
+        ),
+        replace(
+            _WAN21_480,
+            id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+            steps=40,
+            guidance=3.5,
+            native_sizes=((1280, 720), (720, 1280), (832, 480), (480, 832)),
+        ),
+        replace(
+            _WAN21_480,
+            id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+            t2v_pipeline="WanPipeline",
+            size_multiple=32,
+            max_frames=121,
+            native_sizes=((1280, 704), (704, 1280)),
+            fps=(24,),
+            steps=50,
+            guidance=5.0,
+            typical_latency_s=300.0,
+        ),
         _COG_I2V,
-        replace(_COG_I2V, id="THUDM/CogVideoX1.5-5B-I2V", fixed_size=False, frame_step=8,
-                min_frames=9, max_frames=81, native_sizes=((1360, 768), (768, 1360)),
-                fps=(16,), max_side_px=1360),
+        replace(
+            _COG_I2V,
+            id="THUDM/CogVideoX1.5-5B-I2V",
+            fixed_size=False,
+            frame_step=8,
+            min_frames=9,
+            max_frames=81,
+            native_sizes=((1360, 768), (768, 1360)),
+            fps=(16,),
+            max_side_px=1360,
+        ),
     )
 }
 
@@ -171,24 +234,35 @@ def rules_for(model: str, folder: Path | None = None) -> VideoModelRules:
         return MODELS[model]
     if folder is None or not (folder / "model_index.json").is_file():
         known = ", ".join(sorted(MODELS))
-        raise ConfigError(f"unknown local video model {model!r}",
-                          hint=f"use one of {known}, or a folder saved by diffusers")
+        raise ConfigError(
+            f"unknown local video model {model!r}",
+            hint=f"use one of {known}, or a folder saved by diffusers",
+        )
     class_name = _pipeline_class(folder / "model_index.json")
     family = next((f for prefix, f in _CLASS_PREFIXES if class_name.startswith(prefix)), None)
     if family is None:
-        raise ConfigError(f"{folder} holds a {class_name}, not an LTX, Wan or CogVideoX pipeline",
-                          hint="point diffusers_video_model at a supported video model")
+        raise ConfigError(
+            f"{folder} holds a {class_name}, not an LTX, Wan or CogVideoX pipeline",
+            hint="point diffusers_video_model at a supported video model",
+        )
     base = _FAMILY_BASE[family]
     image_only = family != "ltx" and "ImageToVideo" in class_name
     text_only = family != "ltx" and "ImageToVideo" not in class_name
-    return replace(base, id=model, fixed_size=False, min_side_px=32,
-                   t2v_pipeline=None if image_only else (base.t2v_pipeline or class_name),
-                   i2v_pipeline=None if text_only else (base.i2v_pipeline or class_name))
+    return replace(
+        base,
+        id=model,
+        fixed_size=False,
+        min_side_px=32,
+        t2v_pipeline=None if image_only else (base.t2v_pipeline or class_name),
+        i2v_pipeline=None if text_only else (base.i2v_pipeline or class_name),
+    )
 
 
 def _pipeline_class(index: Path) -> str:
     try:
         return str(json.loads(index.read_text(encoding="utf-8"))["_class_name"])
     except (OSError, ValueError, KeyError) as exc:
-        raise ConfigError(f"{index} is not a diffusers model index: {exc}",
-                          hint="re-save the pipeline with save_pretrained()") from exc
+        raise ConfigError(
+            f"{index} is not a diffusers model index: {exc}",
+            hint="re-save the pipeline with save_pretrained()",
+        ) from exc

@@ -19,7 +19,7 @@ searched exactly, which is both faster to maintain and perfectly accurate at tha
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,124 +30,33 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree, IvfFlat
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.errors import BackendError, IndexMismatchError, InputError
+from reelrag.errors import BackendError, IndexMismatchError, InputError, NotFoundError
 from reelrag.index import scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
-from reelrag.index.filters import check_filters, folder_prefix
-from reelrag.types import Asset, SearchFilters, SearchHit
+from reelrag.index.lance_schema import (
+    META_KEY,
+    STR_FIELDS,
+    asset_from_row,
+    check_vectors,
+    embed_in_batches,
+    ivf_partitions,
+    record_rows,
+    sql_str,
+    table_schema,
+    vector_matrix,
+    where_clause,
+)
+from reelrag.types import Asset, SearchHit
 
 log = logging.getLogger(__name__)
 
 TABLE = "assets"
 # Shared by every index in the process; threads only wait on LanceDB's native code.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reelrag-lance")
-META_KEY = b"reelrag.embedder"
 MODES = ("hybrid", "vector", "text")
 # Candidates carry only what scoring needs; full rows are fetched for the final hits only.
 CANDIDATE_COLUMNS = ["id", "text", "vector"]
-_STR_FIELDS = (
-    "id", "source", "format", "caption", "caption_source", "folder",
-    "original_key", "normalized_key", "thumbnail_key", "ingested_at",
-)  # fmt: skip
-
-
-def table_schema(identity: EmbedderIdentity) -> pa.Schema:
-    """The Arrow schema of the ``assets`` table for vectors of ``identity``."""
-    fields = [pa.field(name, pa.string()) for name in _STR_FIELDS]
-    fields += [
-        pa.field("width", pa.int32()),
-        pa.field("height", pa.int32()),
-        pa.field("size_bytes", pa.int64()),
-        pa.field("keywords", pa.list_(pa.string())),
-        pa.field("tags", pa.list_(pa.string())),
-        pa.field("orientation", pa.string()),
-        pa.field("text", pa.string()),
-        pa.field("vector", pa.list_(pa.float32(), identity.dim)),
-    ]
-    return pa.schema(fields, metadata={META_KEY: identity.key().encode()})
-
-
-def ivf_partitions(rows: int) -> int:
-    """IVF partitions for ``rows`` vectors: ~1,500 rows each.
-
-    Measured at 100k x 384 (2 cores): per-partition overhead dominates a query, so 66 partitions
-    answer faster than sqrt(rows) = 316 (id-only top-50: ~5.6 vs ~9.9 ms). Probing 20 of 66
-    (``settings.ann_nprobes``) gives recall@5 ~0.98 on clustered data; 8 gives ~0.94.
-    """
-    return max(8, rows // 1500)
-
-
-def sql_str(value: str) -> str:
-    """A SQL string literal with quotes doubled, so user text cannot change the query.
-
-    >>> sql_str("it's")
-    "'it''s'"
-    """
-    return "'" + value.replace("'", "''") + "'"
-
-
-def where_clause(filters: SearchFilters) -> str | None:
-    """Filters as a SQL predicate for LanceDB's prefilter, or ``None`` when there are none."""
-    check_filters(filters)
-    parts = []
-    if filters.orientation:
-        parts.append(f"orientation = {sql_str(filters.orientation)}")
-    if filters.min_width is not None:
-        parts.append(f"width >= {int(filters.min_width)}")
-    if filters.min_height is not None:
-        parts.append(f"height >= {int(filters.min_height)}")
-    if filters.folder:
-        prefix = folder_prefix(filters.folder)
-        if prefix:  # "/" alone means every folder
-            parts.append(
-                f"(folder = {sql_str(prefix)} OR starts_with(folder, {sql_str(prefix + '/')}))"
-            )
-    if filters.tag:
-        parts.append(f"array_has(tags, {sql_str(filters.tag.strip().lower())})")
-    if filters.caption_source:
-        parts.append(f"caption_source = {sql_str(filters.caption_source)}")
-    return " AND ".join(parts) or None
-
-
-def _record_rows(records: Sequence[IndexRecord], schema: pa.Schema, dim: int) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    for record in records:
-        asset = record.asset
-        for name in (*_STR_FIELDS, "width", "height", "size_bytes"):
-            columns[name].append(getattr(asset, name))
-        columns["keywords"].append(list(asset.keywords))
-        columns["tags"].append(sorted({k.strip().lower() for k in asset.keywords if k.strip()}))
-        columns["orientation"].append(asset.orientation)
-        columns["text"].append(record.text)
-    vectors = _check_vectors([r.vector for r in records], dim)
-    arrays = [pa.array(columns[name], type=schema.field(name).type) for name in schema.names[:-1]]
-    arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
-    matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-    if matrix.shape[1] != dim:
-        raise InputError(f"vectors have {matrix.shape[1]} dimensions; the index holds {dim}")
-    if not np.isfinite(matrix).all():
-        raise InputError("a vector contains NaN or infinity", hint="check the embedder's output")
-    return matrix
-
-
-def _asset(row: dict[str, Any]) -> Asset:
-    values = {name: row[name] for name in _STR_FIELDS}
-    return Asset(
-        **values,
-        width=int(row["width"]),
-        height=int(row["height"]),
-        size_bytes=int(row["size_bytes"] or 0),
-        keywords=tuple(row["keywords"] or ()),
-    )
-
-
-def _matrix(table: pa.Table, dim: int) -> np.ndarray:
-    column = table.column("vector").combine_chunks()
-    return np.asarray(column.flatten(), dtype=np.float32).reshape(-1, dim)
+DELETE_BATCH = 1000
 
 
 class LanceIndex(Index):
@@ -216,6 +125,34 @@ class LanceIndex(Index):
             self._table = table
         return self._table
 
+    @classmethod
+    def rebuild(
+        cls, settings: Any, embedder: Any, progress: Callable[[int, int], None] | None = None
+    ) -> LanceIndex:
+        """Re-embed every row's stored ``text`` with ``embedder`` and replace the table.
+
+        The way out of an :class:`IndexMismatchError` without re-reading the images: captions
+        live in the table. The new table is written as one new version (readers see the old
+        or the new, never a mix); indexes are rebuilt by ``optimize()``.
+        """
+        import lancedb
+
+        uri = settings.index_location
+        db = lancedb.connect(uri)
+        if TABLE not in db.list_tables().tables:
+            raise NotFoundError(f"no index at {uri}", hint="run `reelrag ingest PATH` first")
+        old = db.open_table(TABLE).to_lance().to_table()
+        texts = [t or "" for t in old.column("text").to_pylist()]
+        vectors = embed_in_batches(embedder, texts, progress)
+        schema = table_schema(embedder.identity)
+        columns = [old.column(name) for name in schema.names[:-1]]
+        flat = pa.array(vectors.ravel(), type=pa.float32())
+        columns.append(pa.FixedSizeListArray.from_arrays(flat, embedder.identity.dim))
+        db.create_table(TABLE, pa.Table.from_arrays(columns, schema=schema), mode="overwrite")
+        index = cls.from_settings(settings, embedder.identity)
+        index.optimize()
+        return index
+
     # -- writes ----------------------------------------------------------------------------
 
     def upsert(self, records: Sequence[IndexRecord]) -> None:
@@ -225,7 +162,7 @@ class LanceIndex(Index):
         ids = [r.asset.id for r in records]
         if len(set(ids)) != len(ids):
             raise InputError("an upsert batch names the same asset id twice")
-        rows = _record_rows(records, self.schema, self.identity.dim)
+        rows = record_rows(records, self.schema, self.identity.dim)
         table = self._ensure_table()
         (
             table.merge_insert("id")
@@ -239,7 +176,10 @@ class LanceIndex(Index):
     def delete(self, asset_ids: Sequence[str]) -> None:
         if self._table is None or not asset_ids:
             return
-        self._table.delete(f"id IN ({', '.join(sql_str(i) for i in asset_ids)})")
+        ids = list(asset_ids)
+        for start in range(0, len(ids), DELETE_BATCH):  # bounded SQL size for large prunes
+            chunk = ids[start : start + DELETE_BATCH]
+            self._table.delete(f"id IN ({', '.join(sql_str(i) for i in chunk)})")
 
     def optimize(self) -> None:
         """Create/refresh the text index; build IVF_FLAT once rows >= ``ann_min_rows``."""
@@ -271,16 +211,16 @@ class LanceIndex(Index):
         if self._table is None:
             return None
         found = self._table.search().where(f"id = {sql_str(asset_id)}").limit(1).to_arrow()
-        return _asset(found.to_pylist()[0]) if found.num_rows else None
+        return asset_from_row(found.to_pylist()[0]) if found.num_rows else None
 
     def list_assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
         """Assets ordered by ingestion time, then id (stable across calls)."""
         if self._table is None:
             return []
-        columns = [*_STR_FIELDS, "width", "height", "size_bytes", "keywords"]
+        columns = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
         data = self._table.to_lance().to_table(columns=columns)
         data = data.sort_by([("ingested_at", "ascending"), ("id", "ascending")])
-        return [_asset(row) for row in data.slice(offset, limit).to_pylist()]
+        return [asset_from_row(row) for row in data.slice(offset, limit).to_pylist()]
 
     def vectors(self, asset_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if self._table is None or not asset_ids:
@@ -289,7 +229,7 @@ class LanceIndex(Index):
         found = self._table.search().where(where).select(["id", "vector"]).limit(len(asset_ids))
         data = found.to_arrow()
         return dict(
-            zip(data.column("id").to_pylist(), _matrix(data, self.identity.dim), strict=True)
+            zip(data.column("id").to_pylist(), vector_matrix(data, self.identity.dim), strict=True)
         )
 
     def info(self) -> IndexInfo:
@@ -362,13 +302,14 @@ class LanceIndex(Index):
             return None if query.vector is None else np.asarray(query.vector, dtype=np.float32)
         if query.vector is None:
             raise InputError(f"{query.mode} search needs a query vector", hint="or use mode text")
-        return _check_vectors([query.vector], self.identity.dim)[0]
+        return check_vectors([query.vector], self.identity.dim)[0]
 
     def _vector_candidates(self, vector: Any, where: str | None, k: int) -> list[dict[str, Any]]:
         builder = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
         if self._vector_index_type(self._table) is not None:
             builder = builder.nprobes(self.nprobes)
-        builder = builder.select(CANDIDATE_COLUMNS).with_row_id(True)
+        # Naming the score column keeps Lance from warning about its implicit projection.
+        builder = builder.select([*CANDIDATE_COLUMNS, "_distance"]).with_row_id(True)
         if where:
             builder = builder.where(where, prefilter=True)
         return self._rows(builder.limit(k).to_arrow())
@@ -377,7 +318,7 @@ class LanceIndex(Index):
         if not scoring.terms(text):
             return []
         builder = self._table.search(text, query_type="fts", fts_columns="text")
-        builder = builder.select(CANDIDATE_COLUMNS).with_row_id(True)
+        builder = builder.select([*CANDIDATE_COLUMNS, "_score"]).with_row_id(True)
         if where:
             builder = builder.where(where, prefilter=True)
         try:
@@ -386,7 +327,7 @@ class LanceIndex(Index):
             raise InputError(f"cannot run the text query {text!r}: {exc}") from exc
 
     def _rows(self, data: pa.Table) -> list[dict[str, Any]]:
-        vectors = _matrix(data, self.identity.dim)
+        vectors = vector_matrix(data, self.identity.dim)
         rows = data.drop_columns(["vector"]).to_pylist()
         for row, vec in zip(rows, vectors, strict=True):
             row["vector"] = vec
@@ -430,18 +371,18 @@ class LanceIndex(Index):
         """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
         if not asset_ids:
             return {}
-        columns = [*_STR_FIELDS, "width", "height", "size_bytes", "keywords"]
+        columns = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
         try:
             rows = self._table.to_lance()._take_rows(row_ids, columns=columns).to_pylist()
         except (AttributeError, OSError, ValueError, RuntimeError) as exc:
             log.debug("take by row id failed (%s); fetching by id", exc)
             rows = []
         if [row["id"] for row in rows] == asset_ids:
-            return {row["id"]: _asset(row) for row in rows}
+            return {row["id"]: asset_from_row(row) for row in rows}
         # A compaction between the two reads moved rows: look them up by id instead.
         where = f"id IN ({', '.join(sql_str(i) for i in asset_ids)})"
         found = self._table.search().where(where).select(columns).limit(len(asset_ids))
-        return {row["id"]: _asset(row) for row in found.to_arrow().to_pylist()}
+        return {row["id"]: asset_from_row(row) for row in found.to_arrow().to_pylist()}
 
 
 @dataclass(frozen=True)

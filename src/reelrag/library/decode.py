@@ -58,12 +58,19 @@ class DecodedImage:
 
 
 def decode_image(
-    data: bytes, *, max_pixels: int, target_px: int | None = None, name: str = "image"
+    data: bytes,
+    *,
+    max_pixels: int,
+    target_px: int | None = None,
+    name: str = "image",
+    reuse_target_px: int | None = None,
 ) -> DecodedImage:
     """Decode ``data`` into an upright RGB image.
 
     ``target_px``: when set, JPEGs may be decoded at a reduced size (DCT scaling) whose longest
     side is at least 3/4 of ``target_px``; callers then resize to the exact size they need.
+    ``reuse_target_px``: the smaller size to decode at when the original is reusable as the
+    normalised copy (the caller then only needs a thumbnail from the pixels).
 
     >>> buf = io.BytesIO(); Image.new("L", (4, 2), 128).save(buf, "PNG")
     >>> d = decode_image(buf.getvalue(), max_pixels=100)
@@ -79,7 +86,7 @@ def decode_image(
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     im = _open(data, name)
     try:
-        decoded = _decode_opened(im, max_pixels, target_px, name)
+        decoded = _decode_opened(im, max_pixels, target_px, name, reuse_target_px)
     except BaseException:
         im.close()
         raise
@@ -101,16 +108,21 @@ def _open(data: bytes, name: str) -> Image.Image:
 
 
 def _decode_opened(
-    im: Image.Image, max_pixels: int, target_px: int | None, name: str
+    im: Image.Image,
+    max_pixels: int,
+    target_px: int | None,
+    name: str,
+    reuse_target_px: int | None = None,
 ) -> DecodedImage:
     fmt = im.format or "unknown"
     _check_size(im, max_pixels, name)
     orientation = _orientation(im)
     width, height = im.size if orientation not in (5, 6, 7, 8) else im.size[::-1]
     metadata = read_metadata(im)
-    reusable = _is_reusable_jpeg(im, orientation, target_px)
-    if fmt == "JPEG" and target_px:
-        _draft(im, target_px)
+    reusable = _is_reusable_jpeg(im, orientation)
+    draft_px = reuse_target_px if reusable and reuse_target_px else target_px
+    if fmt == "JPEG" and draft_px:
+        _draft(im, draft_px)
     mode = im.mode
     image = _load(im, name)
     notes: list[str] = []
@@ -138,14 +150,16 @@ def _orientation(im: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _is_reusable_jpeg(im: Image.Image, orientation: int, target_px: int | None) -> bool:
+def _is_reusable_jpeg(im: Image.Image, orientation: int) -> bool:
+    """An upright 8-bit RGB baseline JPEG is already normalised in format. Its size is not
+    capped here: readers decode it at a reduced size (DCT scaling) whenever they need less,
+    which is as fast as reading a smaller stored copy and saves encoding one at ingest."""
     return (
         im.format == "JPEG"
         and im.mode == "RGB"
         and orientation == 1
         and not im.info.get("progressive")
         and not im.info.get("progression")
-        and (target_px is None or max(im.size) <= target_px)
     )
 
 

@@ -214,11 +214,13 @@ class Ingestor:
         existing = self.catalog.get_asset(asset_id)
         if existing is not None:
             return Prepared(file, existing, is_new=False)
+        needs_px = CAPTION_IMAGE_PX if self.captioner.needs_pixels else 0
         decoded = decode_image(
             data,
             max_pixels=self.settings.max_image_pixels,
             target_px=self.settings.normalized_max_px,
             name=file.name,
+            reuse_target_px=max(self.settings.thumbnail_px, needs_px),
         )
         asset = self._store_objects(file, asset_id, data, decoded)
         pixels = (
@@ -236,7 +238,9 @@ class Ingestor:
             self.store.put_bytes(original_key, data, _content_type(decoded.format))
         normalized = fit_longest(decoded.image, self.settings.normalized_max_px)
         if decoded.reusable_jpeg:
-            normalized_key = original_key  # already upright 8-bit RGB baseline JPEG: reuse it
+            # Already an upright 8-bit RGB baseline JPEG: it serves as the normalised copy, and
+            # readers decode it at a reduced size (Library.image) when it is larger.
+            normalized_key = original_key
         else:
             fmt = "PNG" if decoded.format in LOSSLESS_FORMATS else "JPEG"
             normalized_key = f"{base}/normalized.{'png' if fmt == 'PNG' else 'jpg'}"

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,8 @@ from reelrag.errors import NotFoundError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
 from reelrag.library.catalog import Catalog
-from reelrag.library.ingest import Ingestor, IngestReport
+from reelrag.library.decode import decode_image
+from reelrag.library.ingest import Ingestor, IngestReport, fit_longest
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
 from reelrag.storage import ObjectStore, open_store
@@ -161,11 +161,16 @@ class Library:
         return asset
 
     def image(self, asset_id: str) -> Image.Image:
-        """The normalised upright 8-bit RGB copy, as a loaded PIL image."""
+        """The normalised upright 8-bit RGB image, longest side at most ``normalized_max_px``."""
         asset = self.get(asset_id)
-        with Image.open(io.BytesIO(self.store.get_bytes(asset.normalized_key))) as im:
-            im.load()
-            return im.convert("RGB") if im.mode != "RGB" else im.copy()
+        limit = self.settings.normalized_max_px
+        decoded = decode_image(
+            self.store.get_bytes(asset.normalized_key),
+            max_pixels=self.settings.max_image_pixels,
+            target_px=limit * 4 // 3 + 1,  # DCT scaling keeps >= 3/4 of this, so >= limit
+            name=asset.id[:12],
+        )
+        return fit_longest(decoded.image, limit)
 
     def image_path(self, asset_id: str) -> Path | None:
         """Local file of the normalised copy, when the store is a local folder."""

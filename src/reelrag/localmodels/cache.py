@@ -57,8 +57,9 @@ class ModelCache:
             return self._slots.setdefault(name, _Slot())
 
     @contextmanager
-    def use(self, slot: str, key: Hashable, loader: Callable[[Any], Any],
-            idle_s: float = 0.0) -> Iterator[Use]:
+    def use(
+        self, slot: str, key: Hashable, loader: Callable[[Any], Any], idle_s: float = 0.0
+    ) -> Iterator[Use]:
         """Hold the model ``key`` of ``slot`` for the ``with`` block, loading it if needed.
 
         ``loader(previous)`` builds the model; ``previous`` is the model the slot held (or None),
@@ -76,8 +77,7 @@ class ModelCache:
                 if idle_s > 0:
                     self._arm(slot, state, idle_s)
 
-    def _acquire(self, slot: str, state: _Slot, key: Hashable, loader: Callable[[Any], Any]
-                 ) -> Use:
+    def _acquire(self, slot: str, state: _Slot, key: Hashable, loader: Callable[[Any], Any]) -> Use:
         if state.key == key and state.value is not None:
             state.hits += 1
             return Use(state.value, True, 0.0)

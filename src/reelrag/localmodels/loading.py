@@ -30,9 +30,14 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'reelrag[local]'"
 DTYPES = {
-    "bfloat16": "bfloat16", "bf16": "bfloat16",
-    "float16": "float16", "fp16": "float16", "half": "float16",
-    "float32": "float32", "fp32": "float32", "float": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "float32": "float32",
+    "fp32": "float32",
+    "float": "float32",
 }
 
 
@@ -62,8 +67,10 @@ def resolve_device(name: str) -> str:
     if wanted == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ConfigError("device 'mps' is not available on this machine",
-                              hint="set device=auto or device=cpu")
+            raise ConfigError(
+                "device 'mps' is not available on this machine",
+                hint="set device=auto or device=cpu",
+            )
         return "mps"
     if wanted == "cuda" or wanted.startswith("cuda:"):
         return _cuda_device(torch, wanted)
@@ -73,13 +80,16 @@ def resolve_device(name: str) -> str:
 def _cuda_device(torch: Any, wanted: str) -> str:
     if not torch.cuda.is_available():
         why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU found"
-        raise ConfigError(f"device {wanted!r} is not available: {why}",
-                          hint="set device=cpu (slow) or run on a machine with an NVIDIA GPU")
+        raise ConfigError(
+            f"device {wanted!r} is not available: {why}",
+            hint="set device=cpu (slow) or run on a machine with an NVIDIA GPU",
+        )
     index = wanted.partition(":")[2]
     if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
-        raise ConfigError(f"device {wanted!r} does not exist: "
-                          f"{torch.cuda.device_count()} CUDA device(s) found",
-                          hint="use cuda:0 .. cuda:N-1")
+        raise ConfigError(
+            f"device {wanted!r} does not exist: {torch.cuda.device_count()} CUDA device(s) found",
+            hint="use cuda:0 .. cuda:N-1",
+        )
     return wanted
 
 
@@ -98,8 +108,10 @@ def resolve_dtype(name: str, device: str) -> Any:
     if wanted not in DTYPES:
         raise ConfigError(f"unknown dtype {name!r}", hint="use auto, bfloat16, float16 or float32")
     if DTYPES[wanted] == "float16" and device == "cpu":
-        raise ConfigError("dtype float16 is not supported on the CPU",
-                          hint="use dtype=float32 (or bfloat16) with device=cpu")
+        raise ConfigError(
+            "dtype float16 is not supported on the CPU",
+            hint="use dtype=float32 (or bfloat16) with device=cpu",
+        )
     return getattr(torch, DTYPES[wanted])
 
 
@@ -150,8 +162,10 @@ def model_source(model: str, settings: Any) -> ModelSource:
         if folder.is_dir():
             return ModelSource(model, str(folder), True, offline)
     if _looks_like_path(model):
-        raise MissingDependencyError(f"model folder {model} does not exist",
-                                     hint="check the path, or give a Hugging Face model id")
+        raise MissingDependencyError(
+            f"model folder {model} does not exist",
+            hint="check the path, or give a Hugging Face model id",
+        )
     cached = _hf_cached(model)
     if cached is not None:
         return ModelSource(model, cached, True, offline)
@@ -183,8 +197,11 @@ def _hf_cached(repo_id: str) -> str | None:
 
 def _where_hint(model: str, settings: Any) -> str:
     models_dir = getattr(settings, "models_dir", "")
-    place = (f"put its folder at {Path(models_dir).expanduser() / model}" if models_dir
-             else "set models_dir and put its folder at <models_dir>/" + model)
+    place = (
+        f"put its folder at {Path(models_dir).expanduser() / model}"
+        if models_dir
+        else "set models_dir and put its folder at <models_dir>/" + model
+    )
     return f"{place}, or run `huggingface-cli download {model}` on a machine with network"
 
 
@@ -192,8 +209,9 @@ def load_pretrained(cls: Any, source: ModelSource, **kwargs: Any) -> Any:
     """``cls.from_pretrained(source)`` with the library errors translated to ReelRAG errors."""
     log.info("loading %s from %s", getattr(cls, "__name__", cls), source.location)
     try:
-        return cls.from_pretrained(source.location, local_files_only=source.offline or
-                                   source.local, **kwargs)
+        return cls.from_pretrained(
+            source.location, local_files_only=source.offline or source.local, **kwargs
+        )
     except ImportError as exc:
         raise MissingDependencyError(
             f"loading {source.model} needs a package that is missing: {exc}",
@@ -204,6 +222,7 @@ def load_pretrained(cls: Any, source: ModelSource, **kwargs: Any) -> Any:
         raise MissingDependencyError(
             f"cannot load {source.model} from {source.location}: {first}",
             hint="check the folder holds a complete save_pretrained() copy of the model"
-            if source.local else f"check the network, or download it first with "
+            if source.local
+            else f"check the network, or download it first with "
             f"`huggingface-cli download {source.model}` and set models_dir",
         ) from exc

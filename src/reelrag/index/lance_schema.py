@@ -1,0 +1,139 @@
+"""Table layout, SQL and row conversion for the LanceDB index backend.
+
+Owns the Arrow schema of the ``assets`` table (with the embedder identity in its metadata), the
+translation of :class:`SearchFilters` into a safely quoted SQL prefilter, and the conversions
+between index records, Arrow rows and :class:`Asset` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from reelrag.embeddings.base import EmbedderIdentity
+from reelrag.errors import InputError
+from reelrag.index.base import IndexRecord
+from reelrag.index.filters import check_filters, folder_prefix
+from reelrag.types import Asset, SearchFilters
+
+REBUILD_BATCH = 256
+META_KEY = b"reelrag.embedder"
+STR_FIELDS = (
+    "id", "source", "format", "caption", "caption_source", "folder",
+    "original_key", "normalized_key", "thumbnail_key", "ingested_at",
+)  # fmt: skip
+
+
+def table_schema(identity: EmbedderIdentity) -> pa.Schema:
+    """The Arrow schema of the ``assets`` table for vectors of ``identity``."""
+    fields = [pa.field(name, pa.string()) for name in STR_FIELDS]
+    fields += [
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("keywords", pa.list_(pa.string())),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("orientation", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), identity.dim)),
+    ]
+    return pa.schema(fields, metadata={META_KEY: identity.key().encode()})
+
+
+def ivf_partitions(rows: int) -> int:
+    """IVF partitions for ``rows`` vectors: ~1,500 rows each.
+
+    Measured at 100k x 384 (2 cores): per-partition overhead dominates a query, so 66 partitions
+    answer faster than sqrt(rows) = 316 (id-only top-50: ~5.6 vs ~9.9 ms). Probing 20 of 66
+    (``settings.ann_nprobes``) gives recall@5 ~0.98 on clustered data; 8 gives ~0.94.
+    """
+    return max(8, rows // 1500)
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal with quotes doubled, so user text cannot change the query.
+
+    >>> sql_str("it's")
+    "'it''s'"
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+def where_clause(filters: SearchFilters) -> str | None:
+    """Filters as a SQL predicate for LanceDB's prefilter, or ``None`` when there are none."""
+    check_filters(filters)
+    parts = []
+    if filters.orientation:
+        parts.append(f"orientation = {sql_str(filters.orientation)}")
+    if filters.min_width is not None:
+        parts.append(f"width >= {int(filters.min_width)}")
+    if filters.min_height is not None:
+        parts.append(f"height >= {int(filters.min_height)}")
+    if filters.folder:
+        prefix = folder_prefix(filters.folder)
+        if prefix:  # "/" alone means every folder
+            parts.append(
+                f"(folder = {sql_str(prefix)} OR starts_with(folder, {sql_str(prefix + '/')}))"
+            )
+    if filters.tag:
+        parts.append(f"array_has(tags, {sql_str(filters.tag.strip().lower())})")
+    if filters.caption_source:
+        parts.append(f"caption_source = {sql_str(filters.caption_source)}")
+    return " AND ".join(parts) or None
+
+
+def record_rows(records: Sequence[IndexRecord], schema: pa.Schema, dim: int) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    for record in records:
+        asset = record.asset
+        for name in (*STR_FIELDS, "width", "height", "size_bytes"):
+            columns[name].append(getattr(asset, name))
+        columns["keywords"].append(list(asset.keywords))
+        columns["tags"].append(sorted({k.strip().lower() for k in asset.keywords if k.strip()}))
+        columns["orientation"].append(asset.orientation)
+        columns["text"].append(record.text)
+    vectors = check_vectors([r.vector for r in records], dim)
+    arrays = [pa.array(columns[name], type=schema.field(name).type) for name in schema.names[:-1]]
+    arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    if matrix.shape[1] != dim:
+        raise InputError(f"vectors have {matrix.shape[1]} dimensions; the index holds {dim}")
+    if not np.isfinite(matrix).all():
+        raise InputError("a vector contains NaN or infinity", hint="check the embedder's output")
+    return matrix
+
+
+def embed_in_batches(
+    embedder: Any, texts: list[str], progress: Callable[[int, int], None] | None
+) -> np.ndarray:
+    out = np.empty((len(texts), embedder.identity.dim), dtype=np.float32)
+    for start in range(0, len(texts), REBUILD_BATCH):
+        out[start : start + REBUILD_BATCH] = embedder.embed_texts(
+            texts[start : start + REBUILD_BATCH]
+        )
+        if progress is not None:
+            progress(min(start + REBUILD_BATCH, len(texts)), len(texts))
+    return out
+
+
+def asset_from_row(row: dict[str, Any]) -> Asset:
+    values = {name: row[name] for name in STR_FIELDS}
+    return Asset(
+        **values,
+        width=int(row["width"]),
+        height=int(row["height"]),
+        size_bytes=int(row["size_bytes"] or 0),
+        keywords=tuple(row["keywords"] or ()),
+    )
+
+
+def vector_matrix(table: pa.Table, dim: int) -> np.ndarray:
+    column = table.column("vector").combine_chunks()
+    return np.asarray(column.flatten(), dtype=np.float32).reshape(-1, dim)

@@ -1,0 +1,189 @@
+"""The web app: :func:`create_app` builds the FastAPI application (JSON API + static UI).
+
+Settings are resolved once, before this is called, and passed in. Every error leaves the server
+in one JSON shape, :meth:`reelrag.errors.ReelragError.to_dict` (``error``, ``message``, ``hint``,
+``retryable``), with an HTTP status chosen by the error's class. Generation never holds a request
+open: it queues a durable job that the worker thread started here runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelrag import __version__, errors
+from reelrag.server import api_edit, api_generate, api_jobs, api_library, api_outputs
+from reelrag.server.security import (
+    COOKIE_NAME,
+    AuthError,
+    TooLargeError,
+    check_token,
+    max_upload_bytes,
+    request_token,
+    resolve_token,
+    too_large,
+)
+from reelrag.server.state import ServerState
+from reelrag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first class an error is an instance of picks the status.
+STATUS: tuple[tuple[type[errors.ReelragError], int], ...] = (
+    (AuthError, 401),
+    (TooLargeError, 413),
+    (errors.OutputExistsError, 409),
+    (errors.NotFoundError, 404),
+    (errors.InputError, 422),
+    (errors.NoMatchError, 422),
+    (errors.BudgetError, 422),
+    (errors.ConfigError, 400),
+    (errors.CancelledError, 409),
+    (errors.MissingDependencyError, 501),
+    (errors.AccessDeniedError, 502),
+    (errors.BackendError, 502),
+)
+HTTP_ERRORS = {401: "AuthError", 404: "NotFoundError", 405: "MethodNotAllowed"}
+
+
+def create_app(
+    settings: Settings, *, start_workers: bool = True, token: str | None = None
+) -> FastAPI:
+    """The ReelRAG web app for ``settings``.
+
+    ``token`` overrides the one :func:`~reelrag.server.security.resolve_token` would choose (the
+    CLI passes the token it prints). ``start_workers=False`` leaves jobs queued (tests, or a
+    separate ``reelrag jobs worker``). The app's state is ``app.state.reelrag``.
+    """
+    state = ServerState.open(settings, token or resolve_token(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_workers:
+            state.start_workers()
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="ReelRAG",
+        version=__version__,
+        description="Search an image library, generate videos from it, follow jobs.",
+        lifespan=lifespan,
+    )
+    app.state.reelrag = state
+    _add_error_handlers(app)
+    _add_guards(app, state)
+    for module in (api_library, api_generate, api_jobs, api_outputs, api_edit):
+        app.include_router(module.router, prefix="/api")
+    _add_ui(app, state)
+    return app
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def error_response(err: errors.ReelragError) -> JSONResponse:
+    status = next((code for cls, code in STATUS if isinstance(err, cls)), 500)
+    return JSONResponse(err.to_dict(), status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.ReelragError)
+    async def reelrag_error(request: Request, exc: errors.ReelragError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        err = errors.InputError(
+            f"{where or 'request'}: {first.get('msg', 'invalid value')}",
+            hint="see /docs for the request format",
+        )
+        return error_response(err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = {"error": HTTP_ERRORS.get(exc.status_code, "HTTPError"), "message": str(exc.detail),
+                "hint": "see /docs for the API", "retryable": False}  # fmt: skip
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        hint = "this is a bug; the server log has the traceback"
+        body = {"error": "InternalError", "message": f"{type(exc).__name__}: {exc}",
+                "hint": hint, "retryable": False}  # fmt: skip
+        return JSONResponse(body, status_code=500)
+
+
+# -- token and upload size -------------------------------------------------------------------
+
+Handler = Callable[[Request], Awaitable[Response]]
+OPEN_PATHS = ("/favicon.ico",)
+
+
+def _add_guards(app: FastAPI, state: ServerState) -> None:
+    limit = max_upload_bytes(state.settings)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Handler) -> Response:
+        try:
+            if request.url.path not in OPEN_PATHS:
+                check_token(state.token, request_token(request))
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit + 64_000:  # multipart framing slack
+                raise too_large("the request", limit)
+        except errors.ReelragError as err:
+            if isinstance(err, AuthError) and _wants_html(request):
+                return _login_page()
+            return error_response(err)
+        response = await call_next(request)
+        _set_session(request, response, state.token)
+        return response
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _login_page() -> Response:
+    body = ("<!doctype html><title>ReelRAG</title><p style='font-family:sans-serif'>This ReelRAG "
+            "server needs its access token: open the URL that <code>reelrag serve</code> printed "
+            "(it ends with <code>?token=...</code>).</p>")  # fmt: skip
+    return Response(body, status_code=401, media_type="text/html")
+
+
+def _set_session(request: Request, response: Response, token: str | None) -> None:
+    """A page opened with ``?token=`` keeps a session cookie, so the UI's own requests (and
+    <video> and EventSource, which cannot send headers) carry the token."""
+    if token and request.query_params.get("token") == token:
+        response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict")
+
+
+# -- UI --------------------------------------------------------------------------------------
+
+
+def _add_ui(app: FastAPI, state: ServerState) -> None:
+    static = resources.files("reelrag.server") / "static"
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> Response:
+        if request.query_params.get("token"):  # drop the token from the address bar
+            response: Response = RedirectResponse("/", status_code=303)
+            _set_session(request, response, state.token)
+            return response
+        page = (static / "index.html").read_text(encoding="utf-8")
+        return Response(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")

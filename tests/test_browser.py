@@ -1,0 +1,150 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real uvicorn server on 127.0.0.1.
+
+Screenshots go to ``artifacts/browser/`` in the repository root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync",
+]  # fmt: skip
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"{CHROMIUM} is missing (scripts/install-browser.sh installs it)",
+    ),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="the web extra is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> Iterator[str]:
+    from reelrag.library import Library
+    from reelrag.server.app import create_app
+    from reelrag.settings import load_settings
+
+    root = tmp_path_factory.mktemp("browser")
+    for folder in ("vehicles", "animals", "food", "space"):
+        shutil.copytree(sample_photos / folder, root / "photos" / folder)
+    settings = load_settings({"workspace": root / "ws"}, environ={})
+    Library(settings).ingest(root / "photos", recursive=True)
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_selector("#library-grid .card")
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def search(page, query: str) -> None:  # type: ignore[no-untyped-def]
+    page.click("#tabs button[data-tab=search]")
+    page.fill("#search-query", query)
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#search-results .card")
+
+
+def test_library_grid_and_search_show_the_expected_image(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.locator("#library-grid .card").count() == 6
+    shot(page, "library")
+    search(page, "red motorcycle")
+    first = page.locator("#search-results .card").first
+    assert "motorcycle" in first.inner_text().lower()
+    assert float(first.locator(".score").inner_text()) > 0.45
+    shot(page, "search")
+
+
+def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: ignore[no-untyped-def]
+    search(page, "rocket on its launch pad")
+    page.locator("#search-results .card").first.click()
+    page.click("#tabs button[data-tab=generate]")
+    page.fill("#gen-prompt", "camera zooms in slowly")
+    page.fill("#gen-duration", "1")
+    page.select_option("#gen-size", "320x180")
+    page.wait_for_function("document.getElementById('estimate').textContent.includes('320×180')")
+    shot(page, "generate")
+    page.click("#gen-submit")
+    page.wait_for_selector("#jobs-body tr[data-state=succeeded]", timeout=60_000)
+    shot(page, "jobs")
+    page.click("#tabs button[data-tab=gallery]")
+    video = page.locator("#gallery-grid video").first
+    video.wait_for()
+    page.evaluate("document.querySelector('#gallery-grid video').play()")
+    page.wait_for_function("document.querySelector('#gallery-grid video').readyState === 4",
+                           timeout=20_000)  # fmt: skip
+    page.wait_for_function("document.querySelector('#gallery-grid video').currentTime > 0",
+                           timeout=20_000)  # fmt: skip
+    assert "zooms in" in page.locator("#gallery-grid .item").first.inner_text()
+    shot(page, "gallery")
+
+
+def test_bad_upload_shows_an_error(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    page.set_input_files("#upload-input", str(bad))
+    page.wait_for_selector("#error:not(.hidden)")
+    assert "broken.jpg" in page.inner_text("#error-message")
+    shot(page, "bad-upload")
+
+
+def test_edit_draws_a_rectangle_and_inpaints(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#library-grid .card").first.click()
+    page.click("#tabs button[data-tab=edit]")
+    page.wait_for_function("document.getElementById('edit-image').naturalWidth > 0")
+    box = page.locator("#edit-canvas").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 140, box["y"] + 110)
+    page.mouse.up()
+    page.click("#edit-run")
+    page.wait_for_selector("#edit-results .card img")
+    shot(page, "edit")
