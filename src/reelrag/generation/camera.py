@@ -1,11 +1,12 @@
 """The offline camera-motion generator: animate a still photo with a planned camera move.
 
 Owns rendering: a :class:`~reelrag.generation.motion.MotionPlan` becomes one float 2x3 affine
-per frame (sub-pixel, eased), sampled with ``cv2.warpAffine`` (bilinear) straight from the
-fitted canvas in I420 -- the encoder's own format, so no per-frame colour conversion -- while
-the previous frame encodes on the main thread (OpenCV and FFmpeg release the GIL). The canvas
-carries the margins the move needs (:meth:`CameraGenerator.framing_margins`), so no frame ever
-shows an empty border, and the first frame is the fitted image itself.
+per frame (sub-pixel, eased), sampled bilinearly by :func:`~reelrag.generation.warp.warp_plane`
+(an exact-scale resize for zoom moves, else ``cv2.warpAffine``) from the fitted canvas in I420
+-- the encoder's own format, so no per-frame colour conversion -- while the previous frame
+encodes on the main thread (OpenCV and FFmpeg release the GIL). The canvas carries the margins
+the move needs (:meth:`CameraGenerator.framing_margins`), so no frame ever shows an empty
+border, and the first frame is the fitted image itself.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def _axis_plan(a: float, b: float, n: int, padded: int) -> tuple[int, int, float
     for k in range(MAX_CROP_PX + 1):
         start = b + PAD_PX + 0.5 - (k + 0.5) * a
         origin = round(start)
-        if abs(start - origin) > TOLERANCE_PX or origin < 0:
+        # resize clamps samples before its ROI's first pixel: keep output k past them
+        if abs(start - origin) > TOLERANCE_PX or origin < 0 or (k + 0.5) * a < 1.5:
             continue
         centre = (n - 1) / 2  # exact at the centre; the ends move by at most the tolerance
         scale = (a * centre + b + PAD_PX + 0.5 - origin) / (centre + k + 0.5)

@@ -106,9 +106,11 @@ class Library:
         min_score: float | None = None,
         filters: SearchFilters | dict[str, Any] | None = None,
         diversity: float = 0.0,
+        mode: str = "hybrid",
     ) -> Any:
-        """Hybrid search; returns what :func:`reelrag.retrieval.search` returns."""
-        from reelrag import retrieval  # type: ignore[attr-defined,unused-ignore]
+        """Search the library (``mode``: hybrid, vector or text); returns
+        :class:`reelrag.retrieval.SearchResults`, which render with thumbnails in Jupyter."""
+        from reelrag import retrieval
 
         if isinstance(query, SearchRequest):
             request = query
@@ -121,8 +123,11 @@ class Library:
                 min_score=min_score,
                 filters=filters or SearchFilters(),
                 diversity=diversity,
+                mode=mode,
             )
-        return retrieval.search(self.index, self.embedder, request, self.settings)
+        return retrieval.search(
+            self.index, self.embedder, request, self.settings, store=self.store
+        )
 
     def get(self, asset_id: str) -> Asset:
         """The asset whose id is, or starts with, ``asset_id``."""
