@@ -8,6 +8,8 @@ Run: ``.venv/bin/python benchmarks/bench_ingest.py [--n 200] [--unchanged 10000]
 3. re-ingest unchanged -> seconds;
 4. 10,000 unchanged small files: the catalog is seeded with their current size/mtime (as a
    previous ingest would have left it), then re-ingest is timed -- only the unchanged path;
+   then the same with a sidecar ``.txt`` per file and a ``metadata.jsonl`` row per file (the
+   caption-edit check lists each folder once, stats each sidecar and digests each row);
 5. the naive baseline on the same files: full decode + full-size re-encode, one thread.
 """
 
@@ -25,7 +27,9 @@ from pathlib import Path
 from PIL import Image
 
 from reelrag.library import open_library
+from reelrag.library.captionsig import CaptionSignatures
 from reelrag.library.catalog import SourceRow
+from reelrag.library.sources import FileSource, SourceFile
 
 SIZE = (4000, 3000)
 
@@ -80,18 +84,25 @@ def naive(paths: list[Path]) -> tuple[float, float]:
     return len(paths) / elapsed, len(paths) / cpu
 
 
-def unchanged_small(root: Path, count: int) -> tuple[float, int]:
-    folder = root / "small"
+def unchanged_small(root: Path, count: int, captions: bool = False) -> tuple[float, int]:
+    folder = root / ("small-captioned" if captions else "small")
     folder.mkdir()
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (90, 90, 90)).save(buffer, "JPEG")
+    lines = []
     for i in range(count):
         (folder / f"s{i:05d}.jpg").write_bytes(with_comment(buffer.getvalue(), str(i)))
-    lib = open_library(root / "ws-small")
+        if captions:
+            (folder / f"s{i:05d}.txt").write_text(f"a grey square, number {i}")
+            lines.append(f'{{"file_name": "s{i:05d}.jpg", "text": "grey square {i}"}}')
+    if captions:
+        (folder / "metadata.jsonl").write_text("\n".join(lines))
+    lib = open_library(root / f"ws-{folder.name}")
+    sigs = CaptionSignatures(enabled=True)  # what a previous ingest would have recorded
     rows = []
-    for entry in os.scandir(folder):
-        info = entry.stat()
-        rows.append(SourceRow(os.path.abspath(entry.path), info.st_size, info.st_mtime_ns, "x"))
+    for entry in FileSource().scan(str(folder)):
+        assert isinstance(entry, SourceFile)
+        rows.append(SourceRow(entry.uri, entry.size, entry.mtime_ns, "x", sigs.of(entry)))
     lib.catalog.commit_batch([], rows)
     started = time.perf_counter()
     report = lib.ingest(folder)
@@ -133,6 +144,11 @@ def run(root: Path, args: argparse.Namespace) -> None:
     print(f"re-ingest unchanged: {again.unchanged} files in {time.perf_counter() - started:.3f} s")
     seconds, unchanged = unchanged_small(root, args.unchanged)
     print(f"re-ingest {unchanged} unchanged small files: {seconds:.2f} s (target <= 5 s)")
+    seconds, unchanged = unchanged_small(root, args.unchanged, captions=True)
+    print(
+        f"re-ingest {unchanged} unchanged small files with sidecars + metadata.jsonl: "
+        f"{seconds:.2f} s (target <= 5 s)"
+    )
     baseline, baseline_cpu = naive(paths[: args.naive])
     print(
         f"naive baseline (full decode + full-size re-encode, 1 thread): {baseline:.1f} images/s, "

@@ -42,17 +42,26 @@ def test_metadata_jsonl_with_keywords(folder: Path) -> None:
     assert caption.keywords == ("bike", "blue", "x1", "footwear")
 
 
-def test_metadata_csv_and_cache_per_folder(folder: Path) -> None:
+def test_metadata_csv_parsed_once_per_folder_until_edited(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelrag.captioning import metadata
+
     (folder / "metadata.csv").write_text(
         'file_name,description,keywords\na.jpg,"A red kite",kite; sky\nb.jpg,A green kite,\n',
         encoding="utf-8",
     )
+    parses: list[Path] = []
+    real_load = metadata.load_metadata_table
+    monkeypatch.setattr(metadata, "load_metadata_table", lambda f: parses.append(f) or real_load(f))
     captioner = MetadataCaptioner()
     first = captioner.caption_one(_item(folder / "a.jpg"))
-    (folder / "metadata.csv").unlink()  # parsed once per folder: the cache still answers
     second = captioner.caption_one(_item(folder / "b.jpg"))
     assert (first.text, first.keywords[:2]) == ("A red kite", ("kite", "sky"))
     assert (second.text, second.source) == ("A green kite", "metadata-file")
+    assert parses == [folder]  # one parse for the folder
+    (folder / "metadata.csv").write_text("file_name,description\nb.jpg,A yellow kite\n")
+    assert captioner.caption_one(_item(folder / "b.jpg")).text == "A yellow kite"  # re-read
 
 
 def test_embedded_iptc_then_xmp(folder: Path) -> None:

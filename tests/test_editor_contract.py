@@ -76,15 +76,33 @@ def _factory(name: str) -> Callable[[Settings, int], Any]:
         pytest.importorskip("boto3")
         return _stubbed_bedrock
     if name == "diffusers":
-        pytest.importorskip("diffusers")
+        return _tiny_diffusers
     return lambda settings, variants: registry.create("editor", name, settings)
+
+
+def _tiny_diffusers(settings: Settings, variants: int) -> Any:
+    """The diffusers editor on a tiny random SD in-painting model saved to a folder."""
+    pytest.importorskip("torch", reason="the local extra (torch) is not installed")
+    pytest.importorskip("diffusers", reason="the local extra (diffusers) is not installed")
+    import dataclasses
+
+    import torch
+
+    from editing_tiny import build_sd_inpaint
+
+    torch.set_num_threads(1)
+    folder = settings.workspace.parent / "tiny-sd-inpaint"
+    if not folder.exists():
+        build_sd_inpaint(folder)
+    tiny = dataclasses.replace(settings, diffusers_inpaint_model=str(folder), inpaint_steps=2)
+    return registry.create("editor", "diffusers", tiny)
 
 
 EDITORS = registry.names("editor")
 
 
 def test_the_builtin_editors_are_registered() -> None:
-    assert {"opencv", "bedrock"} <= set(EDITORS)
+    assert {"opencv", "bedrock", "diffusers"} <= set(EDITORS)
 
 
 @pytest.mark.parametrize("name", EDITORS)

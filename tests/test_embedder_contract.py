@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,15 +12,27 @@ from reelrag.embeddings.base import Embedder
 from reelrag.plugins import registry
 from reelrag.settings import Settings
 
+
+def _minilm(runtime: str) -> Callable[[Path], Embedder]:
+    def make(cache: Path) -> Embedder:
+        if runtime == "onnx":
+            pytest.importorskip("onnxruntime")
+        settings = Settings(minilm_runtime=runtime, cache_dir=str(cache))
+        return registry.create("embedder", "minilm", settings)
+
+    return make
+
+
 # Each entry builds one real embedder; cloud embedders join with stubbed clients.
-FACTORIES: dict[str, Callable[[], Embedder]] = {
-    "minilm": lambda: registry.create("embedder", "minilm", Settings()),
+FACTORIES: dict[str, Callable[[Path], Embedder]] = {
+    "minilm-numpy": _minilm("numpy"),
+    "minilm-onnx": _minilm("onnx"),
 }
 
 
 @pytest.fixture(scope="module", params=sorted(FACTORIES))
-def embedder(request: pytest.FixtureRequest) -> Embedder:
-    return FACTORIES[request.param]()
+def embedder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    return FACTORIES[request.param](tmp_path_factory.mktemp("cache"))
 
 
 def test_shape_dtype_and_unit_norm(embedder: Embedder) -> None:

@@ -41,6 +41,21 @@ def _opensearch(location: Path, identity: EmbedderIdentity, **options: Any) -> I
 BACKENDS: dict[str, OpenIndex] = {"lancedb": _lancedb, "opensearch": _opensearch}
 
 
+def _drop(backend: str, location: Path, url: str = "") -> None:
+    """``Index.drop`` through real settings pointing where the factories above open."""
+    from reelrag.plugins import registry
+    from reelrag.settings import load_settings
+
+    settings = load_settings(
+        {
+            "workspace": location / "ws", "index": backend, "index_uri": str(location / "lancedb"),
+            "opensearch_endpoint": url, "opensearch_auth": "none", "opensearch_index": "contract",
+        },
+        environ={},
+    )  # fmt: skip
+    registry.get("index", backend).drop(settings)
+
+
 @pytest.fixture(scope="module")
 def embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder()
@@ -59,6 +74,15 @@ def open_index(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
         pytest.importorskip("opensearchpy")
         extra["url"] = request.getfixturevalue("osmem_clone").url
     return lambda identity, **options: factory(tmp_path, identity, **extra, **options)
+
+
+@pytest.fixture
+def drop(
+    request: pytest.FixtureRequest, open_index: OpenIndex, tmp_path: Path
+) -> Callable[[], None]:
+    backend = request.node.callspec.params["open_index"]
+    url = request.getfixturevalue("osmem_clone").url if backend == "opensearch" else ""
+    return lambda: _drop(backend, tmp_path, url)
 
 
 @pytest.fixture
@@ -270,3 +294,14 @@ def test_optimize_builds_ann_and_search_stays_right(
     late = make_records(embedder, [("zebra", "A zebra grazing on the savanna.", "animals")])
     idx.upsert(late)  # added after the indexes were built: still found
     assert names(idx.search(query(embedder, "zebra", limit=1))) == ["zebra"]
+
+
+def test_drop_deletes_the_rows_and_the_identity(
+    open_index: OpenIndex, index: Index, drop: Callable[[], None], embedder: MiniLMEmbedder
+) -> None:
+    drop()
+    drop()  # dropping an index that is gone is not an error
+    other = EmbedderIdentity(name="other", model="some/model", dim=8)
+    fresh = open_index(other)  # no mismatch any more: the old identity went with the data
+    assert fresh.count() == 0 and fresh.search(IndexQuery("cat", None, mode="text")) == []
+    assert open_index(embedder.identity).count() == 0

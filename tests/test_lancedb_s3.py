@@ -81,8 +81,8 @@ def test_lancedb_round_trip_in_s3_with_the_helper(endpoint: str, aws_env: None) 
 
 
 def test_lance_index_in_s3(endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # LanceIndex connects without storage_options today; LanceDB's object store also reads
-    # these variables, which is what a deployment without the helper relies on.
+    # LanceDB's object store also reads these variables: a deployment may rely on them
+    # instead of the settings.
     monkeypatch.setenv("AWS_ENDPOINT", endpoint)
     monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
@@ -95,3 +95,18 @@ def test_lance_index_in_s3(endpoint: str, aws_env: None, monkeypatch: pytest.Mon
     text = records[0].asset.caption
     hits = reopened.search(IndexQuery(text, embedder.embed_texts([text])[0], limit=1))
     assert hits[0].asset.id == records[0].asset.id
+
+
+def test_lance_index_in_s3_from_settings_alone(endpoint: str, aws_env: None) -> None:
+    # No AWS_ENDPOINT variable: the settings (index_uri, s3_endpoint_url, aws_region) suffice.
+    settings = load_settings(
+        {"index_uri": f"s3://{BUCKET}/settings-index", "s3_endpoint_url": endpoint,
+         "aws_region": "us-east-1"},
+        environ={},
+    )  # fmt: skip
+    embedder = MiniLMEmbedder()
+    records = make_records(embedder)[:4]
+    LanceIndex.from_settings(settings, embedder.identity).upsert(records)
+    assert LanceIndex.from_settings(settings, embedder.identity).count() == len(records)
+    LanceIndex.drop(settings)
+    assert LanceIndex.from_settings(settings, embedder.identity).count() == 0

@@ -8,7 +8,13 @@ Two file kinds:
 * **rows**: CSV (``.csv``), JSON Lines (``.jsonl``/``.ndjson``), JSON (``.json``, a list) or YAML
   (``.yaml``/``.yml``, a list or ``{rows: [...]}``) where each row may set ``object``, ``action``,
   ``prompt`` (a template or a literal prompt), ``image``, ``asset``, ``backend``, ``seed``,
-  ``duration`` and ``output``; ``--object``/``--action`` fill what a row leaves empty.
+  ``duration`` and ``output``; ``--object``/``--action`` fill what a row leaves empty. A row may
+  also edit its image before animating it: a region (``mask``: a mask image path, ``box``: one or
+  several "x,y,w,h" -- ";"-separated in CSV, a list in JSON/YAML --, ``polygon``: a polygon JSON
+  path, or ``mask_prompt``) and ``edit_prompt``, ``edit_negative_prompt``, ``edit_backend``,
+  ``edit_variants``, ``edit_variant``. Paths are relative to the prompts file. The edit becomes
+  ``options["edit"]`` of the row's request (:func:`reelrag.editing.run.edit_options`); files are
+  checked when the batch is planned, so a bad mask fails that row alone.
 
 Joining rules (:func:`fill_template`), designed so template and values read as one sentence:
 
@@ -44,8 +50,12 @@ MAX_FILE_BYTES = 5_000_000
 MAX_ROWS = 10_000
 ROW_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                ".yaml": "yaml", ".yml": "yaml"}  # fmt: skip
-COLUMNS = ("object", "action", "prompt", "image", "asset", "backend", "seed", "duration", "output")
-ALIASES = {"asset_id": "asset", "duration_s": "duration", "template": "prompt", "name": "output"}
+EDIT_COLUMNS = ("mask", "box", "polygon", "mask_prompt", "edit_prompt", "edit_negative_prompt",
+                "edit_backend", "edit_variants", "edit_variant")  # fmt: skip
+COLUMNS = ("object", "action", "prompt", "image", "asset", "backend", "seed", "duration",
+           "output", *EDIT_COLUMNS)  # fmt: skip
+ALIASES = {"asset_id": "asset", "duration_s": "duration", "template": "prompt", "name": "output",
+           "boxes": "box"}  # fmt: skip
 _OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _BRACKETED = re.compile(r"[<{\[]\s*[A-Za-z][A-Za-z _-]{0,30}\s*[>}\]]")
 _BARE = re.compile(r"(?<![<\w])(object_prompt|action_prompt)(?![>\w])")
@@ -66,6 +76,7 @@ class BatchRow(Record):
     seed: int | None = None
     duration_s: float | None = None
     output: str | None = None
+    edit: dict[str, Any] | None = None  # options["edit"] plan; paths as written in the file
 
 
 # -- joining -------------------------------------------------------------------------------
@@ -295,6 +306,9 @@ def _fields(record: Any, where: str) -> dict[str, Any]:
         name = ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
         if name not in COLUMNS:
             raise InputError(f"{where}: unknown column {key!r}", hint=f"use {', '.join(COLUMNS)}")
+        if name == "box" and isinstance(value, list | tuple):
+            out[name] = value  # JSON/YAML: a list of boxes
+            continue
         text = None if value is None else str(value).strip()
         if text:
             out[name] = text
@@ -316,7 +330,56 @@ def _convert_fields(fields: dict[str, Any], where: str) -> dict[str, Any]:
         )
     if fields.get("image") and fields.get("asset_id"):
         raise InputError(f"{where}: set image or asset, not both", hint="keep one of them")
+    edit = _edit_plan({k: fields.pop(k) for k in EDIT_COLUMNS if k in fields}, where)
+    if edit is not None:
+        fields["edit"] = edit
     return fields
+
+
+def _edit_plan(cells: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """The row's edit step as an ``options["edit"]`` plan, or None when the row has none."""
+    if not cells:
+        return None
+    from reelrag.editing.base import EditRequest  # lazy: plain template batches stay light
+    from reelrag.editing.masks import MaskSpec
+    from reelrag.editing.run import edit_options
+
+    spec = MaskSpec(mask=cells.get("mask"), boxes=_boxes(cells.get("box"), where),
+                    polygon=cells.get("polygon"))  # fmt: skip
+    if spec.is_empty() and not cells.get("mask_prompt"):
+        raise InputError(
+            f"{where}: {', '.join(sorted(cells))} set but no region to edit",
+            hint="add mask, box, polygon or mask_prompt to the row",
+        )
+    variants = cells.get("edit_variants")
+    variant = cells.get("edit_variant")
+    request = EditRequest(
+        prompt=cells.get("edit_prompt"), negative_prompt=cells.get("edit_negative_prompt"),
+        mask_prompt=cells.get("mask_prompt"), backend=cells.get("edit_backend"),
+        variants=_number(variants, int, "edit_variants", where) if variants else 1,
+    )  # fmt: skip
+    chosen = _number(variant, int, "edit_variant", where) if variant else None
+    return edit_options(spec, request, chosen)
+
+
+def _boxes(value: Any, where: str) -> tuple[str, ...]:
+    """Boxes from a cell ("x,y,w,h" or several joined by ";") or a JSON/YAML list of boxes
+    (each "x,y,w,h" or [x, y, w, h]); each is checked now, so a typo names its line."""
+    from reelrag.editing.masks import parse_box
+
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).split(";")
+    boxes = []
+    for item in items:
+        text = ",".join(str(v) for v in item) if isinstance(item, list | tuple) else str(item)
+        if not text.strip():
+            continue
+        try:
+            boxes.append("{},{},{},{}".format(*parse_box(text)))
+        except InputError as err:
+            raise InputError(f"{where}: {err.message}", hint=err.hint) from err
+    return tuple(boxes)
 
 
 def _number(text: str, kind: type, name: str, where: str) -> Any:

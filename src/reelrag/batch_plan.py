@@ -185,6 +185,7 @@ def _plan_row(
         return planned.replace(state="skipped", reason=reason)
     try:
         _check_image(request)
+        _check_edit(request, settings)
         generator = make(name)
         resolved = resolve_request(
             _probe(request), generator.capabilities, request.seed or 0, settings
@@ -201,13 +202,20 @@ def _request(
     image = row.image
     if image and base_dir is not None and not Path(image).expanduser().is_absolute():
         image = str(base_dir / image)
+    seed = row.seed if row.seed is not None else _seed(job_id)
+    options: dict[str, Any] = {}
+    if row.edit:
+        from reelrag.editing.plans import resolve_edit_plan  # only rows with an edit step
+
+        options["edit"] = resolve_edit_plan(row.edit, base_dir, seed)
     return GenerationRequest(
         prompt=row.prompt,
         image=image,
         asset_id=row.asset_id or (hit.asset.id if hit else None),
         duration_s=row.duration_s,
-        seed=row.seed if row.seed is not None else _seed(job_id),
+        seed=seed,
         backend=backend,
+        options=options,
     )
 
 
@@ -225,6 +233,17 @@ def _probe(request: GenerationRequest) -> GenerationRequest:
 def _check_image(request: GenerationRequest) -> None:
     if request.image and not Path(request.image).expanduser().is_file():
         raise InputError(f"image {request.image} does not exist", hint="fix the row's image path")
+
+
+def _check_edit(request: GenerationRequest, settings: Settings) -> None:
+    """A row's edit step must be runnable: editor, region, mask file (a bad one fails the row)."""
+    plan = (request.options or {}).get("edit")
+    if not plan:
+        return
+    from reelrag.editing.plans import check_edit_plan, oriented_size
+
+    size = oriented_size(Path(request.image).expanduser()) if request.image else None
+    check_edit_plan(plan, settings, size)
 
 
 def _generator_cache(settings: Settings) -> Callable[[str], Generator]:

@@ -40,6 +40,7 @@ BUILTINS: dict[str, str] = {
     "embedder.clip": "reelrag.embeddings.clip:ClipEmbedder",
     "editor.opencv": "reelrag.editing.opencv:OpenCVEditor",
     "editor.bedrock": "reelrag.editing.bedrock:CanvasEditor",
+    "editor.diffusers": "reelrag.editing.diffusers_editor:DiffusersEditor",
     "index.opensearch": "reelrag.index.opensearch:OpenSearchIndex",
     "source.s3": "reelrag.library.s3source:S3Source",
 }

@@ -27,7 +27,7 @@ class SamplePhoto:
 
 SAMPLES: tuple[SamplePhoto, ...] = (
     SamplePhoto("astronaut", "astronaut",
-                "An astronaut in a white space suit smiling in front of an American flag, "
+                "An astronaut in an orange space suit smiling in front of an American flag, "
                 "with a model of the space shuttle.", "people"),
     SamplePhoto("cat", "chelsea", "A ginger tabby cat with green eyes looking to the side.", "animals"),
     SamplePhoto("coffee", "coffee",
@@ -37,7 +37,7 @@ SAMPLES: tuple[SamplePhoto, ...] = (
     SamplePhoto("galaxies", "hubble_deep_field",
                 "The Hubble deep field: hundreds of distant galaxies in the dark night sky.", "space"),
     SamplePhoto("motorcycle", "stereo_motorcycle",
-                "A red and black sports motorcycle parked in a workshop.", "vehicles"),
+                "A red motorcycle parked in a workshop with shelves of boxes.", "vehicles"),
     SamplePhoto("grace-hopper", "grace_hopper",
                 "Portrait of Grace Hopper, a woman in a navy uniform with medals.", "people"),
     SamplePhoto("tissue", "immunohistochemistry",
@@ -52,7 +52,7 @@ SAMPLES: tuple[SamplePhoto, ...] = (
     SamplePhoto("coins", "coins", "Old coins scattered on a dark grey table.", "objects"),
     SamplePhoto("bricks", "brick", "A grey brick wall with mortar lines, photographed head-on.",
                 "textures"),
-    SamplePhoto("grass", "grass", "A patch of green grass blades seen from above.", "textures"),
+    SamplePhoto("grass", "grass", "A patch of grass blades seen from above, in black and white.", "textures"),
 )
 
 

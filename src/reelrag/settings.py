@@ -104,6 +104,12 @@ class Settings:
     opensearch_knn: bool = True  # k-NN queries on the server; false scores vectors in the client
     opensearch_timeout_s: float = 30.0  # socket timeout of one OpenSearch request
     s3_endpoint_url: str = ""  # custom S3 endpoint (MinIO, moto); "" means AWS's own
+    diffusers_inpaint_model: str = "stable-diffusion-v1-5/stable-diffusion-inpainting"  # id/folder
+    inpaint_steps: int = 0  # denoising steps per diffusers edit; 0 = the model's recommended
+    inpaint_guidance: float = 0.0  # prompt guidance of diffusers edits; 0 = the model's own
+    minilm_runtime: str = "auto"  # MiniLM runtime: auto (onnx if installed) | onnx | numpy
+    minilm_threads: int = 0  # onnxruntime intra-op threads for MiniLM; 0 means min(2, CPUs)
+    cache_dir: str = ""  # built-model cache; "" means $XDG_CACHE_HOME/reelrag or ~/.cache/reelrag
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -167,6 +173,9 @@ def load_settings(
         for name, raw in layer.items():
             values[name] = _convert(name, raw, source)
             sources[name] = source
+    if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):  # the XDG base-dir convention
+        values["cache_dir"] = str(Path(env["XDG_CACHE_HOME"]) / "reelrag")
+        sources["cache_dir"] = "env:XDG_CACHE_HOME"
     return Settings(**values, sources=sources)
 
 

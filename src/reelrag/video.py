@@ -41,6 +41,8 @@ __all__ = [
     "read_frames",
     "rgb_to_yuv420",
     "write_poster",
+    "yuv420_frame",
+    "yuv420_planes",
 ]
 
 X264_PRESETS = (
@@ -193,6 +195,28 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+def yuv420_frame(width: int, height: int) -> av.VideoFrame:
+    """A blank yuv420p frame to render into (see :func:`yuv420_planes`) and write, then reuse."""
+    return av.VideoFrame(width, height, "yuv420p")
+
+
+def yuv420_planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable (Y, U, V) views of a yuv420p frame's own buffers: rendering into them saves
+    the per-frame copy of :meth:`VideoWriter.write_yuv420`. Rows may be padded (``line_size``).
+
+    >>> y, u, v = yuv420_planes(yuv420_frame(6, 4)); y.shape, u.shape
+    ((4, 6), (2, 3))
+    """
+    if frame.format.name != "yuv420p":
+        raise InputError(f"frame format {frame.format.name} is not yuv420p")
+    views = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8)[: plane.line_size * plane.height]
+        views.append(rows.reshape(plane.height, plane.line_size)[:, : plane.width])
+    y, u, v = views
+    return y, u, v
 
 
 def rgb_to_yuv420(rgb: np.ndarray) -> np.ndarray:

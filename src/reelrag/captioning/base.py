@@ -35,6 +35,9 @@ class Captioner(abc.ABC):
 
     name: str = "captioner"
     needs_pixels: bool = False  # True when ``CaptionInput.image`` must be filled
+    # True when captions come from files beside the image (sidecar, metadata.jsonl): ingest then
+    # records their identity and re-captions when only they change.
+    reads_side_files: bool = False
 
     @classmethod
     @abc.abstractmethod

@@ -49,9 +49,11 @@ class MetadataCaptioner(Captioner):
 
     name = "metadata"
     needs_pixels = False
+    reads_side_files = True
 
     def __init__(self) -> None:
-        self._tables: dict[Path, MetadataTable] = {}
+        # Per folder: the metadata files' (size, mtime_ns) when parsed, and their rows.
+        self._tables: dict[Path, tuple[tuple[tuple[int, int], ...], MetadataTable]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -100,11 +102,25 @@ class MetadataCaptioner(Captioner):
         return Caption(text, tuple(keywords), "metadata-file")
 
     def _table(self, folder: Path) -> MetadataTable:
-        """The folder's metadata.jsonl / .csv rows by file name, parsed once per folder."""
+        """The folder's metadata.jsonl / .csv rows by file name, parsed again when edited."""
+        stamp = _stamps(folder)
         with self._lock:
-            if folder not in self._tables:
-                self._tables[folder] = load_metadata_table(folder)
-            return self._tables[folder]
+            cached = self._tables.get(folder)
+            if cached is None or cached[0] != stamp:
+                cached = self._tables[folder] = (stamp, load_metadata_table(folder))
+            return cached[1]
+
+
+def _stamps(folder: Path) -> tuple[tuple[int, int], ...]:
+    """(size, mtime_ns) of each metadata file, (-1, -1) when absent: the parse cache key."""
+    out = []
+    for filename in METADATA_FILES:
+        try:
+            info = (folder / filename).stat()
+            out.append((info.st_size, info.st_mtime_ns))
+        except OSError:
+            out.append((-1, -1))
+    return tuple(out)
 
 
 def load_metadata_table(folder: Path) -> MetadataTable:

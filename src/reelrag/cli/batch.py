@@ -96,6 +96,7 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
             image = f"{p.hit.asset.source or p.hit.asset.id[:12]} ({p.hit.score:.3f})"
         elif p.request.asset_id:
             image = f"asset {p.request.asset_id[:12]}"
+        image = "\n".join(filter(None, (image, edit_label(p.request.options.get("edit")))))
         state = p.state if not p.reason else f"{p.state}: {p.reason}"
         table.add_row(p.job_id, str(p.row.line), p.request.prompt, image, p.backend, state,
                       f"{p.cost_usd:.2f}", f"{p.time_s:.0f}")  # fmt: skip
@@ -104,6 +105,20 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
         f"batch {plan.batch_id}: {len(plan.rows)} rows ({_fmt_counts(plan.counts())}), "
         f"{plan.searches} searches, estimated ${plan.cost_usd:.2f} and ~{plan.time_s:.0f}s"
     )
+
+
+def edit_label(plan: dict[str, Any] | None) -> str:
+    """One line saying a row edits its image first: what, where and with which editor."""
+    if not plan:
+        return ""
+    mask, request = plan.get("mask") or {}, plan.get("request") or {}
+    boxes = len(mask.get("boxes") or ())
+    region = (
+        "mask file" if mask.get("mask") else f"{boxes} box(es)" if boxes
+        else "polygon" if mask.get("polygon") else f"'{request.get('mask_prompt')}'"
+    )  # fmt: skip
+    action = f"paint '{request['prompt']}'" if request.get("prompt") else "remove"
+    return f"+ edit: {action} in {region} ({request.get('backend') or 'default editor'})"
 
 
 def _run(store: JobStore, settings: Settings, plan: BatchPlan, as_json: bool) -> BatchSummary:

@@ -90,7 +90,7 @@ def rebuild_command(
     if not hasattr(backend, "rebuild"):
         raise ConfigError(
             f"the {settings.index} index cannot rebuild itself",
-            hint="re-ingest instead: `reelrag ingest PATH --reindex`",
+            hint="re-ingest instead: `reelrag ingest --reindex` (every catalogued file)",
         )
     embedder = registry.create("embedder", settings.embedder, settings)
     with progress_bars(enabled=not as_json) as report:

@@ -1,4 +1,5 @@
-"""``reelrag ingest``: add folders, files or globs to the library, incrementally."""
+"""``reelrag ingest``: add folders, files or globs to the library, incrementally (``--reindex``:
+caption, embed and index them all again; alone, every catalogued file)."""
 
 from __future__ import annotations
 
@@ -19,22 +20,37 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Folders, files or globs to ingest.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Folders, files or globs to ingest (none with --reindex: all)."),
+    ] = None,
     recursive: Annotated[
         bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")
     ] = False,
     prune: Annotated[
         bool, typer.Option("--prune", help="Forget catalogued files under PATHS that are gone.")
     ] = False,
+    reindex: Annotated[
+        bool,
+        typer.Option(
+            "--reindex",
+            help="Caption, embed and index again even when unchanged; starts the index afresh "
+            "if it was built with another embedder. Without PATHS: every catalogued file.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Decode, normalise, caption, embed and index images; unchanged files are skipped.
 
-    Exits 1 when any file failed (the summary lists each with its reason), 0 otherwise.
+    A file counts as changed when its size or mtime differs, or when its caption inputs (sidecar
+    ``.txt``, its row in ``metadata.jsonl``/``.csv``) were edited. Exits 1 when any file failed
+    (the summary lists each with its reason), 0 otherwise.
     """
     library = Library(settings_from(ctx))
     with progress_bars(enabled=not as_json) as progress:
-        report = library.ingest(paths, recursive=recursive, prune=prune, progress=progress)
+        report = library.ingest(
+            paths or [], recursive=recursive, prune=prune, reindex=reindex, progress=progress
+        )
     if as_json:
         print_json(report.to_dict())
     else:
@@ -44,12 +60,20 @@ def ingest(
 
 
 def _print_report(report: IngestReport) -> None:
-    table = Table("added", "unchanged", "updated", "removed", "failed", "seconds")
+    table = Table("added", "unchanged", "updated", "reindexed", "removed", "failed", "seconds")
     table.add_row(
-        str(report.added), str(report.unchanged), str(report.updated), str(report.removed),
-        str(len(report.failed)), f"{report.elapsed_s:.2f}",
+        str(report.added), str(report.unchanged), str(report.updated), str(report.reindexed),
+        str(report.removed), str(len(report.failed)), f"{report.elapsed_s:.2f}",
     )  # fmt: skip
     console.print(table)
+    if report.index_reset:
+        console.print("the index was built with another embedder: started afresh")
+    if report.not_reindexed:
+        console.print(
+            f"[yellow]{report.not_reindexed} catalog assets not re-indexed[/yellow]: pass their "
+            "folders too, or run `reelrag ingest --reindex` with no PATH for every catalogued file",
+            highlight=False,
+        )
     for source, reason in report.failed[:MAX_FAILURES_SHOWN]:
         console.print(f"[red]failed[/red] {source}: {reason}", highlight=False, soft_wrap=True)
     if len(report.failed) > MAX_FAILURES_SHOWN:

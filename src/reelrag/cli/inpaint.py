@@ -41,9 +41,13 @@ def inpaint_command(
     variants: Annotated[int, typer.Option("--variants", "-n", help="How many variants.")] = 1,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (random if omitted).")] = None,
     backend: Annotated[
-        str | None, typer.Option("--backend", help="Editor backend: opencv (default) or bedrock.")
+        str | None,
+        typer.Option("--backend", help="Editor backend: opencv (default), bedrock or diffusers."),
     ] = None,
     cfg_scale: Annotated[float | None, typer.Option("--cfg-scale", help="Prompt strength.")] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=1, help="Denoising steps (diffusers).")
+    ] = None,
     quality: Annotated[str | None, typer.Option("--quality", help="standard | premium.")] = None,
     outpaint: Annotated[
         bool, typer.Option("--outpaint", help="Regenerate around the subject (bedrock).")
@@ -92,6 +96,7 @@ def inpaint_command(
         quality=quality,
         mode="outpaint" if outpaint else "inpaint",
         backend=backend,
+        options={"steps": steps} if steps else {},
     )
     library = _library(settings) if asset else None
     result = inpaint(

@@ -28,6 +28,7 @@ __all__ = [
     "EditorCapabilities",
     "Variant",
     "check_edit",
+    "check_edit_request",
     "keep_outside",
 ]
 
@@ -139,17 +140,32 @@ def check_edit(
     request: EditRequest, caps: EditorCapabilities, image: Image.Image, mask: Image.Image | None
 ) -> None:
     """Refuse a request the editor cannot honour, before any work or spending."""
-    if request.mode not in EDIT_MODES:
-        raise InputError(f"unknown edit mode {request.mode!r}", hint="use inpaint or outpaint")
-    if request.mode == "outpaint" and not caps.can_outpaint:
-        raise CapabilityError("this editor cannot outpaint", hint="use --backend bedrock")
+    _check_mode(request, caps)
     _check_mask_source(request, caps, image, mask)
+    check_edit_request(request, caps)
+
+
+def check_edit_request(request: EditRequest, caps: EditorCapabilities) -> None:
+    """The checks of :func:`check_edit` that need no picture (batch planning runs them early)."""
+    _check_mode(request, caps)
+    if request.mask_prompt and not caps.can_segment_text:
+        raise CapabilityError(
+            "this editor cannot find a region from text (--mask-prompt)",
+            hint="draw the region (--mask/--box/--polygon) or use --backend bedrock",
+        )
     _check_prompt(request, caps)
     if not 1 <= request.variants <= caps.max_variants:
         raise CapabilityError(
             f"{request.variants} variants asked; this editor makes 1 to {caps.max_variants}",
             hint=f"use --variants 1..{caps.max_variants}",
         )
+
+
+def _check_mode(request: EditRequest, caps: EditorCapabilities) -> None:
+    if request.mode not in EDIT_MODES:
+        raise InputError(f"unknown edit mode {request.mode!r}", hint="use inpaint or outpaint")
+    if request.mode == "outpaint" and not caps.can_outpaint:
+        raise CapabilityError("this editor cannot outpaint", hint="use --backend bedrock")
 
 
 def _check_mask_source(
@@ -192,7 +208,10 @@ def _check_prompt(request: EditRequest, caps: EditorCapabilities) -> None:
             hint="drop --prompt to remove, or use --backend bedrock",
         )
     if not request.prompt and not caps.can_remove:
-        raise CapabilityError("this editor needs a --prompt", hint="describe what to paint")
+        raise CapabilityError(
+            "this editor needs a --prompt; it does not remove without one",
+            hint="describe what should fill the region, or remove it with --backend opencv",
+        )
     if request.mode == "outpaint" and not request.prompt:
         raise InputError("outpainting needs a --prompt describing the new surroundings")
 

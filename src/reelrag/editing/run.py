@@ -25,7 +25,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from reelrag.editing.base import Editor, EditRequest, EditResult
-from reelrag.editing.masks import MaskBuild, MaskSpec, build_mask, transform_mask
+from reelrag.editing.masks import (
+    MaskBuild,
+    MaskSpec,
+    build_mask,
+    transform_mask,
+)
 from reelrag.errors import InputError, OutputExistsError
 from reelrag.plugins import registry
 from reelrag.storage import atomic_write_bytes
@@ -41,6 +46,7 @@ __all__ = [
     "edit_options",
     "inpaint",
     "make_editor",
+    "plan_parts",
     "preview_image",
 ]
 
@@ -410,8 +416,13 @@ def edit_from_options(
     plan = options.get(EDIT_OPTION)
     if not plan:
         return fitted, None
+    spec, request = plan_parts(plan)
+    return edit_fitted(fitted, spec, request, settings, variant=plan.get("variant"))
+
+
+def plan_parts(plan: Any) -> tuple[MaskSpec, EditRequest]:
+    """The mask spec and edit request of an ``options["edit"]`` plan."""
     if not isinstance(plan, dict):
         raise InputError("options.edit must be an object with mask, request and variant")
     spec = MaskSpec.from_dict(dict(plan.get("mask") or {}))
-    request = EditRequest.from_dict(dict(plan.get("request") or {}))
-    return edit_fitted(fitted, spec, request, settings, variant=plan.get("variant"))
+    return spec, EditRequest.from_dict(dict(plan.get("request") or {}))

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -130,6 +130,27 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) 
     return centred / np.sqrt(var + np.float32(eps)) * weight + bias
 
 
+def load_tokenizer(folder: Path) -> Any:
+    """The WordPiece tokenizer, truncating to ``MAX_TOKENS`` and never padding."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def pad_batch(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids int64, attention mask float32), both (rows, longest row), zero-padded."""
+    batch, length = len(ids), max(len(row) for row in ids)
+    tokens = np.zeros((batch, length), dtype=np.int64)
+    mask = np.zeros((batch, length), dtype=np.float32)
+    for i, row in enumerate(ids):
+        tokens[i, : len(row)] = row
+        mask[i, : len(row)] = 1.0
+    return tokens, mask
+
+
 class _Layer:
     """One encoder layer's weights, transposed once so the forward pass is ``x @ W``."""
 
@@ -162,7 +183,6 @@ class MiniLMEncoder:
 
     def __init__(self, folder: Path) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.dim = int(config["hidden_size"])
@@ -174,9 +194,7 @@ class MiniLMEncoder:
             _Layer(weights, f"encoder.layer.{i}", self.heads)
             for i in range(int(config["num_hidden_layers"]))
         ]
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.no_padding()
+        self.tokenizer = load_tokenizer(folder)
 
     def _load_embeddings(self, w: dict[str, np.ndarray]) -> None:
         # Some exports prefix the keys with "bert."; accept both.
@@ -207,12 +225,8 @@ class MiniLMEncoder:
         return out
 
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
-        batch, length = len(ids), max(len(row) for row in ids)
-        tokens = np.zeros((batch, length), dtype=np.int64)
-        mask = np.zeros((batch, length), dtype=np.float32)
-        for i, row in enumerate(ids):
-            tokens[i, : len(row)] = row
-            mask[i, : len(row)] = 1.0
+        tokens, mask = pad_batch(ids)
+        batch, length = tokens.shape
         x = (self.word[tokens] + self.position[:length]).reshape(batch * length, self.dim)
         x = layer_norm(x, self.emb_ln_w, self.emb_ln_b, self.eps)
         # Additive attention bias: padded keys get a large negative score (as transformers does).
@@ -304,14 +318,46 @@ def _mean_pool_normalise(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-@lru_cache(maxsize=2)
-def _load_encoder(folder: Path) -> MiniLMEncoder:
-    # Weights are read-only after loading: every embedder on the same folder shares them.
-    return MiniLMEncoder(folder)
+RUNTIMES = ("auto", "onnx", "numpy")
+
+
+class _Encoder(Protocol):
+    dim: int
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def resolve_runtime(runtime: str) -> str:
+    """``onnx`` or ``numpy``: ``auto`` picks ONNX when onnxruntime and onnx import."""
+    if runtime not in RUNTIMES:
+        raise ConfigError(
+            f"minilm_runtime {runtime!r} is not one of {', '.join(RUNTIMES)}",
+            hint="set minilm_runtime to auto, onnx or numpy",
+        )
+    if runtime != "auto":
+        return runtime
+    from reelrag.embeddings.minilm_onnx import onnxruntime_available
+
+    return "onnx" if onnxruntime_available() else "numpy"
+
+
+@lru_cache(maxsize=4)
+def _load_encoder(folder: Path, runtime: str, cache_dir: str, threads: int) -> _Encoder:
+    # Weights and ORT sessions are read-only after loading: embedders on one folder share them.
+    if runtime == "numpy":
+        return MiniLMEncoder(folder)
+    from reelrag.embeddings.minilm_onnx import OnnxMiniLMEncoder
+
+    return OnnxMiniLMEncoder(folder, Path(cache_dir).expanduser() if cache_dir else None, threads)
 
 
 class MiniLMEmbedder(Embedder):
     """``embedder.minilm``: all-MiniLM-L6-v2 text vectors (384-d), offline, CPU, no torch.
+
+    Two runtimes give the same vectors (to ~1e-6): ``onnx`` (onnxruntime, the default when it is
+    installed, ~2x faster) and ``numpy``; an index built with one is searched with the other.
 
     >>> from reelrag.settings import Settings
     >>> emb = MiniLMEmbedder.from_settings(Settings())
@@ -319,18 +365,30 @@ class MiniLMEmbedder(Embedder):
     (1, 384)
     """
 
-    def __init__(self, model_path: str | Path = "") -> None:
+    def __init__(
+        self,
+        model_path: str | Path = "",
+        runtime: str = "auto",
+        cache_dir: str = "",
+        threads: int = 0,
+    ) -> None:
         folder = resolve_model_path(str(model_path))
         self.model_path = folder
-        self.encoder = _load_encoder(folder)
+        self.runtime = resolve_runtime(runtime)
+        self.encoder = _load_encoder(folder, self.runtime, cache_dir, threads)
         self.identity = EmbedderIdentity(name="minilm", model=MODEL_ID, dim=self.encoder.dim)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        log.debug("loaded MiniLM from %s", folder)
+        log.debug("loaded MiniLM (%s runtime) from %s", self.runtime, folder)
 
     @classmethod
     def from_settings(cls, settings: Any) -> MiniLMEmbedder:
-        return cls(getattr(settings, "minilm_path", ""))
+        return cls(
+            getattr(settings, "minilm_path", ""),
+            runtime=getattr(settings, "minilm_runtime", "auto"),
+            cache_dir=getattr(settings, "cache_dir", ""),
+            threads=getattr(settings, "minilm_threads", 0),
+        )
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Shape (len(texts), 384), float32, unit rows. Single texts (queries) are cached."""

@@ -54,6 +54,15 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def from_settings(cls, settings: Any, identity: EmbedderIdentity) -> Index: ...
 
+    @classmethod
+    @abc.abstractmethod
+    def drop(cls, settings: Any) -> None:
+        """Delete the index's derived data (rows, vectors, text index) at the configured location.
+
+        The catalog and store are untouched: the library refills the index with
+        ``reelrag ingest --reindex``. Dropping an index that does not exist is not an error.
+        """
+
     @abc.abstractmethod
     def upsert(self, records: Sequence[IndexRecord]) -> None:
         """Insert or replace rows by asset id, atomically per call."""

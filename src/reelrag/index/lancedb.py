@@ -46,6 +46,7 @@ from reelrag.index.lance_schema import (
     vector_matrix,
     where_clause,
 )
+from reelrag.index.storage_options import lance_storage_options
 from reelrag.types import Asset, SearchHit
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class LanceIndex(Index):
         rrf_k: int = 60,
         text_weight: float = 0.5,
         nprobes: int = 20,
+        storage_options: dict[str, str] | None = None,
     ) -> None:
         import lancedb
 
@@ -83,7 +85,9 @@ class LanceIndex(Index):
         self.schema = table_schema(identity)
         try:
             # Interval 0: every read sees writes from other processes (ingest beside a server).
-            self._db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+            self._db = lancedb.connect(
+                uri, read_consistency_interval=timedelta(0), storage_options=storage_options or None
+            )
             self._table = self._open_existing()
         except (OSError, RuntimeError, ValueError) as exc:
             raise BackendError(f"cannot open the LanceDB index at {uri}: {exc}") from exc
@@ -97,6 +101,7 @@ class LanceIndex(Index):
             rrf_k=settings.rrf_k,
             text_weight=getattr(settings, "hybrid_text_weight", 0.5),
             nprobes=getattr(settings, "ann_nprobes", 20),
+            storage_options=lance_storage_options(settings.index_location, settings),
         )
 
     # -- table lifecycle -------------------------------------------------------------------
@@ -114,8 +119,8 @@ class LanceIndex(Index):
             raise IndexMismatchError(
                 f"the index at {self.uri} was built with {stored}, "
                 f"but the configured embedder is {self.identity.key()}",
-                hint="re-embed with `reelrag index rebuild`, or `reelrag ingest PATH --reindex`, "
-                f"or delete {self.uri} (or set embedder back to the one used)",
+                hint="re-embed the stored captions with `reelrag index rebuild`, or start it "
+                "afresh with `reelrag ingest --reindex` (or set embedder back to the one used)",
             )
 
     def _ensure_table(self) -> Any:
@@ -124,6 +129,24 @@ class LanceIndex(Index):
             self._check_identity(table.schema)
             self._table = table
         return self._table
+
+    @classmethod
+    def drop(cls, settings: Any) -> None:
+        """Drop the ``assets`` table at ``settings.index_location`` (absent: nothing to do)."""
+        import lancedb
+
+        uri = settings.index_location
+        try:
+            db = lancedb.connect(uri, storage_options=lance_storage_options(uri, settings) or None)
+            if TABLE not in db.list_tables().tables:
+                return
+            db.drop_table(TABLE)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise BackendError(
+                f"cannot drop the LanceDB index at {uri}: {exc}",
+                hint="check the index location's permissions",
+            ) from exc
+        log.info("dropped the LanceDB table %s at %s", TABLE, uri)
 
     @classmethod
     def rebuild(
@@ -138,7 +161,7 @@ class LanceIndex(Index):
         import lancedb
 
         uri = settings.index_location
-        db = lancedb.connect(uri)
+        db = lancedb.connect(uri, storage_options=lance_storage_options(uri, settings) or None)
         if TABLE not in db.list_tables().tables:
             raise NotFoundError(f"no index at {uri}", hint="run `reelrag ingest PATH` first")
         old = db.open_table(TABLE).to_lance().to_table()

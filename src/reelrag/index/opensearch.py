@@ -118,9 +118,25 @@ class OpenSearchIndex(Index):
             raise IndexMismatchError(
                 f"the OpenSearch index {self.uri} was built with {stored}, "
                 f"but the configured embedder is {self.identity.key()}",
-                hint="re-embed with `reelrag index rebuild`, or `reelrag ingest PATH --reindex`, "
-                f"or delete the index {self.name} (or set embedder back to the one used)",
+                hint="start it afresh with `reelrag ingest --reindex` "
+                "(or set embedder back to the one used)",
             )
+
+    @classmethod
+    def drop(cls, settings: Any) -> None:
+        """Delete ``settings.opensearch_index`` (domain or Serverless collection; absent: no-op)."""
+        from opensearchpy.exceptions import NotFoundError as MissingIndex
+        from opensearchpy.exceptions import OpenSearchException
+
+        name = settings.opensearch_index
+        try:
+            make_client(settings).indices.delete(index=name)
+        except MissingIndex:
+            return
+        except OpenSearchException as exc:
+            serverless = settings.opensearch_serverless
+            raise translate(exc, action="indices.delete", serverless=serverless) from exc
+        log.info("deleted the OpenSearch index %s", name)
 
     def _ensure_index(self) -> None:
         if self._mapping is not None:

@@ -1,7 +1,10 @@
 """The ingest catalog: which source files became which assets (SQLite).
 
-Two tables: ``sources`` (one row per ingested file: uri, size, mtime_ns, asset_id) and ``assets``
-(one row per content hash, the :class:`~reelrag.types.Asset` as JSON). Identical bytes at two
+Two tables: ``sources`` (one row per ingested file: uri, size, mtime_ns, asset_id, caption_sig)
+and ``assets`` (one row per content hash, the :class:`~reelrag.types.Asset` as JSON).
+``caption_sig`` identifies the caption inputs beside the file (sidecar and metadata-file row, see
+:mod:`reelrag.library.captionsig`) so an edit to them alone re-captions; NULL on rows written
+before it existed (the next ingest fills it in without re-captioning). Identical bytes at two
 paths are one asset with two sources. The catalog rows of a batch are written in one transaction
 after its store objects and index rows, so they are the "done" marker of an interrupted ingest.
 """
@@ -22,11 +25,12 @@ from reelrag.types import Asset
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
     uri TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    asset_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (datetime('now')));
+    asset_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (datetime('now')), caption_sig TEXT);
 CREATE INDEX IF NOT EXISTS sources_asset ON sources(asset_id);
 CREATE TABLE IF NOT EXISTS assets (
     id TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (datetime('now')));
 """
+_SOURCE_COLUMNS = "uri, size, mtime_ns, asset_id, caption_sig"  # SourceRow's fields, in order
 _CHUNK = 500  # stays below SQLite's bound-variable limit on old builds
 
 
@@ -36,6 +40,7 @@ class SourceRow:
     size: int
     mtime_ns: int
     asset_id: str
+    caption_sig: str | None = ""  # None: recorded before caption inputs were tracked
 
 
 class Catalog:
@@ -49,12 +54,18 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise ReelragError(
                 f"cannot open the catalog {self.path}: {exc}",
                 hint="check the workspace folder; delete catalog.sqlite to rebuild it by ingesting",
             ) from exc
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
+        if "caption_sig" not in columns:  # catalogs from before caption-change tracking
+            self._db.execute("ALTER TABLE sources ADD COLUMN caption_sig TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -83,7 +94,7 @@ class Catalog:
         for start in range(0, len(uris), _CHUNK):
             chunk = list(uris[start : start + _CHUNK])
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT uri, size, mtime_ns, asset_id FROM sources WHERE uri IN ({marks})"
+            sql = f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE uri IN ({marks})"
             out.update((row[0], SourceRow(*row)) for row in self._query(sql, chunk))
         return out
 
@@ -93,7 +104,7 @@ class Catalog:
 
     def sources_under(self, prefix: str) -> list[SourceRow]:
         """Rows whose uri starts with ``prefix`` (a folder ending in a separator, or a file)."""
-        sql = "SELECT uri, size, mtime_ns, asset_id FROM sources WHERE substr(uri, 1, ?) = ?"
+        sql = f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE substr(uri, 1, ?) = ?"
         return [SourceRow(*row) for row in self._query(sql, [len(prefix), prefix])]
 
     def remove_sources(self, uris: Iterable[str]) -> list[str]:
@@ -116,6 +127,16 @@ class Catalog:
             if not used and self.has_asset(asset_id):
                 out.append(asset_id)
         return out
+
+    def source_uris(self) -> list[str]:
+        """Every catalogued source uri, sorted."""
+        return [r[0] for r in self._query("SELECT uri FROM sources ORDER BY uri")]
+
+    def set_caption_sigs(self, sigs: Sequence[tuple[str, str]]) -> None:
+        """Record ``(uri, caption_sig)`` pairs for rows that predate caption tracking."""
+        with self._transaction() as db:
+            db.executemany("UPDATE sources SET caption_sig = ? WHERE uri = ?",
+                           [(sig, uri) for uri, sig in sigs])  # fmt: skip
 
     def count_sources(self) -> int:
         return int(self._query("SELECT count(*) FROM sources")[0][0])
@@ -151,8 +172,9 @@ class Catalog:
                 [(a.id, json.dumps(a.to_dict(), ensure_ascii=False)) for a in assets],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO sources (uri, size, mtime_ns, asset_id) VALUES (?,?,?,?)",
-                [(s.uri, s.size, s.mtime_ns, s.asset_id) for s in sources],
+                "INSERT OR REPLACE INTO sources (uri, size, mtime_ns, asset_id, caption_sig)"
+                " VALUES (?,?,?,?,?)",
+                [(s.uri, s.size, s.mtime_ns, s.asset_id, s.caption_sig) for s in sources],
             )
 
     def remove_asset(self, asset_id: str) -> None:

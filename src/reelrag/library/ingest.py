@@ -1,26 +1,28 @@
 """The ingest pipeline: source files -> store objects, captions, vectors, index rows, catalog.
 
-Stages: a reader lists files; unchanged ones (same size and mtime in the catalog) are skipped
-after one stat; the rest are hashed, decoded, normalised, thumbnailed and stored in a thread
-pool (Pillow releases the GIL while coding); each batch is then captioned, embedded, upserted
-into the index and finally recorded in the catalog in one transaction -- the "done" marker, so an
-interrupted run resumes where it stopped. One bad file is reported and never stops the run.
+Stages: a reader lists files; unchanged ones (same size and mtime in the catalog, and the same
+caption inputs beside them: :mod:`reelrag.library.captionsig`) are skipped after one stat; the
+rest are hashed, decoded, normalised, thumbnailed and stored in a thread pool (Pillow releases
+the GIL while coding); each batch is then captioned, embedded, upserted into the index and
+finally recorded in the catalog in one transaction -- the "done" marker, so an interrupted run
+resumes where it stopped. One bad file is reported and never stops the run.
+
+``reindex``: every file named (or, with no specs, every catalogued file) is captioned, embedded
+and upserted again even when unchanged; store objects that exist are not rewritten. That refills
+an index that was deleted, reset or started afresh for another embedder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from PIL import Image
 
@@ -30,9 +32,17 @@ from reelrag.embeddings.base import Embedder
 from reelrag.errors import ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.index.base import Index, IndexRecord
+from reelrag.library.captionsig import CaptionSignatures
 from reelrag.library.catalog import Catalog, SourceRow
 from reelrag.library.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
-from reelrag.library.sources import GLOB_CHARS, ScanProblem, SourceFile, open_source
+from reelrag.library.report import IngestReport
+from reelrag.library.sources import (
+    ScanProblem,
+    SourceFile,
+    open_source,
+    prune_prefixes,
+    stat_each,
+)
 from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore
 from reelrag.types import Asset
@@ -43,54 +53,31 @@ CAPTION_IMAGE_PX = 768  # vision captioners look at <= 768 px; keeping full copi
 JPEG_QUALITY = 90
 THUMBNAIL_QUALITY = 85
 EMBED_CHUNK = 64  # captions embedded together while the pool keeps decoding
+GONE = "catalogued file is gone; forget it with `reelrag ingest FOLDER --prune`"
 
 
-@dataclass
-class IngestReport:
-    """What one ingest run did, per source file (``removed`` counts pruned source files)."""
+@dataclass(frozen=True)
+class Task:
+    """One file to read: ``recaption`` even when its bytes are a known asset."""
 
-    added: int = 0
-    unchanged: int = 0
-    updated: int = 0
-    removed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, one-line reason)
-    new_assets: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added, "unchanged": self.unchanged, "updated": self.updated,
-            "removed": self.removed, "failed": [{"source": s, "reason": r} for s, r in self.failed],
-            "new_assets": self.new_assets, "elapsed_s": round(self.elapsed_s, 3),
-        }  # fmt: skip
-
-    def _repr_html_(self) -> str:
-        counts = "".join(
-            f"<td>{getattr(self, k)}</td>" for k in ("added", "unchanged", "updated", "removed")
-        )
-        rows = "".join(
-            f"<li><code>{html.escape(s)}</code>: {html.escape(r)}</li>" for s, r in self.failed
-        )
-        return (
-            "<table><tr><th>added</th><th>unchanged</th><th>updated</th><th>removed</th>"
-            f"<th>failed</th></tr><tr>{counts}<td>{len(self.failed)}</td></tr></table>"
-            + (f"<ul>{rows}</ul>" if rows else "")
-            + f"<small>{self.elapsed_s:.2f} s</small>"
-        )
+    file: SourceFile
+    caption_sig: str
+    recaption: bool = False
+    caption_changed: bool = False  # only the caption inputs changed: reported as updated
 
 
 @dataclass
 class Prepared:
-    """One file after the thread-pool stage: a new asset to caption, or a known asset id."""
+    """One file after the thread-pool stage: an asset, with a caption input when it needs one."""
 
-    file: SourceFile
+    task: Task
     asset: Asset
     is_new: bool
     caption_input: CaptionInput | None = None
+
+    @property
+    def file(self) -> SourceFile:
+        return self.task.file
 
 
 class Ingestor:
@@ -111,6 +98,9 @@ class Ingestor:
         self.captioner = captioner
         self._embedder = embedder
         self._index = index
+        self._reindex = False
+        self._sigs = CaptionSignatures(captioner.reads_side_files)
+        self._touched: set[str] = set()  # asset ids this run upserted or found unchanged
 
     def run(
         self,
@@ -118,12 +108,16 @@ class Ingestor:
         *,
         recursive: bool = False,
         prune: bool = False,
+        reindex: bool = False,
         progress: ProgressCallback = ignore_progress,
     ) -> IngestReport:
-        """Ingest every file that ``specs`` name; see the module docstring for the stages."""
+        """Ingest every file that ``specs`` name (none with ``reindex``: every catalogued file);
+        see the module docstring for the stages."""
         started = time.perf_counter()
         report = IngestReport()
-        files = self._scan(specs, recursive, report)
+        self._reindex = reindex
+        self._sigs = CaptionSignatures(self.captioner.reads_side_files)
+        files = self._scan(specs, recursive, report) if specs else self._catalogued(report)
         changed = False
         workers = self.settings.ingest_workers or os.cpu_count() or 1
         done = 0
@@ -143,6 +137,8 @@ class Ingestor:
             changed |= self._prune(specs, files, report)
         if changed:
             self._index().optimize()
+        if reindex:
+            report.not_reindexed = max(0, self.catalog.count_assets() - len(self._touched))
         report.elapsed_s = time.perf_counter() - started
         log.info("ingest: %s", report.to_dict())
         return report
@@ -159,6 +155,16 @@ class Ingestor:
                     files.setdefault(entry.uri, entry)
         return list(files.values())
 
+    def _catalogued(self, report: IngestReport) -> list[SourceFile]:
+        """Every catalogued source's current entry; gone or unreadable ones are reported."""
+        files: list[SourceFile] = []
+        for entry in stat_each(self.catalog.source_uris(), self.settings, gone=GONE):
+            if isinstance(entry, ScanProblem):
+                report.failed.append((entry.uri, entry.reason))
+            else:
+                files.append(entry)
+        return files
+
     def _run_batch(
         self,
         files: Sequence[SourceFile],
@@ -167,7 +173,7 @@ class Ingestor:
         tick: Callable[[str], None],
     ) -> bool:
         known = self.catalog.lookup([f.uri for f in files])
-        todo = [f for f in files if not _unchanged(f, known.get(f.uri))]
+        todo = self._plan(files, known)
         report.unchanged += len(files) - len(todo)
         for _ in range(len(files) - len(todo)):
             tick("unchanged")
@@ -175,7 +181,7 @@ class Ingestor:
             return False
         prepared: list[Prepared] = []
         records: list[IndexRecord] = []
-        waiting: list[Prepared] = []  # new assets not yet captioned
+        waiting: list[Prepared] = []  # assets not yet captioned
         seen: set[str] = set()  # identical bytes at two paths are captioned once
         # pool.map submits the whole batch at once: while the main thread captions and embeds
         # a chunk, the workers go on decoding the rest.
@@ -185,7 +191,7 @@ class Ingestor:
                 tick(os.path.basename(item[0]))
                 continue
             prepared.append(item)
-            if item.is_new and item.asset.id not in seen:
+            if item.caption_input is not None and item.asset.id not in seen:
                 seen.add(item.asset.id)
                 waiting.append(item)
             if len(waiting) >= EMBED_CHUNK:
@@ -198,22 +204,42 @@ class Ingestor:
         self._record(prepared, [r.asset for r in records], known, report)
         return True
 
-    def _prepare_safely(self, file: SourceFile) -> Prepared | tuple[str, str]:
-        try:
-            return self._prepare(file)
-        except ReelragError as exc:
-            return (file.uri, exc.message)
-        except Exception as exc:  # one bad file never stops the run; the log keeps the trace
-            log.warning("unexpected failure on %s", file.uri, exc_info=True)
-            return (file.uri, f"unexpected {type(exc).__name__}: {exc}")
+    def _plan(self, files: Sequence[SourceFile], known: dict[str, SourceRow]) -> list[Task]:
+        """Tasks for the files that need reading; unchanged ones are only counted."""
+        todo, backfill = [], []
+        for file in files:
+            row, sig = known.get(file.uri), self._sigs.of(file)
+            if row is None:
+                todo.append(Task(file, sig, recaption=self._reindex))
+                continue
+            caption_changed = row.caption_sig is not None and row.caption_sig != sig
+            if self._reindex or caption_changed or not _unchanged(file, row):
+                todo.append(Task(file, sig, self._reindex or caption_changed, caption_changed))
+                continue
+            self._touched.add(row.asset_id)
+            if row.caption_sig is None:  # a row from before caption tracking: fill it in
+                backfill.append((file.uri, sig))
+        if backfill:
+            self.catalog.set_caption_sigs(backfill)
+        return todo
 
-    def _prepare(self, file: SourceFile) -> Prepared:
+    def _prepare_safely(self, task: Task) -> Prepared | tuple[str, str]:
+        try:
+            return self._prepare(task)
+        except ReelragError as exc:
+            return (task.file.uri, exc.message)
+        except Exception as exc:  # one bad file never stops the run; the log keeps the trace
+            log.warning("unexpected failure on %s", task.file.uri, exc_info=True)
+            return (task.file.uri, f"unexpected {type(exc).__name__}: {exc}")
+
+    def _prepare(self, task: Task) -> Prepared:
+        file = task.file
         source = open_source(file.uri, self.settings)
         data = source.read_bytes(file.uri)
         asset_id = hashlib.sha256(data).hexdigest()
         existing = self.catalog.get_asset(asset_id)
-        if existing is not None:
-            return Prepared(file, existing, is_new=False)
+        if existing is not None and not task.recaption:
+            return Prepared(task, existing, is_new=False)
         needs_px = CAPTION_IMAGE_PX if self.captioner.needs_pixels else 0
         decoded = decode_image(
             data,
@@ -222,12 +248,21 @@ class Ingestor:
             name=file.name,
             reuse_target_px=max(self.settings.thumbnail_px, needs_px),
         )
-        asset = self._store_objects(file, asset_id, data, decoded)
+        if existing is not None and self._objects_exist(existing):
+            asset = existing  # re-captioning only: the stored copies stay as they are
+        else:
+            asset = self._store_objects(file, asset_id, data, decoded)
+            if existing is not None:  # its store objects had gone: keep its place in the list
+                asset = asset.replace(ingested_at=existing.ingested_at)
         pixels = (
             fit_longest(decoded.image, CAPTION_IMAGE_PX) if self.captioner.needs_pixels else None
         )
         caption_input = CaptionInput(file.uri, file.name, asset_id, decoded.metadata, pixels)
-        return Prepared(file, asset, is_new=True, caption_input=caption_input)
+        return Prepared(task, asset, is_new=existing is None, caption_input=caption_input)
+
+    def _objects_exist(self, asset: Asset) -> bool:
+        keys = {asset.original_key, asset.normalized_key, asset.thumbnail_key} - {""}
+        return all(self.store.exists(key) for key in keys)
 
     def _store_objects(
         self, file: SourceFile, asset_id: str, data: bytes, decoded: DecodedImage
@@ -273,23 +308,31 @@ class Ingestor:
     def _record(
         self,
         prepared: Sequence[Prepared],
-        new_assets: Sequence[Asset],
+        captioned: Sequence[Asset],
         known: dict[str, SourceRow],
         report: IngestReport,
     ) -> None:
-        rows = [SourceRow(p.file.uri, p.file.size, p.file.mtime_ns, p.asset.id) for p in prepared]
-        self.catalog.commit_batch(new_assets, rows)
-        report.new_assets += len(new_assets)
+        rows = [
+            SourceRow(p.file.uri, p.file.size, p.file.mtime_ns, p.asset.id, p.task.caption_sig)
+            for p in prepared
+        ]
+        self.catalog.commit_batch(captioned, rows)  # new assets, and new captions of known ones
+        report.new_assets += len({p.asset.id for p in prepared if p.is_new})
+        self._touched.update(p.asset.id for p in prepared)
         replaced = []
         for p in prepared:
             old = known.get(p.file.uri)
             if old is None:
                 report.added += 1
-            elif old.asset_id == p.asset.id:
-                report.unchanged += 1  # touched, same bytes
-            else:
+            elif old.asset_id != p.asset.id:
                 report.updated += 1
                 replaced.append(old.asset_id)
+            elif p.task.caption_changed:
+                report.updated += 1
+            elif self._reindex:
+                report.reindexed += 1
+            else:
+                report.unchanged += 1  # touched, same bytes
         self.purge(self.catalog.orphans(replaced))
 
     def _prune(
@@ -297,7 +340,7 @@ class Ingestor:
     ) -> bool:
         seen_uris = {f.uri for f in seen}
         gone = []
-        for prefix in _prune_prefixes(specs):
+        for prefix in prune_prefixes(specs):
             for row in self.catalog.sources_under(prefix):
                 if row.uri not in seen_uris and _is_gone(row.uri, self.settings):
                     gone.append(row.uri)
@@ -323,20 +366,6 @@ class Ingestor:
 
 def _unchanged(file: SourceFile, row: SourceRow | None) -> bool:
     return row is not None and row.size == file.size and row.mtime_ns == file.mtime_ns
-
-
-def _prune_prefixes(specs: Sequence[str]) -> list[str]:
-    """Catalog uri prefixes the specs cover: a folder (with separator) or the file itself."""
-    out = []
-    for spec in specs:
-        if "://" in spec:
-            out.append(spec)
-            continue
-        path = os.path.abspath(os.path.expanduser(spec))
-        if GLOB_CHARS & set(spec) and not os.path.lexists(path):
-            path = os.path.dirname(re.split(r"[*?\[]", path)[0] + "x")  # the fixed folder part
-        out.append(path.rstrip(os.sep) + os.sep if os.path.isdir(path) else path)
-    return out
 
 
 def _is_gone(uri: str, settings: Settings) -> bool:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from reelrag.captioning.base import Captioner
 from reelrag.embeddings.base import Embedder
-from reelrag.errors import NotFoundError
+from reelrag.errors import IndexMismatchError, InputError, NotFoundError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
 from reelrag.library.catalog import Catalog
@@ -56,6 +56,7 @@ class Library:
         self._embedder: Embedder | None = None
         self._index: Index | None = None
         self._captioner: Captioner | None = None
+        self._index_reset = False  # set when an ingest --reindex dropped a mismatched index
 
     def __repr__(self) -> str:
         return (
@@ -82,22 +83,54 @@ class Library:
             self._captioner = registry.create("captioner", self.settings.captioner, self.settings)
         return self._captioner
 
-    def _ingestor(self) -> Ingestor:
+    def _ingestor(self, reindex: bool = False) -> Ingestor:
+        index = self._index_afresh_on_mismatch if reindex else lambda: self.index
         return Ingestor(
             self.settings, self.store, self.catalog, self.captioner,
-            embedder=lambda: self.embedder, index=lambda: self.index,
+            embedder=lambda: self.embedder, index=index,
         )  # fmt: skip
+
+    def _index_afresh_on_mismatch(self) -> Index:
+        """The index; one built with another embedder is dropped first (``--reindex`` refills it).
+
+        Called lazily by the ingestor: nothing is dropped until it has files to write.
+        """
+        if self._index is None:
+            try:
+                return self.index
+            except IndexMismatchError as exc:
+                log.warning("%s: starting the index afresh for --reindex", exc.message)
+                registry.get("index", self.settings.index).drop(self.settings)
+                self._index_reset = True
+        return self.index
 
     def ingest(
         self,
-        paths: str | Path | Sequence[str | Path],
+        paths: str | Path | Sequence[str | Path] = (),
         recursive: bool = False,
         prune: bool = False,
         progress: ProgressCallback = ignore_progress,
+        reindex: bool = False,
     ) -> IngestReport:
-        """Add or refresh images from folders, files or globs; see :class:`IngestReport`."""
+        """Add or refresh images from folders, files or globs; see :class:`IngestReport`.
+
+        ``reindex``: caption, embed and upsert every named file again even when unchanged, and
+        start the index afresh when it was built with another embedder; with no ``paths``,
+        every file in the catalog. Assets none of whose files were named are counted in
+        ``IngestReport.not_reindexed``.
+        """
         specs = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
-        return self._ingestor().run(specs, recursive=recursive, prune=prune, progress=progress)
+        if not specs and not reindex:
+            raise InputError(
+                "no folders, files or globs to ingest",
+                hint="name at least one PATH, or use --reindex alone for every catalogued file",
+            )
+        self._index_reset = False
+        report = self._ingestor(reindex).run(
+            specs, recursive=recursive, prune=prune, reindex=reindex, progress=progress
+        )
+        report.index_reset = self._index_reset
+        return report
 
     def search(
         self,
@@ -125,9 +158,7 @@ class Library:
                 diversity=diversity,
                 mode=mode,
             )
-        return retrieval.search(
-            self.index, self.embedder, request, self.settings, store=self.store
-        )
+        return retrieval.search(self.index, self.embedder, request, self.settings, store=self.store)
 
     def get(self, asset_id: str) -> Asset:
         """The asset whose id is, or starts with, ``asset_id``."""

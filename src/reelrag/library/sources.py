@@ -13,12 +13,13 @@ import errno
 import glob
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelrag.errors import DecodeError
+from reelrag.errors import DecodeError, ReelragError
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,37 @@ def open_source(spec: str, settings: Any) -> Source:
 
     source: Source = registry.create("source", scheme_of(spec), settings)
     return source
+
+
+def stat_each(
+    uris: Iterable[str], settings: Any, *, gone: str = "does not exist"
+) -> Iterator[SourceFile | ScanProblem]:
+    """The current entry of each known uri (one reader per scheme); ``gone``: the reason for
+    a uri that is not there any more."""
+    readers: dict[str, Source] = {}
+    for uri in uris:
+        scheme = scheme_of(uri)
+        try:
+            reader = readers.get(scheme) or readers.setdefault(scheme, open_source(uri, settings))
+            entry = reader.stat(uri)
+        except ReelragError as exc:  # e.g. the aws extra missing, access denied: this uri only
+            yield ScanProblem(uri, exc.message)
+            continue
+        yield entry if entry is not None else ScanProblem(uri, gone)
+
+
+def prune_prefixes(specs: Sequence[str]) -> list[str]:
+    """Catalog uri prefixes the specs cover: a folder (with separator) or the file itself."""
+    out = []
+    for spec in specs:
+        if "://" in spec:
+            out.append(spec)
+            continue
+        path = os.path.abspath(os.path.expanduser(spec))
+        if GLOB_CHARS & set(spec) and not os.path.lexists(path):
+            path = os.path.dirname(re.split(r"[*?\[]", path)[0] + "x")  # the fixed folder part
+        out.append(path.rstrip(os.sep) + os.sep if os.path.isdir(path) else path)
+    return out
 
 
 class FileSource(Source):
