@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks scripts && .venv/bin/ruff format --check src tests benchmarks scripts
-echo "== mypy"; .venv/bin/mypy
+paths=(src tests benchmarks scripts)
+echo "== ruff"
+.venv/bin/ruff check "${paths[@]}"
+.venv/bin/ruff format --check "${paths[@]}"
+echo "== mypy"
+.venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --cov=reelrag --cov-report=term:skip-covered "$@"

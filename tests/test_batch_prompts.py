@@ -188,3 +188,88 @@ def test_any_bytes_give_rows_or_a_clear_error(tmp_path_factory: pytest.TempPathF
         assert "\n" not in str(err)
         return
     assert all(r.prompt for r in rows)
+
+
+# -- edit steps in rows ----------------------------------------------------------------------
+
+
+def test_csv_and_yaml_rows_carry_an_edit_step(tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "prompt,image,box,edit_prompt,edit_negative_prompt,edit_backend,edit_variants,edit_variant\n"
+        'zoom in,a.jpg,"10,20,30,40; 50,60,7,8",a straw hat,blurry,diffusers,3,2\n'
+        "pan left,b.jpg,,,,,,\n",
+        encoding="utf-8",
+    )
+    first, second = read_prompt_file(path)
+    assert second.edit is None
+    assert first.edit == {
+        "mask": {"mask": None, "boxes": ["10,20,30,40", "50,60,7,8"], "polygon": None,
+                 "threshold": None, "invert": False},
+        "request": {**first.edit["request"], "prompt": "a straw hat", "negative_prompt": "blurry",
+                    "backend": "diffusers", "variants": 3},
+        "variant": 2,
+    }  # fmt: skip
+    yml = tmp_path / "edits.yaml"
+    yml.write_text(
+        "- {prompt: zoom in, image: a.jpg, boxes: ['1,2,3,4', [5, 6, 7, 8]]}\n"
+        "- {prompt: pan, image: a.jpg, mask: masks/m.png, mask_prompt: null}\n"
+        "- {prompt: pan, image: a.jpg, mask_prompt: the dog, edit_prompt: a cat}\n"
+    )
+    rows = read_prompt_file(yml)
+    assert rows[0].edit is not None and rows[0].edit["mask"]["boxes"] == ["1,2,3,4", "5,6,7,8"]
+    assert rows[1].edit is not None and rows[1].edit["mask"]["mask"] == "masks/m.png"
+    assert rows[2].edit is not None and rows[2].edit["request"]["mask_prompt"] == "the dog"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"prompt,box\na,\"1,2,3\"\n", "line 2: box '1,2,3' is not x,y,w,h"),
+        (b"prompt,box\na,\"1,2,0,4\"\n", "line 2: box '1,2,0,4' has no area"),
+        (b"prompt,edit_prompt\na,a hat\n", "line 2: edit_prompt set but no region"),
+        (b"prompt,box,edit_variants\na,\"1,2,3,4\",many\n", "edit_variants 'many' is not a number"),
+    ],
+)  # fmt: skip
+def test_bad_edit_cells_name_their_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message.replace("(", r"\(")):
+        read_prompt_file(path)
+
+
+def test_planning_checks_each_edit_and_fails_only_the_bad_rows(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from reelrag.batch_plan import plan_batch
+    from reelrag.settings import load_settings
+
+    Image.new("RGB", (120, 80), (40, 90, 160)).save(tmp_path / "photo.png")
+    (tmp_path / "masks").mkdir()
+    mask = Image.new("L", (60, 40), 0)
+    mask.paste(255, (10, 10, 30, 30))
+    mask.save(tmp_path / "masks" / "half.png")  # drawn on a half-size copy: accepted
+    Image.new("L", (50, 50), 255).save(tmp_path / "masks" / "square.png")  # another shape
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "prompt,image,mask,box,edit_prompt\n"
+        "ok mask,photo.png,masks/half.png,,\n"
+        'ok box,photo.png,,"5,5,20,20",\n'
+        "missing,photo.png,masks/nope.png,,\n"
+        "wrong shape,photo.png,masks/square.png,,\n"
+        'outside,photo.png,,"100,70,40,40",\n'
+        'needs diffusers,photo.png,,"5,5,20,20",a hat\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({"workspace": tmp_path / "ws"}, environ={})
+    plan = plan_batch(read_prompt_file(path), settings, backend="camera", base_dir=tmp_path)
+    states = {p.row.prompt: (p.state, p.reason) for p in plan.rows}
+    assert states["ok mask"][0] == states["ok box"][0] == "queued"
+    assert "masks/nope.png does not exist" in states["missing"][1]
+    assert "another shape" in states["wrong shape"][1]
+    assert "reaches outside" in states["outside"][1]
+    assert "cannot paint new content" in states["needs diffusers"][1]
+    queued = next(p for p in plan.rows if p.row.prompt == "ok mask")
+    edit = queued.request.options["edit"]
+    assert edit["mask"]["mask"] == str(tmp_path / "masks" / "half.png")  # anchored to the file
+    assert edit["request"]["seed"] == queued.request.seed  # a retried job edits the same way

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,7 @@ from skimage import data
 from skimage.metrics import structural_similarity
 
 from reelrag import imaging
+from reelrag.generation import camera
 from reelrag.generation.base import ResolvedRequest, check_request
 from reelrag.generation.camera import CameraGenerator, frame_matrix
 from reelrag.types import GenerationRequest
@@ -204,3 +206,29 @@ def test_atmosphere_layers_change_pixels(photo, tmp_path) -> None:
         )
         assert np.abs(frames[2].astype(int) - plain[2]).mean() > 0.2, effect
         assert not np.array_equal(frames[1], frames[3]), effect  # it moves
+
+
+def test_colour_survives_the_move(tmp_path) -> None:
+    # chroma is warped from its own (half-size) plane: a red/blue split must stay put in colour
+    rgb = np.zeros((H, W, 3), np.uint8)
+    rgb[:, : W // 2] = (200, 30, 30)
+    rgb[:, W // 2 :] = (30, 30, 200)
+    frames, _ = render(Image.fromarray(rgb), tmp_path, job_for({"move": "zoom-in"}, frames=6))
+    for frame in (frames[0], frames[-1]):
+        left, right = frame[:, : W // 4].reshape(-1, 3), frame[:, -W // 4 :].reshape(-1, 3)
+        assert np.abs(np.median(left, axis=0) - (200, 30, 30)).max() < 12
+        assert np.abs(np.median(right, axis=0) - (30, 30, 200)).max() < 12
+
+
+def test_render_thread_stops_when_the_consumer_stops(photo) -> None:
+    job = job_for({"move": "zoom-in"}, frames=24)
+    generator = CameraGenerator()
+    m = generator.framing_margins(job)
+    fitted = imaging.fit_image(
+        photo, W, H, mode="crop", margins=(m.left_px, m.top_px, m.right_px, m.bottom_px)
+    )
+    renderer = camera._Renderer(fitted.canvas, job, (m.left_px, m.top_px), [])
+    frames = camera._rendered(renderer, generator.framings(job), {})
+    next(frames)
+    frames.close()  # joins the worker; a hang here fails the test by timeout
+    assert not any(t.name == "reelrag-camera-render" for t in threading.enumerate())

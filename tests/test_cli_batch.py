@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from reelrag.cli.batch import edit_label
 from reelrag.cli.main import app
 from reelrag.errors import ReelragError
 from reelrag.generation.simulated import SimulatedGenerator
@@ -140,3 +141,40 @@ def test_bad_prompts_file_is_one_line(ws: Path, tmp_path: Path) -> None:
     path = _prompts(tmp_path, ["A photo of <object-prompt>"])
     code, out = _cli(ws, "batch", str(path), "--object", "cat", "--dry-run")
     assert code == 2 and "unknown placeholder" in out
+
+
+def test_rows_with_an_edit_step_remove_before_animating(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    for name, value in (("WIDTH", "128"), ("HEIGHT", "96"), ("FPS", "8")):
+        monkeypatch.setenv(f"REELRAG_{name}", value)
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    path = tmp_path / "edits.csv"
+    path.write_text("prompt,image,box,mask,duration,output\n"
+                    'slow zoom in,p.png,"40,30,30,20",,1,removed\n'
+                    "pan left,p.png,,no-such-mask.png,1,broken\n", encoding="utf-8")  # fmt: skip
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run")
+    assert code == 0 and "edit:" in out, out  # the table cell wraps at 80 columns
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run", "--json")
+    planned = json.loads(out)["rows"]
+    assert edit_label(planned[0]["request"]["options"]["edit"]) == (
+        "+ edit: remove in 1 box(es) (default editor)"
+    )
+    assert (
+        planned[1]["state"] == "failed"
+        and "no-such-mask.png does not exist" in planned[1]["reason"]
+    )
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--json")
+    summary = json.loads(out)
+    assert code == 1  # the bad row failed; the batch went on
+    assert [Path(s["video"]).parent.name for s in summary["succeeded"]] == ["removed"]
+    assert "no-such-mask.png does not exist" in summary["failed"][0]["reason"]
+    manifest = json.loads((Path(summary["succeeded"][0]["video"]).parent / "manifest.json")
+                          .read_text())  # fmt: skip
+    edit = manifest["edit"]
+    assert edit["backend"] == "opencv" and edit["request"]["prompt"] is None
+    assert edit["mask"]["spec"]["boxes"] == ["40,30,30,20"] and edit["mask"]["transform"]

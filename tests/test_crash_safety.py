@@ -29,6 +29,18 @@ WORKER = (
 )
 
 
+def _wait_until_running(
+    store: SQLiteJobStore, batch_id: str, proc: subprocess.Popen[bytes]
+) -> bool:
+    """True once a job of the batch is running (False if the worker exited or 20 s passed)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(job.state == "running" for job in store.list(batch_id=batch_id)):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> None:
     env = {
@@ -49,7 +61,10 @@ def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> Non
     kills = 0
     for _ in range(4):
         proc = subprocess.Popen([sys.executable, "-c", WORKER], env=env)
-        time.sleep(rng.uniform(0.8, 1.8))  # python start-up takes ~0.6 s of this
+        # Kill at a random point while this worker holds jobs (not before it has any: start-up
+        # time varies with the machine's load, which made a fixed delay miss the work).
+        if _wait_until_running(store, plan.batch_id, proc):
+            time.sleep(rng.uniform(0.05, 0.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

@@ -31,7 +31,7 @@ def test_config_file_in_cwd_is_picked_up(tmp_path: Path) -> None:
 def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("fsp = 30\n")
-    with pytest.raises(ConfigError, match="unknown setting.*fsp"):
+    with pytest.raises(ConfigError, match=r"unknown setting.*fsp"):
         load_settings(config_file=config, environ={})
 
 

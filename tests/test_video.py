@@ -18,6 +18,8 @@ from reelrag.video import (
     probe,
     read_frames,
     write_poster,
+    yuv420_frame,
+    yuv420_planes,
 )
 
 
@@ -106,3 +108,21 @@ def test_jitter_metric_separates_smooth_from_snapped_motion() -> None:
         smooth.append(np.array(cols, dtype=np.float32))
         snapped.append(np.roll(texture, round(offset), axis=1).astype(np.float32))
     assert jitter_px2(snapped) > 5 * jitter_px2(smooth)
+
+
+def test_rendering_into_frame_planes_reaches_the_file(tmp_path: Path) -> None:
+    # 100 px wide: FFmpeg pads the rows (line_size > width); views must hide the padding
+    frame = yuv420_frame(100, 64)
+    y, u, v = yuv420_planes(frame)
+    assert (y.shape, u.shape, v.shape) == ((64, 100), (32, 50), (32, 50))
+    y[:] = np.arange(100, dtype=np.uint8)[None, :] + 60
+    u[:], v[:] = 128, 128
+    assert np.array_equal(frame.to_ndarray()[:64], y)
+    out = tmp_path / "planes.mp4"
+    with VideoWriter(out, 100, 64, 24, crf=1) as writer:
+        writer.write_frame(frame)
+        y[:] = 200  # reusing the frame after writing it does not change what was written
+        writer.write_frame(frame)
+    first, second = (planes[:64] for planes in read_frames(out, "yuv420p"))  # Y as coded
+    assert np.abs(first.astype(int) - (np.arange(100) + 60)[None, :]).max() <= 2
+    assert np.abs(second.astype(int) - 200).max() <= 2

@@ -105,7 +105,9 @@ def _resolve(target: str) -> Any:
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".")[0]
         if missing == "reelrag":
-            raise NotFoundError(f"backend module {module_name} is missing from this install") from exc
+            raise NotFoundError(
+                f"backend module {module_name} is missing from this install"
+            ) from exc
         extra = EXTRAS.get(missing)
         hint = f"pip install 'reelrag[{extra}]'" if extra else f"pip install {missing}"
         raise MissingDependencyError(f"{target} needs the module {missing!r}", hint=hint) from exc

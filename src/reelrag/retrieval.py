@@ -1,7 +1,9 @@
 """Retrieval: query -> embed -> index search -> threshold -> diversity -> ranked hits.
 
 Owns :func:`search` and :class:`SearchResults`. Scoring and fusion live in the index backends
-(:mod:`reelrag.index.scoring` explains the absolute score); this module decides what counts as a
+(:mod:`reelrag.index.scoring` explains the absolute score). With a multimodal embedder (CLIP,
+SigLIP, Titan) the query's vector is compared with caption AND image vectors, so an asset is
+found by what it shows even without a caption; this module decides what counts as a
 good match (``min_score``), spreads results with maximal marginal relevance when asked, and
 packages the answer for the CLI, the server, the pipeline and Jupyter.
 
@@ -109,8 +111,10 @@ def search(
     """
     min_score = check_request(request, settings)
     vector = None if request.mode == "text" else embedder.embed_texts([request.query])[0]
+    # Text and images share one space: the query's vector is also compared with image vectors.
+    image_vector = vector if "image" in embedder.identity.modalities else None
     pool = request.limit * MMR_POOL_FACTOR if request.diversity > 0 else request.limit
-    query = IndexQuery(request.query, vector, pool, request.filters, request.mode)
+    query = IndexQuery(request.query, vector, pool, request.filters, request.mode, image_vector)
     candidates = index.search(query)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None

@@ -26,33 +26,69 @@ class SamplePhoto:
 
 
 SAMPLES: tuple[SamplePhoto, ...] = (
-    SamplePhoto("astronaut", "astronaut",
-                "An astronaut in an orange space suit smiling in front of an American flag, "
-                "with a model of the space shuttle.", "people"),
-    SamplePhoto("cat", "chelsea", "A ginger tabby cat with green eyes looking to the side.", "animals"),
-    SamplePhoto("coffee", "coffee",
-                "A cup of coffee with latte art on a saucer, on a red table, with a spoon.", "food"),
-    SamplePhoto("rocket", "rocket",
-                "A rocket standing on its launch pad under a clear blue sky.", "space"),
-    SamplePhoto("galaxies", "hubble_deep_field",
-                "The Hubble deep field: hundreds of distant galaxies in the dark night sky.", "space"),
-    SamplePhoto("motorcycle", "stereo_motorcycle",
-                "A red motorcycle parked in a workshop with shelves of boxes.", "vehicles"),
-    SamplePhoto("grace-hopper", "grace_hopper",
-                "Portrait of Grace Hopper, a woman in a navy uniform with medals.", "people"),
-    SamplePhoto("tissue", "immunohistochemistry",
-                "Microscope image of stained tissue cells in brown and blue.", "science"),
-    SamplePhoto("retina", "retina",
-                "Photograph of the back of a human eye: the orange retina with red blood vessels.",
-                "science"),
-    SamplePhoto("cameraman", "camera",
-                "Black and white photo of a man in a coat standing with a camera on a tripod.",
-                "people"),
+    SamplePhoto(
+        "astronaut",
+        "astronaut",
+        "An astronaut in an orange space suit smiling in front of an American flag, "
+        "with a model of the space shuttle.",
+        "people",
+    ),
+    SamplePhoto(
+        "cat", "chelsea", "A ginger tabby cat with green eyes looking to the side.", "animals"
+    ),
+    SamplePhoto(
+        "coffee",
+        "coffee",
+        "A cup of coffee with latte art on a saucer, on a red table, with a spoon.",
+        "food",
+    ),
+    SamplePhoto(
+        "rocket", "rocket", "A rocket standing on its launch pad under a clear blue sky.", "space"
+    ),
+    SamplePhoto(
+        "galaxies",
+        "hubble_deep_field",
+        "The Hubble deep field: hundreds of distant galaxies in the dark night sky.",
+        "space",
+    ),
+    SamplePhoto(
+        "motorcycle",
+        "stereo_motorcycle",
+        "A red motorcycle parked in a workshop with shelves of boxes.",
+        "vehicles",
+    ),
+    SamplePhoto(
+        "grace-hopper",
+        "grace_hopper",
+        "Portrait of Grace Hopper, a woman in a navy uniform with medals.",
+        "people",
+    ),
+    SamplePhoto(
+        "tissue",
+        "immunohistochemistry",
+        "Microscope image of stained tissue cells in brown and blue.",
+        "science",
+    ),
+    SamplePhoto(
+        "retina",
+        "retina",
+        "Photograph of the back of a human eye: the orange retina with red blood vessels.",
+        "science",
+    ),
+    SamplePhoto(
+        "cameraman",
+        "camera",
+        "Black and white photo of a man in a coat standing with a camera on a tripod.",
+        "people",
+    ),
     SamplePhoto("moon", "moon", "Grey close-up of the cratered surface of the moon.", "space"),
     SamplePhoto("coins", "coins", "Old coins scattered on a dark grey table.", "objects"),
-    SamplePhoto("bricks", "brick", "A grey brick wall with mortar lines, photographed head-on.",
-                "textures"),
-    SamplePhoto("grass", "grass", "A patch of grass blades seen from above, in black and white.", "textures"),
+    SamplePhoto(
+        "bricks", "brick", "A grey brick wall with mortar lines, photographed head-on.", "textures"
+    ),
+    SamplePhoto(
+        "grass", "grass", "A patch of grass blades seen from above, in black and white.", "textures"
+    ),
 )
 
 

@@ -66,7 +66,9 @@ class Asset(Record):
     format: str
     caption: str = ""
     keywords: tuple[str, ...] = ()
-    caption_source: str = "filename"  # sidecar | metadata-file | iptc | xmp | filename | <captioner name>
+    caption_source: str = (
+        "filename"  # sidecar | metadata-file | iptc | xmp | filename | <captioner name>
+    )
     folder: str = ""
     original_key: str = ""  # object-store keys
     normalized_key: str = ""
@@ -114,7 +116,11 @@ class SearchRequest(Record):
 
 @dataclass(frozen=True)
 class SearchHit(Record):
-    """One ranked result: the asset, its fused score and why it matched."""
+    """One ranked result: the asset, its fused score and why it matched.
+
+    ``vector_score`` is the stronger vector evidence (caption or image); ``image_score`` the
+    calibrated image-vector evidence alone (``None`` when the index holds no image vectors).
+    """
 
     asset: Asset
     score: float
@@ -122,6 +128,7 @@ class SearchHit(Record):
     text_score: float | None = None
     rank: int = 0
     why: str = ""
+    image_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +176,9 @@ class GenerationResult(Record):
         from html import escape
 
         poster = f' poster="{escape(self.poster)}"' if self.poster else ""
+        width = min(self.width, 640)
         return (
-            f'<video src="{escape(self.video)}"{poster} controls loop width="{min(self.width, 640)}">'
+            f'<video src="{escape(self.video)}"{poster} controls loop width="{width}">'
             f"</video><div>{escape(self.backend)} · {self.width}x{self.height} · "
             f"{self.duration_s:.1f}s @ {self.fps} fps · seed {self.seed}</div>"
         )

@@ -213,7 +213,7 @@ def yuv420_planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
         raise InputError(f"frame format {frame.format.name} is not yuv420p")
     views = []
     for plane in frame.planes:
-        rows = np.frombuffer(plane, np.uint8)[: plane.line_size * plane.height]
+        rows = np.frombuffer(memoryview(plane), np.uint8)[: plane.line_size * plane.height]
         views.append(rows.reshape(plane.height, plane.line_size)[:, : plane.width])
     y, u, v = views
     return y, u, v

@@ -80,7 +80,10 @@ def generate_command(
         str | None, typer.Option("--edit-prompt", help="What to paint in (omit to remove).")
     ] = None,
     edit_backend: Annotated[
-        str | None, typer.Option("--edit-backend", help="Editor backend (opencv, bedrock).")
+        str | None, typer.Option("--edit-backend", help="Editor (opencv, bedrock, diffusers).")
+    ] = None,
+    edit_negative_prompt: Annotated[
+        str | None, typer.Option("--edit-negative-prompt", help="What the edit must avoid.")
     ] = None,
     edit_variants: Annotated[int, typer.Option("--edit-variants", min=1, max=5)] = 1,
     edit_variant: Annotated[
@@ -117,8 +120,8 @@ def generate_command(
     )
     if not spec.is_empty() or mask_prompt:
         edit = EditRequest(
-            prompt=edit_prompt, mask_prompt=mask_prompt, variants=edit_variants, seed=seed,
-            backend=edit_backend,
+            prompt=edit_prompt, negative_prompt=edit_negative_prompt, mask_prompt=mask_prompt,
+            variants=edit_variants, seed=seed, backend=edit_backend,
         )  # fmt: skip
         options["edit"] = edit_options(spec, edit, variant=edit_variant)
     elif edit_prompt:

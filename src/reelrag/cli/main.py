@@ -27,8 +27,19 @@ app = typer.Typer(
 
 # Each module adds its commands with ``register(app)``.
 COMMAND_MODULES = (
-    "config", "ingest", "search", "library", "index", "generate", "batch", "jobs", "gallery",
-    "demo", "inpaint", "serve", "doctor",
+    "config",
+    "ingest",
+    "search",
+    "library",
+    "index",
+    "generate",
+    "batch",
+    "jobs",
+    "gallery",
+    "demo",
+    "inpaint",
+    "serve",
+    "doctor",
 )
 
 
@@ -42,9 +53,12 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help="Workspace folder (library, jobs, outputs).")
+        Path | None,
+        typer.Option("--workspace", "-w", help="Workspace folder (library, jobs, outputs)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log details to stderr.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,

@@ -2,6 +2,11 @@
 
 Scores returned by every index are in [0, 1] and comparable to ``SearchRequest.min_score``, so
 the "no good match" threshold means the same thing whatever the backend.
+
+An index opened for an identity whose ``modalities`` include ``"image"`` (CLIP, SigLIP, Titan
+Multimodal) holds a second vector per asset, the embedding of its pixels, beside the caption
+vector; searches compare ``IndexQuery.image_vector`` with it, so an asset without a useful
+caption is still found by what it shows. Text-only identities hold caption vectors only.
 """
 
 from __future__ import annotations
@@ -19,20 +24,29 @@ from reelrag.types import Asset, SearchFilters, SearchHit
 
 @dataclass(frozen=True)
 class IndexRecord:
-    """One row: the asset plus the text that BM25 sees and the caption vector."""
+    """One row: the asset, the text that BM25 sees, the caption vector and, for an index of a
+    multimodal embedder, the image vector (``None``: not embedded; the row is found by caption
+    and text only)."""
 
     asset: Asset
     vector: np.ndarray
     text: str  # caption + keywords + file/folder words
+    image_vector: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class IndexQuery:
+    """``vector`` is compared with caption vectors, ``image_vector`` with image vectors (only an
+    index holding them accepts it). Retrieval sets both to the query text's vector when the
+    embedder puts text and images in one space; ``vector=None`` with an ``image_vector`` in
+    vector mode searches by pixels alone."""
+
     text: str
     vector: np.ndarray | None
     limit: int = 5
     filters: SearchFilters = field(default_factory=SearchFilters)
     mode: str = "hybrid"  # hybrid | vector | text
+    image_vector: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class IndexInfo:
     ann_index: str | None  # e.g. "IVF_FLAT", None while search is exact
     text_index: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    image_vectors: bool = False  # the index holds an image vector per asset
 
 
 class Index(abc.ABC):
@@ -81,7 +96,7 @@ class Index(abc.ABC):
 
     @abc.abstractmethod
     def search(self, query: IndexQuery) -> list[SearchHit]:
-        """Ranked hits, best first, with fused ``score`` in [0, 1] and both component scores."""
+        """Ranked hits, best first, with fused ``score`` in [0, 1] and the component scores."""
 
     def vectors(self, asset_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored caption vectors by id (used for MMR diversity)."""

@@ -21,14 +21,30 @@ from reelrag.types import Asset, SearchFilters
 
 REBUILD_BATCH = 256
 META_KEY = b"reelrag.embedder"
+MODALITIES_KEY = b"reelrag.modalities"  # absent in tables from before image vectors: "text"
+IMAGE_COLUMN = "image_vector"
 STR_FIELDS = (
     "id", "source", "format", "caption", "caption_source", "folder",
     "original_key", "normalized_key", "thumbnail_key", "ingested_at",
 )  # fmt: skip
 
 
+def has_images(identity: EmbedderIdentity) -> bool:
+    """Whether an index for ``identity`` holds image vectors."""
+    return "image" in identity.modalities
+
+
+def modalities_label(identity: EmbedderIdentity) -> str:
+    return ",".join(sorted(identity.modalities))
+
+
+def stored_modalities(schema: pa.Schema) -> str:
+    return (schema.metadata or {}).get(MODALITIES_KEY, b"text").decode()
+
+
 def table_schema(identity: EmbedderIdentity) -> pa.Schema:
-    """The Arrow schema of the ``assets`` table for vectors of ``identity``."""
+    """The Arrow schema of the ``assets`` table for vectors of ``identity``: a nullable
+    ``image_vector`` column joins ``vector`` when the identity embeds images."""
     fields = [pa.field(name, pa.string()) for name in STR_FIELDS]
     fields += [
         pa.field("width", pa.int32()),
@@ -40,7 +56,15 @@ def table_schema(identity: EmbedderIdentity) -> pa.Schema:
         pa.field("text", pa.string()),
         pa.field("vector", pa.list_(pa.float32(), identity.dim)),
     ]
-    return pa.schema(fields, metadata={META_KEY: identity.key().encode()})
+    if has_images(identity):
+        fields.append(pa.field(IMAGE_COLUMN, pa.list_(pa.float32(), identity.dim), nullable=True))
+    metadata = {META_KEY: identity.key().encode(), MODALITIES_KEY: modalities_label(identity)}
+    return pa.schema(fields, metadata=metadata)
+
+
+def vector_columns(schema: pa.Schema) -> list[str]:
+    """The vector columns of ``schema``, last in its field order."""
+    return [name for name in ("vector", IMAGE_COLUMN) if name in schema.names]
 
 
 def ivf_partitions(rows: int) -> int:
@@ -96,9 +120,28 @@ def record_rows(records: Sequence[IndexRecord], schema: pa.Schema, dim: int) -> 
         columns["orientation"].append(asset.orientation)
         columns["text"].append(record.text)
     vectors = check_vectors([r.vector for r in records], dim)
-    arrays = [pa.array(columns[name], type=schema.field(name).type) for name in schema.names[:-1]]
+    plain = [name for name in schema.names if name not in vector_columns(schema)]
+    arrays = [pa.array(columns[name], type=schema.field(name).type) for name in plain]
     arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim))
+    if IMAGE_COLUMN in schema.names:
+        arrays.append(image_array([r.image_vector for r in records], dim))
+    elif any(r.image_vector is not None for r in records):
+        raise InputError(
+            "records carry image vectors but this index holds caption vectors only",
+            hint="open the index for an embedder whose modalities include image",
+        )
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def image_array(vectors: Sequence[np.ndarray | None], dim: int) -> pa.Array:
+    """A nullable fixed-size-list column: ``None`` where an asset has no image vector."""
+    present = [v for v in vectors if v is not None]
+    matrix = check_vectors(present, dim) if present else np.zeros((0, dim), np.float32)
+    rows: list[Any] = []
+    it = iter(matrix)
+    for vector in vectors:
+        rows.append(None if vector is None else next(it).tolist())
+    return pa.array(rows, type=pa.list_(pa.float32(), dim))
 
 
 def check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
@@ -134,6 +177,14 @@ def asset_from_row(row: dict[str, Any]) -> Asset:
     )
 
 
-def vector_matrix(table: pa.Table, dim: int) -> np.ndarray:
-    column = table.column("vector").combine_chunks()
+def vector_matrix(table: pa.Table, dim: int, column_name: str = "vector") -> np.ndarray:
+    column = table.column(column_name).combine_chunks()
     return np.asarray(column.flatten(), dtype=np.float32).reshape(-1, dim)
+
+
+def optional_vectors(table: pa.Table, dim: int, column_name: str) -> list[np.ndarray | None]:
+    """Rows of a nullable vector column (``None`` for a null or an absent column)."""
+    if column_name not in table.column_names:
+        return [None] * table.num_rows
+    rows = table.column(column_name).to_pylist()
+    return [None if r is None else np.asarray(r, np.float32).reshape(dim) for r in rows]

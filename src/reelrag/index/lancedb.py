@@ -6,9 +6,14 @@ search (vector top-K and BM25 top-K fused by RRF; absolute scores from
 
 Layout: table ``assets`` under ``settings.index_location`` (a folder, ``s3://...`` or
 ``memory://``) with the :class:`~reelrag.types.Asset` fields, ``orientation`` and lower-cased
-``tags`` for filters, ``text`` (what BM25 sees) and ``vector`` (fixed_size_list<float32, dim>).
-The embedder identity is stored in the table's schema metadata, so it travels with the data on
-any storage; opening with another identity raises :class:`IndexMismatchError`.
+``tags`` for filters, ``text`` (what BM25 sees), ``vector`` (the caption vector,
+fixed_size_list<float32, dim>) and, when the embedder's modalities include ``image``, a nullable
+``image_vector`` of the same length. The embedder identity and its modalities are stored in the
+table's schema metadata, so they travel with the data on any storage; opening with another
+identity or another modality set raises :class:`IndexMismatchError`.
+
+Hybrid search fuses up to three rankings by RRF: caption vectors, image vectors (exact search;
+the IVF index covers caption vectors only) and BM25.
 
 Indexes: the native full-text index (no tantivy) is created with the table and refreshed by
 :meth:`LanceIndex.optimize`; rows added since are still searched (flat). An IVF_FLAT vector index
@@ -21,7 +26,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -34,14 +38,20 @@ from reelrag.errors import BackendError, IndexMismatchError, InputError, NotFoun
 from reelrag.index import scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
 from reelrag.index.lance_schema import (
+    IMAGE_COLUMN,
     META_KEY,
     STR_FIELDS,
     asset_from_row,
     check_vectors,
     embed_in_batches,
+    has_images,
+    image_array,
     ivf_partitions,
+    modalities_label,
+    optional_vectors,
     record_rows,
     sql_str,
+    stored_modalities,
     table_schema,
     vector_matrix,
     where_clause,
@@ -57,6 +67,7 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reelrag-lance")
 MODES = ("hybrid", "vector", "text")
 # Candidates carry only what scoring needs; full rows are fetched for the final hits only.
 CANDIDATE_COLUMNS = ["id", "text", "vector"]
+IMAGE_CANDIDATE_COLUMNS = [*CANDIDATE_COLUMNS, IMAGE_COLUMN]
 DELETE_BATCH = 1000
 
 
@@ -83,6 +94,8 @@ class LanceIndex(Index):
         self.text_weight = text_weight
         self.nprobes = nprobes
         self.schema = table_schema(identity)
+        self.images = has_images(identity)
+        self.image_cal = scoring.image_calibration(identity) if self.images else None
         try:
             # Interval 0: every read sees writes from other processes (ingest beside a server).
             self._db = lancedb.connect(
@@ -121,6 +134,12 @@ class LanceIndex(Index):
                 f"but the configured embedder is {self.identity.key()}",
                 hint="re-embed the stored captions with `reelrag index rebuild`, or start it "
                 "afresh with `reelrag ingest --reindex` (or set embedder back to the one used)",
+            )
+        if stored_modalities(schema) != modalities_label(self.identity):
+            raise IndexMismatchError(
+                f"the index at {self.uri} holds {stored_modalities(schema)} vectors, but the "
+                f"embedder {self.identity.key()} embeds {modalities_label(self.identity)}",
+                hint="refill it with `reelrag ingest --reindex` so every asset gets its vectors",
             )
 
     def _ensure_table(self) -> Any:
@@ -168,9 +187,16 @@ class LanceIndex(Index):
         texts = [t or "" for t in old.column("text").to_pylist()]
         vectors = embed_in_batches(embedder, texts, progress)
         schema = table_schema(embedder.identity)
-        columns = [old.column(name) for name in schema.names[:-1]]
+        dim = embedder.identity.dim
+        columns = [
+            old.column(name) for name in schema.names if name not in ("vector", IMAGE_COLUMN)
+        ]
         flat = pa.array(vectors.ravel(), type=pa.float32())
-        columns.append(pa.FixedSizeListArray.from_arrays(flat, embedder.identity.dim))
+        columns.append(pa.FixedSizeListArray.from_arrays(flat, dim))
+        if IMAGE_COLUMN in schema.names:
+            # Pixels are not in the table: image vectors come back with `ingest --reindex`.
+            log.warning("rebuild leaves image vectors empty; run `reelrag ingest --reindex`")
+            columns.append(image_array([None] * old.num_rows, dim))
         db.create_table(TABLE, pa.Table.from_arrays(columns, schema=schema), mode="overwrite")
         index = cls.from_settings(settings, embedder.identity)
         index.optimize()
@@ -270,6 +296,7 @@ class LanceIndex(Index):
             ann_index=None if table is None else self._vector_index_type(table),
             text_index=table is not None and self._has_text_index(table),
             extra=extra,
+            image_vectors=self.images,
         )
 
     def _indices(self, table: Any) -> list[Any]:
@@ -307,32 +334,60 @@ class LanceIndex(Index):
         where = where_clause(query.filters)
         if self._table is None:
             return []
-        vector = self._query_vector(query)
+        vector, image = self._query_vectors(query)
         k = max(50, 10 * query.limit)
         query_terms = scoring.terms(query.text)
-        if query.mode == "hybrid":
-            # Both queries run in Rust without the GIL: overlap them to cut latency.
-            pending = _POOL.submit(self._text_candidates, query.text, where, k)
-            by_vector = self._vector_candidates(vector, where, k)
-            by_text = pending.result()
-        else:
-            by_vector = self._vector_candidates(vector, where, k) if query.mode == "vector" else []
-            by_text = self._text_candidates(query.text, where, k) if query.mode == "text" else []
-        return self._rank(query, vector, query_terms, by_vector, by_text)
+        # The queries run in Rust without the GIL: overlap them to cut latency.
+        searches = self._searches(query.mode, (vector, image), query.text, where, k)
+        pending = {name: _POOL.submit(run, *args) for name, (run, args) in searches.items()}
+        found = {name: future.result() for name, future in pending.items()}
+        return self._rank(query, (vector, image), query_terms, found)
 
-    def _query_vector(self, query: IndexQuery) -> np.ndarray | None:
-        if query.mode == "text":
-            return None if query.vector is None else np.asarray(query.vector, dtype=np.float32)
-        if query.vector is None:
+    def _searches(
+        self,
+        mode: str,
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
+        text: str,
+        where: str | None,
+        k: int,
+    ) -> dict[str, tuple[Callable[..., list[dict[str, Any]]], tuple[Any, ...]]]:
+        """The candidate queries of ``mode``: vectors in hybrid/vector, BM25 in hybrid/text."""
+        plan: dict[str, tuple[Callable[..., list[dict[str, Any]]], tuple[Any, ...]]] = {}
+        if mode != "text":
+            for name, column, vector in zip(
+                ("caption", "image"), ("vector", IMAGE_COLUMN), vectors, strict=True
+            ):
+                if vector is not None:
+                    plan[name] = (self._vector_candidates, (vector, column, where, k))
+        if mode != "vector":
+            plan["text"] = (self._text_candidates, (text, where, k))
+        return plan
+
+    def _query_vectors(self, query: IndexQuery) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The caption and image query vectors, validated (``None``: that side is not searched)."""
+        if query.image_vector is not None and not self.images:
+            raise InputError(
+                "this index holds no image vectors",
+                hint="search with a caption vector, or use an embedder with the image modality",
+            )
+        if query.mode == "text":  # vectors only add scores to BM25's candidates
+            return _optional(query.vector), _optional(query.image_vector)
+        if query.vector is None and query.image_vector is None:
             raise InputError(f"{query.mode} search needs a query vector", hint="or use mode text")
-        return check_vectors([query.vector], self.identity.dim)[0]
+        pair = (query.vector, query.image_vector)
+        vector, image = (
+            None if v is None else check_vectors([v], self.identity.dim)[0] for v in pair
+        )
+        return vector, image
 
-    def _vector_candidates(self, vector: Any, where: str | None, k: int) -> list[dict[str, Any]]:
-        builder = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-        if self._vector_index_type(self._table) is not None:
+    def _vector_candidates(
+        self, vector: Any, column: str, where: str | None, k: int
+    ) -> list[dict[str, Any]]:
+        builder = self._table.search(vector, vector_column_name=column).distance_type("cosine")
+        if column == "vector" and self._vector_index_type(self._table) is not None:
             builder = builder.nprobes(self.nprobes)
         # Naming the score column keeps Lance from warning about its implicit projection.
-        builder = builder.select([*CANDIDATE_COLUMNS, "_distance"]).with_row_id(True)
+        builder = builder.select([*self._candidate_columns(), "_distance"]).with_row_id(True)
         if where:
             builder = builder.where(where, prefilter=True)
         return self._rows(builder.limit(k).to_arrow())
@@ -341,7 +396,7 @@ class LanceIndex(Index):
         if not scoring.terms(text):
             return []
         builder = self._table.search(text, query_type="fts", fts_columns="text")
-        builder = builder.select([*CANDIDATE_COLUMNS, "_score"]).with_row_id(True)
+        builder = builder.select([*self._candidate_columns(), "_score"]).with_row_id(True)
         if where:
             builder = builder.where(where, prefilter=True)
         try:
@@ -349,46 +404,61 @@ class LanceIndex(Index):
         except ValueError as exc:
             raise InputError(f"cannot run the text query {text!r}: {exc}") from exc
 
+    def _candidate_columns(self) -> list[str]:
+        return IMAGE_CANDIDATE_COLUMNS if self.images else CANDIDATE_COLUMNS
+
     def _rows(self, data: pa.Table) -> list[dict[str, Any]]:
         vectors = vector_matrix(data, self.identity.dim)
+        images = optional_vectors(data, self.identity.dim, IMAGE_COLUMN)
         rows = data.drop_columns(["vector"]).to_pylist()
-        for row, vec in zip(rows, vectors, strict=True):
-            row["vector"] = vec
+        for row, vec, image in zip(rows, vectors, images, strict=True):
+            row["vector"], row[IMAGE_COLUMN] = vec, image
         return rows
 
     def _rank(
         self,
         query: IndexQuery,
-        vector: np.ndarray | None,
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
         query_terms: list[str],
-        by_vector: list[dict[str, Any]],
-        by_text: list[dict[str, Any]],
+        found: dict[str, list[dict[str, Any]]],
     ) -> list[SearchHit]:
-        candidates = {row["id"]: row for row in (*by_text, *by_vector)}
-        order = scoring.rrf([[r["id"] for r in by_vector], [r["id"] for r in by_text]], self.rrf_k)
-        scored = [self._score(query.mode, row, vector, query_terms) for row in candidates.values()]
+        lists = [found.get(name, []) for name in ("caption", "image", "text")]
+        candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
+        order = scoring.rrf([[r["id"] for r in rows] for rows in lists], self.rrf_k)
+        scored = [self._score(query.mode, row, vectors, query_terms) for row in candidates.values()]
         if query.mode == "hybrid":
             scored.sort(key=lambda s: (-order[s.id], -s.score, s.id))
         elif query.mode == "vector":
-            scored.sort(key=lambda s: (-s.score, s.id))
+            # Calibrated image scores clip at 1: the raw vector order breaks their ties.
+            tie = order if self.images else {}
+            scored.sort(key=lambda s: (-s.score, -tie.get(s.id, 0.0), s.id))
         else:
             scored.sort(key=lambda s: (-order[s.id], s.id))  # BM25 order
         top = scored[: query.limit]
         assets = self._assets([s.id for s in top], [candidates[s.id]["_rowid"] for s in top])
-        return [s.hit(assets[s.id], rank) for rank, s in enumerate(top, start=1) if s.id in assets]
+        return [
+            SearchHit(asset=assets[s.id], rank=rank, **s.hit_fields())
+            for rank, s in enumerate(top, start=1)
+            if s.id in assets
+        ]
 
     def _score(
-        self, mode: str, row: dict[str, Any], vector: np.ndarray | None, query_terms: list[str]
-    ) -> _Scored:
-        v = None if vector is None else scoring.vector_score(float(row["vector"] @ vector))
-        t, matched = scoring.text_score(query_terms, row["text"] or "")
-        if mode == "vector":
-            score = v or 0.0
-        elif mode == "text":
-            score = t
-        else:
-            score = scoring.blend(v or 0.0, t, self.text_weight)
-        return _Scored(row["id"], score, v, t, matched)
+        self,
+        mode: str,
+        row: dict[str, Any],
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
+        query_terms: list[str],
+    ) -> scoring.Scored:
+        vector, image = vectors
+        stored_image = row.get(IMAGE_COLUMN)
+        cosines = (
+            None if vector is None else float(row["vector"] @ vector),
+            None if image is None or stored_image is None else float(stored_image @ image),
+        )
+        cal = None if image is None else self.image_cal
+        return scoring.score_candidate(
+            mode, row["id"], cosines, row["text"] or "", query_terms, self.text_weight, cal
+        )
 
     def _assets(self, asset_ids: list[str], row_ids: list[int]) -> dict[str, Asset]:
         """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
@@ -408,22 +478,5 @@ class LanceIndex(Index):
         return {row["id"]: asset_from_row(row) for row in found.to_arrow().to_pylist()}
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """A candidate's scores before its full row is fetched."""
-
-    id: str
-    score: float
-    vector: float | None
-    text: float
-    matched: list[str]
-
-    def hit(self, asset: Asset, rank: int) -> SearchHit:
-        return SearchHit(
-            asset=asset,
-            score=round(self.score, 6),
-            vector_score=None if self.vector is None else round(self.vector, 6),
-            text_score=round(self.text, 6),
-            rank=rank,
-            why=scoring.why(self.vector, self.text, self.matched),
-        )
+def _optional(vector: Any) -> np.ndarray | None:
+    return None if vector is None else np.asarray(vector, dtype=np.float32)

@@ -16,6 +16,9 @@ the same bulk request, and reads collapse documents by asset id. Serverless has 
 writes become searchable after the collection's refresh interval (seconds), and an upsert that
 runs before an earlier one is visible can leave a duplicate that reads collapse.
 
+An index for a multimodal embedder also holds ``image_vector``; searches then add a k-NN query on
+it to the same ``_msearch`` and fuse three rankings (caption vector, image vector, BM25).
+
 With ``opensearch_knn = false`` vectors are scored in the client over every document that passes
 the filters (exact; fine for small indexes and servers without the k-NN plugin).
 """
@@ -74,6 +77,9 @@ class OpenSearchIndex(Index):
         self.engine, self.space, self.knn = engine, space, knn
         self.rrf_k, self.text_weight = rrf_k, text_weight
         self.uri = f"{endpoint.rstrip('/')}/{index_name}" if endpoint else index_name
+        self.images = "image" in identity.modalities
+        self.image_cal = scoring.image_calibration(identity) if self.images else None
+        self.fields = q.IMAGE_CANDIDATE_FIELDS if self.images else q.CANDIDATE_FIELDS
         self._mapping = self._open_existing()
 
     @classmethod
@@ -121,6 +127,13 @@ class OpenSearchIndex(Index):
                 hint="start it afresh with `reelrag ingest --reindex` "
                 "(or set embedder back to the one used)",
             )
+        wanted = q.modalities_label(self.identity.modalities)
+        if q.stored_modalities(mapping) != wanted:
+            raise IndexMismatchError(
+                f"the OpenSearch index {self.uri} holds {q.stored_modalities(mapping)} vectors, "
+                f"but the embedder {self.identity.key()} embeds {wanted}",
+                hint="refill it with `reelrag ingest --reindex` so every asset gets its vectors",
+            )
 
     @classmethod
     def drop(cls, settings: Any) -> None:
@@ -142,7 +155,11 @@ class OpenSearchIndex(Index):
         if self._mapping is not None:
             return
         body = q.index_body(
-            self.identity.dim, self.identity.key(), engine=self.engine, space=self.space
+            self.identity.dim,
+            self.identity.key(),
+            engine=self.engine,
+            space=self.space,
+            modalities=self.identity.modalities,
         )
         from opensearchpy.exceptions import RequestError
 
@@ -166,17 +183,30 @@ class OpenSearchIndex(Index):
         if len(set(ids)) != len(ids):
             raise InputError("an upsert batch names the same asset id twice")
         vectors = _check_vectors([r.vector for r in records], self.identity.dim)
+        images = self._image_vectors(records)
         self._ensure_index()
         for start in range(0, len(records), BULK_DOCS):
-            chunk = records[start : start + BULK_DOCS]
+            stop = start + BULK_DOCS
             docs = [
-                q.document(r.asset, r.text, v)
-                for r, v in zip(chunk, vectors[start : start + BULK_DOCS], strict=True)
+                q.document(r.asset, r.text, v, image)
+                for r, v, image in zip(
+                    records[start:stop], vectors[start:stop], images[start:stop], strict=True
+                )
             ]
             lines = q.bulk_index_lines(self.name, docs, custom_ids=not self.serverless)
             if self.serverless:  # no upserts: drop the old copies in the same request
                 lines += q.bulk_delete_lines(self.name, self._doc_ids([d["id"] for d in docs]))
             self._bulk(lines, "bulk index")
+
+    def _image_vectors(self, records: Sequence[IndexRecord]) -> list[np.ndarray | None]:
+        given = [r.image_vector for r in records]
+        if any(v is not None for v in given) and not self.images:
+            raise InputError(
+                "records carry image vectors but this index holds caption vectors only",
+                hint="open the index for an embedder whose modalities include image",
+            )
+        dim = self.identity.dim
+        return [None if v is None else _check_vectors([v], dim)[0] for v in given]
 
     def delete(self, asset_ids: Sequence[str]) -> None:
         if self._mapping is None or not asset_ids:
@@ -267,6 +297,7 @@ class OpenSearchIndex(Index):
             ann_index=ann.upper() or None,
             text_index=self._mapping is not None,
             extra={"serverless": self.serverless, "knn_queries": self.knn},
+            image_vectors=self.images,
         )
 
     # -- search ----------------------------------------------------------------------------
@@ -280,34 +311,52 @@ class OpenSearchIndex(Index):
         if query.limit < 1:
             raise InputError(f"limit must be at least 1, not {query.limit}")
         clauses = q.filter_clauses(query.filters)
-        vector = self._query_vector(query)
+        vectors = self._query_vectors(query)
         if self._mapping is None:
             return []
         k = max(50, 10 * query.limit)
-        by_vector, by_text = self._candidates(query, vector, clauses, k)
-        return self._rank(query, vector, by_vector, by_text)
+        found = self._candidates(query, vectors, clauses, k)
+        return self._rank(query, vectors, found)
 
-    def _query_vector(self, query: IndexQuery) -> np.ndarray | None:
-        if query.mode == "text":
-            return None if query.vector is None else _unit(np.asarray(query.vector, np.float32))
-        if query.vector is None:
+    def _query_vectors(self, query: IndexQuery) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Unit caption and image query vectors (``None``: that side is not compared)."""
+        if query.image_vector is not None and not self.images:
+            raise InputError(
+                "this index holds no image vectors",
+                hint="search with a caption vector, or use an embedder with the image modality",
+            )
+        pair = (query.vector, query.image_vector)
+        if query.mode == "text":  # vectors only add scores to BM25's candidates
+            return _units(pair, None)
+        if query.vector is None and query.image_vector is None:
             raise InputError(f"{query.mode} search needs a query vector", hint="or use mode text")
-        return _unit(_check_vectors([query.vector], self.identity.dim)[0])
+        return _units(pair, self.identity.dim)
 
     def _candidates(
-        self, query: IndexQuery, vector: np.ndarray | None, clauses: list[Any], k: int
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        want_text = query.mode in ("hybrid", "text") and bool(scoring.terms(query.text))
+        self,
+        query: IndexQuery,
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
+        clauses: list[Any],
+        k: int,
+    ) -> dict[str, list[dict[str, Any]]]:
         bodies: dict[str, dict[str, Any]] = {}
-        if want_text:
-            bodies["text"] = q.text_body(query.text, k, clauses, q.CANDIDATE_FIELDS)
-        if vector is not None and query.mode != "text" and self.knn:
-            bodies["vector"] = q.knn_body(vector, k, clauses, q.CANDIDATE_FIELDS)
+        if query.mode in ("hybrid", "text") and scoring.terms(query.text):
+            bodies["text"] = q.text_body(query.text, k, clauses, self.fields)
+        sides = {"caption": ("vector", vectors[0]), "image": (q.IMAGE_FIELD, vectors[1])}
+        wanted: dict[str, tuple[str, np.ndarray]] = {
+            name: (field, vector)
+            for name, (field, vector) in sides.items()
+            if vector is not None and query.mode != "text"
+        }
+        if self.knn:
+            for name, (field, vector) in wanted.items():
+                bodies[name] = q.knn_body(vector, k, clauses, self.fields, field)
         found = self._msearch(bodies)
-        by_vector = found.get("vector", [])
-        if vector is not None and query.mode != "text" and not self.knn:
-            by_vector = self._exact_vector(vector, clauses, k)
-        return by_vector, found.get("text", [])
+        if not self.knn and wanted:
+            rows = list(_unique(self._scan(clauses, self.fields)))
+            for name, (field, vector) in wanted.items():
+                found[name] = _exact_vector(rows, field, vector, k)
+        return found
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         if not bodies:
@@ -321,53 +370,41 @@ class OpenSearchIndex(Index):
             out[name] = _unique(hit["_source"] for hit in response["hits"]["hits"])
         return {name: list(rows) for name, rows in out.items()}
 
-    def _exact_vector(self, vector: np.ndarray, clauses: list[Any], k: int) -> list[dict[str, Any]]:
-        rows = list(_unique(self._scan(clauses, q.CANDIDATE_FIELDS)))
-        if not rows:
-            return []
-        matrix = _unit(np.asarray([r["vector"] for r in rows], np.float32))
-        order = np.argsort(-(matrix @ vector), kind="stable")[:k]
-        return [rows[i] for i in order]
-
     def _rank(
         self,
         query: IndexQuery,
-        vector: np.ndarray | None,
-        by_vector: list[dict[str, Any]],
-        by_text: list[dict[str, Any]],
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
+        found: dict[str, list[dict[str, Any]]],
     ) -> list[SearchHit]:
-        candidates = {row["id"]: row for row in (*by_text, *by_vector)}
-        order = scoring.rrf([[r["id"] for r in by_vector], [r["id"] for r in by_text]], self.rrf_k)
+        lists = [found.get(name, []) for name in ("caption", "image", "text")]
+        candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
+        order = scoring.rrf([[r["id"] for r in rows] for rows in lists], self.rrf_k)
         query_terms = scoring.terms(query.text)
-        scored = [self._score(query.mode, row, vector, query_terms) for row in candidates.values()]
+        scored = [self._score(query.mode, row, vectors, query_terms) for row in candidates.values()]
         if query.mode == "hybrid":
             scored.sort(key=lambda h: (-order[h.asset.id], -h.score, h.asset.id))
         elif query.mode == "vector":
-            scored.sort(key=lambda h: (-h.score, h.asset.id))
+            # Calibrated image scores clip at 1: the raw vector order breaks their ties.
+            tie = order if self.images else {}
+            scored.sort(key=lambda h: (-h.score, -tie.get(h.asset.id, 0.0), h.asset.id))
         else:
             scored.sort(key=lambda h: (-order[h.asset.id], h.asset.id))  # BM25 order
         return [hit.replace(rank=rank) for rank, hit in enumerate(scored[: query.limit], start=1)]
 
     def _score(
-        self, mode: str, row: dict[str, Any], vector: np.ndarray | None, query_terms: list[str]
+        self,
+        mode: str,
+        row: dict[str, Any],
+        vectors: tuple[np.ndarray | None, np.ndarray | None],
+        query_terms: list[str],
     ) -> SearchHit:
-        v = None
-        if vector is not None:
-            v = scoring.vector_score(float(_unit(np.asarray(row["vector"], np.float32)) @ vector))
-        t, matched = scoring.text_score(query_terms, row.get("text") or "")
-        if mode == "vector":
-            score = v or 0.0
-        elif mode == "text":
-            score = t
-        else:
-            score = scoring.blend(v or 0.0, t, self.text_weight)
-        return SearchHit(
-            asset=q.asset_from_source(row),
-            score=round(score, 6),
-            vector_score=None if v is None else round(v, 6),
-            text_score=round(t, 6),
-            why=scoring.why(v, t, matched),
+        vector, image = vectors
+        cosines = (_cosine(row.get("vector"), vector), _cosine(row.get(q.IMAGE_FIELD), image))
+        cal = None if image is None else self.image_cal
+        scored = scoring.score_candidate(
+            mode, row["id"], cosines, row.get("text") or "", query_terms, self.text_weight, cal
         )
+        return SearchHit(asset=q.asset_from_source(row), **scored.hit_fields())
 
 
 def _unique(rows: Any) -> Iterator[dict[str, Any]]:
@@ -391,3 +428,36 @@ def _check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
     if not np.isfinite(matrix).all():
         raise InputError("a vector contains NaN or infinity", hint="check the embedder's output")
     return matrix
+
+
+def _cosine(stored: Any, query: np.ndarray | None) -> float | None:
+    """Cosine of a stored vector (``None``: absent) with a unit query vector."""
+    if stored is None or query is None:
+        return None
+    return float(_unit(np.asarray(stored, np.float32)) @ query)
+
+
+def _exact_vector(
+    rows: list[dict[str, Any]], field: str, vector: np.ndarray, k: int
+) -> list[dict[str, Any]]:
+    """The ``k`` rows nearest ``vector`` on ``field``, scored in the client (rows lacking it
+    are skipped)."""
+    having = [r for r in rows if r.get(field) is not None]
+    if not having:
+        return []
+    matrix = _unit(np.asarray([r[field] for r in having], np.float32))
+    order = np.argsort(-(matrix @ vector), kind="stable")[:k]
+    return [having[i] for i in order]
+
+
+def _units(pair: tuple[Any, Any], dim: int | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Unit query vectors (``None`` stays ``None``); with ``dim``, checked before scaling."""
+
+    def one(vector: Any) -> np.ndarray | None:
+        if vector is None:
+            return None
+        if dim is None:
+            return _unit(np.asarray(vector, np.float32))
+        return _unit(_check_vectors([vector], dim)[0])
+
+    return one(pair[0]), one(pair[1])

@@ -5,7 +5,9 @@ changed the default engine from nmslib to faiss, and faiss HNSW lacks ``cosinesi
 the translation of :class:`~reelrag.types.SearchFilters` into query-DSL filter clauses with the
 same meaning as the LanceDB index's SQL, and the k-NN, text, scan, id and bulk bodies. Keeping
 them pure lets the tests check every body against the documented shapes, including the k-NN
-queries that the in-memory test server cannot run.
+queries that the in-memory test server cannot run. An index for a multimodal embedder gets a
+second ``knn_vector`` field, ``image_vector``, with the same method; its modalities are recorded
+in ``_meta`` beside the embedder identity.
 
 Shapes follow https://docs.opensearch.org/latest/vector-search/creating-vector-index and
 https://docs.opensearch.org/latest/query-dsl/specialized/k-nn/ (``knn`` with ``filter``).
@@ -32,6 +34,8 @@ STR_FIELDS = (
 ASSET_FIELDS = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
 # What ranking needs from each candidate; full assets come along (one round trip, small rows).
 CANDIDATE_FIELDS = [*ASSET_FIELDS, "text", "vector"]
+IMAGE_FIELD = "image_vector"
+IMAGE_CANDIDATE_FIELDS = [*CANDIDATE_FIELDS, IMAGE_FIELD]
 ORDER = [{"ingested_at": "asc"}, {"id": "asc"}]  # list order: ingestion time, then id
 
 
@@ -50,10 +54,21 @@ def check_method(engine: str, space: str) -> None:
 
 
 def index_body(
-    dim: int, identity_key: str, *, engine: str = "faiss", space: str = "innerproduct"
+    dim: int,
+    identity_key: str,
+    *,
+    engine: str = "faiss",
+    space: str = "innerproduct",
+    modalities: Sequence[str] = ("text",),
 ) -> dict[str, Any]:
-    """Settings and mappings of a new index; the embedder identity goes in ``_meta``."""
+    """Settings and mappings of a new index; the embedder identity and modalities go in
+    ``_meta``; ``"image"`` in ``modalities`` adds the ``image_vector`` field."""
     check_method(engine, space)
+    knn_field = {
+        "type": "knn_vector",
+        "dimension": dim,
+        "method": {"name": "hnsw", "engine": engine, "space_type": space},
+    }
     keyword = {"type": "keyword"}
     properties: dict[str, Any] = {name: keyword for name in STR_FIELDS}
     properties["caption"] = {"type": "text", "index": False}  # shown, never searched
@@ -65,17 +80,16 @@ def index_body(
         tags=keyword,
         orientation=keyword,
         text={"type": "text"},
-        vector={
-            "type": "knn_vector",
-            "dimension": dim,
-            "method": {"name": "hnsw", "engine": engine, "space_type": space},
-        },
+        vector=knn_field,
     )
+    if "image" in modalities:
+        properties[IMAGE_FIELD] = dict(knn_field)
+    meta = {"embedder": identity_key, "dim": dim, "modalities": modalities_label(modalities)}
     return {
         "settings": {"index": {"knn": True}},
         "mappings": {
             "dynamic": "strict",  # a misspelt field fails loudly instead of being guessed
-            "_meta": {META_KEY: {"embedder": identity_key, "dim": dim}},
+            "_meta": {META_KEY: meta},
             "properties": properties,
         },
     }
@@ -85,6 +99,16 @@ def stored_identity(mapping: dict[str, Any]) -> str:
     """The embedder key in an index mapping's ``_meta`` ("" when there is none)."""
     meta = mapping.get("_meta") or {}
     return str((meta.get(META_KEY) or {}).get("embedder", ""))
+
+
+def modalities_label(modalities: Sequence[str]) -> str:
+    return ",".join(sorted(modalities))
+
+
+def stored_modalities(mapping: dict[str, Any]) -> str:
+    """The modalities in a mapping's ``_meta`` ("text" for indexes from before image vectors)."""
+    meta = mapping.get("_meta") or {}
+    return str((meta.get(META_KEY) or {}).get("modalities") or "text")
 
 
 def stored_method(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +154,14 @@ def _filtered(query: dict[str, Any] | None, clauses: list[dict[str, Any]]) -> di
 
 
 def knn_body(
-    vector: np.ndarray, k: int, clauses: list[dict[str, Any]], fields: Sequence[str]
+    vector: np.ndarray,
+    k: int,
+    clauses: list[dict[str, Any]],
+    fields: Sequence[str],
+    field: str = "vector",
 ) -> dict[str, Any]:
-    """A k-NN query for the ``k`` nearest vectors among documents that pass ``clauses``.
+    """A k-NN query on ``field`` for the ``k`` nearest vectors among documents that pass
+    ``clauses`` (documents without the field, such as an asset with no image vector, never match).
 
     The filter sits inside ``knn`` (efficient filtering, faiss and lucene): the engine returns
     ``k`` matches of the filter rather than ``k`` neighbours of which some are then dropped.
@@ -140,7 +169,7 @@ def knn_body(
     knn: dict[str, Any] = {"vector": [float(x) for x in np.asarray(vector).ravel()], "k": k}
     if clauses:
         knn["filter"] = {"bool": {"filter": clauses}}
-    return {"size": k, "_source": list(fields), "query": {"knn": {"vector": knn}}}
+    return {"size": k, "_source": list(fields), "query": {"knn": {field: knn}}}
 
 
 def text_body(
@@ -188,8 +217,10 @@ def msearch_lines(index: str, bodies: Iterable[dict[str, Any]]) -> list[dict[str
     return lines
 
 
-def document(asset: Asset, text: str, vector: np.ndarray) -> dict[str, Any]:
-    """The ``_source`` of one asset's document."""
+def document(
+    asset: Asset, text: str, vector: np.ndarray, image_vector: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The ``_source`` of one asset's document (``image_vector`` left out when ``None``)."""
     doc: dict[str, Any] = {name: getattr(asset, name) for name in STR_FIELDS}
     doc.update(
         width=int(asset.width),
@@ -201,6 +232,8 @@ def document(asset: Asset, text: str, vector: np.ndarray) -> dict[str, Any]:
         text=text,
         vector=[float(x) for x in vector],
     )
+    if image_vector is not None:
+        doc[IMAGE_FIELD] = [float(x) for x in image_vector]
     return doc
 
 

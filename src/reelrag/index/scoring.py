@@ -11,6 +11,10 @@ hopeless query gets the same RRF value as the best hit of a perfect one, so RRF 
   terms present gives 1; one of two gives 0.125, so a half match ("red" of "red shoes": the
   colour is there, the object is not) counts little.
   BM25 values are unbounded and depend on the corpus, so they only rank candidates.
+- ``image_score = calibrate(cos(query, image vector))`` for an index of a multimodal embedder
+  (text -> image similarity, see :func:`image_calibration`); the vector evidence is then the
+  stronger of the two, ``v = max(caption, image)``, so an asset with an empty caption is still
+  found by its pixels and a good caption is not diluted by a weak image match.
 - hybrid ``score = v + w * t * (1 - v)`` (a probabilistic OR with text weight ``w``,
   ``settings.hybrid_text_weight``): an exact keyword hit (a product code such as "SKU-4471") is
   lifted to at least ``w`` even when its caption vector is far off, while text alone never beats
@@ -23,12 +27,27 @@ there scored 0.69-0.90 (all their words in the caption) and synonyms 0.32-0.68 (
 "a car" -> the motorcycle 0.44, "red apple" -> "red blood vessels" 0.40). MiniLM cannot separate
 close synonyms from near misses by cosine alone; the default errs towards "no good match"
 (a wrong image makes a wrong video); lower ``--min-score`` to accept looser matches.
+
+Cross-modal calibration. Text -> image cosines live in a narrow, model-specific band, far below
+text -> text ones: for CLIP ViT-B/32 a caption-quality match scores ~0.28-0.35 and an unrelated
+image ~0.10-0.20 (the CLIPScore paper rescales by 2.5 for that reason); SigLIP's cosines are
+lower still and its own sigmoid puts the 50 % match point at ``-bias / scale`` ~= 0.11 for
+``siglip-base-patch16-224``. A raw cosine would therefore never pass ``min_score`` 0.45, so the
+image cosine is mapped linearly from the family's ``[low, high]`` band onto [0, 1] and clipped
+(:data:`CROSS_MODAL`): CLIP (0.15, 0.33) puts 0.30 at 0.83, 0.23 at the 0.45 threshold and 0.18
+at 0.17; SigLIP (0.0, 0.2) puts its own 50 % point near 0.55. Titan (0.1, 0.45) is an unmeasured
+estimate. These bands come from published figures, not from runs here (no CLIP/SigLIP/Titan
+weights are reachable offline): check them with real weights before trusting ``min_score`` on
+image evidence. Caption vectors keep the identity mapping for every embedder, so text-only
+embedders (MiniLM) score exactly as before.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 # Words that say nothing about what an image shows; dropped from term coverage.
 _STOP = "a an and are as at be by for from has in is it its of on or that the this to was were with"
@@ -74,6 +93,94 @@ def vector_score(cosine: float) -> float:
     return min(max(float(cosine), 0.0), 1.0)
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """A raw cosine mapped linearly from ``[low, high]`` onto [0, 1], clipped.
+
+    >>> Calibration(0.15, 0.33)(0.30)
+    0.8333333333333333
+    """
+
+    low: float = 0.0
+    high: float = 1.0
+
+    def __call__(self, cosine: float) -> float:
+        return min(max((float(cosine) - self.low) / (self.high - self.low), 0.0), 1.0)
+
+
+# Text -> image cosine bands by model family: the first whose word appears in the embedder's
+# name or model id wins ("siglip" before "clip": SigLIP ids contain both).
+CROSS_MODAL: tuple[tuple[str, Calibration], ...] = (
+    ("siglip", Calibration(0.0, 0.2)),
+    ("clip", Calibration(0.15, 0.33)),
+    ("titan", Calibration(0.1, 0.45)),
+)
+DEFAULT_CROSS_MODAL = Calibration(0.15, 0.35)
+
+
+def image_calibration(identity: Any) -> Calibration:
+    """The text -> image calibration for an :class:`EmbedderIdentity` (see the module notes)."""
+    label = f"{identity.name} {identity.model}".lower()
+    for word, calibration in CROSS_MODAL:
+        if word in label:
+            return calibration
+    return DEFAULT_CROSS_MODAL
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate's absolute scores (before its full row is fetched)."""
+
+    id: str
+    score: float
+    vector: float | None  # the stronger vector evidence
+    text: float
+    matched: list[str]
+    image: float | None = None
+    caption: float | None = None
+
+    def hit_fields(self) -> dict[str, Any]:
+        """The :class:`~reelrag.types.SearchHit` fields these scores fill."""
+        return {
+            "score": round(self.score, 6),
+            "vector_score": _round(self.vector),
+            "text_score": round(self.text, 6),
+            "image_score": _round(self.image),
+            "why": why(self.vector, self.text, self.matched, self.image, self.caption),
+        }
+
+
+def score_candidate(
+    mode: str,
+    row_id: str,
+    cosines: tuple[float | None, float | None],
+    row_text: str,
+    query_terms: Sequence[str],
+    text_weight: float,
+    image_cal: Calibration | None = None,
+) -> Scored:
+    """Absolute scores of one candidate from its caption and image cosines (``None``: not
+    compared) and its text; ``image_cal`` is set for an index that holds image vectors."""
+    caption = None if cosines[0] is None else vector_score(cosines[0])
+    image = None
+    if image_cal is not None:
+        image = image_cal(cosines[1]) if cosines[1] is not None else 0.0
+    evidence = [s for s in (caption, image) if s is not None]
+    v = max(evidence) if evidence else None
+    t, matched = text_score(query_terms, row_text)
+    if mode == "vector":
+        score = v or 0.0
+    elif mode == "text":
+        score = t
+    else:
+        score = blend(v or 0.0, t, text_weight)
+    return Scored(row_id, score, v, t, matched, image, caption)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
 def blend(vector: float, text: float, text_weight: float) -> float:
     """Hybrid absolute score: a probabilistic OR of the two evidences.
 
@@ -92,10 +199,21 @@ def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
     return fused
 
 
-def why(vector: float | None, text: float | None, matched: Sequence[str]) -> str:
-    """A short human reason, e.g. ``"vector 0.62 · text 1.00 (cat)"``."""
+def why(
+    vector: float | None,
+    text: float | None,
+    matched: Sequence[str],
+    image: float | None = None,
+    caption: float | None = None,
+) -> str:
+    """A short human reason, e.g. ``"vector 0.62 · text 1.00 (cat)"``; with image evidence
+    ``"caption 0.12 · image 0.80 · text 0.00"``."""
     parts = []
-    if vector is not None:
+    if image is not None:
+        if caption is not None:
+            parts.append(f"caption {caption:.2f}")
+        parts.append(f"image {image:.2f}")
+    elif vector is not None:
         parts.append(f"vector {vector:.2f}")
     if text is not None:
         words = f" ({', '.join(matched)})" if matched else ""

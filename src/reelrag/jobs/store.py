@@ -16,14 +16,16 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
+from reelrag.sqlite import connect as sqlite_connect
+from reelrag.sqlite import immediate
 from reelrag.types import JOB_STATES, Job
 
 TERMINAL_STATES = ("succeeded", "failed", "cancelled", "skipped")
@@ -169,13 +171,8 @@ class SQLiteJobStore(JobStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
+        self._db = sqlite_connect(self.path, busy_timeout_s)
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
         with self._lock:
             self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits itself
 
@@ -183,18 +180,8 @@ class SQLiteJobStore(JobStore):
     def from_settings(cls, settings: Any) -> SQLiteJobStore:
         return cls(settings.jobs_path)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock up front so that claims
-        from several processes serialise instead of failing on lock upgrades."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._db, self._lock)
 
     def close(self) -> None:
         with self._lock:

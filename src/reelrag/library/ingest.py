@@ -5,7 +5,10 @@ caption inputs beside them: :mod:`reelrag.library.captionsig`) are skipped after
 rest are hashed, decoded, normalised, thumbnailed and stored in a thread pool (Pillow releases
 the GIL while coding); each batch is then captioned, embedded, upserted into the index and
 finally recorded in the catalog in one transaction -- the "done" marker, so an interrupted run
-resumes where it stopped. One bad file is reported and never stops the run.
+resumes where it stopped. One bad file is reported and never stops the run. When the embedder
+puts images and text in one space (CLIP, SigLIP, Titan), each new asset's pixels (at most
+``EMBED_IMAGE_PX``) are embedded too and stored as its image vector, so it is found by what it
+shows even when its caption says nothing.
 
 ``reindex``: every file named (or, with no specs, every catalogued file) is captioned, embedded
 and upserted again even when unchanged; store objects that exist are not rewritten. That refills
@@ -24,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from PIL import Image
 
 from reelrag.captioning.base import Captioner, CaptionInput
@@ -53,6 +57,8 @@ CAPTION_IMAGE_PX = 768  # vision captioners look at <= 768 px; keeping full copi
 JPEG_QUALITY = 90
 THUMBNAIL_QUALITY = 85
 EMBED_CHUNK = 64  # captions embedded together while the pool keeps decoding
+# Image embedders look at 224-384 px; 512 keeps detail for crops without holding full copies.
+EMBED_IMAGE_PX = 512
 GONE = "catalogued file is gone; forget it with `reelrag ingest FOLDER --prune`"
 
 
@@ -74,6 +80,7 @@ class Prepared:
     asset: Asset
     is_new: bool
     caption_input: CaptionInput | None = None
+    embed_image: Image.Image | None = None  # pixels for an image embedder
 
     @property
     def file(self) -> SourceFile:
@@ -101,6 +108,7 @@ class Ingestor:
         self._reindex = False
         self._sigs = CaptionSignatures(captioner.reads_side_files)
         self._touched: set[str] = set()  # asset ids this run upserted or found unchanged
+        self._embeds_images: bool | None = None  # known once a file needs reading
 
     def run(
         self,
@@ -179,6 +187,8 @@ class Ingestor:
             tick("unchanged")
         if not todo:
             return False
+        if self._embeds_images is None:  # on the main thread: the embedder loads only when needed
+            self._embeds_images = "image" in self._embedder().identity.modalities
         prepared: list[Prepared] = []
         records: list[IndexRecord] = []
         waiting: list[Prepared] = []  # assets not yet captioned
@@ -240,7 +250,10 @@ class Ingestor:
         existing = self.catalog.get_asset(asset_id)
         if existing is not None and not task.recaption:
             return Prepared(task, existing, is_new=False)
-        needs_px = CAPTION_IMAGE_PX if self.captioner.needs_pixels else 0
+        needs_px = max(
+            CAPTION_IMAGE_PX if self.captioner.needs_pixels else 0,
+            EMBED_IMAGE_PX if self._embeds_images else 0,
+        )
         decoded = decode_image(
             data,
             max_pixels=self.settings.max_image_pixels,
@@ -258,7 +271,8 @@ class Ingestor:
             fit_longest(decoded.image, CAPTION_IMAGE_PX) if self.captioner.needs_pixels else None
         )
         caption_input = CaptionInput(file.uri, file.name, asset_id, decoded.metadata, pixels)
-        return Prepared(task, asset, is_new=existing is None, caption_input=caption_input)
+        embed_image = fit_longest(decoded.image, EMBED_IMAGE_PX) if self._embeds_images else None
+        return Prepared(task, asset, existing is None, caption_input, embed_image)
 
     def _objects_exist(self, asset: Asset) -> bool:
         keys = {asset.original_key, asset.normalized_key, asset.thumbnail_key} - {""}
@@ -293,7 +307,7 @@ class Ingestor:
         )  # fmt: skip
 
     def _caption_embed(self, prepared: Sequence[Prepared]) -> list[IndexRecord]:
-        """Index records for new assets: caption them, then embed the index text."""
+        """Index records for new assets: caption them, embed the index text and the pixels."""
         if not prepared:
             return []
         captions = self.captioner.caption_batch([p.caption_input for p in prepared])  # type: ignore[misc]
@@ -303,7 +317,19 @@ class Ingestor:
         ]
         texts = [index_text(a) for a in assets]
         vectors = self._embedder().embed_texts(texts)
-        return [IndexRecord(a, v, t) for a, v, t in zip(assets, vectors, texts, strict=True)]
+        images = self._embed_images(prepared)
+        return [
+            IndexRecord(a, v, t, image)
+            for a, v, t, image in zip(assets, vectors, texts, images, strict=True)
+        ]
+
+    def _embed_images(self, prepared: Sequence[Prepared]) -> list[np.ndarray | None]:
+        """Image vectors in ``prepared`` order (``None`` without an image embedder)."""
+        if not self._embeds_images:
+            return [None] * len(prepared)
+        pixels = [p.embed_image for p in prepared if p.embed_image is not None]
+        found = iter(self._embedder().embed_images(pixels) if pixels else [])
+        return [None if p.embed_image is None else next(found) for p in prepared]
 
     def _record(
         self,
