@@ -5,9 +5,9 @@ per frame (sub-pixel, eased), sampled bilinearly by :func:`~reelrag.generation.w
 (an exact-scale resize for zoom moves, else ``cv2.warpAffine``) from the fitted canvas in I420
 -- the encoder's own format, so no per-frame colour conversion -- straight into a small pool of
 reused encoder frames (no copy), on a worker thread while the previous frame encodes (OpenCV and
-FFmpeg release the GIL; OpenCV's own thread pool is off meanwhile: it only added CPU). The canvas carries the margins
-the move needs (:meth:`CameraGenerator.framing_margins`), so no frame ever shows an empty
-border, and the first frame is the fitted image itself.
+FFmpeg release the GIL; OpenCV's own thread pool is off meanwhile: it only added CPU). The
+canvas carries the margins the move needs (:meth:`CameraGenerator.framing_margins`), so no frame
+ever shows an empty border, and the first frame is the fitted image itself.
 """
 
 from __future__ import annotations
