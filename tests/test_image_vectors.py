@@ -254,3 +254,15 @@ def test_tiny_clip_ingest_fills_the_column_and_an_image_query_finds_its_asset(
     assert Path(hits[0].asset.source).name == target
     results = lib.search("red shoes", limit=3, min_score=0.0)  # random weights: plumbing only
     assert len(results) == 3 and all(h.image_score is not None for h in results)
+
+
+def test_cross_modal_calibration_is_chosen_by_model_family() -> None:
+    def band(name: str, model: str) -> scoring.Calibration:
+        return scoring.image_calibration(EmbedderIdentity(name, model, 8, ("text", "image")))
+
+    assert band("clip", "google/siglip-base-patch16-224") == scoring.Calibration(0.0, 0.2)
+    assert band("clip", "openai/clip-vit-base-patch32") == scoring.Calibration(0.15, 0.33)
+    assert band("titan", "amazon.titan-embed-image-v1").low == 0.1
+    assert band("other", "x") == scoring.DEFAULT_CROSS_MODAL
+    cal = scoring.Calibration(0.15, 0.33)
+    assert (cal(0.1), cal(0.33), cal(0.9)) == (0.0, 1.0, 1.0) and 0 < cal(0.24) < 1

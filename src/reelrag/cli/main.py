@@ -75,13 +75,7 @@ def main(
 
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"reelrag.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"reelrag.cli.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"reelrag.cli.{name}").register(app)
 
 
 _register_commands()
