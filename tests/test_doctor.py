@@ -116,6 +116,18 @@ def test_no_credentials_skips_what_depends_on_them(
     assert checks["s3 store"].status == "skip"
 
 
+def test_no_region_is_reported_not_mistaken_for_a_global_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    checks = {c.name: c for c in run_checks(load_settings(environ={}))}
+    assert checks["region"].status == "fail"
+    assert "aws_region" in checks["region"].fix
+
+
 def test_bedrock_models_follow_the_backends() -> None:
     assert bedrock_models(load_settings({}, environ={})) == []
     both = load_settings({"generator": "bedrock", "editor": "bedrock"}, environ={})

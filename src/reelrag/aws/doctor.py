@@ -71,10 +71,11 @@ def check_credentials(clients: ClientFor) -> Check:
 
 def check_region(settings: Any, clients: ClientFor) -> Check:
     try:
-        region = clients("sts").meta.region_name
+        # A regional client: STS alone reports the pseudo-region "aws-global" when none is set.
+        region = clients("bedrock-runtime").meta.region_name
     except ReelragError as exc:
         return _error_check("region", exc)
-    if not region:
+    if not region or region == "aws-global":
         return Check("region", "fail", "no AWS region", "set aws_region (REELRAG_AWS_REGION)")
     source = "aws_region" if settings.aws_region else "the AWS SDK chain"
     return Check("region", "ok", f"{region} (from {source})")
