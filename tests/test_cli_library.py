@@ -65,7 +65,7 @@ def test_ingest_with_failures_exits_1_and_prints_summary(tmp_path: Path, photos:
     summary = json.loads(result.stdout)
     assert summary["added"] == 2
     reasons = {Path(f["source"]).name: f["reason"] for f in summary["failed"]}
-    assert "not a readable image" in reasons["broken.jpg"]
+    assert "damaged or truncated" in reasons["broken.jpg"]  # a JPEG marker, then junk
     assert reasons["absent"] == "does not exist"
 
     table = _run(tmp_path / "ws", "ingest", str(photos))

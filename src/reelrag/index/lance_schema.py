@@ -17,6 +17,7 @@ from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import InputError
 from reelrag.index.base import IndexRecord
 from reelrag.index.filters import check_filters, folder_prefix
+from reelrag.index.ranking import check_vectors, refuse_image_vectors
 from reelrag.types import Asset, SearchFilters
 
 REBUILD_BATCH = 256
@@ -125,11 +126,8 @@ def record_rows(records: Sequence[IndexRecord], schema: pa.Schema, dim: int) -> 
     arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim))
     if IMAGE_COLUMN in schema.names:
         arrays.append(image_array([r.image_vector for r in records], dim))
-    elif any(r.image_vector is not None for r in records):
-        raise InputError(
-            "records carry image vectors but this index holds caption vectors only",
-            hint="open the index for an embedder whose modalities include image",
-        )
+    else:
+        refuse_image_vectors(records)
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -142,15 +140,6 @@ def image_array(vectors: Sequence[np.ndarray | None], dim: int) -> pa.Array:
     for vector in vectors:
         rows.append(None if vector is None else next(it).tolist())
     return pa.array(rows, type=pa.list_(pa.float32(), dim))
-
-
-def check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
-    matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-    if matrix.shape[1] != dim:
-        raise InputError(f"vectors have {matrix.shape[1]} dimensions; the index holds {dim}")
-    if not np.isfinite(matrix).all():
-        raise InputError("a vector contains NaN or infinity", hint="check the embedder's output")
-    return matrix
 
 
 def embed_in_batches(

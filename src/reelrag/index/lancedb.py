@@ -34,20 +34,18 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree, IvfFlat
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.errors import BackendError, IndexMismatchError, InputError, NotFoundError
-from reelrag.index import scoring
+from reelrag.errors import BackendError, InputError, NotFoundError
+from reelrag.index import ranking, scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
 from reelrag.index.lance_schema import (
     IMAGE_COLUMN,
     META_KEY,
     STR_FIELDS,
     asset_from_row,
-    check_vectors,
     embed_in_batches,
     has_images,
     image_array,
     ivf_partitions,
-    modalities_label,
     optional_vectors,
     record_rows,
     sql_str,
@@ -64,7 +62,6 @@ log = logging.getLogger(__name__)
 TABLE = "assets"
 # Shared by every index in the process; threads only wait on LanceDB's native code.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reelrag-lance")
-MODES = ("hybrid", "vector", "text")
 # Candidates carry only what scoring needs; full rows are fetched for the final hits only.
 CANDIDATE_COLUMNS = ["id", "text", "vector"]
 IMAGE_CANDIDATE_COLUMNS = [*CANDIDATE_COLUMNS, IMAGE_COLUMN]
@@ -127,20 +124,14 @@ class LanceIndex(Index):
         return table
 
     def _check_identity(self, schema: pa.Schema) -> None:
-        stored = (schema.metadata or {}).get(META_KEY, b"").decode() or "an unknown embedder"
-        if stored != self.identity.key():
-            raise IndexMismatchError(
-                f"the index at {self.uri} was built with {stored}, "
-                f"but the configured embedder is {self.identity.key()}",
-                hint="re-embed the stored captions with `reelrag index rebuild`, or start it "
-                "afresh with `reelrag ingest --reindex` (or set embedder back to the one used)",
-            )
-        if stored_modalities(schema) != modalities_label(self.identity):
-            raise IndexMismatchError(
-                f"the index at {self.uri} holds {stored_modalities(schema)} vectors, but the "
-                f"embedder {self.identity.key()} embeds {modalities_label(self.identity)}",
-                hint="refill it with `reelrag ingest --reindex` so every asset gets its vectors",
-            )
+        stored = (schema.metadata or {}).get(META_KEY, b"").decode()
+        ranking.check_identity(
+            f"the index at {self.uri}",
+            self.identity,
+            (stored, stored_modalities(schema)),
+            rebuild_hint="re-embed the stored captions with `reelrag index rebuild`, or start it "
+            "afresh with `reelrag ingest --reindex` (or set embedder back to the one used)",
+        )
 
     def _ensure_table(self) -> Any:
         if self._table is None:
@@ -325,17 +316,12 @@ class LanceIndex(Index):
 
     def search(self, query: IndexQuery) -> list[SearchHit]:
         """Hybrid/vector/text search; hits carry absolute scores (see :mod:`scoring`)."""
-        if query.mode not in MODES:
-            raise InputError(
-                f"unknown search mode {query.mode!r}", hint="use hybrid, vector or text"
-            )
-        if query.limit < 1:
-            raise InputError(f"limit must be at least 1, not {query.limit}")
+        ranking.check_query(query)
         where = where_clause(query.filters)
         if self._table is None:
             return []
-        vector, image = self._query_vectors(query)
-        k = max(50, 10 * query.limit)
+        vector, image = ranking.query_vectors(query, images=self.images, dim=self.identity.dim)
+        k = ranking.candidate_k(query.limit)
         query_terms = scoring.terms(query.text)
         # The queries run in Rust without the GIL: overlap them to cut latency.
         searches = self._searches(query.mode, (vector, image), query.text, where, k)
@@ -362,23 +348,6 @@ class LanceIndex(Index):
         if mode != "vector":
             plan["text"] = (self._text_candidates, (text, where, k))
         return plan
-
-    def _query_vectors(self, query: IndexQuery) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The caption and image query vectors, validated (``None``: that side is not searched)."""
-        if query.image_vector is not None and not self.images:
-            raise InputError(
-                "this index holds no image vectors",
-                hint="search with a caption vector, or use an embedder with the image modality",
-            )
-        if query.mode == "text":  # vectors only add scores to BM25's candidates
-            return _optional(query.vector), _optional(query.image_vector)
-        if query.vector is None and query.image_vector is None:
-            raise InputError(f"{query.mode} search needs a query vector", hint="or use mode text")
-        pair = (query.vector, query.image_vector)
-        vector, image = (
-            None if v is None else check_vectors([v], self.identity.dim)[0] for v in pair
-        )
-        return vector, image
 
     def _vector_candidates(
         self, vector: Any, column: str, where: str | None, k: int
@@ -422,23 +391,14 @@ class LanceIndex(Index):
         query_terms: list[str],
         found: dict[str, list[dict[str, Any]]],
     ) -> list[SearchHit]:
-        lists = [found.get(name, []) for name in ("caption", "image", "text")]
-        candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
-        order = scoring.rrf([[r["id"] for r in rows] for rows in lists], self.rrf_k)
-        scored = [self._score(query.mode, row, vectors, query_terms) for row in candidates.values()]
-        if query.mode == "hybrid":
-            scored.sort(key=lambda s: (-order[s.id], -s.score, s.id))
-        elif query.mode == "vector":
-            # Calibrated image scores clip at 1: the raw vector order breaks their ties.
-            tie = order if self.images else {}
-            scored.sort(key=lambda s: (-s.score, -tie.get(s.id, 0.0), s.id))
-        else:
-            scored.sort(key=lambda s: (-order[s.id], s.id))  # BM25 order
-        top = scored[: query.limit]
-        assets = self._assets([s.id for s in top], [candidates[s.id]["_rowid"] for s in top])
+        def score(row: dict[str, Any]) -> scoring.Scored:
+            return self._score(query.mode, row, vectors, query_terms)
+
+        top = ranking.rank(query, found, score, rrf_k=self.rrf_k, images=self.images)
+        assets = self._assets([s.id for s, _ in top], [row["_rowid"] for _, row in top])
         return [
             SearchHit(asset=assets[s.id], rank=rank, **s.hit_fields())
-            for rank, s in enumerate(top, start=1)
+            for rank, (s, _) in enumerate(top, start=1)
             if s.id in assets
         ]
 
@@ -456,9 +416,7 @@ class LanceIndex(Index):
             None if image is None or stored_image is None else float(stored_image @ image),
         )
         cal = None if image is None else self.image_cal
-        return scoring.score_candidate(
-            mode, row["id"], cosines, row["text"] or "", query_terms, self.text_weight, cal
-        )
+        return ranking.score_row(mode, row, cosines, query_terms, self.text_weight, cal)
 
     def _assets(self, asset_ids: list[str], row_ids: list[int]) -> dict[str, Asset]:
         """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
@@ -477,6 +435,3 @@ class LanceIndex(Index):
         found = self._table.search().where(where).select(columns).limit(len(asset_ids))
         return {row["id"]: asset_from_row(row) for row in found.to_arrow().to_pylist()}
 
-
-def _optional(vector: Any) -> np.ndarray | None:
-    return None if vector is None else np.asarray(vector, dtype=np.float32)

@@ -12,18 +12,17 @@ from __future__ import annotations
 import abc
 import builtins
 import hashlib
-import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
+from reelrag.jobs import sql
 from reelrag.sqlite import connect as sqlite_connect
 from reelrag.sqlite import immediate
 from reelrag.types import JOB_STATES, Job
@@ -164,7 +163,10 @@ class JobStore(abc.ABC):
 
 
 class SQLiteJobStore(JobStore):
-    """Jobs in one SQLite file (WAL, busy timeout); safe across threads and processes."""
+    """Jobs in one SQLite file (WAL, busy timeout); safe across threads and processes.
+
+    The statement text and row conversion live in :mod:`reelrag.jobs.sql`; this class owns the
+    connection, the lock and the transactions."""
 
     def __init__(self, path: Path | str, *, clock: Clock = time.time, busy_timeout_s: float = 30.0):
         self.path = Path(path)
@@ -174,7 +176,7 @@ class SQLiteJobStore(JobStore):
         self._db = sqlite_connect(self.path, busy_timeout_s)
         self._db.row_factory = sqlite3.Row
         with self._lock:
-            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits itself
+            self._db.executescript(sql.SCHEMA)  # idempotent DDL; executescript commits itself
 
     @classmethod
     def from_settings(cls, settings: Any) -> SQLiteJobStore:
@@ -182,6 +184,9 @@ class SQLiteJobStore(JobStore):
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock)
+
+    def _now_iso(self) -> str:
+        return sql.iso(self._clock())
 
     def close(self) -> None:
         with self._lock:
@@ -191,13 +196,13 @@ class SQLiteJobStore(JobStore):
 
     def add_many(self, jobs: Sequence[Job]) -> builtins.list[str]:
         added: builtins.list[str] = []
-        now = _iso(self._clock())
+        now = self._now_iso()
         with self._tx() as db:
-            seq = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM jobs").fetchone()[0]
+            seq = db.execute(sql.MAX_ORD).fetchone()[0]
             for job in jobs:
-                _check_state(job.state)
-                row = _job_row(job, now, seq + len(added) + 1)
-                cur = db.execute(_INSERT_JOB, row)
+                sql.check_state(job.state)
+                row = sql.job_row(job, job_backend(job), now, seq + len(added) + 1)
+                cur = db.execute(sql.INSERT_JOB, row)
                 if cur.rowcount:
                     added.append(job.id)
                     self._event(db, job.id, job.batch_id, job.state, job.progress, job.message)
@@ -214,19 +219,13 @@ class SQLiteJobStore(JobStore):
         batch_id: str | None = None,
     ) -> Job | None:
         now = self._clock()
-        where, params = _claim_filter(now, kinds, backends, exclude_backends, batch_id)
+        query, params = sql.claim_query(now, kinds, backends, exclude_backends, batch_id)
         with self._tx() as db:
-            row = db.execute(
-                f"SELECT id, state FROM jobs WHERE {where} ORDER BY ord LIMIT 1", params
-            ).fetchone()
+            row = db.execute(query, params).fetchone()
             if row is None:
                 return None
             note = "lease expired; taken over" if row["state"] == "running" else "started"
-            db.execute(
-                "UPDATE jobs SET state='running', lease_owner=?, lease_until=?, "
-                "attempts=attempts+1, message=?, updated_at=? WHERE id=?",
-                (worker_id, now + lease_s, note, _iso(now), row["id"]),
-            )
+            db.execute(sql.CLAIM_JOB, (worker_id, now + lease_s, note, sql.iso(now), row["id"]))
             job = self._get(db, row["id"])
             self._event(db, job.id, job.batch_id, "running", job.progress, note)
         return job
@@ -260,21 +259,20 @@ class SQLiteJobStore(JobStore):
         if state not in ("succeeded", "failed", "skipped"):
             raise InputError(f"cannot finish a job as {state!r}", hint="succeeded|failed|skipped")
         progress = 1.0 if state == "succeeded" else None
-        sets = "state=?, result=?, error=?, message=?, lease_owner=NULL, lease_until=NULL"
-        sets += ", progress=COALESCE(?, progress)"
-        params = (state, _dump(result), _dump(error), message, progress)
-        return self._owned_update(job_id, worker_id, sets, params, event=message, state=state)
+        params = (state, sql.dump(result), sql.dump(error), message, progress)
+        return self._owned_update(
+            job_id, worker_id, sql.FINISH_SETS, params, event=message, state=state
+        )
 
     def release(
         self, job_id: str, worker_id: str, *, delay_s: float, error: dict[str, Any]
     ) -> bool:
         due = self._clock() + max(0.0, delay_s)
         msg = f"retrying in {delay_s:.1f}s: {error.get('message', '')}"
-        sets = (
-            "state='queued', not_before=?, error=?, message=?, lease_owner=NULL, lease_until=NULL"
+        params = (due, sql.dump(error), msg)
+        return self._owned_update(
+            job_id, worker_id, sql.RELEASE_SETS, params, event=msg, state="queued"
         )
-        params = (due, _dump(error), msg)
-        return self._owned_update(job_id, worker_id, sets, params, event=msg, state="queued")
 
     def cancel(self, job_id: str) -> Job:
         with self._tx() as db:
@@ -284,11 +282,7 @@ class SQLiteJobStore(JobStore):
                     f"job {job_id} is already {job.state}",
                     hint="only queued or running jobs cancel",
                 )
-            db.execute(
-                "UPDATE jobs SET state='cancelled', message='cancelled by user', lease_owner=NULL, "
-                "lease_until=NULL, updated_at=? WHERE id=?",
-                (_iso(self._clock()), job_id),
-            )
+            db.execute(sql.CANCEL_JOB, (self._now_iso(), job_id))
             self._event(db, job_id, job.batch_id, "cancelled", job.progress, "cancelled by user")
             return self._get(db, job_id)
 
@@ -300,15 +294,7 @@ class SQLiteJobStore(JobStore):
                     f"job {job_id} is {job.state}",
                     hint="only failed, cancelled or skipped jobs retry",
                 )
-            db.execute(
-                "UPDATE jobs SET state='queued', attempts=0, progress=0, error=NULL, "
-                "remote_id=NULL, result=NULL, not_before=0, message='queued again', updated_at=?, "
-                # a new idempotency generation: a retried job must not reattach to the failed run
-                "payload=json_set(payload, '$.retry', "
-                "COALESCE(json_extract(payload, '$.retry'), 0) + 1) "
-                "WHERE id=?",
-                (_iso(self._clock()), job_id),
-            )
+            db.execute(sql.RETRY_JOB, (self._now_iso(), job_id))
             self._event(db, job_id, job.batch_id, "queued", 0.0, "queued again")
             return self._get(db, job_id)
 
@@ -325,62 +311,39 @@ class SQLiteJobStore(JobStore):
         states: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[Job]:
-        clauses, params = ["1=1"], []
-        if batch_id is not None:
-            clauses.append("batch_id=?")
-            params.append(batch_id)
-        if states:
-            clauses.append(f"state IN ({','.join('?' * len(states))})")
-            params.extend(states)
-        sql = f"SELECT * FROM jobs WHERE {' AND '.join(clauses)} ORDER BY ord"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        query, params = sql.list_query(batch_id, states, limit)
         with self._lock:
-            return [_row_job(r) for r in self._db.execute(sql, params).fetchall()]
+            return [sql.row_job(r) for r in self._db.execute(query, params).fetchall()]
 
     def counts(self, *, batch_id: str | None = None) -> dict[str, int]:
         out = dict.fromkeys(JOB_STATES, 0)
-        sql = "SELECT state, COUNT(*) FROM jobs"
-        params: tuple[Any, ...] = ()
-        if batch_id is not None:
-            sql, params = sql + " WHERE batch_id=?", (batch_id,)
+        query, params = sql.counts_query(batch_id)
         with self._lock:
-            for state, count in self._db.execute(sql + " GROUP BY state", params):
+            for state, count in self._db.execute(query, params):
                 out[state] = count
         return out
 
     def events(
         self, since: int = 0, *, batch_id: str | None = None, limit: int = 1000
     ) -> builtins.list[JobEvent]:
-        sql = "SELECT * FROM events WHERE seq > ?"
-        params: list[Any] = [since]
-        if batch_id is not None:
-            sql += " AND batch_id = ?"
-            params.append(batch_id)
-        sql += f" ORDER BY seq LIMIT {int(limit)}"
+        query, params = sql.events_query(since, batch_id, limit)
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+            rows = self._db.execute(query, params).fetchall()
         return [JobEvent(**dict(r)) for r in rows]
 
     def next_due_in(self, *, batch_id: str | None = None) -> float | None:
-        sql = (
-            "SELECT MIN(CASE WHEN state='queued' THEN not_before ELSE lease_until END) "
-            "FROM jobs WHERE state IN ('queued', 'running')"
-        )
-        params: tuple[Any, ...] = ()
-        if batch_id is not None:
-            sql, params = sql + " AND batch_id=?", (batch_id,)
+        query, params = sql.next_due_query(batch_id)
         with self._lock:
-            due = self._db.execute(sql, params).fetchone()[0]
+            due = self._db.execute(query, params).fetchone()[0]
         return None if due is None else max(0.0, float(due) - self._clock())
 
     # -- helpers --------------------------------------------------------------------------
 
     def _get(self, db: sqlite3.Connection, job_id: str) -> Job:
-        row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        row = db.execute(sql.SELECT_JOB, (job_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no job {job_id!r}", hint="`reelrag jobs list` shows the ids")
-        return _row_job(row)
+        return sql.row_job(row)
 
     def _owned_update(
         self,
@@ -395,9 +358,7 @@ class SQLiteJobStore(JobStore):
         """Apply ``sets`` only while ``worker_id`` holds the job's lease (fencing)."""
         with self._tx() as db:
             cur = db.execute(
-                f"UPDATE jobs SET {sets}, updated_at=? "
-                "WHERE id=? AND state='running' AND lease_owner=?",
-                (*params, _iso(self._clock()), job_id, worker_id),
+                sql.OWNED_UPDATE.format(sets=sets), (*params, self._now_iso(), job_id, worker_id)
             )
             if not cur.rowcount:
                 return False
@@ -415,130 +376,4 @@ class SQLiteJobStore(JobStore):
         progress: float,
         message: str,
     ) -> None:
-        db.execute(
-            "INSERT INTO events (job_id, batch_id, state, progress, message, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (job_id, batch_id, state, progress, message, _iso(self._clock())),
-        )
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    ord INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    batch_id TEXT,
-    backend TEXT NOT NULL DEFAULT '',
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    progress REAL NOT NULL DEFAULT 0,
-    message TEXT NOT NULL DEFAULT '',
-    error TEXT,
-    remote_id TEXT,
-    result TEXT,
-    lease_owner TEXT,
-    lease_until REAL,
-    not_before REAL NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, ord);
-CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, ord);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id TEXT NOT NULL,
-    batch_id TEXT,
-    state TEXT NOT NULL,
-    progress REAL NOT NULL,
-    message TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id, seq);
-"""
-
-_INSERT_JOB = (
-    "INSERT OR IGNORE INTO jobs (id, ord, kind, batch_id, backend, payload, state, attempts, "
-    "progress, message, error, remote_id, result, created_at, updated_at) "
-    "VALUES (:id, :ord, :kind, :batch_id, :backend, :payload, :state, :attempts, :progress, "
-    ":message, :error, :remote_id, :result, :created_at, :updated_at)"
-)
-
-
-def _claim_filter(
-    now: float,
-    kinds: Collection[str] | None,
-    backends: Collection[str] | None,
-    exclude_backends: Collection[str],
-    batch_id: str | None,
-) -> tuple[str, list[Any]]:
-    clauses = ["((state='queued' AND not_before<=?) OR (state='running' AND lease_until<?))"]
-    params: list[Any] = [now, now]
-    for column, values, op in (
-        ("kind", kinds, "IN"),
-        ("backend", backends, "IN"),
-        ("backend", exclude_backends or None, "NOT IN"),
-    ):
-        if values is not None:
-            values = list(values)
-            clauses.append(f"{column} {op} ({','.join('?' * len(values))})")
-            params.extend(values)
-    if batch_id is not None:
-        clauses.append("batch_id=?")
-        params.append(batch_id)
-    return " AND ".join(clauses), params
-
-
-def _job_row(job: Job, now: str, ord_: int) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "ord": ord_,
-        "kind": job.kind,
-        "batch_id": job.batch_id,
-        "backend": job_backend(job),
-        "payload": json.dumps(job.payload, sort_keys=True),
-        "state": job.state,
-        "attempts": job.attempts,
-        "progress": job.progress,
-        "message": job.message,
-        "error": _dump(job.error),
-        "remote_id": job.remote_id,
-        "result": _dump(job.result),
-        "created_at": job.created_at or now,
-        "updated_at": now,
-    }
-
-
-def _row_job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        payload=json.loads(row["payload"]),
-        state=row["state"],
-        batch_id=row["batch_id"],
-        attempts=row["attempts"],
-        progress=row["progress"],
-        message=row["message"],
-        error=_load(row["error"]),
-        remote_id=row["remote_id"],
-        result=_load(row["result"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _check_state(state: str) -> None:
-    if state not in JOB_STATES:
-        raise InputError(f"unknown job state {state!r}", hint=f"use one of {', '.join(JOB_STATES)}")
-
-
-def _dump(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
-
-
-def _load(text: str | None) -> dict[str, Any] | None:
-    return None if text is None else json.loads(text)
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+        db.execute(sql.INSERT_EVENT, (job_id, batch_id, state, progress, message, self._now_iso()))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image, IptcImagePlugin
+from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from reelrag.errors import DecodeError
 
@@ -101,6 +101,11 @@ def _open(data: bytes, name: str) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise DecodeError(f"{name}: {exc}", hint="raise max_image_pixels if you trust it") from exc
     except (OSError, SyntaxError, ValueError) as exc:
+        if "truncat" in str(exc).lower():  # the header itself is cut short
+            raise DecodeError(
+                f"{name}: damaged or truncated image data ({_short(exc)})",
+                hint="re-export or re-download the file",
+            ) from exc
         raise DecodeError(
             f"{name}: not a readable image ({_short(exc)})",
             hint="check the file is a JPEG, PNG, WebP, TIFF, BMP, GIF or HEIC image",
@@ -257,8 +262,11 @@ def _wide_to_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, without Pillow's object reprs."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "unknown or unsupported format"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return re.sub(r"<[^<>]* at 0x[0-9a-f]+>", "the data", text)[:160]
 
 
 def _register_heif() -> None:

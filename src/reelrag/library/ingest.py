@@ -236,8 +236,8 @@ class Ingestor:
     def _prepare_safely(self, task: Task) -> Prepared | tuple[str, str]:
         try:
             return self._prepare(task)
-        except ReelragError as exc:
-            return (task.file.uri, exc.message)
+        except ReelragError as exc:  # the report names the file already: drop the decoder's prefix
+            return (task.file.uri, exc.message.removeprefix(f"{task.file.name}: "))
         except Exception as exc:  # one bad file never stops the run; the log keeps the trace
             log.warning("unexpected failure on %s", task.file.uri, exc_info=True)
             return (task.file.uri, f"unexpected {type(exc).__name__}: {exc}")
