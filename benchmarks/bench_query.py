@@ -27,7 +27,7 @@ import numpy as np
 from reelrag.embeddings.minilm import MiniLMEmbedder
 from reelrag.index.base import IndexQuery, IndexRecord
 from reelrag.index.lancedb import LanceIndex
-from reelrag.settings import Settings
+from reelrag.settings import load_settings
 from reelrag.types import Asset
 
 DIM = 384
@@ -78,7 +78,11 @@ def make_data(
 
 
 def build(uri: str, vectors: np.ndarray, captions: list[str], identity: object) -> LanceIndex:
-    index = LanceIndex(uri, identity, ann_min_rows=50_000)  # type: ignore[arg-type]
+    settings = load_settings()  # REELRAG_ANN_NPROBES etc. apply, as for users
+    index = LanceIndex(
+        uri, identity, ann_min_rows=50_000, rrf_k=settings.rrf_k,  # type: ignore[arg-type]
+        text_weight=settings.hybrid_text_weight, nprobes=settings.ann_nprobes,
+    )  # fmt: skip
     batch = 20_000
     for start in range(0, len(captions), batch):
         records = [
@@ -103,8 +107,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     rng = np.random.default_rng(42)
-    settings = Settings()
-    embedder = MiniLMEmbedder()
+    settings = load_settings()
+    embedder = MiniLMEmbedder.from_settings(settings)
     t0 = time.perf_counter()
     vectors, centres, captions, _labels = make_data(args.rows, rng)
     print(f"data: {args.rows} rows in {time.perf_counter() - t0:.1f} s")

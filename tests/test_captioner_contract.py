@@ -13,10 +13,28 @@ from reelrag.errors import ConfigError, MissingDependencyError
 from reelrag.plugins import registry
 from reelrag.settings import Settings
 
-# Captioners behind a network edge add a factory here that builds them offline (for example
-# with a botocore Stubber); the others are built from the default settings.
-OFFLINE_FACTORIES: dict[str, Callable[[Settings], Captioner]] = {}
 UNAVAILABLE = (ConfigError, MissingDependencyError)
+
+
+def _tiny_transformers(settings: Settings) -> Captioner:
+    """``captioner.transformers`` on a tiny random Florence-2 (the default's architecture)."""
+    from localmodels_tiny_vlm import build_florence2, cached_tiny
+    from reelrag.captioning.transformers_captioner import TransformersCaptioner
+    from reelrag.localmodels.loading import require
+
+    for extra in ("torch", "transformers"):  # without the local extra the fixture skips
+        require(extra)
+
+    folder = cached_tiny("florence2", build_florence2)
+    return TransformersCaptioner(str(folder), settings=settings, batch=2)
+
+
+# Captioners behind a network edge, or whose default weights are not on this machine, add a
+# factory here that builds them offline (a botocore Stubber, a tiny saved model); the others
+# are built from the default settings.
+OFFLINE_FACTORIES: dict[str, Callable[[Settings], Captioner]] = {
+    "transformers": _tiny_transformers,
+}
 
 
 @pytest.fixture(params=registry.names("captioner"))

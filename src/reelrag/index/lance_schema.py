@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.errors import InputError
 from reelrag.index.base import IndexRecord
 from reelrag.index.filters import check_filters, folder_prefix
 from reelrag.index.ranking import check_vectors, refuse_image_vectors
@@ -28,6 +27,8 @@ STR_FIELDS = (
     "id", "source", "format", "caption", "caption_source", "folder",
     "original_key", "normalized_key", "thumbnail_key", "ingested_at",
 )  # fmt: skip
+# What an Asset is rebuilt from (the filter and search columns are left out).
+ASSET_COLUMNS = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
 
 
 def has_images(identity: EmbedderIdentity) -> bool:
@@ -177,3 +178,52 @@ def optional_vectors(table: pa.Table, dim: int, column_name: str) -> list[np.nda
         return [None] * table.num_rows
     rows = table.column(column_name).to_pylist()
     return [None if r is None else np.asarray(r, np.float32).reshape(dim) for r in rows]
+
+
+def candidate_rows(data: pa.Table, dim: int) -> list[dict[str, Any]]:
+    """Search results as row dicts with ``vector`` (and ``image_vector``, None when absent) as
+    float32 arrays, ready for scoring."""
+    vectors = vector_matrix(data, dim)
+    images = optional_vectors(data, dim, IMAGE_COLUMN)
+    rows = data.drop_columns(["vector"]).to_pylist()
+    for row, vec, image in zip(rows, vectors, images, strict=True):
+        row["vector"], row[IMAGE_COLUMN] = vec, image
+    return rows
+
+
+def reembedded_table(old: pa.Table, vectors: np.ndarray, identity: EmbedderIdentity) -> pa.Table:
+    """``old`` with its caption vectors replaced by ``vectors`` under the schema of
+    ``identity``; image vectors are left empty (the pixels are not in the table)."""
+    schema = table_schema(identity)
+    dim = identity.dim
+    columns = [old.column(name) for name in schema.names if name not in ("vector", IMAGE_COLUMN)]
+    flat = pa.array(vectors.ravel(), type=pa.float32())
+    columns.append(pa.FixedSizeListArray.from_arrays(flat, dim))
+    if IMAGE_COLUMN in schema.names:
+        columns.append(image_array([None] * old.num_rows, dim))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+# -- the table's indexes --------------------------------------------------------------------
+
+
+def has_index(table: Any, index_type: str) -> bool:
+    """Whether ``table`` has an index of ``index_type`` ("FTS", "BTree", "IVF_FLAT", ...)."""
+    return any(ix.index_type == index_type for ix in table.list_indices())
+
+
+def vector_index_type(table: Any) -> str | None:
+    """The type of the index on the caption ``vector`` column (None: searched exactly)."""
+    for ix in table.list_indices():
+        if list(ix.columns) == ["vector"]:
+            return str(ix.index_type)
+    return None
+
+
+def unindexed_text_rows(table: Any) -> int | None:
+    """Rows added since the full-text index was last refreshed (None: no such index)."""
+    for ix in table.list_indices():
+        if ix.index_type == "FTS":
+            stats = table.index_stats(ix.name)
+            return None if stats is None else int(stats.num_unindexed_rows)
+    return None

@@ -38,19 +38,22 @@ from reelrag.errors import BackendError, InputError, NotFoundError
 from reelrag.index import ranking, scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
 from reelrag.index.lance_schema import (
+    ASSET_COLUMNS,
     IMAGE_COLUMN,
     META_KEY,
-    STR_FIELDS,
     asset_from_row,
+    candidate_rows,
     embed_in_batches,
     has_images,
-    image_array,
+    has_index,
     ivf_partitions,
-    optional_vectors,
     record_rows,
+    reembedded_table,
     sql_str,
     stored_modalities,
     table_schema,
+    unindexed_text_rows,
+    vector_index_type,
     vector_matrix,
     where_clause,
 )
@@ -177,18 +180,11 @@ class LanceIndex(Index):
         old = db.open_table(TABLE).to_lance().to_table()
         texts = [t or "" for t in old.column("text").to_pylist()]
         vectors = embed_in_batches(embedder, texts, progress)
-        schema = table_schema(embedder.identity)
-        dim = embedder.identity.dim
-        columns = [
-            old.column(name) for name in schema.names if name not in ("vector", IMAGE_COLUMN)
-        ]
-        flat = pa.array(vectors.ravel(), type=pa.float32())
-        columns.append(pa.FixedSizeListArray.from_arrays(flat, dim))
-        if IMAGE_COLUMN in schema.names:
+        if has_images(embedder.identity):
             # Pixels are not in the table: image vectors come back with `ingest --reindex`.
             log.warning("rebuild leaves image vectors empty; run `reelrag ingest --reindex`")
-            columns.append(image_array([None] * old.num_rows, dim))
-        db.create_table(TABLE, pa.Table.from_arrays(columns, schema=schema), mode="overwrite")
+        new = reembedded_table(old, vectors, embedder.identity)
+        db.create_table(TABLE, new, mode="overwrite")
         index = cls.from_settings(settings, embedder.identity)
         index.optimize()
         return index
@@ -229,13 +225,13 @@ class LanceIndex(Index):
         if not self._has_text_index(table):
             self._create_text_index(table)
         rows = table.count_rows()
-        if rows >= self.ann_min_rows and self._vector_index_type(table) is None:
+        if rows >= self.ann_min_rows and vector_index_type(table) is None:
             partitions = ivf_partitions(rows)
             log.info("building IVF_FLAT over %d rows (%d partitions)", rows, partitions)
             table.create_index(
                 "vector", config=IvfFlat(distance_type="cosine", num_partitions=partitions)
             )
-        if rows >= self.ann_min_rows and not self._has_index(table, "BTree"):
+        if rows >= self.ann_min_rows and not has_index(table, "BTree"):
             table.create_index("id", config=BTree())  # fast fetch of the final hits by id
         table.optimize()  # compacts and folds rows added since into both indexes
 
@@ -257,7 +253,7 @@ class LanceIndex(Index):
         """Assets ordered by ingestion time, then id (stable across calls)."""
         if self._table is None:
             return []
-        columns = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
+        columns = ASSET_COLUMNS
         data = self._table.to_lance().to_table(columns=columns)
         data = data.sort_by([("ingested_at", "ascending"), ("id", "ascending")])
         return [asset_from_row(row) for row in data.slice(offset, limit).to_pylist()]
@@ -277,40 +273,21 @@ class LanceIndex(Index):
         extra: dict[str, Any] = {"table": TABLE, "ann_min_rows": self.ann_min_rows}
         if table is not None:
             extra["version"] = table.version
-            extra["unindexed_text_rows"] = self._unindexed_text_rows(table)
+            extra["unindexed_text_rows"] = unindexed_text_rows(table)
         return IndexInfo(
             backend="lancedb",
             uri=self.uri,
             rows=self.count(),
             embedder=self.identity.key(),
             dim=self.identity.dim,
-            ann_index=None if table is None else self._vector_index_type(table),
+            ann_index=None if table is None else vector_index_type(table),
             text_index=table is not None and self._has_text_index(table),
             extra=extra,
             image_vectors=self.images,
         )
 
-    def _indices(self, table: Any) -> list[Any]:
-        return list(table.list_indices())
-
-    def _has_index(self, table: Any, index_type: str) -> bool:
-        return any(ix.index_type == index_type for ix in self._indices(table))
-
     def _has_text_index(self, table: Any) -> bool:
-        return self._has_index(table, "FTS")
-
-    def _vector_index_type(self, table: Any) -> str | None:
-        for ix in self._indices(table):
-            if list(ix.columns) == ["vector"]:
-                return str(ix.index_type)
-        return None
-
-    def _unindexed_text_rows(self, table: Any) -> int | None:
-        for ix in self._indices(table):
-            if ix.index_type == "FTS":
-                stats = table.index_stats(ix.name)
-                return None if stats is None else int(stats.num_unindexed_rows)
-        return None
+        return has_index(table, "FTS")
 
     # -- search ----------------------------------------------------------------------------
 
@@ -322,12 +299,11 @@ class LanceIndex(Index):
             return []
         vector, image = ranking.query_vectors(query, images=self.images, dim=self.identity.dim)
         k = ranking.candidate_k(query.limit)
-        query_terms = scoring.terms(query.text)
         # The queries run in Rust without the GIL: overlap them to cut latency.
         searches = self._searches(query.mode, (vector, image), query.text, where, k)
         pending = {name: _POOL.submit(run, *args) for name, (run, args) in searches.items()}
         found = {name: future.result() for name, future in pending.items()}
-        return self._rank(query, (vector, image), query_terms, found)
+        return self._rank(query, (vector, image), found)
 
     def _searches(
         self,
@@ -353,13 +329,13 @@ class LanceIndex(Index):
         self, vector: Any, column: str, where: str | None, k: int
     ) -> list[dict[str, Any]]:
         builder = self._table.search(vector, vector_column_name=column).distance_type("cosine")
-        if column == "vector" and self._vector_index_type(self._table) is not None:
+        if column == "vector" and vector_index_type(self._table) is not None:
             builder = builder.nprobes(self.nprobes)
         # Naming the score column keeps Lance from warning about its implicit projection.
         builder = builder.select([*self._candidate_columns(), "_distance"]).with_row_id(True)
         if where:
             builder = builder.where(where, prefilter=True)
-        return self._rows(builder.limit(k).to_arrow())
+        return candidate_rows(builder.limit(k).to_arrow(), self.identity.dim)
 
     def _text_candidates(self, text: str, where: str | None, k: int) -> list[dict[str, Any]]:
         if not scoring.terms(text):
@@ -369,32 +345,33 @@ class LanceIndex(Index):
         if where:
             builder = builder.where(where, prefilter=True)
         try:
-            return self._rows(builder.limit(k).to_arrow())
+            return candidate_rows(builder.limit(k).to_arrow(), self.identity.dim)
         except ValueError as exc:
             raise InputError(f"cannot run the text query {text!r}: {exc}") from exc
 
     def _candidate_columns(self) -> list[str]:
         return IMAGE_CANDIDATE_COLUMNS if self.images else CANDIDATE_COLUMNS
 
-    def _rows(self, data: pa.Table) -> list[dict[str, Any]]:
-        vectors = vector_matrix(data, self.identity.dim)
-        images = optional_vectors(data, self.identity.dim, IMAGE_COLUMN)
-        rows = data.drop_columns(["vector"]).to_pylist()
-        for row, vec, image in zip(rows, vectors, images, strict=True):
-            row["vector"], row[IMAGE_COLUMN] = vec, image
-        return rows
-
     def _rank(
         self,
         query: IndexQuery,
         vectors: tuple[np.ndarray | None, np.ndarray | None],
-        query_terms: list[str],
         found: dict[str, list[dict[str, Any]]],
     ) -> list[SearchHit]:
-        def score(row: dict[str, Any]) -> scoring.Scored:
-            return self._score(query.mode, row, vectors, query_terms)
+        vector, image = vectors
 
-        top = ranking.rank(query, found, score, rrf_k=self.rrf_k, images=self.images)
+        def cosines(row: dict[str, Any]) -> tuple[float | None, float | None]:
+            stored_image = row.get(IMAGE_COLUMN)
+            return (
+                None if vector is None else float(row["vector"] @ vector),
+                None if image is None or stored_image is None else float(stored_image @ image),
+            )
+
+        cal = None if image is None else self.image_cal
+        top = ranking.rank(
+            query, found, cosines, rrf_k=self.rrf_k, text_weight=self.text_weight,
+            images=self.images, image_cal=cal,
+        )  # fmt: skip
         assets = self._assets([s.id for s, _ in top], [row["_rowid"] for _, row in top])
         return [
             SearchHit(asset=assets[s.id], rank=rank, **s.hit_fields())
@@ -402,27 +379,11 @@ class LanceIndex(Index):
             if s.id in assets
         ]
 
-    def _score(
-        self,
-        mode: str,
-        row: dict[str, Any],
-        vectors: tuple[np.ndarray | None, np.ndarray | None],
-        query_terms: list[str],
-    ) -> scoring.Scored:
-        vector, image = vectors
-        stored_image = row.get(IMAGE_COLUMN)
-        cosines = (
-            None if vector is None else float(row["vector"] @ vector),
-            None if image is None or stored_image is None else float(stored_image @ image),
-        )
-        cal = None if image is None else self.image_cal
-        return ranking.score_row(mode, row, cosines, query_terms, self.text_weight, cal)
-
     def _assets(self, asset_ids: list[str], row_ids: list[int]) -> dict[str, Asset]:
         """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
         if not asset_ids:
             return {}
-        columns = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
+        columns = ASSET_COLUMNS
         try:
             rows = self._table.to_lance()._take_rows(row_ids, columns=columns).to_pylist()
         except (AttributeError, OSError, ValueError, RuntimeError) as exc:
@@ -434,4 +395,3 @@ class LanceIndex(Index):
         where = f"id IN ({', '.join(sql_str(i) for i in asset_ids)})"
         found = self._table.search().where(where).select(columns).limit(len(asset_ids))
         return {row["id"]: asset_from_row(row) for row in found.to_arrow().to_pylist()}
-

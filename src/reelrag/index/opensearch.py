@@ -34,20 +34,15 @@ from typing import Any
 import numpy as np
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.errors import (
-    BackendError,
-    IndexMismatchError,
-    InputError,
-)
+from reelrag.errors import BackendError, InputError
 from reelrag.index import opensearch_queries as q
-from reelrag.index import scoring
+from reelrag.index import ranking, scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
 from reelrag.index.opensearch_client import ResponseError, make_client, reason_of, translate
 from reelrag.types import Asset, SearchHit
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "vector", "text")
 BULK_DOCS = 200  # ~8 KB per 384-d document as JSON: well under the 10 MB request limit
 PAGE = 1000
 
@@ -119,21 +114,13 @@ class OpenSearchIndex(Index):
         return mapping
 
     def _check_identity(self, mapping: dict[str, Any]) -> None:
-        stored = q.stored_identity(mapping) or "an unknown embedder"
-        if stored != self.identity.key():
-            raise IndexMismatchError(
-                f"the OpenSearch index {self.uri} was built with {stored}, "
-                f"but the configured embedder is {self.identity.key()}",
-                hint="start it afresh with `reelrag ingest --reindex` "
-                "(or set embedder back to the one used)",
-            )
-        wanted = q.modalities_label(self.identity.modalities)
-        if q.stored_modalities(mapping) != wanted:
-            raise IndexMismatchError(
-                f"the OpenSearch index {self.uri} holds {q.stored_modalities(mapping)} vectors, "
-                f"but the embedder {self.identity.key()} embeds {wanted}",
-                hint="refill it with `reelrag ingest --reindex` so every asset gets its vectors",
-            )
+        ranking.check_identity(
+            f"the OpenSearch index {self.uri}",
+            self.identity,
+            (q.stored_identity(mapping) or "", q.stored_modalities(mapping)),
+            rebuild_hint="start it afresh with `reelrag ingest --reindex` "
+            "(or set embedder back to the one used)",
+        )
 
     @classmethod
     def drop(cls, settings: Any) -> None:
@@ -182,7 +169,7 @@ class OpenSearchIndex(Index):
         ids = [r.asset.id for r in records]
         if len(set(ids)) != len(ids):
             raise InputError("an upsert batch names the same asset id twice")
-        vectors = _check_vectors([r.vector for r in records], self.identity.dim)
+        vectors = ranking.check_vectors([r.vector for r in records], self.identity.dim)
         images = self._image_vectors(records)
         self._ensure_index()
         for start in range(0, len(records), BULK_DOCS):
@@ -199,14 +186,11 @@ class OpenSearchIndex(Index):
             self._bulk(lines, "bulk index")
 
     def _image_vectors(self, records: Sequence[IndexRecord]) -> list[np.ndarray | None]:
-        given = [r.image_vector for r in records]
-        if any(v is not None for v in given) and not self.images:
-            raise InputError(
-                "records carry image vectors but this index holds caption vectors only",
-                hint="open the index for an embedder whose modalities include image",
-            )
+        if not self.images:
+            ranking.refuse_image_vectors(records)
         dim = self.identity.dim
-        return [None if v is None else _check_vectors([v], dim)[0] for v in given]
+        given = [r.image_vector for r in records]
+        return [None if v is None else ranking.check_vectors([v], dim)[0] for v in given]
 
     def delete(self, asset_ids: Sequence[str]) -> None:
         if self._mapping is None or not asset_ids:
@@ -304,33 +288,15 @@ class OpenSearchIndex(Index):
 
     def search(self, query: IndexQuery) -> list[SearchHit]:
         """Hybrid/vector/text search; hits carry absolute scores (see :mod:`scoring`)."""
-        if query.mode not in MODES:
-            raise InputError(
-                f"unknown search mode {query.mode!r}", hint="use hybrid, vector or text"
-            )
-        if query.limit < 1:
-            raise InputError(f"limit must be at least 1, not {query.limit}")
+        ranking.check_query(query)
         clauses = q.filter_clauses(query.filters)
-        vectors = self._query_vectors(query)
+        pair = ranking.query_vectors(query, images=self.images, dim=self.identity.dim)
+        vectors = (ranking.unit_or_none(pair[0]), ranking.unit_or_none(pair[1]))
         if self._mapping is None:
             return []
-        k = max(50, 10 * query.limit)
+        k = ranking.candidate_k(query.limit)
         found = self._candidates(query, vectors, clauses, k)
         return self._rank(query, vectors, found)
-
-    def _query_vectors(self, query: IndexQuery) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Unit caption and image query vectors (``None``: that side is not compared)."""
-        if query.image_vector is not None and not self.images:
-            raise InputError(
-                "this index holds no image vectors",
-                hint="search with a caption vector, or use an embedder with the image modality",
-            )
-        pair = (query.vector, query.image_vector)
-        if query.mode == "text":  # vectors only add scores to BM25's candidates
-            return _units(pair, None)
-        if query.vector is None and query.image_vector is None:
-            raise InputError(f"{query.mode} search needs a query vector", hint="or use mode text")
-        return _units(pair, self.identity.dim)
 
     def _candidates(
         self,
@@ -355,7 +321,7 @@ class OpenSearchIndex(Index):
         if not self.knn and wanted:
             rows = list(_unique(self._scan(clauses, self.fields)))
             for name, (field, vector) in wanted.items():
-                found[name] = _exact_vector(rows, field, vector, k)
+                found[name] = ranking.nearest_rows(rows, field, vector, k)
         return found
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -376,35 +342,21 @@ class OpenSearchIndex(Index):
         vectors: tuple[np.ndarray | None, np.ndarray | None],
         found: dict[str, list[dict[str, Any]]],
     ) -> list[SearchHit]:
-        lists = [found.get(name, []) for name in ("caption", "image", "text")]
-        candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
-        order = scoring.rrf([[r["id"] for r in rows] for rows in lists], self.rrf_k)
-        query_terms = scoring.terms(query.text)
-        scored = [self._score(query.mode, row, vectors, query_terms) for row in candidates.values()]
-        if query.mode == "hybrid":
-            scored.sort(key=lambda h: (-order[h.asset.id], -h.score, h.asset.id))
-        elif query.mode == "vector":
-            # Calibrated image scores clip at 1: the raw vector order breaks their ties.
-            tie = order if self.images else {}
-            scored.sort(key=lambda h: (-h.score, -tie.get(h.asset.id, 0.0), h.asset.id))
-        else:
-            scored.sort(key=lambda h: (-order[h.asset.id], h.asset.id))  # BM25 order
-        return [hit.replace(rank=rank) for rank, hit in enumerate(scored[: query.limit], start=1)]
-
-    def _score(
-        self,
-        mode: str,
-        row: dict[str, Any],
-        vectors: tuple[np.ndarray | None, np.ndarray | None],
-        query_terms: list[str],
-    ) -> SearchHit:
         vector, image = vectors
-        cosines = (_cosine(row.get("vector"), vector), _cosine(row.get(q.IMAGE_FIELD), image))
+
+        def cosines(row: dict[str, Any]) -> tuple[float | None, float | None]:
+            cosine = ranking.cosine
+            return cosine(row.get("vector"), vector), cosine(row.get(q.IMAGE_FIELD), image)
+
         cal = None if image is None else self.image_cal
-        scored = scoring.score_candidate(
-            mode, row["id"], cosines, row.get("text") or "", query_terms, self.text_weight, cal
-        )
-        return SearchHit(asset=q.asset_from_source(row), **scored.hit_fields())
+        top = ranking.rank(
+            query, found, cosines, rrf_k=self.rrf_k, text_weight=self.text_weight,
+            images=self.images, image_cal=cal,
+        )  # fmt: skip
+        return [
+            SearchHit(asset=q.asset_from_source(row), rank=rank, **s.hit_fields())
+            for rank, (s, row) in enumerate(top, start=1)
+        ]
 
 
 def _unique(rows: Any) -> Iterator[dict[str, Any]]:
@@ -414,50 +366,3 @@ def _unique(rows: Any) -> Iterator[dict[str, Any]]:
         if row["id"] not in seen:
             seen.add(row["id"])
             yield row
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-
-
-def _check_vectors(vectors: Sequence[np.ndarray], dim: int) -> np.ndarray:
-    matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-    if matrix.shape[1] != dim:
-        raise InputError(f"vectors have {matrix.shape[1]} dimensions; the index holds {dim}")
-    if not np.isfinite(matrix).all():
-        raise InputError("a vector contains NaN or infinity", hint="check the embedder's output")
-    return matrix
-
-
-def _cosine(stored: Any, query: np.ndarray | None) -> float | None:
-    """Cosine of a stored vector (``None``: absent) with a unit query vector."""
-    if stored is None or query is None:
-        return None
-    return float(_unit(np.asarray(stored, np.float32)) @ query)
-
-
-def _exact_vector(
-    rows: list[dict[str, Any]], field: str, vector: np.ndarray, k: int
-) -> list[dict[str, Any]]:
-    """The ``k`` rows nearest ``vector`` on ``field``, scored in the client (rows lacking it
-    are skipped)."""
-    having = [r for r in rows if r.get(field) is not None]
-    if not having:
-        return []
-    matrix = _unit(np.asarray([r[field] for r in having], np.float32))
-    order = np.argsort(-(matrix @ vector), kind="stable")[:k]
-    return [having[i] for i in order]
-
-
-def _units(pair: tuple[Any, Any], dim: int | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Unit query vectors (``None`` stays ``None``); with ``dim``, checked before scaling."""
-
-    def one(vector: Any) -> np.ndarray | None:
-        if vector is None:
-            return None
-        if dim is None:
-            return _unit(np.asarray(vector, np.float32))
-        return _unit(_check_vectors([vector], dim)[0])
-
-    return one(pair[0]), one(pair[1])

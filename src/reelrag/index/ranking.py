@@ -96,43 +96,41 @@ def check_identity(
     wanted = ",".join(sorted(identity.modalities))
     if modalities != wanted:
         raise IndexMismatchError(
-            f"{index} holds {modalities} vectors, but the embedder {identity.key()} embeds {wanted}",
+            f"{index} holds {modalities} vectors, "
+            f"but the embedder {identity.key()} embeds {wanted}",
             hint="refill it with `reelrag ingest --reindex` so every asset gets its vectors",
         )
-
-
-def score_row(
-    mode: str,
-    row: Row,
-    cosines: tuple[float | None, float | None],
-    query_terms: list[str],
-    text_weight: float,
-    image_cal: scoring.Calibration | None,
-) -> scoring.Scored:
-    """Absolute scores of a candidate row (``image_cal``: None when no image query)."""
-    text = row.get("text") or ""
-    return scoring.score_candidate(
-        mode, row["id"], cosines, text, query_terms, text_weight, image_cal
-    )
 
 
 def rank(
     query: IndexQuery,
     found: dict[str, list[Row]],
-    score: Callable[[Row], scoring.Scored],
+    cosines: Callable[[Row], tuple[float | None, float | None]],
     *,
     rrf_k: int,
+    text_weight: float,
     images: bool,
+    image_cal: scoring.Calibration | None,
 ) -> list[tuple[scoring.Scored, Row]]:
-    """The best ``query.limit`` candidates with their scores, best first.
+    """The best ``query.limit`` candidates with their absolute scores, best first.
 
-    ``found`` holds the candidate rows of each :data:`SOURCES` list that ran. Hybrid and text
-    follow the RRF order (hybrid breaks ties by score); vector follows the absolute score.
+    ``found`` holds the candidate rows of each :data:`SOURCES` list that ran; ``cosines`` gives
+    a row's caption and image cosines with the query (``None``: not compared); ``images`` says
+    the index holds image vectors and ``image_cal`` is their calibration when the query has an
+    image side. Hybrid and text follow the RRF order (hybrid breaks ties by score); vector
+    follows the absolute score.
     """
     lists = [found.get(name, []) for name in SOURCES]
     candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
     order = scoring.rrf([[r["id"] for r in rows] for rows in lists], rrf_k)
-    scored = [score(row) for row in candidates.values()]
+    query_terms = scoring.terms(query.text)
+    scored = [
+        scoring.score_candidate(
+            query.mode, row["id"], cosines(row), row.get("text") or "", query_terms,
+            text_weight, image_cal,
+        )
+        for row in candidates.values()
+    ]  # fmt: skip
     if query.mode == "hybrid":
         scored.sort(key=lambda s: (-order[s.id], -s.score, s.id))
     elif query.mode == "vector":
@@ -142,6 +140,34 @@ def rank(
     else:
         scored.sort(key=lambda s: (-order[s.id], s.id))  # BM25 order
     return [(s, candidates[s.id]) for s in scored[: query.limit]]
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` scaled to unit length along the last axis (zero vectors stay zero)."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def unit_or_none(vector: np.ndarray | None) -> np.ndarray | None:
+    return None if vector is None else unit(vector)
+
+
+def cosine(stored: Any, query: np.ndarray | None) -> float | None:
+    """Cosine of a stored vector (``None``: absent) with a unit query vector."""
+    if stored is None or query is None:
+        return None
+    return float(unit(np.asarray(stored, np.float32)) @ query)
+
+
+def nearest_rows(rows: list[Row], field: str, vector: np.ndarray, k: int) -> list[Row]:
+    """The ``k`` rows nearest the unit ``vector`` on ``field``, scored in the client (rows
+    lacking it are skipped): exact search for an engine without vector search."""
+    having = [r for r in rows if r.get(field) is not None]
+    if not having:
+        return []
+    matrix = unit(np.asarray([r[field] for r in having], np.float32))
+    order = np.argsort(-(matrix @ vector), kind="stable")[:k]
+    return [having[i] for i in order]
 
 
 def _as_float(vector: Any) -> np.ndarray | None:
