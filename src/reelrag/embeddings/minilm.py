@@ -178,7 +178,34 @@ class _Layer:
         self.ln2_b = w[f"{prefix}.output.LayerNorm.bias"]
 
 
-class MiniLMEncoder:
+class BatchedEncoder:
+    """Tokenise, group texts of similar length, and run each group through ``_encode_rows``.
+
+    Subclasses (the numpy forward pass, onnxruntime) provide ``tokenizer``, ``dim`` and
+    ``_encode_rows``; both thus batch, pad and order results identically.
+    """
+
+    tokenizer: Any
+    dim: int
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts``, shape (n, dim), float32, in input order."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self.tokenize(texts)
+        for batch in _length_batches(ids):
+            out[batch] = self._encode_rows([ids[i] for i in batch])
+        return out
+
+    def _encode_rows(self, rows: list[list[int]]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class MiniLMEncoder(BatchedEncoder):
     """The numpy BERT encoder plus mean pooling and normalisation."""
 
     def __init__(self, folder: Path) -> None:
@@ -209,20 +236,9 @@ class MiniLMEncoder:
         self.emb_ln_w = w["embeddings.LayerNorm.weight"]
         self.emb_ln_b = w["embeddings.LayerNorm.bias"]
 
-    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for ``texts``, shape (n, dim), float32, in input order."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = self.tokenize(texts)
-        for batch in _length_batches(ids):
-            rows = [ids[i] for i in batch]
-            with _blas_threads(len(rows) * max(map(len, rows))):
-                out[batch] = self._forward(rows)
-        return out
+    def _encode_rows(self, rows: list[list[int]]) -> np.ndarray:
+        with _blas_threads(len(rows) * max(map(len, rows))):
+            return self._forward(rows)
 
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
         tokens, mask = pad_batch(ids)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from reelrag.embeddings.minilm import MiniLMEncoder, _length_batches, load_tokenizer, pad_batch
+from reelrag.embeddings.minilm import BatchedEncoder, MiniLMEncoder, load_tokenizer, pad_batch
 from reelrag.errors import MissingDependencyError
 from reelrag.storage.local import atomic_write_bytes
 
@@ -232,7 +232,7 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-class OnnxMiniLMEncoder:
+class OnnxMiniLMEncoder(BatchedEncoder):
     """The MiniLM encoder run by onnxruntime; same ``tokenize``/``encode`` as the numpy one."""
 
     def __init__(self, folder: Path, cache_dir: Path | None = None, threads: int = 0) -> None:
@@ -241,17 +241,7 @@ class OnnxMiniLMEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self.tokenizer = load_tokenizer(folder)
 
-    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for ``texts``, shape (n, dim), float32, in input order."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = self.tokenize(texts)
-        for batch in _length_batches(ids):
-            tokens, mask = pad_batch([ids[i] for i in batch])
-            feeds = {"input_ids": tokens, "attention_mask": mask.astype(np.int64)}
-            out[batch] = self.session.run(None, feeds)[0]
-        return out
+    def _encode_rows(self, rows: list[list[int]]) -> np.ndarray:
+        tokens, mask = pad_batch(rows)
+        feeds = {"input_ids": tokens, "attention_mask": mask.astype(np.int64)}
+        return np.asarray(self.session.run(None, feeds)[0])

@@ -6,6 +6,11 @@ identity ``titan:amazon.titan-embed-image-v1:<dim>`` is stored beside them, so a
 another embedder or length is refused. Images are downscaled (aspect kept) to at most 2048 px and
 re-encoded to stay under 25 MB -- the model's documented limits; the downscale is logged.
 Throttling is retried with exponential backoff and jitter (``reelrag.aws.clients.with_backoff``).
+
+Titan refuses an empty ``inputText``, but an asset with no caption, keywords or name words has an
+empty index text and must still be indexed (its image vector finds it). An empty text therefore
+gets :func:`blank_text_vector` -- the same constant unit vector every time, with no request -- as
+the embedder contract asks of every backend.
 """
 
 from __future__ import annotations
@@ -60,7 +65,13 @@ class TitanEmbedder(Embedder):
         return self._client
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        rows = [self._embed({"inputText": text}) for text in texts]
+        """Vectors for ``texts``; an empty text gets :func:`blank_text_vector` without a request."""
+        rows = [
+            self._embed({"inputText": text})
+            if text.strip()
+            else blank_text_vector(self.identity.dim)
+            for text in texts
+        ]
         return self._stack(rows)
 
     def embed_images(self, images: Sequence[Any]) -> np.ndarray:
@@ -110,6 +121,17 @@ class TitanEmbedder(Embedder):
             raise BackendError("Titan returned an all-zero embedding")
         out: np.ndarray = matrix / norms
         return out
+
+
+def blank_text_vector(dim: int) -> np.ndarray:
+    """The vector of an empty text: alternating +-1/sqrt(dim), a unit vector that sums to zero.
+
+    It says nothing, so it should lean towards no query; alternating signs keep it orthogonal
+    to the all-equal direction, where embeddings' shared mean component tends to lie.
+    """
+    signs = np.where(np.arange(dim) % 2 == 0, 1.0, -1.0)
+    out: np.ndarray = (signs / np.sqrt(dim)).astype(np.float32)
+    return out
 
 
 def encode_for_titan(image: Any) -> str:
