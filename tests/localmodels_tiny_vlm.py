@@ -57,13 +57,33 @@ def build_florence2(folder: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer = bart_tokenizer()
-    text = dict(model_type="bart", vocab_size=64, d_model=32, max_position_embeddings=64)
-    text.update(encoder_layers=1, decoder_layers=1, encoder_attention_heads=4)
-    text.update(decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37)
-    text.update(bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2)
-    vision = dict(depths=(1, 1, 1, 1), embed_dim=(8, 16, 16, 32), num_heads=(1, 2, 2, 4))
-    vision.update(num_groups=(1, 2, 2, 4), window_size=2, projection_dim=32, drop_path_rate=0.0)
-    vision.update(max_position_embeddings=8, max_temporal_embeddings=4)
+    text: dict[str, Any] = {
+        "model_type": "bart",
+        "vocab_size": 64,
+        "d_model": 32,
+        "max_position_embeddings": 64,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "encoder_attention_heads": 4,
+        "decoder_attention_heads": 4,
+        "encoder_ffn_dim": 37,
+        "decoder_ffn_dim": 37,
+        "bos_token_id": 0,
+        "pad_token_id": 1,
+        "eos_token_id": 2,
+        "decoder_start_token_id": 2,
+    }
+    vision: dict[str, Any] = {
+        "depths": (1, 1, 1, 1),
+        "embed_dim": (8, 16, 16, 32),
+        "num_heads": (1, 2, 2, 4),
+        "num_groups": (1, 2, 2, 4),
+        "window_size": 2,
+        "projection_dim": 32,  # the BART d_model the image tokens are projected into
+        "drop_path_rate": 0.0,
+        "max_position_embeddings": 8,
+        "max_temporal_embeddings": 4,
+    }
     config = Florence2Config(
         text_config=text, vision_config=vision, image_token_id=tokenizer.image_token_id
     )
@@ -86,10 +106,15 @@ def build_git(folder: Path) -> Path:
     from transformers import GitConfig, GitForCausalLM, GitProcessor
 
     torch.manual_seed(0)
-    vision = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4)
-    vision.update(image_size=32, patch_size=8)
     config = GitConfig(
-        vision_config=vision,
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 4,
+            "image_size": 32,
+            "patch_size": 8,
+        },
         vocab_size=64,
         hidden_size=32,
         num_hidden_layers=1,

@@ -9,7 +9,6 @@ all of them in one call.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -111,10 +110,12 @@ def _resolve_image(
 ) -> None:
     request = prepared.resolved.request
     if request.image:
+        from reelrag.library.decode import decode_file  # lazy: keeps `import pipeline` light
+
         path = Path(request.image).expanduser()
-        data = _read_bytes(path)
-        prepared.source, prepared.source_sha256 = str(path), hashlib.sha256(data).hexdigest()
-        prepared.image = _decode(data, path, settings)
+        decoded, digest = decode_file(path, max_pixels=settings.max_image_pixels)
+        prepared.source, prepared.source_sha256 = str(path), digest
+        prepared.image = decoded.image.convert("RGB")
         return
     if library is None:
         raise InputError(
@@ -143,25 +144,6 @@ def _retrieve(prepared: Prepared, settings: Settings, library: Any, query: str) 
         )
     prepared.hit = good[0]
     return good[0].asset.id
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"image {path} does not exist", hint="check the --image path") from exc
-    except OSError as exc:
-        raise InputError(
-            f"cannot read image {path}: {exc.strerror}", hint="check the file"
-        ) from exc
-
-
-def _decode(data: bytes, path: Path, settings: Settings) -> Image.Image:
-    """Decode with the library's safe decoder (pixel limit, EXIF orientation, HEIC, CMYK)."""
-    from reelrag.library.decode import decode_image  # lazy: keeps `import pipeline` light
-
-    decoded = decode_image(data, max_pixels=settings.max_image_pixels, name=str(path))
-    return decoded.image.convert("RGB")
 
 
 def _fit(prepared: Prepared, settings: Settings) -> None:

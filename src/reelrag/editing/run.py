@@ -10,7 +10,6 @@ fit onto the model-sized canvas, the canvas is edited, and the chosen variant re
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -145,24 +144,10 @@ def _load_source(
         picture = library.image(asset.id).convert("RGB")
         return _Source(picture, f"asset:{asset.id}", asset.id, asset.id[:12], None)
     path = Path(str(image)).expanduser()
-    data = _read_bytes(path)
-    from reelrag.library.decode import decode_image  # lazy: the decoder pulls HEIC support
+    from reelrag.library.decode import decode_file  # lazy: the decoder pulls HEIC support
 
-    decoded = decode_image(data, max_pixels=settings.max_image_pixels, name=str(path))
-    return _Source(
-        decoded.image.convert("RGB"), str(path), hashlib.sha256(data).hexdigest(), path.stem, path
-    )
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"image {path} does not exist", hint="check the IMAGE path") from exc
-    except OSError as exc:
-        raise InputError(
-            f"cannot read image {path}: {exc.strerror}", hint="check the file"
-        ) from exc
+    decoded, digest = decode_file(path, max_pixels=settings.max_image_pixels, option="IMAGE")
+    return _Source(decoded.image.convert("RGB"), str(path), digest, path.stem, path)
 
 
 def _mask_for(

@@ -8,18 +8,20 @@ JPEG decoding, and reading embedded IPTC / XMP captions and keywords. Every fail
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
-from reelrag.errors import DecodeError
+from reelrag.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -362,3 +364,24 @@ def parse_xmp(packet: str) -> dict[str, Any]:
 
 def _clean(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
+
+
+def read_image_file(path: Path, option: str = "--image") -> bytes:
+    """The bytes of a user's image file, or an InputError naming ``option`` to fix."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"image {path} does not exist", hint=f"check the {option} path") from exc
+    except OSError as exc:
+        raise InputError(
+            f"cannot read image {path}: {exc.strerror}", hint="check the file"
+        ) from exc
+
+
+def decode_file(
+    path: Path, *, max_pixels: int, option: str = "--image"
+) -> tuple[DecodedImage, str]:
+    """Read and decode a user's image file: the decoded image and the SHA-256 of its bytes."""
+    data = read_image_file(path, option)
+    decoded = decode_image(data, max_pixels=max_pixels, name=str(path))
+    return decoded, hashlib.sha256(data).hexdigest()
