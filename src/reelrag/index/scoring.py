@@ -78,9 +78,17 @@ def coverage(query_terms: Sequence[str], text: str) -> tuple[float, list[str]]:
     """Fraction of ``query_terms`` present in ``text`` and the matched terms."""
     if not query_terms:
         return 0.0, []
-    present = {normalise_term(w) for w in _WORD.findall(text)}
-    matched = [t for t in query_terms if t in present]
+    words = set(_WORD.findall(text.lower()))
+    # Query terms are already normalised, so a word matches a term when it is the term or the
+    # term plus the plural "s" that normalise_term strips (same result, no per-word calls: this
+    # runs for every candidate of every query).
+    matched = [t for t in query_terms if t in words or (_pluralises(t) and t + "s" in words)]
     return len(matched) / len(query_terms), matched
+
+
+def _pluralises(term: str) -> bool:
+    """Whether ``term + "s"`` normalises back to ``term``."""
+    return len(term) >= 3 and not term.endswith("s")
 
 
 def text_score(query_terms: Sequence[str], text: str) -> tuple[float, list[str]]:
