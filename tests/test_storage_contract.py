@@ -74,3 +74,18 @@ def test_open_store_picks_backend_by_uri(tmp_path: Path) -> None:
     memory = open_store(load_settings({"store": "memory://t"}, environ={}))
     assert isinstance(memory, MemoryStore)
     assert scheme_of("C:/photos") == "file"
+
+
+def test_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from reelrag.storage.local import atomic_write_bytes
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    target = tmp_path / "out" / "video.json"
+    atomic_write_bytes(target, b"{}")
+    LocalStore(tmp_path / "s").put_file("k/copy.json", target)
+    for path in (target, tmp_path / "s" / "k" / "copy.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

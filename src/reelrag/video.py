@@ -14,7 +14,6 @@ import io
 import logging
 import os
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from PIL import Image
 
 from reelrag.errors import InputError, NotFoundError, ReelragError
 from reelrag.storage import atomic_write_bytes
+from reelrag.storage.local import temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,7 @@ class VideoWriter:
             raise disk_error(exc, self.path) from exc
 
     def _temp_path(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".mp4")
-        os.close(fd)
-        return Path(name)
+        return temp_beside(self.path, suffix=".mp4")
 
     def _open(self, crf: int, preset: str, x264_params: str) -> None:
         self._container = av.open(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -33,6 +32,7 @@ from reelrag.generation.base import (
     VideoOutput,
     no_progress,
 )
+from reelrag.storage.local import temp_beside
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -195,10 +195,9 @@ class SimulatedGenerator(RemoteGenerator):
         return row
 
     def _save_input(self, remote_id: str, image: Any) -> None:
-        self.inputs_dir.mkdir(parents=True, exist_ok=True)
         target = self.inputs_dir / f"{remote_id}.npy"
-        fd, tmp = tempfile.mkstemp(dir=self.inputs_dir, prefix=".tmp-", suffix=".npy")
-        with os.fdopen(fd, "wb") as handle:
+        tmp = temp_beside(target, suffix=".npy")
+        with open(tmp, "wb") as handle:
             np.save(handle, np.asarray(image.convert("RGB"), dtype=np.uint8))
         os.replace(tmp, target)
 
@@ -229,9 +228,7 @@ def _write_mp4(frames: list[np.ndarray], fps: int, out: Path) -> None:
     """H.264 yuv420p MP4, written to a temp file and renamed so readers never see a part."""
     import av  # PyAV is a core dependency; imported here to keep `import reelrag` light
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".mp4")
-    os.close(fd)
+    tmp = str(temp_beside(out, suffix=".mp4"))
     try:
         with av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"}) as container:
             stream = container.add_stream("libx264", rate=fps)

@@ -33,9 +33,7 @@ class LocalStore(ObjectStore):
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> str:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        os.close(fd)
+        tmp = temp_beside(target)
         try:
             shutil.copyfile(path, tmp)
             os.replace(tmp, target)
@@ -71,13 +69,33 @@ class LocalStore(ObjectStore):
         return path if path.is_file() else None
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()  # what a plain open() would give, read once at import
+
+
+def temp_beside(path: Path, suffix: str = "") -> Path:
+    """A new empty ``.tmp-`` file in ``path``'s folder, to be renamed onto ``path`` when complete.
+
+    ``mkstemp`` creates it private (0600); outputs are meant to be shared like any file the user
+    writes, so it gets the usual mode under the process umask.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    os.chmod(name, _FILE_MODE)
+    return Path(name)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,7 +10,6 @@ place.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reelrag.aws.clients import aws_errors, make_client, parse_s3_uri, translate
 from reelrag.errors import NotFoundError
 from reelrag.storage.base import ObjectStore, check_key
+from reelrag.storage.local import temp_beside
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MULTIPART_CHUNK = 16 * 1024 * 1024
@@ -78,9 +78,7 @@ class S3Store(ObjectStore):
     def get_file(self, key: str, path: Path) -> Path:
         """Download ``key`` to ``path`` atomically (temp file + rename); large objects stream."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        os.close(fd)
+        tmp = str(temp_beside(path))
         try:
             self.client.download_file(self.bucket, self._key(key), tmp, Config=self._transfer)
             os.replace(tmp, path)
