@@ -12,6 +12,7 @@ missing permission and the console step, content-filter blocks carry the provide
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -188,6 +189,26 @@ def aws_errors(
         yield
     except (ClientError, BotoCoreError) as exc:
         raise translate(exc, action=action, resource=resource, model=model, region=region) from exc
+
+
+def invoke_json(
+    client: Any, model: str, body: dict[str, Any], *, resource: str = ""
+) -> dict[str, Any]:
+    """``InvokeModel`` with a JSON body; the parsed JSON answer, botocore errors translated."""
+    with aws_errors(
+        "bedrock:InvokeModel", resource=resource, model=model, region=region_of(client)
+    ):
+        response = client.invoke_model(
+            modelId=model,
+            body=json.dumps(body),
+            contentType="application/json",
+            accept="application/json",
+        )
+        raw = response["body"].read()
+    try:
+        return dict(json.loads(raw))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise BackendError(f"{model} returned a body that is not JSON: {exc}") from exc
 
 
 def with_backoff(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 import random
 import time
@@ -39,7 +38,7 @@ from reelrag.aws.canvas import (
     check_canvas_size,
     validate_canvas_edit,
 )
-from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
+from reelrag.aws.clients import invoke_json, make_client, with_backoff
 from reelrag.aws.schemas import MAX_SEED
 from reelrag.editing.base import (
     Editor,
@@ -168,19 +167,7 @@ class CanvasEditor(Editor):
         return lifecycle.check_model(self.control, self.model, enabled=enabled, now=now)
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
-        region = region_of(self.runtime)
-        with aws_errors("bedrock:InvokeModel", model=self.model, region=region):
-            response = self.runtime.invoke_model(
-                modelId=self.model,
-                body=json.dumps(body).encode("utf-8"),
-                contentType="application/json",
-                accept="application/json",
-            )
-            raw = response["body"].read()
-        try:
-            return dict(json.loads(raw))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise BackendError(f"Nova Canvas returned a body that is not JSON: {exc}") from exc
+        return invoke_json(self.runtime, self.model, body)
 
     def _restore(
         self,

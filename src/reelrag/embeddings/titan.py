@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from reelrag.aws import schemas
-from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
+from reelrag.aws.clients import invoke_json, make_client, with_backoff
 from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.errors import BackendError, ConfigError, InputError
 
@@ -82,8 +81,7 @@ class TitanEmbedder(Embedder):
     def _embed(self, body: dict[str, Any]) -> np.ndarray:
         body["embeddingConfig"] = {"outputEmbeddingLength": self.identity.dim}
         schemas.validate_titan_embedding(body)
-        payload = json.dumps(body)
-        response = self._invoke(payload)
+        response = self._invoke(body)
         vector = np.asarray(response.get("embedding") or [], dtype=np.float32)
         if vector.shape != (self.identity.dim,):
             raise BackendError(
@@ -92,21 +90,9 @@ class TitanEmbedder(Embedder):
             )
         return vector
 
-    def _invoke(self, payload: str) -> dict[str, Any]:
+    def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
         def call() -> dict[str, Any]:
-            with aws_errors(
-                "bedrock:InvokeModel",
-                resource=f"model {MODEL_ID}",
-                model=MODEL_ID,
-                region=region_of(self.client),
-            ):
-                response = self.client.invoke_model(
-                    modelId=MODEL_ID,
-                    body=payload,
-                    contentType="application/json",
-                    accept="application/json",
-                )
-                return dict(json.loads(response["body"].read()))
+            return invoke_json(self.client, MODEL_ID, body, resource=f"model {MODEL_ID}")
 
         if self._sleep is None:
             return with_backoff(call)
