@@ -21,6 +21,7 @@ from reelrag.errors import (
     RetryableBackendError,
 )
 from reelrag.index import opensearch_queries as q
+from reelrag.index.base import asset_from_fields
 from reelrag.index.opensearch_client import make_client, region_from_endpoint, translate
 from reelrag.settings import load_settings
 from reelrag.types import Asset, SearchFilters
@@ -105,7 +106,7 @@ def test_bulk_lines_with_and_without_custom_ids() -> None:
     )
     doc = q.document(asset, "a cat", np.array([1.0, 0.0], np.float32))
     assert doc["tags"] == ["cat"] and doc["orientation"] == "landscape"
-    assert q.asset_from_source(doc) == asset
+    assert asset_from_fields(doc) == asset
     assert q.bulk_index_lines("i", [doc], custom_ids=True)[0] == {
         "index": {"_index": "i", "_id": "abc"}
     }

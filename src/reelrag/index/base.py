@@ -12,7 +12,7 @@ caption is still found by what it shows. Text-only identities hold caption vecto
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,24 @@ import numpy as np
 
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.types import Asset, SearchFilters, SearchHit
+
+# The Asset fields every index stores and rebuilds assets from (string fields first).
+ASSET_STR_FIELDS = (
+    "id", "source", "format", "caption", "caption_source", "folder",
+    "original_key", "normalized_key", "thumbnail_key", "ingested_at",
+)  # fmt: skip
+ASSET_FIELDS = [*ASSET_STR_FIELDS, "width", "height", "size_bytes", "keywords"]
+
+
+def asset_from_fields(row: Mapping[str, Any]) -> Asset:
+    """The :class:`Asset` held in a stored row or document (see :data:`ASSET_FIELDS`)."""
+    return Asset(
+        **{name: row.get(name) or "" for name in ASSET_STR_FIELDS},
+        width=int(row["width"]),
+        height=int(row["height"]),
+        size_bytes=int(row.get("size_bytes") or 0),
+        keywords=tuple(row.get("keywords") or ()),
+    )
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,15 @@ import numpy as np
 import pyarrow as pa
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.index.base import IndexRecord
+from reelrag.index.base import ASSET_STR_FIELDS, IndexRecord
 from reelrag.index.filters import check_filters, folder_prefix
 from reelrag.index.ranking import check_vectors, refuse_image_vectors
-from reelrag.types import Asset, SearchFilters
+from reelrag.types import SearchFilters
 
 REBUILD_BATCH = 256
 META_KEY = b"reelrag.embedder"
 MODALITIES_KEY = b"reelrag.modalities"  # absent in tables from before image vectors: "text"
 IMAGE_COLUMN = "image_vector"
-STR_FIELDS = (
-    "id", "source", "format", "caption", "caption_source", "folder",
-    "original_key", "normalized_key", "thumbnail_key", "ingested_at",
-)  # fmt: skip
-# What an Asset is rebuilt from (the filter and search columns are left out).
-ASSET_COLUMNS = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
 
 
 def has_images(identity: EmbedderIdentity) -> bool:
@@ -47,7 +41,7 @@ def stored_modalities(schema: pa.Schema) -> str:
 def table_schema(identity: EmbedderIdentity) -> pa.Schema:
     """The Arrow schema of the ``assets`` table for vectors of ``identity``: a nullable
     ``image_vector`` column joins ``vector`` when the identity embeds images."""
-    fields = [pa.field(name, pa.string()) for name in STR_FIELDS]
+    fields = [pa.field(name, pa.string()) for name in ASSET_STR_FIELDS]
     fields += [
         pa.field("width", pa.int32()),
         pa.field("height", pa.int32()),
@@ -115,7 +109,7 @@ def record_rows(records: Sequence[IndexRecord], schema: pa.Schema, dim: int) -> 
     columns: dict[str, list[Any]] = {name: [] for name in schema.names}
     for record in records:
         asset = record.asset
-        for name in (*STR_FIELDS, "width", "height", "size_bytes"):
+        for name in (*ASSET_STR_FIELDS, "width", "height", "size_bytes"):
             columns[name].append(getattr(asset, name))
         columns["keywords"].append(list(asset.keywords))
         columns["tags"].append(sorted({k.strip().lower() for k in asset.keywords if k.strip()}))
@@ -154,17 +148,6 @@ def embed_in_batches(
         if progress is not None:
             progress(min(start + REBUILD_BATCH, len(texts)), len(texts))
     return out
-
-
-def asset_from_row(row: dict[str, Any]) -> Asset:
-    values = {name: row[name] for name in STR_FIELDS}
-    return Asset(
-        **values,
-        width=int(row["width"]),
-        height=int(row["height"]),
-        size_bytes=int(row["size_bytes"] or 0),
-        keywords=tuple(row["keywords"] or ()),
-    )
 
 
 def vector_matrix(table: pa.Table, dim: int, column_name: str = "vector") -> np.ndarray:

@@ -36,12 +36,17 @@ from lancedb.index import FTS, BTree, IvfFlat
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import BackendError, InputError, NotFoundError
 from reelrag.index import ranking, scoring
-from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
+from reelrag.index.base import (
+    ASSET_FIELDS,
+    Index,
+    IndexInfo,
+    IndexQuery,
+    IndexRecord,
+    asset_from_fields,
+)
 from reelrag.index.lance_schema import (
-    ASSET_COLUMNS,
     IMAGE_COLUMN,
     META_KEY,
-    asset_from_row,
     candidate_rows,
     embed_in_batches,
     has_images,
@@ -248,16 +253,16 @@ class LanceIndex(Index):
         if self._table is None:
             return None
         found = self._table.search().where(f"id = {sql_str(asset_id)}").limit(1).to_arrow()
-        return asset_from_row(found.to_pylist()[0]) if found.num_rows else None
+        return asset_from_fields(found.to_pylist()[0]) if found.num_rows else None
 
     def list_assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
         """Assets ordered by ingestion time, then id (stable across calls)."""
         if self._table is None:
             return []
-        columns = ASSET_COLUMNS
+        columns = ASSET_FIELDS
         data = self._table.to_lance().to_table(columns=columns)
         data = data.sort_by([("ingested_at", "ascending"), ("id", "ascending")])
-        return [asset_from_row(row) for row in data.slice(offset, limit).to_pylist()]
+        return [asset_from_fields(row) for row in data.slice(offset, limit).to_pylist()]
 
     def vectors(self, asset_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if self._table is None or not asset_ids:
@@ -392,15 +397,15 @@ class LanceIndex(Index):
         """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
         if not asset_ids:
             return {}
-        columns = ASSET_COLUMNS
+        columns = ASSET_FIELDS
         try:
             rows = self._dataset()._take_rows(row_ids, columns=columns).to_pylist()
         except (AttributeError, OSError, ValueError, RuntimeError) as exc:
             log.debug("take by row id failed (%s); fetching by id", exc)
             rows = []
         if [row["id"] for row in rows] == asset_ids:
-            return {row["id"]: asset_from_row(row) for row in rows}
+            return {row["id"]: asset_from_fields(row) for row in rows}
         # A compaction between the two reads moved rows: look them up by id instead.
         where = f"id IN ({', '.join(sql_str(i) for i in asset_ids)})"
         found = self._table.search().where(where).select(columns).limit(len(asset_ids))
-        return {row["id"]: asset_from_row(row) for row in found.to_arrow().to_pylist()}
+        return {row["id"]: asset_from_fields(row) for row in found.to_arrow().to_pylist()}

@@ -37,7 +37,7 @@ from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import BackendError, InputError
 from reelrag.index import opensearch_queries as q
 from reelrag.index import ranking, scoring
-from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord
+from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord, asset_from_fields
 from reelrag.index.opensearch_client import ResponseError, make_client, reason_of, translate
 from reelrag.types import Asset, SearchHit
 
@@ -244,7 +244,7 @@ class OpenSearchIndex(Index):
         if self._mapping is None:
             return None
         hits = self._search(q.ids_body([asset_id], q.ASSET_FIELDS))
-        return q.asset_from_source(hits[0]["_source"]) if hits else None
+        return asset_from_fields(hits[0]["_source"]) if hits else None
 
     def list_assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
         """Assets ordered by ingestion time, then id (stable across calls)."""
@@ -252,7 +252,7 @@ class OpenSearchIndex(Index):
             return []
         rows = _unique(self._scan([], q.ASSET_FIELDS))
         stop = None if limit is None else offset + limit
-        return [q.asset_from_source(row) for row in itertools.islice(rows, offset, stop)]
+        return [asset_from_fields(row) for row in itertools.islice(rows, offset, stop)]
 
     def _scan(self, clauses: list[dict[str, Any]], fields: list[str]) -> Iterator[dict[str, Any]]:
         after: list[Any] | None = None
@@ -354,7 +354,7 @@ class OpenSearchIndex(Index):
             images=self.images, image_cal=cal,
         )  # fmt: skip
         return [
-            SearchHit(asset=q.asset_from_source(row), rank=rank, **s.hit_fields())
+            SearchHit(asset=asset_from_fields(row), rank=rank, **s.hit_fields())
             for rank, (s, row) in enumerate(top, start=1)
         ]
 

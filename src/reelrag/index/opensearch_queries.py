@@ -21,17 +21,13 @@ from typing import Any
 import numpy as np
 
 from reelrag.errors import ConfigError
+from reelrag.index.base import ASSET_FIELDS, ASSET_STR_FIELDS
 from reelrag.index.filters import check_filters, folder_prefix
 from reelrag.types import Asset, SearchFilters
 
 ENGINES = ("faiss", "lucene", "nmslib")
 SPACES = ("innerproduct", "cosinesimil", "l2")
 META_KEY = "reelrag"
-STR_FIELDS = (
-    "id", "source", "format", "caption", "caption_source", "folder",
-    "original_key", "normalized_key", "thumbnail_key", "ingested_at",
-)  # fmt: skip
-ASSET_FIELDS = [*STR_FIELDS, "width", "height", "size_bytes", "keywords"]
 # What ranking needs from each candidate; full assets come along (one round trip, small rows).
 CANDIDATE_FIELDS = [*ASSET_FIELDS, "text", "vector"]
 IMAGE_FIELD = "image_vector"
@@ -70,7 +66,7 @@ def index_body(
         "method": {"name": "hnsw", "engine": engine, "space_type": space},
     }
     keyword = {"type": "keyword"}
-    properties: dict[str, Any] = {name: keyword for name in STR_FIELDS}
+    properties: dict[str, Any] = {name: keyword for name in ASSET_STR_FIELDS}
     properties["caption"] = {"type": "text", "index": False}  # shown, never searched
     properties.update(
         width={"type": "integer"},
@@ -221,7 +217,7 @@ def document(
     asset: Asset, text: str, vector: np.ndarray, image_vector: np.ndarray | None = None
 ) -> dict[str, Any]:
     """The ``_source`` of one asset's document (``image_vector`` left out when ``None``)."""
-    doc: dict[str, Any] = {name: getattr(asset, name) for name in STR_FIELDS}
+    doc: dict[str, Any] = {name: getattr(asset, name) for name in ASSET_STR_FIELDS}
     doc.update(
         width=int(asset.width),
         height=int(asset.height),
@@ -235,17 +231,6 @@ def document(
     if image_vector is not None:
         doc[IMAGE_FIELD] = [float(x) for x in image_vector]
     return doc
-
-
-def asset_from_source(source: dict[str, Any]) -> Asset:
-    values = {name: source.get(name) or "" for name in STR_FIELDS}
-    return Asset(
-        **values,
-        width=int(source["width"]),
-        height=int(source["height"]),
-        size_bytes=int(source.get("size_bytes") or 0),
-        keywords=tuple(source.get("keywords") or ()),
-    )
 
 
 def bulk_index_lines(
