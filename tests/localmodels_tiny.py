@@ -262,6 +262,12 @@ def _image_processor(kind: str, size: int = 32) -> Any:
     return cls(size={"height": size, "width": size})
 
 
+def _tower(**extra: Any) -> dict[str, Any]:
+    """A one-layer, 32-wide transformer tower config (text or vision), plus ``extra``."""
+    tiny = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4)
+    return {**tiny, **extra}
+
+
 def build_clip(folder: Path) -> Path:
     """A CLIP model with text and image towers projecting to 16 dimensions."""
     import torch
@@ -269,22 +275,14 @@ def build_clip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = CLIPConfig(
-        text_config=dict(
+        text_config=_tower(
             vocab_size=64,
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
             max_position_embeddings=64,
             pad_token_id=0,
             bos_token_id=1,
             eos_token_id=1,
         ),
-        vision_config=dict(
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
+        vision_config=_tower(
             image_size=32,
             patch_size=8,
         ),
@@ -304,22 +302,14 @@ def build_siglip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = SiglipConfig(
-        text_config=dict(
+        text_config=_tower(
             vocab_size=64,
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
             max_position_embeddings=16,
             pad_token_id=0,
             bos_token_id=1,
             eos_token_id=1,
         ),
-        vision_config=dict(
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
+        vision_config=_tower(
             image_size=32,
             patch_size=8,
         ),
@@ -338,12 +328,8 @@ def build_blip(folder: Path) -> Path:
 
     torch.manual_seed(0)
     config = BlipConfig(
-        text_config=dict(
+        text_config=_tower(
             vocab_size=64,
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
             max_position_embeddings=64,
             pad_token_id=0,
             bos_token_id=3,
@@ -351,11 +337,7 @@ def build_blip(folder: Path) -> Path:
             eos_token_id=1,
             encoder_hidden_size=32,
         ),
-        vision_config=dict(
-            hidden_size=32,
-            intermediate_size=37,
-            num_hidden_layers=1,
-            num_attention_heads=4,
+        vision_config=_tower(
             image_size=32,
             patch_size=8,
         ),
