@@ -45,12 +45,42 @@ def test_zoom_warp_matches_opencv(plane: np.ndarray, zoom: float) -> None:
     assert hits >= 9  # the fast path serves most positions
 
 
-def test_roll_and_pure_shift_fall_back_to_warp_affine(plane: np.ndarray) -> None:
+def test_roll_falls_back_to_warp_affine(plane: np.ndarray) -> None:
     padded = PaddedPlane.of(plane)
     c, s = np.cos(0.1), np.sin(0.1)
-    for matrix in (np.array([[c, -s, 9.0], [s, c, 3.0]]), np.array([[1.0, 0, 3.4], [0, 1.0, 2.2]])):
-        assert not warp._separable(matrix)
-        dst = np.empty((64, 120), np.uint8)
-        warp_plane(padded, matrix, dst)
-        # the same warp on the padded plane: positions round alike to within one level
-        assert np.abs(dst.astype(int) - reference(plane, matrix, (120, 64))).max() <= 1
+    matrix = np.array([[c, -s, 9.0], [s, c, 3.0]])
+    assert not warp._separable(matrix) and not warp.is_shift(matrix)
+    dst = np.empty((64, 120), np.uint8)
+    warp_plane(padded, matrix, dst)
+    # the same warp on the padded plane: positions round alike to within one level
+    assert np.abs(dst.astype(int) - reference(plane, matrix, (120, 64))).max() <= 1
+
+
+def lanczos_shift(plane: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Float reference: plane sampled at (x + dx, y + dy) with a Lanczos-3 kernel, per axis."""
+
+    def along(rows: np.ndarray, d: float) -> np.ndarray:
+        whole, frac = int(np.floor(d)), d - np.floor(d)
+        taps = np.arange(-2, 4)
+        weights = np.sinc(taps - frac) * np.sinc((taps - frac) / 3)
+        weights /= weights.sum()
+        padded = np.pad(rows, ((0, 0), (8, 8)), mode="edge")
+        cols = np.arange(rows.shape[1]) + 8 + whole
+        return sum(w * padded[:, cols + t] for w, t in zip(weights, taps, strict=True))
+
+    return along(along(plane.astype(float), dx).T, dy).T
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(3.4, 2.2), (-1.75, 0.5), (0.0, 0.0), (2.0, -3.1)])
+def test_pure_shift_is_a_lanczos_filter_at_the_exact_offset(
+    plane: np.ndarray, dx: float, dy: float
+) -> None:
+    padded = PaddedPlane.of(plane)
+    matrix = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
+    assert warp.is_shift(matrix)
+    dst = np.empty((64, 120), np.uint8)
+    warp_plane(padded, matrix, dst)
+    expected = np.clip(np.rint(lanczos_shift(plane, dx, dy)[:64, :120]), 0, 255)
+    assert np.abs(dst.astype(int) - expected).max() <= 1
+    if dx == dy == 0.0:
+        assert np.array_equal(dst, plane[:64, :120])  # whole pixels: an exact copy

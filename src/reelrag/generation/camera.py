@@ -1,8 +1,9 @@
 """The offline camera-motion generator: animate a still photo with a planned camera move.
 
 Owns rendering: a :class:`~reelrag.generation.motion.MotionPlan` becomes one float 2x3 affine
-per frame (sub-pixel, eased), sampled bilinearly by :func:`~reelrag.generation.warp.warp_plane`
-(an exact-scale resize for zoom moves, else ``cv2.warpAffine``) from the fitted canvas in I420
+per frame (sub-pixel, eased), sampled by :func:`~reelrag.generation.warp.warp_plane` (a
+Lanczos-3 filter for pure shifts, an exact-scale bilinear resize for zooms, else
+``cv2.warpAffine``) from the fitted canvas in I420
 -- the encoder's own format, so no per-frame colour conversion -- straight into a small pool of
 reused encoder frames (no copy), on a worker thread while the previous frame encodes (OpenCV and
 FFmpeg release the GIL; OpenCV's own thread pool is off meanwhile: it only added CPU). The
@@ -38,7 +39,7 @@ from reelrag.generation.base import (
     no_progress,
 )
 from reelrag.generation.motion import Framing, MotionPlan, plan_motion
-from reelrag.generation.warp import PaddedPlane, upsample2, warp_plane
+from reelrag.generation.warp import PaddedPlane, is_shift, upsample2, warp_plane
 from reelrag.video import VideoWriter, rgb_to_yuv420, yuv420_frame, yuv420_planes
 
 __all__ = ["CameraGenerator", "frame_matrix"]
@@ -208,8 +209,10 @@ class _Renderer:
         cw, ch = canvas.size
         flat = rgb_to_yuv420(np.asarray(canvas)).reshape(-1)
         luma, chroma = flat[: cw * ch], flat[cw * ch :].reshape(2, ch // 2, cw // 2)
-        # luma held at twice its size (see warp.upsample2), with a border for the resize path;
-        # chroma at its own size: its softness is invisible and it costs half as much to warp
+        # luma held at twice its size (see warp.upsample2) for zooms and rolls, and at its own
+        # size for pure shifts (a Lanczos filter there); chroma at its own size: its softness
+        # is invisible and it costs half as much to warp; each with a border for the fast paths
+        self.y1 = PaddedPlane.of(luma.reshape(ch, cw))
         self.y = PaddedPlane.of(upsample2(luma.reshape(ch, cw)))
         self.u, self.v = (PaddedPlane.of(plane) for plane in chroma)
         self.width, self.height, self.fps = job.width, job.height, job.fps
@@ -220,7 +223,10 @@ class _Renderer:
         y, u, v = yuv420_planes(frame)
         luma = frame_matrix(framing, self.width, self.height, self.offset)
         chroma = _chroma_matrix(luma)
-        warp_plane(self.y, luma * 2, y)  # the luma plane is held at twice its size
+        if is_shift(luma):
+            warp_plane(self.y1, luma, y)
+        else:
+            warp_plane(self.y, luma * 2, y)  # the luma plane held at twice its size
         warp_plane(self.u, chroma, u)
         warp_plane(self.v, chroma, v)
         for layer in self.layers:
@@ -243,7 +249,7 @@ def _rendered(
     stop = threading.Event()
 
     def work() -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             for index, framing in enumerate(framings):
                 frame = free.get()
@@ -255,6 +261,7 @@ def _rendered(
         except BaseException as exc:  # handed to the consumer, which re-raises it
             ready.put(exc)
         timings["render_thread_s"] = round(time.perf_counter() - started, 4)
+        timings["render_cpu_s"] = round(time.thread_time() - cpu, 4)
 
     worker = threading.Thread(target=work, name="reelrag-camera-render", daemon=True)
     worker.start()
