@@ -3,7 +3,7 @@
 Runs three renders in one process, each encoding with the same x264 preset and CRF through
 PyAV (its bundled FFmpeg, also used for the zoompan filter graph):
 
-1. ReelRAG's camera generator (sub-pixel bilinear warp in I420, overlapped with encoding);
+1. ReelRAG's camera generator (sub-pixel warp in I420, overlapped with encoding);
 2. ``zoompan`` on the fitted image (plain);
 3. ``zoompan`` after a 4x lanczos pre-upscale (the usual fix for its jitter).
 

@@ -315,9 +315,10 @@ def phase_shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, float
 
     Phase correlation, its whitened spectrum weighted toward low frequencies (above about
     0.2 cycles/px 8-bit rounding and each resampler's own phase error outweigh the picture,
-    and pull the estimate toward whole pixels), and its peak refined to 1/1000 px on an
+    and pull the estimate toward whole pixels), and its peak refined to under 1/1000 px on an
     upsampled DFT (Guizar-Sicairos et al., 2008). OpenCV's ``phaseCorrelate`` (unweighted,
-    5x5 centroid) is off by up to 0.3 px on sub-pixel shifts, which swamps a 0.001 px^2 limit.
+    5x5 centroid) is off by tenths of a pixel on sub-pixel shifts, which swamps a 0.001 px^2
+    limit.
     """
     product = current * np.conj(previous)
     product *= _low_pass(product.shape) / np.maximum(np.abs(product), 1e-12)
@@ -325,7 +326,7 @@ def phase_shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, float
     peak = np.array(np.unravel_index(int(np.argmax(surface)), surface.shape), float)
     size = np.array(surface.shape, float)
     centre = np.where(peak > size / 2, peak - size, peak)
-    for span in (3.0, 0.15, 0.0075):  # 1.5 px, then 1/20 and 1/400 px around the best point
+    for span in (3.0, 0.15, 0.0075):  # +-1.5 px in 0.15 px steps, then 20x finer, twice
         zoom = np.abs(_dft_window(product, centre, span, 20))
         best = np.array(np.unravel_index(int(np.argmax(zoom)), zoom.shape), float)
         centre = centre + (best - 10) * (span / 20)

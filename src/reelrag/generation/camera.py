@@ -14,6 +14,7 @@ ever shows an empty border, and the first frame is the fitted image itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import queue
 import threading
@@ -39,7 +40,7 @@ from reelrag.generation.base import (
     no_progress,
 )
 from reelrag.generation.motion import Framing, MotionPlan, plan_motion
-from reelrag.generation.warp import PaddedPlane, is_shift, upsample2, warp_plane
+from reelrag.generation.warp import PAD_PX, PaddedPlane, is_shift, upsample2, warp_plane
 from reelrag.video import VideoWriter, rgb_to_yuv420, yuv420_frame, yuv420_planes
 
 __all__ = ["CameraGenerator", "frame_matrix"]
@@ -209,14 +210,20 @@ class _Renderer:
         cw, ch = canvas.size
         flat = rgb_to_yuv420(np.asarray(canvas)).reshape(-1)
         luma, chroma = flat[: cw * ch], flat[cw * ch :].reshape(2, ch // 2, cw // 2)
-        # luma held at twice its size (see warp.upsample2) for zooms and rolls, and at its own
-        # size for pure shifts (a Lanczos filter there); chroma at its own size: its softness
-        # is invisible and it costs half as much to warp; each with a border for the fast paths
-        self.y1 = PaddedPlane.of(luma.reshape(ch, cw))
-        self.y = PaddedPlane.of(upsample2(luma.reshape(ch, cw)))
+        # luma at its own size for pure shifts (a Lanczos filter there) and at twice its size
+        # for zooms and rolls (:attr:`y2`); chroma at its own size: its softness is invisible
+        # and it costs half as much to warp; each with a border for the fast paths
+        self.y = PaddedPlane.of(luma.reshape(ch, cw))
         self.u, self.v = (PaddedPlane.of(plane) for plane in chroma)
         self.width, self.height, self.fps = job.width, job.height, job.fps
         self.offset, self.layers = offset, layers
+
+    @functools.cached_property
+    def y2(self) -> PaddedPlane:
+        """The luma at twice its size (see warp.upsample2), made on the first frame that is
+        not a pure shift: a pan never pays for it."""
+        pad = PAD_PX
+        return PaddedPlane.of(upsample2(self.y.data[pad:-pad, pad:-pad]))
 
     def render(self, index: int, framing: Framing, frame: av.VideoFrame) -> None:
         """Draw frame ``index`` straight into ``frame``'s buffers (a yuv420p frame)."""
@@ -224,9 +231,9 @@ class _Renderer:
         luma = frame_matrix(framing, self.width, self.height, self.offset)
         chroma = _chroma_matrix(luma)
         if is_shift(luma):
-            warp_plane(self.y1, luma, y)
+            warp_plane(self.y, luma, y)
         else:
-            warp_plane(self.y, luma * 2, y)  # the luma plane held at twice its size
+            warp_plane(self.y2, luma * 2, y)
         warp_plane(self.u, chroma, u)
         warp_plane(self.v, chroma, v)
         for layer in self.layers:
