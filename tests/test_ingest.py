@@ -49,11 +49,12 @@ def _fingerprint(folder: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
-def test_corpus_ingest_reports_each_file(tmp_path: Path, corpus) -> None:
+@pytest.mark.parametrize("batch", [256, 3])  # 3: many batches, one read ahead of the other
+def test_corpus_ingest_reports_each_file(tmp_path: Path, corpus, batch: int) -> None:
     folder, expected = corpus
     before = _fingerprint(folder)
     events: list[ProgressEvent] = []
-    lib = _lib(tmp_path)
+    lib = _lib(tmp_path, ingest_batch=batch)
     report = lib.ingest(folder, progress=events.append)
     good = {n for n, e in expected.items() if isinstance(e, Ok)}
     bad = {n for n, e in expected.items() if isinstance(e, Bad)}

@@ -230,7 +230,23 @@ def test_rebuild_after_an_embedder_change(tmp_path: Path, embedder: MiniLMEmbedd
     assert stems(search(index, embedder, SearchRequest("cat"), settings))[0] == "cat"
 
 
-def test_final_rows_are_found_when_row_ids_are_stale(index: LanceIndex) -> None:
-    wanted = [a.id for a in index.list_assets(limit=2)]
-    assets = index._assets(wanted, [10**12, 10**12 + 1])  # rows moved by a compaction
-    assert sorted(assets) == sorted(wanted)
+def test_a_search_reads_one_version_while_another_handle_rewrites_the_table(
+    tmp_path: Path, embedder: MiniLMEmbedder
+) -> None:
+    """Row ids from the candidate queries are fetched from the same version, and the next search
+    sees the other handle's writes and compaction."""
+    settings = load_settings({"workspace": tmp_path / "ws"}, environ={})
+    records = make_records(embedder)
+    reader = LanceIndex.from_settings(settings, embedder.identity)
+    writer = LanceIndex.from_settings(settings, embedder.identity)
+    writer.upsert(records[:10])
+    before = search(reader, embedder, SearchRequest("a ginger cat"), settings)
+    writer.upsert(records[10:])
+    writer.delete([records[0].asset.id])
+    writer.optimize()  # compaction renumbers the rows
+    after = search(reader, embedder, SearchRequest("mug SKU-4471"), settings)
+    by_id = {r.asset.id: r.asset for r in records}
+    assert before.hits and after.hits  # the reader opened before the table existed
+    assert all(h.asset == by_id[h.asset.id] for h in [*before.hits, *after.hits])
+    assert stems(after)[0] == "mug-4471"
+    assert records[0].asset.id not in {h.asset.id for h in after.hits}

@@ -75,7 +75,7 @@ class Settings:
     bedrock_price_per_second_usd: float = 0.0  # video price override; 0 uses the model default
     bedrock_poll_s: float = 15.0  # seconds between status polls of a Bedrock video job
     hybrid_text_weight: float = 0.5  # weight of an all-terms keyword match in the hybrid score
-    ann_nprobes: int = 20  # IVF partitions probed per vector query once an ANN index exists
+    ann_nprobes: int = 32  # IVF partitions probed per vector query once an ANN index exists
     video_x264_params: str = "bframes=0"  # extra x264 options; no B-frames = even frame quality
     models_dir: str = ""  # folder of local model folders (<org>/<name>); "" means the HF cache only
     local_files_only: bool = False  # never download model files (HF_HUB_OFFLINE=1 does the same)

@@ -35,7 +35,7 @@ from lancedb.index import FTS, BTree, IvfFlat
 
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import BackendError, InputError, NotFoundError
-from reelrag.index import ranking, scoring
+from reelrag.index import lance_search, ranking, scoring
 from reelrag.index.base import (
     ASSET_FIELDS,
     Index,
@@ -47,7 +47,6 @@ from reelrag.index.base import (
 from reelrag.index.lance_schema import (
     IMAGE_COLUMN,
     META_KEY,
-    candidate_rows,
     embed_in_batches,
     has_images,
     has_index,
@@ -70,10 +69,8 @@ log = logging.getLogger(__name__)
 TABLE = "assets"
 # Shared by every index in the process; threads only wait on LanceDB's native code.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reelrag-lance")
-# Candidates carry only what scoring needs; full rows are fetched for the final hits only.
-CANDIDATE_COLUMNS = ["id", "text", "vector"]
-IMAGE_CANDIDATE_COLUMNS = [*CANDIDATE_COLUMNS, IMAGE_COLUMN]
 DELETE_BATCH = 1000
+FILE_FORMAT = "2.1"
 
 
 class LanceIndex(Index):
@@ -87,7 +84,7 @@ class LanceIndex(Index):
         ann_min_rows: int = 50_000,
         rrf_k: int = 60,
         text_weight: float = 0.5,
-        nprobes: int = 20,
+        nprobes: int = 32,
         storage_options: dict[str, str] | None = None,
     ) -> None:
         import lancedb
@@ -99,7 +96,8 @@ class LanceIndex(Index):
         self.text_weight = text_weight
         self.nprobes = nprobes
         self.schema = table_schema(identity)
-        self._lance: tuple[int, Any] | None = None  # (version, dataset) for fetching hits
+        self._lance: lance_search.Snapshot | None = None  # the version searches read
+        self._opened: Any = None  # the LanceDB table once it exists
         self.images = has_images(identity)
         self.image_cal = scoring.image_calibration(identity) if self.images else None
         try:
@@ -107,7 +105,7 @@ class LanceIndex(Index):
             self._db = lancedb.connect(
                 uri, read_consistency_interval=timedelta(0), storage_options=storage_options or None
             )
-            self._table = self._open_existing()
+            self._opened = self._open_existing()
         except (OSError, RuntimeError, ValueError) as exc:
             raise BackendError(f"cannot open the LanceDB index at {uri}: {exc}") from exc
 
@@ -119,11 +117,19 @@ class LanceIndex(Index):
             ann_min_rows=settings.ann_min_rows,
             rrf_k=settings.rrf_k,
             text_weight=getattr(settings, "hybrid_text_weight", 0.5),
-            nprobes=getattr(settings, "ann_nprobes", 20),
+            nprobes=getattr(settings, "ann_nprobes", 32),
             storage_options=lance_storage_options(settings.index_location, settings),
         )
 
     # -- table lifecycle -------------------------------------------------------------------
+
+    @property
+    def _table(self) -> Any:
+        """The table, or None while there is none; looked for again on each use until one
+        exists, since another handle or process (an ingest beside a server) may create it."""
+        if self._opened is None:
+            self._opened = self._open_existing()
+        return self._opened
 
     def _open_existing(self) -> Any:
         if TABLE not in self._db.list_tables().tables:
@@ -144,10 +150,12 @@ class LanceIndex(Index):
 
     def _ensure_table(self) -> Any:
         if self._table is None:
-            table = self._db.create_table(TABLE, schema=self.schema, exist_ok=True)
+            table = self._db.create_table(
+                TABLE, schema=self.schema, exist_ok=True, data_storage_version=FILE_FORMAT
+            )
             self._check_identity(table.schema)
-            self._table = table
-        return self._table
+            self._opened = table
+        return self._opened
 
     @classmethod
     def drop(cls, settings: Any) -> None:
@@ -190,7 +198,7 @@ class LanceIndex(Index):
             # Pixels are not in the table: image vectors come back with `ingest --reindex`.
             log.warning("rebuild leaves image vectors empty; run `reelrag ingest --reindex`")
         new = reembedded_table(old, vectors, embedder.identity)
-        db.create_table(TABLE, new, mode="overwrite")
+        db.create_table(TABLE, new, mode="overwrite", data_storage_version=FILE_FORMAT)
         index = cls.from_settings(settings, embedder.identity)
         index.optimize()
         return index
@@ -304,15 +312,26 @@ class LanceIndex(Index):
         if self._table is None:
             return []
         vector, image = ranking.query_vectors(query, images=self.images, dim=self.identity.dim)
+        snap = self._snapshot()
         k = ranking.candidate_k(query.limit)
         # The queries run in Rust without the GIL: overlap them to cut latency.
-        searches = self._searches(query.mode, (vector, image), query.text, where, k)
-        pending = {name: _POOL.submit(run, *args) for name, (run, args) in searches.items()}
+        legs = self._legs(snap, query.mode, (vector, image), query.text, where, k)
+        pending = {name: _POOL.submit(run, *args) for name, (run, args) in legs.items()}
         found = {name: future.result() for name, future in pending.items()}
-        return self._rank(query, (vector, image), found)
+        cal = None if image is None else self.image_cal
+        top = ranking.rank(
+            query, found, lambda row: lance_search.cosines(snap, row, vector, image),
+            rrf_k=self.rrf_k, text_weight=self.text_weight, images=self.images, image_cal=cal,
+            key=lance_search.ROW_ID, fetch=lambda rows: lance_search.fetch(snap, rows),
+        )  # fmt: skip
+        return [
+            SearchHit(asset=asset_from_fields(row), rank=rank, **s.hit_fields())
+            for rank, (s, row) in enumerate(top, start=1)
+        ]
 
-    def _searches(
+    def _legs(
         self,
+        snap: lance_search.Snapshot,
         mode: str,
         vectors: tuple[np.ndarray | None, np.ndarray | None],
         text: str,
@@ -326,86 +345,19 @@ class LanceIndex(Index):
                 ("caption", "image"), ("vector", IMAGE_COLUMN), vectors, strict=True
             ):
                 if vector is not None:
-                    plan[name] = (self._vector_candidates, (vector, column, where, k))
+                    plan[name] = (lance_search.vector_leg, (snap, vector, column, where, k))
         if mode != "vector":
-            plan["text"] = (self._text_candidates, (text, where, k))
+            plan["text"] = (lance_search.text_leg, (snap, text, where, k))
         return plan
 
-    def _vector_candidates(
-        self, vector: Any, column: str, where: str | None, k: int
-    ) -> list[dict[str, Any]]:
-        builder = self._table.search(vector, vector_column_name=column).distance_type("cosine")
-        if column == "vector" and vector_index_type(self._table) is not None:
-            builder = builder.nprobes(self.nprobes)
-        # Naming the score column keeps Lance from warning about its implicit projection.
-        builder = builder.select([*self._candidate_columns(), "_distance"]).with_row_id(True)
-        if where:
-            builder = builder.where(where, prefilter=True)
-        return candidate_rows(builder.limit(k).to_arrow(), self.identity.dim)
-
-    def _text_candidates(self, text: str, where: str | None, k: int) -> list[dict[str, Any]]:
-        if not scoring.terms(text):
-            return []
-        builder = self._table.search(text, query_type="fts", fts_columns="text")
-        builder = builder.select([*self._candidate_columns(), "_score"]).with_row_id(True)
-        if where:
-            builder = builder.where(where, prefilter=True)
-        try:
-            return candidate_rows(builder.limit(k).to_arrow(), self.identity.dim)
-        except ValueError as exc:
-            raise InputError(f"cannot run the text query {text!r}: {exc}") from exc
-
-    def _candidate_columns(self) -> list[str]:
-        return IMAGE_CANDIDATE_COLUMNS if self.images else CANDIDATE_COLUMNS
-
-    def _rank(
-        self,
-        query: IndexQuery,
-        vectors: tuple[np.ndarray | None, np.ndarray | None],
-        found: dict[str, list[dict[str, Any]]],
-    ) -> list[SearchHit]:
-        vector, image = vectors
-
-        def cosines(row: dict[str, Any]) -> tuple[float | None, float | None]:
-            stored_image = row.get(IMAGE_COLUMN)
-            return (
-                None if vector is None else float(row["vector"] @ vector),
-                None if image is None or stored_image is None else float(stored_image @ image),
-            )
-
-        cal = None if image is None else self.image_cal
-        top = ranking.rank(
-            query, found, cosines, rrf_k=self.rrf_k, text_weight=self.text_weight,
-            images=self.images, image_cal=cal,
-        )  # fmt: skip
-        assets = self._assets([s.id for s, _ in top], [row["_rowid"] for _, row in top])
-        return [
-            SearchHit(asset=assets[s.id], rank=rank, **s.hit_fields())
-            for rank, (s, _) in enumerate(top, start=1)
-            if s.id in assets
-        ]
-
-    def _dataset(self) -> Any:
-        """The Lance dataset at the table's current version, reused while the version holds
-        (opening one costs ~2.5 ms, a version check ~0.3 ms)."""
+    def _snapshot(self) -> lance_search.Snapshot:
+        """The table's current version as a Lance dataset, reused while the version holds
+        (opening one costs ~2.5 ms, a version check ~0.2 ms)."""
         version = self._table.version
-        if self._lance is None or self._lance[0] != version:
-            self._lance = (version, self._table.to_lance())
-        return self._lance[1]
-
-    def _assets(self, asset_ids: list[str], row_ids: list[int]) -> dict[str, Asset]:
-        """Full rows of the final hits: by row id (~1 ms), by an id query when rows moved."""
-        if not asset_ids:
-            return {}
-        columns = ASSET_FIELDS
-        try:
-            rows = self._dataset()._take_rows(row_ids, columns=columns).to_pylist()
-        except (AttributeError, OSError, ValueError, RuntimeError) as exc:
-            log.debug("take by row id failed (%s); fetching by id", exc)
-            rows = []
-        if [row["id"] for row in rows] == asset_ids:
-            return {row["id"]: asset_from_fields(row) for row in rows}
-        # A compaction between the two reads moved rows: look them up by id instead.
-        where = f"id IN ({', '.join(sql_str(i) for i in asset_ids)})"
-        found = self._table.search().where(where).select(columns).limit(len(asset_ids))
-        return {row["id"]: asset_from_fields(row) for row in found.to_arrow().to_pylist()}
+        if self._lance is None or self._lance.dataset.version != version:
+            dataset = self._table.to_lance()
+            ivf = vector_index_type(self._table) is not None
+            self._lance = lance_search.Snapshot(
+                dataset, self.identity.dim, self.images, ivf, self.nprobes
+            )
+        return self._lance

@@ -111,35 +111,57 @@ def rank(
     text_weight: float,
     images: bool,
     image_cal: scoring.Calibration | None,
+    key: str = "id",
+    fetch: Callable[[list[Row]], list[Row]] | None = None,
 ) -> list[tuple[scoring.Scored, Row]]:
     """The best ``query.limit`` candidates with their absolute scores, best first.
 
-    ``found`` holds the candidate rows of each :data:`SOURCES` list that ran; ``cosines`` gives
-    a row's caption and image cosines with the query (``None``: not compared); ``images`` says
-    the index holds image vectors and ``image_cal`` is their calibration when the query has an
-    image side. Hybrid and text follow the RRF order (hybrid breaks ties by score); vector
-    follows the absolute score.
+    ``found`` holds the candidate rows of each :data:`SOURCES` list that ran, identified by
+    ``key``; ``cosines`` gives a row's caption and image cosines with the query (``None``: not
+    compared); ``images`` says the index holds image vectors and ``image_cal`` is their
+    calibration when the query has an image side. ``fetch`` completes the shortlisted rows
+    (text, vectors, asset fields) for a backend whose candidate queries read less. Hybrid and
+    text follow the RRF order (hybrid breaks ties by score); vector follows the absolute score.
     """
     lists = [found.get(name, []) for name in SOURCES]
-    candidates = {row["id"]: row for rows in reversed(lists) for row in rows}
-    order = scoring.rrf([[r["id"] for r in rows] for rows in lists], rrf_k)
+    candidates = {row[key]: row for rows in reversed(lists) for row in rows}
+    order = scoring.rrf([[r[key] for r in rows] for rows in lists], rrf_k)
+    tie = order if images else {}  # calibrated image scores clip at 1: vector order breaks ties
+
+    def vector_first(row: Row) -> tuple[float, float]:
+        score = scoring.vector_evidence(cosines(row), image_cal)[0] or 0.0
+        return -score, -tie.get(row[key], 0.0)
+
+    if query.mode == "vector":
+        shortlist = _best(list(candidates.values()), query.limit, vector_first)
+    else:
+        shortlist = _best(list(candidates.values()), query.limit, lambda r: -order[r[key]])
+    rows = fetch(shortlist) if fetch is not None else shortlist
     query_terms = scoring.terms(query.text)
     scored = [
-        scoring.score_candidate(
+        (scoring.score_candidate(
             query.mode, row["id"], cosines(row), row.get("text") or "", query_terms,
             text_weight, image_cal,
-        )
-        for row in candidates.values()
+        ), row)
+        for row in rows
     ]  # fmt: skip
     if query.mode == "hybrid":
-        scored.sort(key=lambda s: (-order[s.id], -s.score, s.id))
+        scored.sort(key=lambda p: (-order[p[1][key]], -p[0].score, p[0].id))
     elif query.mode == "vector":
-        # Calibrated image scores clip at 1: the raw vector order breaks their ties.
-        tie = order if images else {}
-        scored.sort(key=lambda s: (-s.score, -tie.get(s.id, 0.0), s.id))
+        scored.sort(key=lambda p: (-p[0].score, -tie.get(p[1][key], 0.0), p[0].id))
     else:
-        scored.sort(key=lambda s: (-order[s.id], s.id))  # BM25 order
-    return [(s, candidates[s.id]) for s in scored[: query.limit]]
+        scored.sort(key=lambda p: (-order[p[1][key]], p[0].id))  # BM25 order
+    return scored[: query.limit]
+
+
+def _best(rows: list[Row], limit: int, sort_key: Callable[[Row], Any]) -> list[Row]:
+    """The ``limit`` best ``rows`` by ``sort_key`` plus every row tied with the last of them:
+    only these can make the final list, whatever breaks their ties."""
+    if len(rows) <= limit:
+        return rows
+    keys = [sort_key(row) for row in rows]
+    cut = sorted(keys)[limit - 1]
+    return [row for row, k in zip(rows, keys, strict=True) if k <= cut]
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

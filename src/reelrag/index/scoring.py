@@ -169,12 +169,7 @@ def score_candidate(
 ) -> Scored:
     """Absolute scores of one candidate from its caption and image cosines (``None``: not
     compared) and its text; ``image_cal`` is set for an index that holds image vectors."""
-    caption = None if cosines[0] is None else vector_score(cosines[0])
-    image = None
-    if image_cal is not None:
-        image = image_cal(cosines[1]) if cosines[1] is not None else 0.0
-    evidence = [s for s in (caption, image) if s is not None]
-    v = max(evidence) if evidence else None
+    v, caption, image = vector_evidence(cosines, image_cal)
     t, matched = text_score(query_terms, row_text)
     if mode == "vector":
         score = v or 0.0
@@ -183,6 +178,19 @@ def score_candidate(
     else:
         score = blend(v or 0.0, t, text_weight)
     return Scored(row_id, score, v, t, matched, image, caption)
+
+
+def vector_evidence(
+    cosines: tuple[float | None, float | None], image_cal: Calibration | None = None
+) -> tuple[float | None, float | None, float | None]:
+    """(the stronger vector evidence, the caption score, the image score) from a candidate's
+    caption and image cosines; ``None`` where there is none."""
+    caption = None if cosines[0] is None else vector_score(cosines[0])
+    image = None
+    if image_cal is not None:
+        image = image_cal(cosines[1]) if cosines[1] is not None else 0.0
+    evidence = [s for s in (caption, image) if s is not None]
+    return (max(evidence) if evidence else None), caption, image
 
 
 def _round(value: float | None) -> float | None:

@@ -5,10 +5,10 @@ caption inputs beside them: :mod:`reelrag.library.captionsig`) are skipped after
 rest are hashed, decoded, normalised, thumbnailed and stored in a thread pool (Pillow releases
 the GIL while coding); each batch is then captioned, embedded, upserted into the index and
 finally recorded in the catalog in one transaction -- the "done" marker, so an interrupted run
-resumes where it stopped. One bad file is reported and never stops the run. When the embedder
-puts images and text in one space (CLIP, SigLIP, Titan), each new asset's pixels (at most
-``EMBED_IMAGE_PX``) are embedded too and stored as its image vector, so it is found by what it
-shows even when its caption says nothing.
+resumes where it stopped -- while the pool already reads the next batch. One bad file is
+reported and never stops the run. When the embedder puts images and text in one space (CLIP,
+SigLIP, Titan), each new asset's pixels (at most ``EMBED_IMAGE_PX``) are embedded too and
+stored as its image vector, so it is found by what it shows even when its caption says nothing.
 
 ``reindex``: every file named (or, with no specs, every catalogued file) is captioned, embedded
 and upserted again even when unchanged; store objects that exist are not rewritten. That refills
@@ -23,7 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,6 +70,14 @@ class Task:
     caption_sig: str
     recaption: bool = False
     caption_changed: bool = False  # only the caption inputs changed: reported as updated
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch in flight: its catalog rows before the run and its queued reads."""
+
+    known: dict[str, SourceRow]
+    futures: list[Future[Prepared | tuple[str, str]]]
 
 
 @dataclass
@@ -126,7 +134,6 @@ class Ingestor:
         self._reindex = reindex
         self._sigs = CaptionSignatures(self.captioner.reads_side_files)
         files = self._scan(specs, recursive, report) if specs else self._catalogued(report)
-        changed = False
         workers = self.settings.ingest_workers or os.cpu_count() or 1
         done = 0
         progress(ProgressEvent("ingest", 0, len(files)))
@@ -139,8 +146,8 @@ class Ingestor:
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
             batch = max(1, self.settings.ingest_batch)
-            for start in range(0, len(files), batch):
-                changed |= self._run_batch(files[start : start + batch], pool, report, tick)
+            chunks = [files[start : start + batch] for start in range(0, len(files), batch)]
+            changed = self._run_batches(chunks, pool, report, tick)
         if prune:
             changed |= self._prune(specs, files, report)
         if changed:
@@ -173,29 +180,59 @@ class Ingestor:
                 files.append(entry)
         return files
 
-    def _run_batch(
+    def _run_batches(
+        self,
+        chunks: Sequence[Sequence[SourceFile]],
+        pool: ThreadPoolExecutor,
+        report: IngestReport,
+        tick: Callable[[str], None],
+    ) -> bool:
+        """Run the batches with the next one always queued: the workers read and decode it
+        while the main thread embeds, indexes and commits the current one (no idle pool at
+        batch boundaries)."""
+        changed = False
+        in_flight: list[Batch] = []  # the batch being finished, then the one queued behind it
+        try:
+            for files in chunks:
+                in_flight.append(self._submit(files, pool, report, tick))
+                if len(in_flight) == 2:
+                    changed |= self._finish(in_flight[0], report, tick)
+                    in_flight.pop(0)
+            if in_flight:
+                changed |= self._finish(in_flight[0], report, tick)
+        except BaseException:
+            for future in (f for batch in in_flight for f in batch.futures):
+                future.cancel()  # an interrupted run stops at once; the next resumes from here
+            raise
+        return changed
+
+    def _submit(
         self,
         files: Sequence[SourceFile],
         pool: ThreadPoolExecutor,
         report: IngestReport,
         tick: Callable[[str], None],
-    ) -> bool:
+    ) -> Batch:
+        """Plan one batch and queue the reading of its new or changed files."""
         known = self.catalog.lookup([f.uri for f in files])
         todo = self._plan(files, known)
         report.unchanged += len(files) - len(todo)
         for _ in range(len(files) - len(todo)):
             tick("unchanged")
-        if not todo:
-            return False
-        if self._embeds_images is None:  # on the main thread: the embedder loads only when needed
+        if todo and self._embeds_images is None:  # on the main thread: loads only when needed
             self._embeds_images = "image" in self._embedder().identity.modalities
+        return Batch(known, [pool.submit(self._prepare_safely, task) for task in todo])
+
+    def _finish(self, batch: Batch, report: IngestReport, tick: Callable[[str], None]) -> bool:
+        """Caption, embed, index and commit one queued batch (False: it had nothing to read)."""
+        if not batch.futures:
+            return False
         prepared: list[Prepared] = []
         records: list[IndexRecord] = []
         waiting: list[Prepared] = []  # assets not yet captioned
         seen: set[str] = set()  # identical bytes at two paths are captioned once
-        # pool.map submits the whole batch at once: while the main thread captions and embeds
-        # a chunk, the workers go on decoding the rest.
-        for item in pool.map(self._prepare_safely, todo):
+        for future in batch.futures:
+            item = future.result()
             if isinstance(item, tuple):
                 report.failed.append(item)
                 tick(os.path.basename(item[0]))
@@ -211,7 +248,7 @@ class Ingestor:
         records += self._caption_embed(waiting)
         if records:
             self._index().upsert(records)
-        self._record(prepared, [r.asset for r in records], known, report)
+        self._record(prepared, [r.asset for r in records], batch.known, report)
         return True
 
     def _plan(self, files: Sequence[SourceFile], known: dict[str, SourceRow]) -> list[Task]:
@@ -281,8 +318,9 @@ class Ingestor:
     def _store_objects(
         self, file: SourceFile, asset_id: str, data: bytes, decoded: DecodedImage
     ) -> Asset:
+        # One folder per hash prefix, no folder per asset: creating one costs as much as a file.
         base = f"assets/{asset_id[:2]}/{asset_id}"
-        original_key = f"{base}/original.{decoded.extension}"
+        original_key = f"{base}.original.{decoded.extension}"
         if not self.store.exists(original_key):
             self.store.put_bytes(original_key, data, _content_type(decoded.format))
         normalized = fit_longest(decoded.image, self.settings.normalized_max_px)
@@ -292,9 +330,9 @@ class Ingestor:
             normalized_key = original_key
         else:
             fmt = "PNG" if decoded.format in LOSSLESS_FORMATS else "JPEG"
-            normalized_key = f"{base}/normalized.{'png' if fmt == 'PNG' else 'jpg'}"
+            normalized_key = f"{base}.normalized.{'png' if fmt == 'PNG' else 'jpg'}"
             self.store.put_bytes(normalized_key, encode(normalized, fmt), _content_type(fmt))
-        thumb_key = f"{base}/thumbnail.jpg"
+        thumb_key = f"{base}.thumbnail.jpg"
         thumb = fit_longest(normalized, self.settings.thumbnail_px, 2.0, Image.Resampling.BICUBIC)
         self.store.put_bytes(thumb_key, encode(thumb, "JPEG", THUMBNAIL_QUALITY), "image/jpeg")
         for note in decoded.notes:
@@ -343,7 +381,8 @@ class Ingestor:
             for p in prepared
         ]
         self.catalog.commit_batch(captioned, rows)  # new assets, and new captions of known ones
-        report.new_assets += len({p.asset.id for p in prepared if p.is_new})
+        # Identical bytes at paths in two batches in flight are both "new": count them once.
+        report.new_assets += len({p.asset.id for p in prepared if p.is_new} - self._touched)
         self._touched.update(p.asset.id for p in prepared)
         replaced = []
         for p in prepared:
@@ -416,13 +455,18 @@ def fit_longest(
     ``reducing_gap``: box-reduce first down to that multiple of the size, then ``resample``;
     2.0 with bicubic is fine for thumbnails and several times faster than a full Lanczos.
     """
-    width, height = image.size
+    size = fitted_size(image.size, max_px)
+    return image if size == image.size else image.resize(size, resample, reducing_gap=reducing_gap)
+
+
+def fitted_size(size: tuple[int, int], max_px: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so its longest side is at most ``max_px``."""
+    width, height = size
     longest = max(width, height)
     if longest <= max_px:
-        return image
+        return size
     scale = max_px / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, resample, reducing_gap=reducing_gap)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def encode(image: Image.Image, fmt: str, quality: int = JPEG_QUALITY) -> bytes:

@@ -98,11 +98,14 @@ async def _stream(
     started = last_sent = time.monotonic()
     yield "retry: 2000\n\n"
     while time.monotonic() - started < timeout_s and not await request.is_disconnected():
+        # Idle is judged before reading events, so a job that finishes in between still has
+        # its last events sent before "idle".
+        idle = until_idle and not await asyncio.to_thread(_active, state, batch_id)
         for event in await asyncio.to_thread(state.store.events, cursor, batch_id=batch_id):
             cursor = event.seq
             last_sent = time.monotonic()
             yield f"id: {event.seq}\nevent: job\ndata: {json.dumps(event.to_dict())}\n\n"
-        if until_idle and not await asyncio.to_thread(_active, state, batch_id):
+        if idle:
             yield "event: idle\ndata: {}\n\n"
             return
         if time.monotonic() - last_sent > KEEPALIVE_S:
