@@ -178,7 +178,7 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
     )
     print(f"{'path':44s} {'p50 ms':>8s} {'p99 ms':>8s}")
     rows = [
-        ("query embedding alone (MiniLM numpy)", embed_only),
+        (f"query embedding alone (MiniLM {embedder.runtime})", embed_only),
         ("ReelRAG hybrid top-5 (incl. embedding)", hybrid),
         ("ReelRAG vector top-5 (incl. embedding)", vector_only),
         ("seed baseline: numpy exact top-1 (incl. emb.)", base),

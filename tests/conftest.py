@@ -1,15 +1,22 @@
-"""Shared fixtures: an isolated environment, a workspace, and the sample photo library."""
+"""Shared fixtures: an isolated environment, a workspace and the sample photo library; the bundled
+MiniLM embedder and the caption library's index records; an opt-in empty local-model cache.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from reelrag.samples import write_samples
 from reelrag.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from reelrag.embeddings.minilm import MiniLMEmbedder
+    from reelrag.index.base import IndexRecord
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -43,3 +50,32 @@ def sample_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("samples")
     write_samples(folder)
     return folder
+
+
+@pytest.fixture
+def _fresh_cache() -> Iterator[None]:
+    """An empty local-model cache before and after the test.
+
+    Opt-in: modules that load models say ``pytestmark = pytest.mark.usefixtures("_fresh_cache")``.
+    """
+    from reelrag.localmodels.cache import MODELS
+
+    MODELS.clear()
+    yield
+    MODELS.clear()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> MiniLMEmbedder:
+    """The bundled MiniLM text embedder (modules with other embedders define their own)."""
+    from reelrag.embeddings.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="module")
+def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
+    """The realistic caption library (tests/retrieval_library.py) as index records."""
+    from retrieval_library import make_records
+
+    return make_records(embedder)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localmodels_tiny import word_tokenizer
+from localmodels_tiny import WORD_IDS, saved, word_tokenizer
 
 
 def build_sd_inpaint(folder: Path) -> Path:
@@ -55,9 +55,7 @@ def build_sd_inpaint(folder: Path) -> Path:
             num_hidden_layers=1,
             num_attention_heads=2,
             max_position_embeddings=32,
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=1,
+            **WORD_IDS,
         )
     )
     pipe = StableDiffusionInpaintPipeline(
@@ -76,5 +74,4 @@ def build_sd_inpaint(folder: Path) -> Path:
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    pipe.save_pretrained(folder)
-    return folder
+    return saved(folder, pipe)

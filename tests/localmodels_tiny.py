@@ -71,6 +71,17 @@ def word_tokenizer(max_length: int = 64) -> Any:
     )
 
 
+# word_tokenizer's special ids: it has no BOS, so models that want one start from </s> too.
+WORD_IDS = {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 1}
+
+
+def saved(folder: Path, *parts: Any) -> Path:
+    """Save each part (a model, a processor, a whole pipeline) into ``folder``; return it."""
+    for part in parts:
+        part.save_pretrained(folder)
+    return folder
+
+
 def _t5(umt5: bool = False) -> Any:
     import torch
     from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
@@ -90,6 +101,12 @@ def _t5(umt5: bool = False) -> Any:
     if umt5:
         return UMT5EncoderModel(UMT5Config(**kwargs))
     return T5EncoderModel(T5Config(**kwargs))
+
+
+def _save_video_pipeline(folder: Path, pipeline_cls: Any, umt5: bool = False, **parts: Any) -> Path:
+    """Save ``pipeline_cls`` made of ``parts`` and a tiny (U)T5 text encoder and word tokenizer."""
+    pipe = pipeline_cls(**parts, text_encoder=_t5(umt5), tokenizer=word_tokenizer())
+    return saved(folder, pipe)
 
 
 def build_ltx(folder: Path) -> Path:
@@ -133,15 +150,10 @@ def build_ltx(folder: Path) -> Path:
         encoder_causal=True,
         decoder_causal=False,
     )
-    pipe = LTXImageToVideoPipeline(
-        transformer=transformer,
-        vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        text_encoder=_t5(),
-        tokenizer=word_tokenizer(),
+    scheduler = FlowMatchEulerDiscreteScheduler()
+    return _save_video_pipeline(
+        folder, LTXImageToVideoPipeline, transformer=transformer, vae=vae, scheduler=scheduler
     )
-    pipe.save_pretrained(folder)
-    return folder
 
 
 def build_wan_i2v(folder: Path) -> Path:
@@ -188,17 +200,16 @@ def build_wan_i2v(folder: Path) -> Path:
             patch_size=1,
         )
     )
-    pipe = WanImageToVideoPipeline(
+    return _save_video_pipeline(
+        folder,
+        WanImageToVideoPipeline,
+        umt5=True,
         transformer=transformer,
         vae=vae,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
-        text_encoder=_t5(umt5=True),
-        tokenizer=word_tokenizer(),
         image_encoder=encoder,
         image_processor=CLIPImageProcessor(crop_size=32, size=32),
     )
-    pipe.save_pretrained(folder)
-    return folder
 
 
 def build_cogvideox_i2v(folder: Path, width: int = 64, height: int = 32, frames: int = 9) -> Path:
@@ -240,15 +251,10 @@ def build_cogvideox_i2v(folder: Path, width: int = 64, height: int = 32, frames:
         norm_num_groups=2,
         temporal_compression_ratio=4,
     )
-    pipe = CogVideoXImageToVideoPipeline(
-        transformer=transformer,
-        vae=vae,
-        scheduler=CogVideoXDDIMScheduler(),
-        text_encoder=_t5(),
-        tokenizer=word_tokenizer(),
+    scheduler = CogVideoXDDIMScheduler()
+    return _save_video_pipeline(
+        folder, CogVideoXImageToVideoPipeline, transformer=transformer, vae=vae, scheduler=scheduler
     )
-    pipe.save_pretrained(folder)
-    return folder
 
 
 def _image_processor(kind: str, size: int = 32) -> Any:
@@ -268,83 +274,53 @@ def _tower(**extra: Any) -> dict[str, Any]:
     return {**tiny, **extra}
 
 
-def build_clip(folder: Path) -> Path:
-    """A CLIP model with text and image towers projecting to 16 dimensions."""
+def text_tower(**extra: Any) -> dict[str, Any]:
+    """A :func:`_tower` reading :func:`word_tokenizer` ids, 64 positions long; ``extra`` wins."""
+    return {**_tower(vocab_size=64, max_position_embeddings=64, **WORD_IDS), **extra}
+
+
+def vision_tower() -> dict[str, Any]:
+    """A :func:`_tower` over 32x32 images cut into 8x8 patches."""
+    return _tower(image_size=32, patch_size=8)
+
+
+def save_with_processor(
+    folder: Path, model_cls: Any, config: Any, processor_cls: Any, kind: str, max_length: int = 64
+) -> Path:
+    """Build ``model_cls(config)`` from seed 0 and save it with its ``processor_cls``.
+
+    The processor pairs :func:`_image_processor` of ``kind`` with a :func:`word_tokenizer` of
+    ``max_length`` tokens.
+    """
     import torch
-    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
     torch.manual_seed(0)
-    config = CLIPConfig(
-        text_config=_tower(
-            vocab_size=64,
-            max_position_embeddings=64,
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=1,
-        ),
-        vision_config=_tower(
-            image_size=32,
-            patch_size=8,
-        ),
-        projection_dim=16,
-    )
-    CLIPModel(config).save_pretrained(folder)
-    CLIPProcessor(
-        image_processor=_image_processor("clip"), tokenizer=word_tokenizer()
-    ).save_pretrained(folder)
-    return folder
+    model = model_cls(config)
+    images, tokenizer = _image_processor(kind), word_tokenizer(max_length=max_length)
+    return saved(folder, model, processor_cls(image_processor=images, tokenizer=tokenizer))
+
+
+def build_clip(folder: Path) -> Path:
+    """A CLIP model with text and image towers projecting to 16 dimensions."""
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
+
+    config = CLIPConfig(text_config=text_tower(), vision_config=vision_tower(), projection_dim=16)
+    return save_with_processor(folder, CLIPModel, config, CLIPProcessor, "clip")
 
 
 def build_siglip(folder: Path) -> Path:
     """A SigLIP model (no projection: vectors of the text hidden size, 32)."""
-    import torch
     from transformers import SiglipConfig, SiglipModel, SiglipProcessor
 
-    torch.manual_seed(0)
-    config = SiglipConfig(
-        text_config=_tower(
-            vocab_size=64,
-            max_position_embeddings=16,
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=1,
-        ),
-        vision_config=_tower(
-            image_size=32,
-            patch_size=8,
-        ),
-    )
-    SiglipModel(config).save_pretrained(folder)
-    SiglipProcessor(
-        image_processor=_image_processor("siglip"), tokenizer=word_tokenizer(max_length=16)
-    ).save_pretrained(folder)
-    return folder
+    text = text_tower(max_position_embeddings=16)
+    config = SiglipConfig(text_config=text, vision_config=vision_tower())
+    return save_with_processor(folder, SiglipModel, config, SiglipProcessor, "siglip", 16)
 
 
 def build_blip(folder: Path) -> Path:
     """A BLIP captioning model (ViT encoder, BERT-style decoder)."""
-    import torch
     from transformers import BlipConfig, BlipForConditionalGeneration, BlipProcessor
 
-    torch.manual_seed(0)
-    config = BlipConfig(
-        text_config=_tower(
-            vocab_size=64,
-            max_position_embeddings=64,
-            pad_token_id=0,
-            bos_token_id=3,
-            sep_token_id=1,
-            eos_token_id=1,
-            encoder_hidden_size=32,
-        ),
-        vision_config=_tower(
-            image_size=32,
-            patch_size=8,
-        ),
-        projection_dim=16,
-    )
-    BlipForConditionalGeneration(config).save_pretrained(folder)
-    BlipProcessor(
-        image_processor=_image_processor("blip"), tokenizer=word_tokenizer()
-    ).save_pretrained(folder)
-    return folder
+    text = text_tower(bos_token_id=3, sep_token_id=1, encoder_hidden_size=32)
+    config = BlipConfig(text_config=text, vision_config=vision_tower(), projection_dim=16)
+    return save_with_processor(folder, BlipForConditionalGeneration, config, BlipProcessor, "blip")

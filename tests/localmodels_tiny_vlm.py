@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from localmodels_tiny import WORDS, _image_processor, word_tokenizer
+from localmodels_tiny import WORDS, save_with_processor, text_tower, vision_tower
 
 FLORENCE_IMAGE_PX = 64  # the DaViT strides (4*2*2*2) leave a 2x2 grid: 1 + 4 image tokens
 FLORENCE_IMAGE_TOKENS = 1 + (FLORENCE_IMAGE_PX // 32) ** 2
@@ -102,33 +102,11 @@ def build_florence2(folder: Path) -> Path:
 
 def build_git(folder: Path) -> Path:
     """A GIT captioner (CLIP vision tower, BERT-style causal decoder)."""
-    import torch
     from transformers import GitConfig, GitForCausalLM, GitProcessor
 
-    torch.manual_seed(0)
-    config = GitConfig(
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 37,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 4,
-            "image_size": 32,
-            "patch_size": 8,
-        },
-        vocab_size=64,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=96,
-        pad_token_id=0,
-        bos_token_id=3,
-        eos_token_id=1,
-    )
-    GitForCausalLM(config).save_pretrained(folder)
-    processor = GitProcessor(image_processor=_image_processor("clip"), tokenizer=word_tokenizer())
-    processor.save_pretrained(folder)
-    return folder
+    text = text_tower(max_position_embeddings=96, bos_token_id=3)
+    config = GitConfig(vision_config=vision_tower(), **text)
+    return save_with_processor(folder, GitForCausalLM, config, GitProcessor, "clip")
 
 
 _BUILT: dict[str, Path] = {}

@@ -219,3 +219,33 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     assert used and used <= granted, used - granted
     for model in [*MODELS, MODEL_ID, DEFAULT_MODEL]:
         assert f"/{model}" in resources, model
+
+
+def test_lazy_client_is_made_once_on_first_use_with_the_minimum_read_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reelrag.aws import clients
+
+    made: list[tuple[str, float | None]] = []
+
+    def fake_make(service: str, settings: Any, *, read_timeout_s: float | None = None) -> object:
+        made.append((service, read_timeout_s))
+        return object()
+
+    monkeypatch.setattr(clients, "make_client", fake_make)
+
+    class Backend:
+        runtime = clients.LazyClient("bedrock-runtime", min_read_timeout_s=300)
+        control = clients.LazyClient("bedrock")
+
+        def __init__(self, control: object | None = None) -> None:
+            self.settings = load_settings({"aws_read_timeout_s": 60}, environ={})
+            self._runtime, self._control = None, control
+
+    given = object()
+    backend = Backend(control=given)
+    assert made == []  # building a backend looks nothing up
+    assert backend.runtime is backend.runtime and backend.control is given
+    assert made == [("bedrock-runtime", 300)]
+    with pytest.raises(AttributeError, match="read-only"):
+        backend.runtime = object()

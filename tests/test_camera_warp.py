@@ -57,12 +57,14 @@ def test_roll_falls_back_to_warp_affine(plane: np.ndarray) -> None:
 
 
 def lanczos_shift(plane: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """Float reference: plane sampled at (x + dx, y + dy) with a Lanczos-3 kernel, per axis."""
+    """Float reference: plane sampled at (x + dx, y + dy) with a Lanczos kernel of
+    ``warp.SHIFT_LOBES`` lobes, per axis."""
 
     def along(rows: np.ndarray, d: float) -> np.ndarray:
         whole, frac = int(np.floor(d)), d - np.floor(d)
-        taps = np.arange(-2, 4)
-        weights = np.sinc(taps - frac) * np.sinc((taps - frac) / 3)
+        lobes = warp.SHIFT_LOBES
+        taps = np.arange(1 - lobes, lobes + 1)
+        weights = np.sinc(taps - frac) * np.sinc((taps - frac) / lobes)
         weights /= weights.sum()
         padded = np.pad(rows, ((0, 0), (8, 8)), mode="edge")
         cols = np.arange(rows.shape[1]) + 8 + whole

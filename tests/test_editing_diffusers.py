@@ -32,6 +32,7 @@ from reelrag.errors import CapabilityError, ConfigError, MissingDependencyError
 from reelrag.localmodels.cache import MODELS
 from reelrag.settings import Settings, load_settings
 
+pytestmark = pytest.mark.usefixtures("_fresh_cache")
 torch.set_num_threads(1)
 runner = CliRunner()
 
@@ -39,13 +40,6 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sd_inpaint(tmp_path_factory.mktemp("tiny-inpaint") / "sd-inpaint")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    MODELS.clear()
-    yield
-    MODELS.clear()
 
 
 @pytest.fixture

@@ -56,16 +56,6 @@ def _drop(backend: str, location: Path, url: str = "") -> None:
     registry.get("index", backend).drop(settings)
 
 
-@pytest.fixture(scope="module")
-def embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
-
-
-@pytest.fixture(scope="module")
-def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
-    return make_records(embedder)
-
-
 @pytest.fixture(params=sorted(BACKENDS))
 def open_index(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Index]:
     factory = BACKENDS[request.param]

@@ -32,6 +32,7 @@ from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
 from reelrag.types import GenerationRequest, Job
 
+pytestmark = pytest.mark.usefixtures("_fresh_cache")
 torch.set_num_threads(1)
 
 # family -> (builder, test size): CogVideoX's learned position embeddings fix its size
@@ -46,13 +47,6 @@ FAMILIES = {
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiny-video-models")
     return {name: build(root / name) for name, (build, _) in FAMILIES.items()}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    MODELS.clear()
-    yield
-    MODELS.clear()
 
 
 @pytest.fixture

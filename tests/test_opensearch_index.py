@@ -23,17 +23,7 @@ from reelrag.index.opensearch import OpenSearchIndex
 from reelrag.plugins import registry
 from reelrag.settings import load_settings
 from reelrag.types import SearchFilters
-from retrieval_library import by_name, make_records
-
-
-@pytest.fixture(scope="module")
-def embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
-
-
-@pytest.fixture(scope="module")
-def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
-    return make_records(embedder)
+from retrieval_library import by_name
 
 
 @pytest.fixture

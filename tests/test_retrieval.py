@@ -20,11 +20,6 @@ from retrieval_library import make_records
 
 
 @pytest.fixture(scope="module")
-def embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
-
-
-@pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Settings:
     """A workspace whose index holds the realistic caption library."""
     workspace = tmp_path_factory.mktemp("ws")

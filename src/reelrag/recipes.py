@@ -31,7 +31,7 @@ def plan_prompts(
     budget_usd: float | None = None,
 ) -> BatchPlan:
     """Read a prompts file (or take rows), retrieve images and estimate: nothing is generated."""
-    settings = settings or (library.settings if library is not None else _default_settings())
+    settings = _settings_for(settings, library)
     if isinstance(prompts, list):
         rows, base_dir = prompts, None
     else:
@@ -70,7 +70,7 @@ def run_batch(
     progress: ProgressCallback = ignore_progress,
 ) -> BatchSummary:
     """Plan and run a batch; re-running a finished batch does no work."""
-    settings = settings or (library.settings if library is not None else _default_settings())
+    settings = _settings_for(settings, library)
     plan = plan_prompts(
         prompts, object=object, action=action, library=library, settings=settings,
         backend=backend, distinct=distinct, budget_usd=budget_usd,
@@ -78,7 +78,12 @@ def run_batch(
     return run_plan(plan, settings, library=library, progress=progress)
 
 
-def _default_settings() -> Settings:
+def _settings_for(settings: Settings | None, library: Any) -> Settings:
+    """The given settings, else the library's, else loaded from the config file and environment."""
+    if settings is not None:
+        return settings
+    if library is not None:
+        return library.settings
     from reelrag.settings import load_settings
 
     return load_settings()

@@ -109,6 +109,43 @@ def make_client(service: str, settings: Any, *, read_timeout_s: float | None = N
         ) from exc
 
 
+class LazyClient:
+    """A backend attribute holding a boto3 client that is made from ``settings`` on first use.
+
+    Backends take ready clients in their constructor (tests pass ``Stubber``-wrapped ones) and
+    store each, or None, in ``_<name>``; the missing ones are made only when a call needs them,
+    so building a backend does no credential or region look-up. ``min_read_timeout_s`` raises the
+    configured read timeout for slow models.
+    """
+
+    def __init__(self, service: str, *, min_read_timeout_s: float | None = None) -> None:
+        self.service = service
+        self.min_read_timeout_s = min_read_timeout_s
+        self.slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, backend: Any, owner: type | None = None) -> Any:
+        if backend is None:
+            return self
+        client = getattr(backend, self.slot)
+        if client is None:
+            timeout = self._read_timeout_s(backend.settings)
+            client = make_client(self.service, backend.settings, read_timeout_s=timeout)
+            setattr(backend, self.slot, client)
+        return client
+
+    def __set__(self, backend: Any, value: Any) -> None:
+        # A data descriptor, so an assignment cannot silently shadow the client it caches.
+        raise AttributeError(f"{self.slot[1:]!r} is read-only; pass the client to the constructor")
+
+    def _read_timeout_s(self, settings: Any) -> float | None:
+        if self.min_read_timeout_s is None:
+            return None  # make_client applies settings.aws_read_timeout_s
+        return max(self.min_read_timeout_s, float(settings.aws_read_timeout_s))
+
+
 def region_of(client: Any) -> str:
     return str(getattr(getattr(client, "meta", None), "region_name", "") or "?")
 

@@ -38,7 +38,7 @@ from reelrag.aws.canvas import (
     check_canvas_size,
     validate_canvas_edit,
 )
-from reelrag.aws.clients import invoke_json, make_client, with_backoff
+from reelrag.aws.clients import LazyClient, invoke_json, with_backoff
 from reelrag.aws.schemas import MAX_SEED
 from reelrag.editing.base import (
     Editor,
@@ -70,6 +70,8 @@ class CanvasEditor(Editor):
         max_prompt_chars=1024,
         can_outpaint=True,
     )
+    runtime = LazyClient("bedrock-runtime", min_read_timeout_s=MIN_READ_TIMEOUT_S)
+    control = LazyClient("bedrock")
 
     def __init__(
         self,
@@ -89,19 +91,6 @@ class CanvasEditor(Editor):
     @classmethod
     def from_settings(cls, settings: Any) -> CanvasEditor:
         return cls(settings)
-
-    @property
-    def runtime(self) -> Any:
-        if self._runtime is None:
-            timeout = max(MIN_READ_TIMEOUT_S, float(self.settings.aws_read_timeout_s))
-            self._runtime = make_client("bedrock-runtime", self.settings, read_timeout_s=timeout)
-        return self._runtime
-
-    @property
-    def control(self) -> Any:
-        if self._control is None:
-            self._control = make_client("bedrock", self.settings)
-        return self._control
 
     def edit(
         self, image: Image.Image, mask: Image.Image | None, request: EditRequest

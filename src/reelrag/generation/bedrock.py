@@ -34,7 +34,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reelrag.aws import lifecycle
-from reelrag.aws.clients import aws_errors, make_client, region_of, translate
+from reelrag.aws.clients import LazyClient, aws_errors, region_of, translate
 from reelrag.aws.schemas import validate_luma, validate_nova_reel
 from reelrag.aws.video_models import (
     LUMA_SIZES,
@@ -72,6 +72,9 @@ class BedrockGenerator(RemoteGenerator):
     """Nova Reel / Luma Ray2 through Bedrock's async-invoke API, outputs in S3."""
 
     name = "bedrock"
+    runtime = LazyClient("bedrock-runtime")
+    control = LazyClient("bedrock")
+    s3 = LazyClient("s3")
 
     def __init__(
         self,
@@ -94,26 +97,6 @@ class BedrockGenerator(RemoteGenerator):
     @classmethod
     def from_settings(cls, settings: Any) -> BedrockGenerator:
         return cls(settings)
-
-    # -- clients, created on first use ---------------------------------------------------
-
-    @property
-    def runtime(self) -> Any:
-        if self._runtime is None:
-            self._runtime = make_client("bedrock-runtime", self.settings)
-        return self._runtime
-
-    @property
-    def control(self) -> Any:
-        if self._control is None:
-            self._control = make_client("bedrock", self.settings)
-        return self._control
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = make_client("s3", self.settings)
-        return self._s3
 
     # -- the remote contract ---------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Owns rendering: a :class:`~reelrag.generation.motion.MotionPlan` becomes one float 2x3 affine
 per frame (sub-pixel, eased), sampled by :func:`~reelrag.generation.warp.warp_plane` (a
-Lanczos-3 filter for pure shifts, an exact-scale bilinear resize for zooms, else
+Lanczos-4 filter for pure shifts, an exact-scale bilinear resize for zooms, else
 ``cv2.warpAffine``) from the fitted canvas in I420
 -- the encoder's own format, so no per-frame colour conversion -- straight into a small pool of
 reused encoder frames (no copy), on a worker thread while the previous frame encodes (OpenCV and
