@@ -455,18 +455,13 @@ def fit_longest(
     ``reducing_gap``: box-reduce first down to that multiple of the size, then ``resample``;
     2.0 with bicubic is fine for thumbnails and several times faster than a full Lanczos.
     """
-    size = fitted_size(image.size, max_px)
-    return image if size == image.size else image.resize(size, resample, reducing_gap=reducing_gap)
-
-
-def fitted_size(size: tuple[int, int], max_px: int) -> tuple[int, int]:
-    """``size`` scaled down (never up) so its longest side is at most ``max_px``."""
-    width, height = size
+    width, height = image.size
     longest = max(width, height)
     if longest <= max_px:
-        return size
+        return image
     scale = max_px / longest
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, resample, reducing_gap=reducing_gap)
 
 
 def encode(image: Image.Image, fmt: str, quality: int = JPEG_QUALITY) -> bytes:
