@@ -10,7 +10,7 @@ PyAV (its bundled FFmpeg, also used for the zoompan filter graph):
 Prints wall time, jitter (variance of the frame-to-frame change of the phase-correlation shift),
 file size, the first frame's SSIM against the fitted image, and the ratios against the targets.
 
-    .venv/bin/python benchmarks/bench_camera.py [--preset veryfast] [--crf 20] [--repeat 3]
+    .venv/bin/python benchmarks/bench_camera.py [--preset veryfast] [--crf 20] [--repeat 6]
 """
 
 from __future__ import annotations
@@ -118,6 +118,47 @@ def grey_frames(path: Path) -> list[np.ndarray]:
     return list(read_frames(path, "gray"))
 
 
+def camera_job(generator: CameraGenerator, prompt: str, source: Image.Image):
+    """The checked request for ``prompt`` at the benchmark's size, and ``source`` fitted to it."""
+    request = GenerationRequest(
+        prompt=prompt,
+        image="source",
+        width=WIDTH,
+        height=HEIGHT,
+        duration_s=DURATION,
+        fps=FPS,
+        seed=7,
+    )
+    job = check_request(request, generator.capabilities, seed=7)
+    m = generator.framing_margins(job)
+    margins = (m.left_px, m.top_px, m.right_px, m.bottom_px)
+    return job, imaging.fit_image(source, WIDTH, HEIGHT, mode="crop", margins=margins)
+
+
+def detailed_image(seed: int = 0) -> Image.Image:
+    """A grey 1/f-noise texture at 2800x1600: detail at every scale, as in a sharp photo
+    (``chelsea`` is 451x300, so at 720p it is smooth and 8-bit rounding weighs more)."""
+    rows, cols = 1600, 2800
+    spectrum = np.fft.fft2(np.random.default_rng(seed).standard_normal((rows, cols)))
+    fy, fx = np.meshgrid(np.fft.fftfreq(rows), np.fft.fftfreq(cols), indexing="ij")
+    radius = np.hypot(fx, fy)
+    radius[0, 0] = 1.0
+    texture = np.real(np.fft.ifft2(spectrum / radius))
+    grey = np.clip((texture - texture.mean()) / texture.std() * 40 + 128, 0, 255).astype(np.uint8)
+    return Image.fromarray(np.dstack([grey] * 3))
+
+
+def pan_jitter(generator: CameraGenerator, tmp: Path) -> None:
+    """A pure pan: its jitter as rendered and after x264, on the benchmark photo and on a
+    detailed texture. x264 codes a pan as quarter-pel motion vectors, which adds its own."""
+    for name, source in (("chelsea", Image.fromarray(data.chelsea())), ("1/f", detailed_image())):
+        job, fitted = camera_job(generator, "slow pan left", source)
+        out = tmp / "pan.mp4"
+        generator.generate(job, fitted.canvas, out)
+        rendered, encoded = unencoded_jitter(generator, job, fitted), jitter_px2(grey_frames(out))
+        print(f"'slow pan left' on {name}: jitter rendered {rendered:.5f}, x264 {encoded:.5f}")
+
+
 def unencoded_jitter(generator: CameraGenerator, job, fitted: imaging.FittedImage) -> float:
     """Jitter of the rendered luma itself, before x264 (the renderer's internals, on purpose)."""
     m = generator.framing_margins(job)
@@ -134,24 +175,11 @@ def main() -> None:
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--crf", type=int, default=20)
     parser.add_argument("--x264-params", default="bframes=0", help="applied to every method")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per method; medians shown")
+    parser.add_argument("--repeat", type=int, default=6, help="runs per method; medians shown")
     args = parser.parse_args()
     generator = CameraGenerator(crf=args.crf, preset=args.preset)
-    request = GenerationRequest(
-        prompt=PROMPT,
-        image="astronaut",
-        width=WIDTH,
-        height=HEIGHT,
-        duration_s=DURATION,
-        fps=FPS,
-        seed=7,
-    )
-    job = check_request(request, generator.capabilities, seed=7)
-    m = generator.framing_margins(job)
     source = Image.fromarray(data.chelsea())
-    fitted = imaging.fit_image(
-        source, WIDTH, HEIGHT, mode="crop", margins=(m.left_px, m.top_px, m.right_px, m.bottom_px)
-    )
+    job, fitted = camera_job(generator, PROMPT, source)
     tmp = Path(tempfile.mkdtemp(prefix="bench-camera-"))
     methods = {
         "reelrag camera": lambda out: render_camera(
@@ -177,9 +205,15 @@ def main() -> None:
         ),
     }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
-    for _ in range(args.repeat):  # interleaved, so machine load hits every method alike
-        for name, run in methods.items():
-            runs[name].append(run(tmp / f"{name.replace(' ', '_')}.mp4"))
+    names = list(methods)
+    for name in names:  # warm-up, not counted: first-run costs (imports, allocator growth)
+        methods[name](tmp / "warm-up.mp4")
+    for round_ in range(args.repeat):
+        # interleaved, so machine load hits every method alike, and in a rotating order: the
+        # run after the memory-heavy 4x upscale is measurably slower, whichever method it is
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            runs[name].append(methods[name](tmp / f"{name.replace(' ', '_')}.mp4"))
     print(
         f"move: {PROMPT!r} -> {generator.plan(job).describe()}; {WIDTH}x{HEIGHT} "
         f"{FPS} fps {DURATION:g} s; x264 {args.preset} crf {args.crf} "
@@ -199,6 +233,7 @@ def main() -> None:
             f"{first_frame_ssim(out, fitted.image):>10.4f}{info.frames:>8}"
         )
     print(f"reelrag camera jitter before encoding: {unencoded_jitter(generator, job, fitted):.5f}")
+    pan_jitter(generator, tmp)
     for rival, target in (("zoompan", 1.0), ("zoompan 4x lanczos", 0.66)):
         # the ratio within each round (same load), then the median over rounds
         for i, label in ((0, "wall"), (1, "cpu")):

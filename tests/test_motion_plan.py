@@ -93,6 +93,27 @@ def test_atmosphere_and_not_rendered() -> None:
     assert [m.name for m in plan.moves] == ["pan-left"]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("camera rotates clockwise while snow falls and a dragon flies", ("a dragon flies",)),
+        ("pan left as the crowd cheers", ("the crowd cheers",)),
+        ("zoom in on the dog wagging its tail", ("the dog wagging its tail",)),
+        ("birds flew over the lake, slow zoom in", ("birds flew over the lake",)),
+        ("the waves crash slowly while the camera pushes in", ("the waves crash",)),
+        ("camera pans down over red running shoes", ()),
+        ("zoom in on a red rose", ()),
+        ("camera tilt up from the road to the sky", ()),
+        ("the camera turns to the left", ()),
+        ("sparks fly as the camera slowly rolls", ()),
+    ],
+)
+def test_scene_action_is_reported_even_beside_camera_words(
+    prompt: str, expected: tuple[str, ...]
+) -> None:
+    assert plan_motion(prompt, 6.0).not_rendered == expected
+
+
 def test_big_moves_are_clamped_and_recorded() -> None:
     plan = plan_motion("very fast zoom out", 30.0)
     assert plan.end.zoom == pytest.approx(1 / 1.35)

@@ -189,6 +189,7 @@ def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> 
             "end",
             "default",
             "atmosphere",
+            "not_rendered",
             "from_to",
             "sources",
         ):

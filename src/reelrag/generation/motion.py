@@ -26,6 +26,7 @@ from reelrag.generation.motion_words import (
     CAMERA_WORDS,
     EASING_PATTERNS,
     EASINGS,
+    ING_NOUNS,
     MAX_ROLL,
     MAX_TRANSLATE,
     MAX_ZOOM_IN,
@@ -250,16 +251,32 @@ def atmosphere_in(text: str) -> list[str]:
 
 
 def unrenderable(text: str) -> list[str]:
-    """Clauses that ask for action in the scene (a dog runs in, the sun sets): not drawable."""
+    """Clauses that ask for action in the scene (a dog runs in, the sun sets): not drawable.
+
+    Camera and speed words are taken out of a clause first, so the rest is judged on its own:
+
+    >>> unrenderable("zoom in on the dog wagging its tail, snow falls")
+    ['the dog wagging its tail']
+    """
     clauses = re.split(r"[,.;!]|\b(?:and|while|as|then|with|but)\b", text)
     out = []
     for clause in (c.strip() for c in clauses):
-        if not clause or not ACTION_RE.search(clause):
-            continue
-        if CAMERA_WORDS.search(clause) or atmosphere_in(clause):
-            continue
-        out.append(clause)
+        rest = _scene_words(clause)
+        if ACTION_RE.search(ING_NOUNS.sub(" ", rest)) and not atmosphere_in(rest):
+            out.append(rest)
     return out
+
+
+def _scene_words(clause: str) -> str:
+    """``clause`` without its camera, speed and easing phrases (and the words linking them)."""
+    rest = CAMERA_WORDS.sub(" ", clause)
+    for pattern, _ in SPEED_PATTERNS + EASING_PATTERNS:
+        rest = re.sub(pattern, " ", rest)
+    rest = " ".join(rest.split())
+    if rest == clause:
+        return clause
+    rest = re.sub(r"^(?:(?:on|onto|at|to|towards?|over|of|in|into)\b\s*)+", "", rest)
+    return re.sub(r"^(?:the\s+)?(?:camera|shot)\b\s*", "", rest)
 
 
 def plan_motion(

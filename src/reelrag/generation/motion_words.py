@@ -181,11 +181,26 @@ _ACTION_VERBS = (  # noqa: SIM905 - a word list reads best as text
     "bark laugh cry look sit stand come go arrive chase sway blow shine flicker bloom "
     "crash hop crawl climb kick throw catch hug kiss shake nod breathe wag roar fight race "
     "pour splash drip ripple sail float glide begin start turn fall wander bounce roll "
-    "gallop swing yawn sleep stretch purr meow wink bite"
+    "gallop swing yawn sleep stretch purr meow wink bite land cheer clap strike flash glow "
+    "flap flutter twinkle sparkle hover soar dive leap erupt march skate surf ski paddle "
+    "grin shout scream point pass hurry rush spill boil bubble pulse"
+).split()
+# irregular past forms that are not also common nouns or colours ("rose", "left", "dove")
+_IRREGULAR = (  # noqa: SIM905
+    "ran flew flown swam risen fallen sang sung ate eaten drank drunk came went gone drove "
+    "driven rode ridden spoke spoken blew blown grew grown threw thrown caught shook shaken "
+    "began begun sat stood slept struck sprang sprung leapt"
 ).split()
 
 
 def _verb_forms(verb: str) -> set[str]:
+    """Regular inflections (runs, running; flies, flied; hopping, hopped).
+
+    >>> sorted(_verb_forms("fly") - {"fly"})
+    ['flied', 'flies', 'flying']
+    """
+    if re.fullmatch(r".*[^aeiou]y", verb):
+        return {verb, verb + "ing", verb[:-1] + "ies", verb[:-1] + "ied"}
     stem = verb[:-1] if verb.endswith("e") else verb
     doubled = verb + verb[-1] if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", verb) else verb
     return {
@@ -201,8 +216,16 @@ def _verb_forms(verb: str) -> set[str]:
 
 
 ACTION_RE = re.compile(
-    r"\b(?:" + "|".join(sorted({f for v in _ACTION_VERBS for f in _verb_forms(v)})) + r"|sunset|"
-    r"sunrise)\b"
+    r"\b(?:"
+    + "|".join(sorted({f for v in _ACTION_VERBS for f in _verb_forms(v)} | set(_IRREGULAR)))
+    + r"|sunset|sunrise)\b"
+)
+# "-ing" words that name a thing, not an action ("red running shoes", "a swimming pool")
+ING_NOUNS = re.compile(
+    r"\b(?:running|walking|climbing|dancing|riding|hiking|skating|swimming|diving|sleeping"
+    r"|racing|sailing|drinking|playing|starting|finishing)\s+(?:shoes?|boots?|sneakers?|trainers?"
+    r"|gear|track|trail|stick|pole|wall|rink|pool|suit|board|bag|car|bike|boat|ship|yacht"
+    r"|water|glass|cards?|field|line|costume|outfit|jersey|helmet)\b"
 )
 CAMERA_WORDS = re.compile(
     r"\bcamera\b|\bshot\b|" + "|".join(p.replace("(?P<d>", "(") for p, _, _ in MOVE_PATTERNS)
