@@ -30,10 +30,35 @@ CREATE TABLE IF NOT EXISTS sources (
     asset_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (datetime('now')), caption_sig TEXT);
 CREATE INDEX IF NOT EXISTS sources_asset ON sources(asset_id);
 CREATE TABLE IF NOT EXISTS assets (
-    id TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (datetime('now')));
+    id TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    folder TEXT NOT NULL DEFAULT '', orientation TEXT NOT NULL DEFAULT '', haystack TEXT);
+CREATE TABLE IF NOT EXISTS asset_tags (
+    asset_id TEXT NOT NULL, tag TEXT NOT NULL, folded TEXT NOT NULL, PRIMARY KEY (asset_id, tag))
+    WITHOUT ROWID;
 """
+# made after _migrate, which adds the browse columns to catalogs from before them
+INDEXES = """
+CREATE INDEX IF NOT EXISTS assets_folder ON assets(folder);
+CREATE INDEX IF NOT EXISTS asset_tags_folded ON asset_tags(folded);
+CREATE INDEX IF NOT EXISTS asset_tags_tag ON asset_tags(tag);
+"""
+_BROWSE_COLUMNS = (  # copies of Asset fields that browsing filters on (see Catalog.browse)
+    ("folder", "TEXT NOT NULL DEFAULT ''"),
+    ("orientation", "TEXT NOT NULL DEFAULT ''"),
+    ("haystack", "TEXT"),  # NULL until filled: rows written before these columns existed
+)
 _SOURCE_COLUMNS = "uri, size, mtime_ns, asset_id, caption_sig"  # SourceRow's fields, in order
 _CHUNK = 500  # stays below SQLite's bound-variable limit on old builds
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """Library browsing filters, combined with AND; the web gallery's filter menus."""
+
+    folder: str | None = None  # this folder and those below it
+    tag: str | None = None  # a keyword, any case
+    orientation: str | None = None  # landscape | portrait | square
+    text: str | None = None  # every word in the caption, keywords or source path
 
 
 @dataclass(frozen=True)
@@ -51,21 +76,45 @@ class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
         try:
             self._db = sqlite_connect(self.path)
             self._db.executescript(SCHEMA)
             self._migrate()
+            self._db.executescript(INDEXES)
         except sqlite3.DatabaseError as exc:
             raise ReelragError(
                 f"cannot open the catalog {self.path}: {exc}",
                 hint="check the workspace folder; delete catalog.sqlite to rebuild it by ingesting",
             ) from exc
-        self._lock = threading.Lock()
 
     def _migrate(self) -> None:
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
-        if "caption_sig" not in columns:  # catalogs from before caption-change tracking
-            self._db.execute("ALTER TABLE sources ADD COLUMN caption_sig TEXT")
+        """Bring a catalog from an older version up to date (re-checked under the write lock,
+        as another process may be doing the same)."""
+        if not self._outdated(self._db):
+            return
+        with immediate(self._db, self._lock) as db:
+            if "caption_sig" not in _columns(db, "sources"):  # before caption-change tracking
+                db.execute("ALTER TABLE sources ADD COLUMN caption_sig TEXT")
+            present = _columns(db, "assets")
+            for name, kind in _BROWSE_COLUMNS:  # before browsing in SQL
+                if name not in present:
+                    db.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
+            rows = db.execute("SELECT data FROM assets WHERE haystack IS NULL").fetchall()
+            stale = [Asset.from_dict(json.loads(r[0])) for r in rows]
+            db.executemany(
+                "UPDATE assets SET folder = ?, orientation = ?, haystack = ? WHERE id = ?",
+                [_browse_row(a) for a in stale],
+            )
+            _write_tags(db, stale)
+
+    @staticmethod
+    def _outdated(db: sqlite3.Connection) -> bool:
+        if "caption_sig" not in _columns(db, "sources"):
+            return True
+        if not {name for name, _ in _BROWSE_COLUMNS} <= _columns(db, "assets"):
+            return True
+        return bool(db.execute("SELECT 1 FROM assets WHERE haystack IS NULL LIMIT 1").fetchone())
 
     def close(self) -> None:
         with self._lock:
@@ -152,6 +201,26 @@ class Catalog:
         rows = self._query(sql, [-1 if limit is None else limit, offset])
         return [Asset.from_dict(json.loads(r[0])) for r in rows]
 
+    def browse(
+        self, filters: BrowseFilters, limit: int, offset: int = 0
+    ) -> tuple[int, list[Asset]]:
+        """(how many assets match, one page of them in ingest order)."""
+        where, params = _browse_where(filters)
+        total = int(self._query(f"SELECT count(*) FROM assets WHERE {where}", params)[0][0])
+        sql = f"SELECT data FROM assets WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?"
+        rows = self._query(sql, [*params, limit, offset])
+        return total, [Asset.from_dict(json.loads(r[0])) for r in rows]
+
+    def folders(self) -> list[str]:
+        """Every folder that holds an asset, sorted."""
+        sql = "SELECT DISTINCT folder FROM assets WHERE folder != '' ORDER BY folder"
+        return [r[0] for r in self._query(sql)]
+
+    def tags(self, limit: int = 500) -> list[str]:
+        """The first ``limit`` distinct keywords, sorted."""
+        sql = "SELECT DISTINCT tag FROM asset_tags ORDER BY tag LIMIT ?"
+        return [r[0] for r in self._query(sql, [limit])]
+
     def count_assets(self) -> int:
         return int(self._query("SELECT count(*) FROM assets")[0][0])
 
@@ -159,10 +228,12 @@ class Catalog:
         """Record a finished batch in one transaction (new assets first, then their sources)."""
         with self._transaction() as db:
             db.executemany(
-                "INSERT INTO assets (id, data) VALUES (?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET data = excluded.data",
-                [(a.id, json.dumps(a.to_dict(), ensure_ascii=False)) for a in assets],
+                "INSERT INTO assets (data, folder, orientation, haystack, id) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(id) DO UPDATE SET data = excluded.data, folder = excluded.folder,"
+                " orientation = excluded.orientation, haystack = excluded.haystack",
+                [(json.dumps(a.to_dict(), ensure_ascii=False), *_browse_row(a)) for a in assets],
             )
+            _write_tags(db, assets)
             db.executemany(
                 "INSERT OR REPLACE INTO sources (uri, size, mtime_ns, asset_id, caption_sig)"
                 " VALUES (?,?,?,?,?)",
@@ -174,3 +245,46 @@ class Catalog:
         with self._transaction() as db:
             db.execute("DELETE FROM sources WHERE asset_id = ?", [asset_id])
             db.execute("DELETE FROM assets WHERE id = ?", [asset_id])
+            db.execute("DELETE FROM asset_tags WHERE asset_id = ?", [asset_id])
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _browse_row(asset: Asset) -> tuple[str, str, str, str]:
+    """(folder, orientation, haystack, id): the columns that browsing filters on."""
+    return asset.folder, asset.orientation, _haystack(asset), asset.id
+
+
+def _write_tags(db: sqlite3.Connection, assets: Sequence[Asset]) -> None:
+    """Replace the keyword rows of ``assets``."""
+    db.executemany("DELETE FROM asset_tags WHERE asset_id = ?", [(a.id,) for a in assets])
+    db.executemany(
+        "INSERT OR IGNORE INTO asset_tags (asset_id, tag, folded) VALUES (?, ?, ?)",
+        [(a.id, k, k.lower()) for a in assets for k in a.keywords],
+    )
+
+
+def _haystack(asset: Asset) -> str:
+    """What a browse text filter searches, folded to lower case here (SQLite's lower() knows
+    ASCII only)."""
+    return f"{asset.caption} {' '.join(asset.keywords)} {asset.source}".lower()
+
+
+def _browse_where(filters: BrowseFilters) -> tuple[str, list[object]]:
+    clauses, params = ["1"], []
+    if filters.folder:
+        prefix = filters.folder.rstrip("/") + "/"
+        clauses.append("substr(folder || '/', 1, ?) = ?")
+        params += [len(prefix), prefix]
+    if filters.tag:
+        clauses.append("id IN (SELECT asset_id FROM asset_tags WHERE folded = ?)")
+        params.append(filters.tag.lower())
+    if filters.orientation:
+        clauses.append("orientation = ?")
+        params.append(filters.orientation)
+    for word in (filters.text or "").lower().split():
+        clauses.append("instr(haystack, ?) > 0")
+        params.append(word)
+    return " AND ".join(clauses), params

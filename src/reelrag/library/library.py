@@ -19,7 +19,7 @@ from reelrag.embeddings.base import Embedder
 from reelrag.errors import IndexMismatchError, InputError, NotFoundError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
-from reelrag.library.catalog import Catalog
+from reelrag.library.catalog import BrowseFilters, Catalog
 from reelrag.library.decode import decode_image
 from reelrag.library.ingest import Ingestor, IngestReport, fit_longest
 from reelrag.plugins import registry
@@ -185,6 +185,16 @@ class Library:
     def assets(self, limit: int | None = None, offset: int = 0) -> list[Asset]:
         """Assets in ingest order."""
         return self.catalog.assets(limit, offset)
+
+    def browse(
+        self, filters: BrowseFilters, limit: int = 60, offset: int = 0
+    ) -> tuple[int, list[Asset]]:
+        """(matching count, one page in ingest order): the gallery's filtered listing."""
+        return self.catalog.browse(filters, limit, offset)
+
+    def facets(self) -> dict[str, list[str]]:
+        """Folders and keywords for the gallery's filter menus."""
+        return {"folders": self.catalog.folders(), "tags": self.catalog.tags()}
 
     def sources(self, asset_id: str) -> list[str]:
         """Every source file that holds this asset's bytes."""

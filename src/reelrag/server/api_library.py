@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from reelrag import __version__
 from reelrag.errors import NotFoundError
+from reelrag.library.catalog import BrowseFilters
 from reelrag.library.decode import EXTENSIONS
 from reelrag.server.files import IMMUTABLE, send_bytes, send_file
 from reelrag.server.security import (
@@ -62,29 +63,11 @@ def list_assets(
     text: Annotated[str | None, Query(max_length=500, description="words in the caption")] = None,
 ) -> dict[str, Any]:
     """Assets in ingest order, filtered, with folder and tag facets for the filter menus."""
-    everything = state.library().assets()
-    chosen = [a for a in everything if _matches(a, folder, tag, orientation, text)]
-    return {
-        "total": len(chosen),
-        "offset": offset,
-        "assets": [asset_view(a) for a in chosen[offset : offset + limit]],
-        "folders": sorted({a.folder for a in everything if a.folder}),
-        "tags": sorted({k for a in everything for k in a.keywords})[:500],
-    }
-
-
-def _matches(
-    asset: Asset, folder: str | None, tag: str | None, orientation: str | None, text: str | None
-) -> bool:
-    if folder and not (asset.folder + "/").startswith(folder.rstrip("/") + "/"):
-        return False
-    if tag and tag.lower() not in {k.lower() for k in asset.keywords}:
-        return False
-    if orientation and asset.orientation != orientation:
-        return False
-    words = (text or "").lower().split()
-    haystack = f"{asset.caption} {' '.join(asset.keywords)} {asset.source}".lower()
-    return all(w in haystack for w in words)
+    library = state.library()
+    filters = BrowseFilters(folder=folder, tag=tag, orientation=orientation, text=text)
+    total, page = library.browse(filters, limit, offset)
+    return {"total": total, "offset": offset, "assets": [asset_view(a) for a in page],
+            **library.facets()}  # fmt: skip
 
 
 @router.get("/assets/{asset_id}")
