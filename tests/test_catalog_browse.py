@@ -114,3 +114,11 @@ def test_a_catalog_from_before_browse_columns_is_filled_in(tmp_path: Path) -> No
     assert catalog.tags() == sorted({k for a in assets for k in a.keywords})
     catalog.close()
     assert Catalog(path).browse(BrowseFilters(), 5)[0] == 40  # reopening changes nothing
+
+
+def test_the_check_for_unfilled_rows_on_open_uses_an_index(catalog: Catalog) -> None:
+    catalog.commit_batch(make_assets(20), [])
+    with sqlite3.connect(catalog.path) as db:
+        sql = "EXPLAIN QUERY PLAN SELECT 1 FROM assets WHERE haystack IS NULL LIMIT 1"
+        plan = " ".join(str(row[-1]) for row in db.execute(sql))
+    assert plan.endswith("INDEX assets_unfilled")  # scans only the (normally empty) partial index

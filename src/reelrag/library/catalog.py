@@ -36,11 +36,13 @@ CREATE TABLE IF NOT EXISTS asset_tags (
     asset_id TEXT NOT NULL, tag TEXT NOT NULL, folded TEXT NOT NULL, PRIMARY KEY (asset_id, tag))
     WITHOUT ROWID;
 """
-# made after _migrate, which adds the browse columns to catalogs from before them
+# made after _migrate, which adds the browse columns to catalogs from before them; the partial
+# index keeps the check for unfilled rows on every open from scanning the whole table
 INDEXES = """
 CREATE INDEX IF NOT EXISTS assets_folder ON assets(folder);
 CREATE INDEX IF NOT EXISTS asset_tags_folded ON asset_tags(folded);
 CREATE INDEX IF NOT EXISTS asset_tags_tag ON asset_tags(tag);
+CREATE INDEX IF NOT EXISTS assets_unfilled ON assets(id) WHERE haystack IS NULL;
 """
 _BROWSE_COLUMNS = (  # copies of Asset fields that browsing filters on (see Catalog.browse)
     ("folder", "TEXT NOT NULL DEFAULT ''"),
