@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from reelrag import __version__
 from reelrag.cli.common import err_console
@@ -86,7 +87,8 @@ def run() -> None:
     try:
         app()
     except ReelragError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # escaped: messages hold paths, captions and hints such as "pip install 'reelrag[web]'"
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
