@@ -135,13 +135,17 @@ def _shift_kernel(fraction: float) -> np.ndarray:
 def _shift_warp(plane: PaddedPlane, matrix: np.ndarray, dst: np.ndarray) -> bool:
     """A sub-pixel shift as one separable Lanczos-4 filter: exact positions, and a blur that
     barely changes with the sub-pixel phase (bilinear's does, which a slow pan shows as
-    shimmer and judder). About as fast as ``warpAffine``."""
+    shimmer and judder). About as fast as ``warpAffine``. A whole-pixel shift (a clip's
+    first frame, a static shot) is a plain copy."""
     h, w = dst.shape
     bx, by = float(matrix[0, 2]) + PAD_PX, float(matrix[1, 2]) + PAD_PX
     x0, y0, m = math.floor(bx), math.floor(by), SHIFT_LOBES
     ph, pw = plane.data.shape
     if x0 - m < 0 or y0 - m < 0 or x0 + w + m > pw or y0 + h + m > ph:
         return False
+    if bx == x0 and by == y0:
+        dst[:] = plane.data[y0 : y0 + h, x0 : x0 + w]
+        return True
     # filter a region m pixels wider than the frame: OpenCV sees a numpy view as a whole
     # image, so its edge pixels get a replicated border; we keep only the interior
     region = plane.data[y0 - m : y0 + h + m, x0 - m : x0 + w + m]
