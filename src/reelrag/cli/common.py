@@ -1,4 +1,9 @@
-"""Shared CLI plumbing: settings from the context, JSON output, progress bars."""
+"""Shared CLI plumbing: settings from the context, JSON output, progress bars, labels.
+
+The consoles print text verbatim (no console markup): most of what the CLI shows is the
+user's own text -- paths, prompts, captions, hints such as ``reelrag[web]`` -- and brackets in
+it must not turn into styles or vanish. Colour comes from :func:`labelled` and ``Text``.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,22 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from reelrag.events import ProgressCallback, ProgressEvent
 from reelrag.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def labelled(label: str, style: str, rest: str = "") -> Text:
+    """``label`` in ``style``, then ``rest`` exactly as given.
+
+    >>> labelled("failed", "red", " photo[1].jpg").plain
+    'failed photo[1].jpg'
+    """
+    return Text.assemble((label, style), rest)
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -37,10 +52,10 @@ def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
         yield lambda event: None
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[message]}"),
+        TextColumn("{task.fields[message]}", markup=False),
         TimeElapsedColumn(),
         console=err_console,
         transient=False,

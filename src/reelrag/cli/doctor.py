@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from reelrag.cli.common import console, print_json, settings_from
 from reelrag.errors import MissingDependencyError
@@ -40,7 +41,7 @@ def doctor_command(
         table = Table("check", "status", "detail", "fix")
         for c in checks:
             style = STYLES.get(c.status, "")
-            table.add_row(c.name, f"[{style}]{c.status}[/{style}]", c.detail, c.fix)
+            table.add_row(c.name, Text(c.status, style=style), c.detail, c.fix)
         console.print(table)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)

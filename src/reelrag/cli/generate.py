@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.cli.common import console, labelled, print_json, progress_bars, settings_from
 from reelrag.editing.base import EditRequest
 from reelrag.editing.masks import MaskSpec
 from reelrag.editing.run import edit_options
@@ -168,15 +168,18 @@ def _library(settings: Any) -> Any:
 
 def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> None:
     console.print(
-        f"[green]wrote[/green] {result.video} ({result.width}x{result.height}, "
-        f"{result.frames} frames, {result.duration_s:g}s, seed {result.seed}, "
-        f"{result.elapsed_s:.2f}s)",
+        labelled(
+            "wrote",
+            "green",
+            f" {result.video} ({result.width}x{result.height}, {result.frames} frames, "
+            f"{result.duration_s:g}s, seed {result.seed}, {result.elapsed_s:.2f}s)",
+        ),
         highlight=False,
     )
     for item in result.not_rendered:
-        console.print(f"[yellow]not rendered:[/yellow] {item}", highlight=False)
+        console.print(labelled("not rendered:", "yellow", f" {item}"), highlight=False)
     for item in manifest.get("adjustments", []):
-        console.print(f"[yellow]adjusted:[/yellow] {item}", highlight=False)
+        console.print(labelled("adjusted:", "yellow", f" {item}"), highlight=False)
     plan = manifest.get("details", {}).get("plan")
     if explain and plan:
         table = Table("plan", "value")

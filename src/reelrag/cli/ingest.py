@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.cli.common import console, labelled, print_json, progress_bars, settings_from
 from reelrag.library import IngestReport, Library
 
 MAX_FAILURES_SHOWN = 50
@@ -70,11 +70,17 @@ def _print_report(report: IngestReport) -> None:
         console.print("the index was built with another embedder: started afresh")
     if report.not_reindexed:
         console.print(
-            f"[yellow]{report.not_reindexed} catalog assets not re-indexed[/yellow]: pass their "
-            "folders too, or run `reelrag ingest --reindex` with no PATH for every catalogued file",
+            labelled(
+                f"{report.not_reindexed} catalog assets not re-indexed",
+                "yellow",
+                ": pass their folders too, or run `reelrag ingest --reindex` with no PATH for "
+                "every catalogued file",
+            ),
             highlight=False,
         )
     for source, reason in report.failed[:MAX_FAILURES_SHOWN]:
-        console.print(f"[red]failed[/red] {source}: {reason}", highlight=False, soft_wrap=True)
+        console.print(
+            labelled("failed", "red", f" {source}: {reason}"), highlight=False, soft_wrap=True
+        )
     if len(report.failed) > MAX_FAILURES_SHOWN:
         console.print(f"... and {len(report.failed) - MAX_FAILURES_SHOWN} more (use --json)")

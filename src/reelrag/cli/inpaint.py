@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, print_json, settings_from
+from reelrag.cli.common import console, labelled, print_json, settings_from
 from reelrag.errors import InputError
 
 
@@ -134,7 +134,7 @@ def _show(result: Any) -> None:
     table.add_row("manifest", result.manifest)
     console.print(table)
     for item in result.blocked:
-        console.print(f"[yellow]blocked:[/yellow] {item}", highlight=False)
+        console.print(labelled("blocked:", "yellow", f" {item}"), highlight=False)
     seed = f", seed {result.seed}" if result.seed is not None else ""
     console.print(
         f"{result.backend} ({result.model}){seed}, {result.elapsed_s:.2f}s", highlight=False

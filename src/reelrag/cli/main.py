@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from reelrag import __version__
-from reelrag.cli.common import err_console
+from reelrag.cli.common import err_console, labelled
 from reelrag.errors import ReelragError
 
 app = typer.Typer(
@@ -87,8 +86,7 @@ def run() -> None:
     try:
         app()
     except ReelragError as exc:
-        # escaped: messages hold paths, captions and hints such as "pip install 'reelrag[web]'"
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(labelled("error:", "red", f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
