@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -23,14 +22,18 @@ pytest.importorskip("diffusers", reason="the local extra (diffusers) is not inst
 
 import torch
 
-from editing_tiny import build_sd_inpaint
+from editing_tiny import (
+    assert_only_the_mask_changed,
+    assert_seeded_and_reused,
+    build_sd_inpaint,
+    diffusers_editor,
+)
 from reelrag.cli.main import app
 from reelrag.editing.base import EditRequest
 from reelrag.editing.diffusers_editor import DiffusersEditor, family_for, pad_to_multiple
 from reelrag.editing.masks import mask_from_boxes
 from reelrag.errors import CapabilityError, ConfigError, MissingDependencyError
 from reelrag.localmodels.cache import MODELS
-from reelrag.settings import Settings, load_settings
 
 pytestmark = pytest.mark.usefixtures("_fresh_cache")
 torch.set_num_threads(1)
@@ -49,31 +52,15 @@ def photo() -> Image.Image:
     return Image.fromarray(rng.integers(0, 255, (61, 90, 3), dtype=np.uint8))
 
 
-def _settings(workspace: Path, model: Path | str, **extra: Any) -> Settings:
-    values = {"workspace": workspace, "diffusers_inpaint_model": str(model), "inpaint_steps": 2}
-    return load_settings({**values, **extra}, environ={})
-
-
-def _editor(settings: Settings) -> DiffusersEditor:
-    editor = DiffusersEditor.from_settings(settings)
-    assert isinstance(editor, DiffusersEditor)
-    return editor
-
-
 def test_prompted_fill_changes_only_the_mask_and_records_the_padding(
     tmp_path: Path, tiny_model: Path, photo: Image.Image
 ) -> None:
     mask = mask_from_boxes(photo.size, [(20, 10, 30, 25)])
-    editor = _editor(_settings(tmp_path, tiny_model))
+    editor = diffusers_editor(tmp_path, tiny_model)
     request = EditRequest(prompt="a red cat", negative_prompt="dog", variants=2, seed=5)
     result = editor.edit(photo, mask, request)
-    inside = np.asarray(mask) == 255
     assert [v.index for v in result.variants] == [1, 2] and result.seed == 5
-    for _, picture in result.kept:
-        pixels = np.asarray(picture)
-        assert picture.size == photo.size
-        assert np.array_equal(pixels[~inside], np.asarray(photo)[~inside])
-        assert not np.array_equal(pixels[inside], np.asarray(photo)[inside])
+    assert_only_the_mask_changed(result, photo, mask)
     first, second = (np.asarray(im) for _, im in result.kept)
     assert not np.array_equal(first, second)  # each variant has its own seed
     details = result.details
@@ -89,22 +76,14 @@ def test_same_seed_same_pixels_and_the_pipeline_is_reused(
     tmp_path: Path, tiny_model: Path, photo: Image.Image
 ) -> None:
     mask = mask_from_boxes(photo.size, [(8, 8, 40, 40)])
-    editor = _editor(_settings(tmp_path, tiny_model))
-    loads = MODELS.stats("diffusion")["loads"]
-    first = editor.edit(photo, mask, EditRequest(prompt="a blue car", seed=9))
-    again = editor.edit(photo, mask, EditRequest(prompt="a blue car", seed=9))
-    other = editor.edit(photo, mask, EditRequest(prompt="a blue car", seed=10))
-    assert np.array_equal(np.asarray(first.images[0]), np.asarray(again.images[0]))
-    assert not np.array_equal(np.asarray(first.images[0]), np.asarray(other.images[0]))
-    assert first.details["pipeline_reused"] is False and again.details["pipeline_reused"] is True
-    assert MODELS.stats("diffusion")["loads"] == loads + 1
+    assert_seeded_and_reused(diffusers_editor(tmp_path, tiny_model), photo, mask)
 
 
 def test_no_prompt_is_refused_before_loading(
     tmp_path: Path, tiny_model: Path, photo: Image.Image
 ) -> None:
     mask = mask_from_boxes(photo.size, [(8, 8, 20, 20)])
-    editor = _editor(_settings(tmp_path, tiny_model))
+    editor = diffusers_editor(tmp_path, tiny_model)
     assert editor.capabilities.can_prompt_fill and not editor.capabilities.can_remove
     with pytest.raises(CapabilityError, match="needs a --prompt") as caught:
         editor.edit(photo, mask, EditRequest())
@@ -116,7 +95,7 @@ def test_a_prompt_longer_than_the_text_encoder_reads_is_refused(
     tmp_path: Path, tiny_model: Path, photo: Image.Image
 ) -> None:
     mask = mask_from_boxes(photo.size, [(8, 8, 20, 20)])
-    editor = _editor(_settings(tmp_path, tiny_model))
+    editor = diffusers_editor(tmp_path, tiny_model)
     with pytest.raises(CapabilityError, match="tokens; this model reads at most 32"):
         editor.edit(photo, mask, EditRequest(prompt=" ".join(["red shoes"] * 40)))
 
@@ -125,10 +104,12 @@ def test_missing_model_offline_names_the_folder_to_create(
     tmp_path: Path, photo: Image.Image
 ) -> None:
     models = tmp_path / "models"
-    settings = _settings(tmp_path, "acme/inpaint-xl", models_dir=str(models), local_files_only=True)
+    editor = diffusers_editor(
+        tmp_path, "acme/inpaint-xl", models_dir=str(models), local_files_only=True
+    )
     mask = mask_from_boxes(photo.size, [(8, 8, 20, 20)])
     with pytest.raises(MissingDependencyError) as caught:
-        _editor(settings).edit(photo, mask, EditRequest(prompt="a cat"))
+        editor.edit(photo, mask, EditRequest(prompt="a cat"))
     assert str(models / "acme/inpaint-xl") in (caught.value.hint or "")
 
 
@@ -194,6 +175,8 @@ def test_generate_edits_with_diffusers_before_animating(
 
 
 def test_settings_replace_keeps_the_model_choice(tmp_path: Path, tiny_model: Path) -> None:
-    settings = dataclasses.replace(_settings(tmp_path, tiny_model), inpaint_guidance=4.0)
-    editor = _editor(settings)
+    settings = dataclasses.replace(
+        diffusers_editor(tmp_path, tiny_model).settings, inpaint_guidance=4.0
+    )
+    editor = DiffusersEditor.from_settings(settings)
     assert editor.model == str(tiny_model) and editor.guidance == 4.0 and editor.steps == 2

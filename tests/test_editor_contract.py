@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import numpy as np
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
 from skimage import data
 
+from editing_tiny import assert_only_the_mask_changed
 from reelrag.aws import lifecycle
 from reelrag.editing.base import EditorCapabilities, EditRequest, EditResult
 from reelrag.editing.masks import mask_from_boxes
@@ -129,12 +129,7 @@ def test_edit_describes_every_variant_and_keeps_outside_pixels(
     assert len(result.images) == len(result.variants) == variants
     assert [v.index for v in result.variants] == list(range(1, variants + 1))
     json.dumps(result.to_dict())  # JSON-ready
-    inside = np.asarray(MASK) == 255
-    for _, picture in result.kept:
-        pixels = np.asarray(picture)
-        assert picture.size == PHOTO.size and picture.mode == "RGB"
-        assert np.array_equal(pixels[~inside], np.asarray(PHOTO)[~inside])
-        assert not np.array_equal(pixels[inside], np.asarray(PHOTO)[inside])
+    assert_only_the_mask_changed(result, PHOTO, MASK)
 
 
 @pytest.mark.parametrize("name", EDITORS)

@@ -146,7 +146,7 @@ class DiffusersEditor(Editor):
         idle_s = float(getattr(self.settings, "model_idle_s", 0.0))
         with MODELS.use(SLOT, key, self._load, idle_s) as use:
             loaded: _Loaded = use.value
-            _check_tokens(loaded.pipe, request)
+            _check_tokens(loaded.pipe, request, loaded.takes_negative)
             call, adjustments = self.plan(loaded, image.size, request, seed)
             canvas, canvas_mask = pad_to_multiple(image, mask, call["width"], call["height"])
             started = time.perf_counter()
@@ -258,13 +258,17 @@ def _place(pipe: Any, settings: Any, device: str) -> None:
     pipe.set_progress_bar_config(disable=True)
 
 
-def _check_tokens(pipe: Any, request: EditRequest) -> None:
-    """Refuse a prompt the text encoder would truncate (diffusers only logs a warning)."""
+def _check_tokens(pipe: Any, request: EditRequest, takes_negative: bool) -> None:
+    """Refuse a prompt the text encoder would truncate (diffusers only logs a warning).
+
+    The negative prompt is checked only where the pipeline reads one: Flux Fill takes none, so
+    its negative prompt is reported as not honoured, not refused for a length it never reads.
+    """
     tokenizer = getattr(pipe, "tokenizer_2", None) or getattr(pipe, "tokenizer", None)
     if tokenizer is None:
         return
     limit = min(int(tokenizer.model_max_length), 512)
-    for name in ("prompt", "negative_prompt"):
+    for name in ("prompt", "negative_prompt") if takes_negative else ("prompt",):
         text = getattr(request, name)
         count = len(tokenizer(text).input_ids) if text else 0
         if count > limit:
