@@ -44,20 +44,9 @@ def library(n: int) -> list[Asset]:
     ]
 
 
-def keep(a: Asset, f: BrowseFilters) -> bool:
-    if f.folder and not (a.folder + "/").startswith(f.folder.rstrip("/") + "/"):
-        return False
-    if f.tag and f.tag.lower() not in {k.lower() for k in a.keywords}:
-        return False
-    if f.orientation and a.orientation != f.orientation:
-        return False
-    haystack = f"{a.caption} {' '.join(a.keywords)} {a.source}".lower()
-    return all(w in haystack for w in (f.text or "").lower().split())
-
-
 def baseline(catalog: Catalog, f: BrowseFilters) -> int:
     everything = catalog.assets()
-    chosen = [a for a in everything if keep(a, f)]
+    chosen = [a for a in everything if f.matches(a)]
     _ = (
         chosen[:60],
         sorted({a.folder for a in everything}),
