@@ -113,24 +113,11 @@ class CameraGenerator(Generator):
 
     def framings(self, job: ResolvedRequest) -> list[Framing]:
         plan = self.plan(job)
-        steps = max(1, job.frames - 1)
-        return [plan.at(i / steps) for i in range(job.frames)]
+        return [plan.at(t) for t in _times(job.frames)]
 
     def framing_margins(self, job: ResolvedRequest) -> Margins:
         """Room the whole move needs around the frame, from the extreme corners of every frame."""
-        w, h = job.width, job.height
-        # the outermost sample positions (pixel centres) of the frame
-        corners = np.array([[0, 0, w - 1, w - 1], [0, h - 1, 0, h - 1], [1, 1, 1, 1]], float)
-        xs, ys = [], []
-        for framing in self.framings(job):
-            mapped = frame_matrix(framing, w, h, (0.0, 0.0)) @ corners
-            xs.extend(mapped[0])
-            ys.extend(mapped[1])
-        # +2 px: bilinear samples never touch the canvas's outermost pixel; even sizes keep
-        # the chroma planes aligned with the luma
-        grow = [-min(xs), -min(ys), max(xs) - (w - 1), max(ys) - (h - 1)]
-        left, top, right, bottom = (_even(math.ceil(g - 1e-6) + 2) if g > 1e-6 else 0 for g in grow)
-        return Margins(left, top, right, bottom)
+        return _margins(self.framings(job), job.width, job.height)
 
     def generate(
         self, job: ResolvedRequest, image: Any, out: Path, progress: Progress = no_progress
@@ -138,11 +125,11 @@ class CameraGenerator(Generator):
         """Render ``job`` from ``image`` (the fitted canvas; any other size is fitted here)."""
         started = time.perf_counter()
         plan = self.plan(job)
-        margins = self.framing_margins(job)
+        framings = [plan.at(t) for t in _times(job.frames)]
+        margins = _margins(framings, job.width, job.height)
         canvas, adjustments = self._canvas(job, image, margins)
         layers = build_layers(plan.atmosphere, job.width, job.height, job.seed)
         renderer = _Renderer(canvas, job, (margins.left_px, margins.top_px), layers)
-        framings = self.framings(job)
         renderer.prepare(framings)
         codec = (self.crf, self.preset, self.x264_params)
         timings = _encode(renderer, framings, out, job, codec, progress)
@@ -193,6 +180,28 @@ class CameraGenerator(Generator):
             margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
         )
         return fitted.canvas, [f"image {image.size[0]}x{image.size[1]} fitted by the generator"]
+
+
+def _times(frames: int) -> list[float]:
+    """Each frame's place in the move, 0 (first frame) to 1 (last)."""
+    steps = max(1, frames - 1)
+    return [i / steps for i in range(frames)]
+
+
+def _margins(framings: list[Framing], w: int, h: int) -> Margins:
+    """Room around a ``w`` x ``h`` frame that every framing's corners stay inside."""
+    # the outermost sample positions (pixel centres) of the frame
+    corners = np.array([[0, 0, w - 1, w - 1], [0, h - 1, 0, h - 1], [1, 1, 1, 1]], float)
+    xs, ys = [], []
+    for framing in framings:
+        mapped = frame_matrix(framing, w, h, (0.0, 0.0)) @ corners
+        xs.extend(mapped[0])
+        ys.extend(mapped[1])
+    # +2 px: bilinear samples never touch the canvas's outermost pixel; even sizes keep
+    # the chroma planes aligned with the luma
+    grow = [-min(xs), -min(ys), max(xs) - (w - 1), max(ys) - (h - 1)]
+    left, top, right, bottom = (_even(math.ceil(g - 1e-6) + 2) if g > 1e-6 else 0 for g in grow)
+    return Margins(left, top, right, bottom)
 
 
 def _even(value: int) -> int:
