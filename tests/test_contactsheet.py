@@ -11,9 +11,14 @@ import pytest
 from PIL import Image
 
 from reelrag.contactsheet import (
+    SheetCell,
+    TextBlock,
     contact_sheet_png,
+    fit_lines,
+    grid_png,
     load_thumbnail,
     results_html,
+    sheet_font,
     write_contact_sheet,
 )
 from reelrag.errors import InputError, OutputExistsError
@@ -93,3 +98,35 @@ def test_write_contact_sheet_atomic_and_safe(
     with pytest.raises(InputError, match="no hits"):
         contact_sheet_png([], store)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sheet.png"]  # no temp files
+
+
+@pytest.mark.parametrize("width", [40, 70, 120, 200])
+def test_text_fits_the_cell(width: int) -> None:
+    font = sheet_font()
+    text = "A rocket on its launch pad, with snow falling. Camera tilts up from the pad to the sky"
+    lines = fit_lines(text, font, width, 2)
+    assert 1 <= len(lines) <= 2 and all(font.getlength(line) <= width for line in lines)
+    assert lines[-1].endswith("…")
+    shown = "".join(lines).rstrip("…").replace(" ", "")
+    assert text.replace(" ", "").startswith(shown)
+    everything = fit_lines(text, font, width, 99)
+    # nothing lost or reordered (a word too long for the cell is broken across lines)
+    assert "".join(everything).replace(" ", "") == text.replace(" ", "")
+    assert fit_lines("x" * 80, font, 40, 9) and all(
+        font.getlength(piece) <= 40 for piece in fit_lines("x" * 80, font, 40, 9)
+    )
+
+
+def test_rows_take_the_shape_of_their_thumbnails(store: MemoryStore) -> None:
+    wide = Image.new("RGB", (64, 36), (200, 30, 30))
+    cells = [SheetCell(wide, (TextBlock("one line"),)) for _ in range(4)]
+    with Image.open(io.BytesIO(grid_png(cells, columns=2, cell_px=64))) as sheet:
+        # two rows, each 36 px of picture, 4 px, one 17 px line and a 10 px gap, below a 10 px top
+        assert sheet.size == (10 + 2 * (64 + 10), 10 + 2 * (36 + 4 + 17 + 10))
+
+
+def test_the_ellipsis_follows_a_whole_word() -> None:
+    font = sheet_font()
+    width = int(font.getlength("camera tilts upward"))  # "camera tilts upwa…" would fit
+    (line,) = fit_lines("camera tilts upward from the pad", font, width, 1)
+    assert line == "camera tilts…"

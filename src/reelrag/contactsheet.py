@@ -12,8 +12,8 @@ import base64
 import html
 import io
 import logging
-import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,131 @@ def _caption(hit: SearchHit) -> str:
 
 # -- PNG ---------------------------------------------------------------------------------------
 
+FONT_PX = 13
+LINE_PX = 17  # baseline to baseline
+GAP_PX = 10  # between cells and around the sheet
+INK, GREY = (20, 20, 20), (90, 90, 90)
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Text under a thumbnail: word-wrapped to the cell's width, cut with "…" after
+    ``max_lines``."""
+
+    text: str
+    colour: tuple[int, int, int] = INK
+    max_lines: int = 1
+
+
+@dataclass(frozen=True)
+class SheetCell:
+    """One cell of a contact sheet: a thumbnail (``None`` draws a placeholder) and its text."""
+
+    thumb: Image.Image | None
+    text: tuple[TextBlock, ...]
+
+
+def grid_png(cells: Sequence[SheetCell], *, columns: int, cell_px: int) -> bytes:
+    """PNG bytes of ``cells`` in rows of ``columns``, each ``cell_px`` wide.
+
+    Thumbnails keep their shape; a row is as tall as its tallest thumbnail and its longest
+    text, so landscape posters leave no empty band (the placeholder is 16:9).
+    """
+    font = sheet_font()
+    columns = max(1, min(columns, len(cells)))
+    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+    texts = [[_cell_lines(cell, font, cell_px) for cell in row] for row in rows]
+    image_h = [max(_thumb_height(cell, cell_px) for cell in row) for row in rows]
+    text_h = [max(len(lines) for lines in row) * LINE_PX for row in texts]
+    height = GAP_PX + sum(i + 4 + t + GAP_PX for i, t in zip(image_h, text_h, strict=True))
+    sheet = Image.new("RGB", (GAP_PX + columns * (cell_px + GAP_PX), height), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    y = GAP_PX
+    for row, row_texts, row_h, row_text_h in zip(rows, texts, image_h, text_h, strict=True):
+        for n, (cell, lines) in enumerate(zip(row, row_texts, strict=True)):
+            x = GAP_PX + n * (cell_px + GAP_PX)
+            _draw_thumb(sheet, draw, cell.thumb, (x, y), (cell_px, row_h))
+            for k, (line, colour) in enumerate(lines):
+                draw.text((x, y + row_h + 4 + k * LINE_PX), line, fill=colour, font=font)
+        y += row_h + 4 + row_text_h + GAP_PX
+    out = io.BytesIO()
+    sheet.save(out, "PNG")
+    return out.getvalue()
+
+
+def sheet_font() -> Any:
+    """Pillow's bundled font at a readable size (its default 10 px nearly hides the spaces)."""
+    return ImageFont.load_default(size=FONT_PX)
+
+
+def _thumb_height(cell: SheetCell, cell_px: int) -> int:
+    return cell.thumb.height if cell.thumb is not None else round(cell_px * 9 / 16)
+
+
+def _draw_thumb(
+    sheet: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    thumb: Image.Image | None,
+    origin: tuple[int, int],
+    box: tuple[int, int],
+) -> None:
+    """The thumbnail centred in ``box`` (never stretched), or a placeholder filling it."""
+    (x, y), (w, h) = origin, box
+    if thumb is None:
+        draw.rectangle((x, y, x + w - 1, y + h - 1), fill=PLACEHOLDER)
+    else:
+        sheet.paste(thumb, (x + (w - thumb.width) // 2, y + (h - thumb.height) // 2))
+
+
+def _cell_lines(cell: SheetCell, font: Any, width: int) -> list[tuple[str, tuple[int, int, int]]]:
+    return [
+        (line, block.colour)
+        for block in cell.text
+        for line in fit_lines(block.text, font, width, block.max_lines)
+    ]
+
+
+def fit_lines(text: str, font: Any, width: int, max_lines: int) -> list[str]:
+    """``text`` wrapped at spaces into lines at most ``width`` pixels wide; a word too long
+    for a line is broken, and text past ``max_lines`` ends the last line with "…".
+
+    >>> fit_lines("a red shoe on a white floor", sheet_font(), 100, 2)
+    ['a red shoe on a', 'white floor']
+    >>> fit_lines("a red shoe on a white floor", sheet_font(), 60, 2)
+    ['a red', 'shoe on…']
+    >>> fit_lines("a red shoe on a white floor", sheet_font(), 80, 1)
+    ['a red shoe…']
+    """
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and font.getlength(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.extend(_break_word(word, font, width))
+    if len(lines) <= max_lines:
+        return lines
+    return [*lines[: max_lines - 1], _ellipsis(lines[max_lines - 1], font, width)]
+
+
+def _break_word(word: str, font: Any, width: int) -> list[str]:
+    pieces = [""]
+    for char in word:
+        if pieces[-1] and font.getlength(pieces[-1] + char) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
+
+
+def _ellipsis(line: str, font: Any, width: int) -> str:
+    """``line`` cut to end with "…" within ``width``, at a space where it has one."""
+    fitted = line
+    while fitted and font.getlength(fitted + "…") > width:
+        fitted = fitted[:-1]
+    if len(fitted) < len(line) and line[len(fitted)] != " " and " " in fitted:
+        fitted = fitted[: fitted.rindex(" ")]  # no half word before the "…"
+    return fitted.rstrip() + "…"
+
 
 def contact_sheet_png(
     hits: Sequence[SearchHit], store: Any, *, columns: int = 5, cell_px: int = CELL_PX
@@ -77,43 +202,14 @@ def contact_sheet_png(
     """PNG bytes of a grid: one cell per hit with thumbnail, rank, score, size and caption."""
     if not hits:
         raise InputError("no hits to put on a contact sheet", hint="loosen the query or min-score")
-    font = ImageFont.load_default()
-    columns = max(1, min(columns, len(hits)))
-    rows = -(-len(hits) // columns)
-    line_px = 14
-    cell_h = cell_px + line_px * (1 + CAPTION_LINES) + 10
-    sheet = Image.new("RGB", (columns * (cell_px + 10) + 10, rows * cell_h + 10), BACKGROUND)
-    draw = ImageDraw.Draw(sheet)
-    for i, hit in enumerate(hits):
-        x, y = 10 + (i % columns) * (cell_px + 10), 10 + (i // columns) * cell_h
-        _draw_cell(sheet, draw, hit, store, (x, y), cell_px, font, line_px)
-    out = io.BytesIO()
-    sheet.save(out, "PNG", optimize=False)
-    return out.getvalue()
-
-
-def _draw_cell(
-    sheet: Image.Image,
-    draw: ImageDraw.ImageDraw,
-    hit: SearchHit,
-    store: Any,
-    origin: tuple[int, int],
-    cell_px: int,
-    font: Any,
-    line_px: int,
-) -> None:
-    x, y = origin
-    thumb = load_thumbnail(hit.asset, store, cell_px)
-    if thumb is None:
-        draw.rectangle((x, y, x + cell_px - 1, y + cell_px - 1), fill=PLACEHOLDER)
-    else:  # centre in the square cell, never stretched
-        sheet.paste(thumb, (x + (cell_px - thumb.width) // 2, y + (cell_px - thumb.height) // 2))
-    text_y = y + cell_px + 4
-    draw.text((x, text_y), _label(hit), fill=(0, 0, 0), font=font)
-    chars = max(10, cell_px // 7)
-    lines = textwrap.wrap(_caption(hit), chars)[:CAPTION_LINES]
-    for n, line in enumerate(lines, start=1):
-        draw.text((x, text_y + n * line_px), line, fill=(60, 60, 60), font=font)
+    cells = [
+        SheetCell(
+            load_thumbnail(hit.asset, store, cell_px),
+            (TextBlock(_label(hit)), TextBlock(_caption(hit), GREY, CAPTION_LINES)),
+        )
+        for hit in hits
+    ]
+    return grid_png(cells, columns=columns, cell_px=cell_px)
 
 
 # -- HTML --------------------------------------------------------------------------------------

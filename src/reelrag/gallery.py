@@ -9,7 +9,6 @@ page, so the folder opens from the file system (or any static host) without a se
 from __future__ import annotations
 
 import html
-import io
 import json
 import logging
 import os
@@ -19,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
+from reelrag.contactsheet import GREY, SheetCell, TextBlock, grid_png
 from reelrag.errors import InputError
 from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes
@@ -198,25 +198,17 @@ img.src {{ float: right; width: 72px; margin-left: .5rem; border: 1px solid #ccc
 
 def contact_sheet_png(items: list[GalleryItem], cell_px: int = CELL_PX) -> bytes:
     """A PNG grid of posters (or source images) with the prompt under each."""
-    columns = min(COLUMNS, max(1, len(items)))
-    rows = -(-len(items) // columns)
-    caption_px = 36
-    sheet = Image.new("RGB", (columns * cell_px, rows * (cell_px + caption_px)), (245, 245, 245))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
-    for i, item in enumerate(items):
-        x, y = (i % columns) * cell_px, (i // columns) * (cell_px + caption_px)
-        thumb = _thumb(item.poster or item.source_image, cell_px - 8)
-        if thumb is not None:
-            sheet.paste(
-                thumb, (x + (cell_px - thumb.width) // 2, y + (cell_px - thumb.height) // 2)
-            )
-        draw.text((x + 4, y + cell_px + 2), _short(item.prompt, 38), fill=(20, 20, 20), font=font)
-        meta = f"{item.backend} seed {item.seed}"
-        draw.text((x + 4, y + cell_px + 18), meta, fill=(90, 90, 90), font=font)
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG")
-    return buffer.getvalue()
+    cells = [
+        SheetCell(
+            _thumb(item.poster or item.source_image, cell_px),
+            (
+                TextBlock(item.prompt, max_lines=2),
+                TextBlock(f"{item.backend} seed {item.seed}", GREY),
+            ),
+        )
+        for item in items
+    ]
+    return grid_png(cells, columns=COLUMNS, cell_px=cell_px)
 
 
 def _thumb(path: Path | None, px: int) -> Image.Image | None:
@@ -230,7 +222,3 @@ def _thumb(path: Path | None, px: int) -> Image.Image | None:
     except OSError as exc:
         log.warning("cannot read %s for the contact sheet: %s", path, exc)
         return None
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
