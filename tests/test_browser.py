@@ -123,7 +123,11 @@ def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: igno
                            timeout=20_000)  # fmt: skip
     page.wait_for_function("document.querySelector('#gallery-grid video').currentTime > 0",
                            timeout=20_000)  # fmt: skip
-    assert "zooms in" in page.locator("#gallery-grid .item").first.inner_text()
+    card = page.locator("#gallery-grid .item").first
+    assert "zooms in" in card.inner_text()
+    # nothing runs past the card (a 64-hex asset id once did): long lines end in an ellipsis
+    assert card.evaluate("c => c.querySelector('.body').scrollWidth <= c.clientWidth")
+    assert (card.locator(".source span").get_attribute("title") or "").startswith("asset:")
     shot(page, "gallery")
 
 

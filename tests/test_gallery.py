@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -12,7 +13,7 @@ from PIL import Image
 from reelrag.batch import parse_templates
 from reelrag.batch_plan import plan_batch
 from reelrag.errors import InputError
-from reelrag.gallery import build_gallery
+from reelrag.gallery import GalleryItem, _card, build_gallery
 from reelrag.jobs import SQLiteJobStore, Worker
 from reelrag.settings import load_settings
 
@@ -34,6 +35,7 @@ def test_gallery_links_resolve_from_any_folder(workspace: Path, tmp_path: Path) 
         assert gallery.items == 2 and len(gallery.skipped) == 1
         page = gallery.html.read_text(encoding="utf-8")
         assert "&lt;b&gt;bold&lt;/b&gt;" in page  # prompts are escaped
+        assert "<span title" not in page  # text-to-video: no source line
         links = re.findall(r'(?:src|href|poster)="([^"]+)"', page)
         assert links and all(not link.startswith(("/", "http")) for link in links)
         assert all((gallery.html.parent / unquote(link)).is_file() for link in links)
@@ -41,3 +43,16 @@ def test_gallery_links_resolve_from_any_folder(workspace: Path, tmp_path: Path) 
         assert gallery.contact_sheet is not None
         with Image.open(gallery.contact_sheet) as sheet:
             assert sheet.format == "PNG" and sheet.width >= 2 * 200
+
+
+def test_cards_name_the_source_briefly(tmp_path: Path) -> None:
+    asset = "asset:" + "15d43fe4dff38114d83853355925aeb2" * 2
+    item = GalleryItem(
+        tmp_path / "v.mp4", tmp_path / "v.json", "pan", "camera", "m", 1, source=asset
+    )
+    card = _card(item, tmp_path)
+    assert f'<span title="{asset}">asset 15d43fe4dff3</span>' in card
+    photo = replace(item, source="/photos/<my> trip.jpg")
+    assert '<span title="/photos/&lt;my&gt; trip.jpg">&lt;my&gt; trip.jpg</span>' in _card(
+        photo, tmp_path
+    )

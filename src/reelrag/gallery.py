@@ -151,14 +151,28 @@ def _card(item: GalleryItem, page_dir: Path) -> str:
     )
     score = f"score {item.score:.3f} · " if isinstance(item.score, int | float) else ""
     timings = ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in (item.timings or {}).items())
+    label = _source_label(item.source)
+    source = f'<br><span title="{esc(item.source)}">{esc(label)}</span>' if label else ""
     return (
         f'<figure><video src="{_rel(item.video, page_dir)}"{poster} controls loop muted '
         f'preload="metadata"></video>'
         f"<figcaption><p class=prompt>{esc(item.prompt)}</p>{thumb}"
         f"<p class=meta>{esc(score)}{esc(item.backend)} ({esc(item.model)}) · seed {item.seed}"
-        f"<br>{esc(item.source)}<br>{esc(timings)}</p>"
+        f"{source}<br>{esc(timings)}</p>"
         f'<a href="{_rel(item.manifest, page_dir)}">manifest</a></figcaption></figure>'
     )
+
+
+def _source_label(source: str) -> str:
+    """A short name for where the image came from (the page shows the whole on hover).
+
+    >>> _source_label("asset:15d43fe4dff38114d83853355925aeb2"), _source_label("/photos/a b.jpg")
+    ('asset 15d43fe4dff3', 'a b.jpg')
+    """
+    kind, _, ident = source.partition(":")
+    if kind == "asset" and ident:
+        return f"asset {ident[:12]}"
+    return Path(source).name or source
 
 
 def _rel(path: Path | None, page_dir: Path) -> str:
@@ -183,7 +197,7 @@ figure {{ margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6p
           padding: .5rem; }}
 video {{ width: 100%; background: #000; }}
 .prompt {{ font-weight: 600; margin: .3rem 0; }}
-.meta {{ color: #555; font-size: .85rem; }}
+.meta {{ color: #555; font-size: .85rem; overflow-wrap: anywhere; }}
 img.src {{ float: right; width: 72px; margin-left: .5rem; border: 1px solid #ccc; }}
 </style></head>
 <body><h1>ReelRAG gallery</h1><p>{count} videos {sheet}</p>

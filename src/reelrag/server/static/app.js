@@ -259,6 +259,11 @@ function followEvents() {
 
 // -- gallery ------------------------------------------------------------------------------------
 
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso || "" : date.toLocaleString();
+}
+
 async function loadGallery() {
   const data = await api("/api/outputs");
   const items = data.items.map((item) => el("div", { class: "item" },
@@ -266,8 +271,8 @@ async function loadGallery() {
     el("div", { class: "body" },
       el("strong", {}, item.prompt),
       el("div", { class: "source" }, item.source_image_url ? el("img", { src: item.source_image_url, alt: "source" }) : null,
-        el("span", {}, `${item.source || "text only"}${item.score !== null && item.score !== undefined ? ` · score ${Number(item.score).toFixed(3)}` : ""}`)),
-      el("div", { class: "muted" }, `${item.backend} · seed ${item.seed} · ${item.created_at}`),
+        el("span", { title: item.source || "" }, `${item.source || "text only"}${item.score !== null && item.score !== undefined ? ` · score ${Number(item.score).toFixed(3)}` : ""}`)),
+      el("div", { class: "muted", title: item.created_at }, `${item.backend} · seed ${item.seed} · ${when(item.created_at)}`),
       el("details", {}, el("summary", {}, "Manifest"), el("pre", { class: "manifest" }, JSON.stringify(item.manifest, null, 2))))));
   $("gallery-grid").replaceChildren(...(items.length ? items : [el("p", { class: "muted" }, "No videos yet: start a job in Generate.")]));
 }
