@@ -152,3 +152,28 @@ def test_edit_draws_a_rectangle_and_inpaints(page) -> None:  # type: ignore[no-u
     page.click("#edit-run")
     page.wait_for_selector("#edit-results .card img")
     shot(page, "edit")
+
+
+def test_batch_dry_run_shows_the_plan(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("<object_prompt>, <action_prompt>\nA plate of <object_prompt>\n")
+    page.click("#tabs button[data-tab=batch]")
+    dry = page.locator("#batch-dry")
+    box, label = dry.bounding_box(), page.locator("label.check").bounding_box()
+    assert box and label and label["height"] < 2 * box["height"]  # the box sits beside its words
+    page.set_input_files("#batch-file", str(prompts))
+    page.fill("#batch-object", "a red motorcycle")
+    page.fill("#batch-action", "slow zoom in")
+    dry.check()
+    page.click("#batch-form button[type=submit]")
+    page.wait_for_selector("#batch-plan table.plan tbody tr")
+    summary = page.locator("#batch-plan p").first.inner_text()
+    assert "2 row(s), plan only, nothing queued" in summary
+    rows = page.locator("#batch-plan tbody tr")
+    assert rows.count() == 2
+    cells = [rows.first.locator("td").nth(i).inner_text() for i in range(4)]
+    assert cells[1].lower() == "a red motorcycle, slow zoom in"
+    assert "motorcycle" in cells[2].lower() and cells[3] == "would queue"
+    page.click("#tabs button[data-tab=jobs]")
+    assert page.locator(f"#jobs-body tr:has-text('{cells[0]}')").count() == 0
+    shot(page, "batch")

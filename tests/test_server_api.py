@@ -192,10 +192,10 @@ def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:
     form = {"object": "red motorcycle", "dry_run": "true"}
     files = {"file": ("prompts.txt", text.encode(), "text/plain")}
     plan = client.post("/api/batch", files=files, data=form).json()
-    assert plan["jobs_added"] == 0 and len(plan["plan"]["rows"]) == 2
+    assert plan["jobs_added"] == 0 and plan["dry_run"] and len(plan["plan"]["rows"]) == 2
     assert Path(plan["plan"]["rows"][0]["hit"]["asset"]["folder"]).name == "vehicles"
     run = client.post("/api/batch", files=files, data={**form, "dry_run": "false"}).json()
-    assert run["batch_id"] == plan["batch_id"] and run["jobs_added"] == 2
+    assert run["batch_id"] == plan["batch_id"] and run["jobs_added"] == 2 and not run["dry_run"]
     bad = client.post("/api/batch", files={"file": ("rows.jsonl", b'{"prompt": ', "text/plain")})
     assert bad.status_code == 422 and "rows.jsonl" in bad.json()["message"]
 

@@ -180,7 +180,12 @@ def _plan_and_queue(
         library=state.library() if needs_library else None,
     )  # fmt: skip
     check_budget(plan, options["budget"])
-    out: dict[str, Any] = {"batch_id": plan.batch_id, "plan": plan.to_dict(), "jobs_added": 0}
+    out: dict[str, Any] = {
+        "batch_id": plan.batch_id,
+        "plan": plan.to_dict(),
+        "dry_run": options["dry_run"],
+        "jobs_added": 0,
+    }
     if not options["dry_run"]:
         out["jobs_added"] = len(state.store.add_many(plan.jobs()))
     return out

@@ -291,9 +291,11 @@ async function startBatch(event) {
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
     el("td", {}, row.hit ? `${row.hit.asset.caption} (${row.hit.score.toFixed(3)})` : row.request.asset_id || row.request.image || ""),
-    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : row.state), el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
+    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : data.dry_run && row.state === "queued" ? "would queue" : row.state),
+    el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
+  const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;
   $("batch-plan").replaceChildren(
-    el("p", {}, `Batch ${data.batch_id}: ${plan.rows.length} row(s), ${data.jobs_added} job(s) queued, estimated $${plan.cost_usd.toFixed(2)} and ~${Math.round(plan.time_s)} s`),
+    el("p", {}, `Batch ${data.batch_id}: ${plan.rows.length} row(s), ${queued}, estimated $${plan.cost_usd.toFixed(2)} and ~${Math.round(plan.time_s)} s`),
     el("table", { class: "plan" }, el("thead", {}, el("tr", {}, ["job", "prompt", "image", "state", "cost"].map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
 }
 
