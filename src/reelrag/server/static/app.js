@@ -87,7 +87,8 @@ function select(asset) {
     el("div", {}, el("div", {}, asset.caption), el("div", { class: "muted" }, asset.id.slice(0, 12))));
   document.querySelector("input[name=source][value=selected]").checked = true;
   toggleSource();
-  notice(`Selected ${asset.caption || asset.id.slice(0, 12)}: use Generate or Edit`);
+  const name = asset.caption ? `“${asset.caption.replace(/[.\s]+$/, "")}”` : asset.id.slice(0, 12);
+  notice(`Selected ${name}: use Generate or Edit`);
   scheduleEstimate();
 }
 
@@ -116,7 +117,14 @@ function fillOptions(selectEl, values, label) {
 async function search(event) {
   event.preventDefault();
   const body = { query: $("search-query").value, mode: $("search-mode").value, limit: 12 };
-  const data = await api("/api/search", { json: body });
+  $("search-summary").textContent = `Searching for “${body.query}”…`;
+  let data;
+  try {
+    data = await api("/api/search", { json: body });
+  } catch (error) {
+    $("search-summary").textContent = "";
+    throw error;
+  }
   $("search-summary").textContent = data.no_match
     ? `No good match for “${data.query}” (min score ${data.min_score.toFixed(2)})` +
       (data.nearest ? `; closest: ${data.nearest.asset.caption} (${data.nearest.score.toFixed(3)})` : "")
@@ -306,6 +314,7 @@ const edit = { drawing: false, start: null, boxes: [], painted: false };
 function loadEditImage() {
   const image = $("edit-image");
   if (!state.selected) { $("edit-help").textContent = "Select an image in Library or Search first."; return; }
+  $("edit-help").textContent = "Drag a rectangle or paint over what to change.";
   const url = state.selected.image_url;
   if (image.getAttribute("src") !== url) {
     image.onload = clearMask;
