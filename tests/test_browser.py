@@ -151,6 +151,12 @@ def test_edit_draws_a_rectangle_and_inpaints(page) -> None:  # type: ignore[no-u
     page.mouse.up()
     page.click("#edit-run")
     page.wait_for_selector("#edit-results .card img")
+    assert page.locator("#edit-run").is_enabled()  # disabled only while the edit runs
+    link = page.locator("#edit-results .card a").first.get_attribute("href")
+    full = page.request.get(page.url.rstrip("/") + link if link.startswith("/") else link)
+    assert full.ok and full.body().startswith(b"\x89PNG")
+    natural = page.evaluate("document.getElementById('edit-image').naturalWidth")
+    assert int.from_bytes(full.body()[16:20], "big") == natural  # the variant at full size
     shot(page, "edit")
 
 

@@ -380,9 +380,20 @@ async function runEdit() {
   else if (edit.boxes.length) body.boxes = edit.boxes.map((b) => b.join(","));
   else throw Object.assign(new Error("no region drawn"), { hint: "drag a rectangle or paint over the image" });
   if ($("edit-prompt").value.trim()) body.prompt = $("edit-prompt").value.trim();
-  const result = await api("/api/inpaint", { json: body });
+  const button = $("edit-run");
+  button.disabled = true;
+  $("edit-results").replaceChildren(el("p", { class: "muted" }, "In-painting…"));
+  let result;
+  try {
+    result = await api("/api/inpaint", { json: body });
+  } catch (error) {
+    $("edit-results").replaceChildren();
+    throw error;
+  } finally {
+    button.disabled = false;
+  }
   $("edit-results").replaceChildren(...result.variant_urls.map((url, i) => el("div", { class: "card" },
-    el("img", { src: url, alt: `variant ${i + 1}` }),
+    el("a", { href: url, target: "_blank", title: "open at full size" }, el("img", { src: url, alt: `variant ${i + 1}` })),
     el("div", { class: "body" }, `Variant ${i + 1}${result.best === i + 1 ? " (best)" : ""} `,
       el("button", { class: "small", onclick: () => animateEdited(result.variant_images[i], url) }, "Animate this")))));
 }
