@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from reelrag.cli.common import display_path
 from reelrag.cli.main import app
 from reelrag.embeddings.minilm import MiniLMEmbedder
 from reelrag.errors import InputError
@@ -165,6 +166,20 @@ def test_cli_search_json_and_table(library: Settings) -> None:
     assert data["hits"][0]["asset"]["caption"].startswith("A ginger tabby cat")
     table = cli(library, "search", "cat", "-f", "orientation=portrait")
     assert table.exit_code == 0 and "600x900" in table.output  # type: ignore[attr-defined]
+
+
+def test_cli_table_shows_the_whole_source_path(
+    library: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = cli(library, "search", "cat", "--limit", "1")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    # the source column (5th) of the first hit, folded over as many lines as it needs
+    output: str = result.output  # type: ignore[attr-defined]
+    cells = [line.split("│")[5].strip() for line in output.splitlines() if "│" in line]
+    assert "".join(cells) == "/photos/animals/cat.jpg"
+    monkeypatch.chdir(tmp_path)  # inside the working folder: as the user would type it
+    assert display_path(str(tmp_path / "trips" / "a b.jpg")) == str(Path("trips") / "a b.jpg")
+    assert display_path("s3://bucket/x.jpg") == "s3://bucket/x.jpg"
 
 
 def test_cli_no_match_exits_3(library: Settings) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -31,6 +32,16 @@ def labelled(label: str, style: str, rest: str = "") -> Text:
     'failed photo[1].jpg'
     """
     return Text.assemble((label, style), rest)
+
+
+def display_path(source: str) -> str:
+    """A file as the user would type it: relative to the working folder when inside it."""
+    if "://" in source:
+        return source
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, err_console, print_json, settings_from
+from reelrag.cli.common import console, display_path, err_console, print_json, settings_from
 from reelrag.errors import NotFoundError
 from reelrag.index.filters import parse_filters
 from reelrag.plugins import registry
@@ -96,12 +96,14 @@ def render(results: SearchResults) -> None:
     if results.no_match:
         console.print(no_match_message(results), highlight=False)
         return
-    table = Table("#", "score", "caption", "size", "source", "id", title=results.request.query)
+    table = Table("#", "score", "caption", "size", title=results.request.query)
+    table.add_column("source", overflow="fold")  # the file name is at the end: never cut it
+    table.add_column("id")
     for hit in results:
         asset = hit.asset
         table.add_row(
             str(hit.rank), f"{hit.score:.2f}", asset.caption, f"{asset.width}x{asset.height}",
-            asset.source, asset.id[:12],
+            display_path(asset.source), asset.id[:12],
         )  # fmt: skip
     console.print(table)
 
