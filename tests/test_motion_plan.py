@@ -102,7 +102,7 @@ def test_atmosphere_and_not_rendered() -> None:
         ("birds flew over the lake, slow zoom in", ("birds flew over the lake",)),
         ("the waves crash slowly while the camera pushes in", ("the waves crash",)),
         ("camera pans down over red running shoes", ()),
-        ("zoom in on a red rose", ()),
+        ("a red rose in the rain, slow zoom in", ()),
         ("camera tilt up from the road to the sky", ()),
         ("the camera turns to the left", ()),
         ("sparks fly as the camera slowly rolls", ()),
@@ -111,6 +111,31 @@ def test_atmosphere_and_not_rendered() -> None:
 def test_scene_action_is_reported_even_beside_camera_words(
     prompt: str, expected: tuple[str, ...]
 ) -> None:
+    assert plan_motion(prompt, 6.0).not_rendered == expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("slow zoom in on the face", ("aim at the face",)),
+        ("push in towards the red car", ("aim at the red car",)),
+        ("camera pans to the left towards the lighthouse", ("aim at the lighthouse",)),
+        ("dolly in at the door slowly", ("aim at the door",)),
+        (
+            "zoom in on the red shoes while the model walks",
+            ("the model walks", "aim at the red shoes"),
+        ),
+        # an action already names its subject; places in the frame are directions, not targets
+        ("zoom in on the dog wagging its tail", ("the dog wagging its tail",)),
+        ("zoom in on the left", ()),
+        ("a cinematic shot of a rocket on its launch pad. camera tilts up", ()),
+        ("camera tilt up from the road to the sky", ()),
+    ],
+)
+def test_a_target_to_aim_at_is_reported_not_rendered(
+    prompt: str, expected: tuple[str, ...]
+) -> None:
+    """The engine moves about the photo's centre: it cannot find "the face" to aim at."""
     assert plan_motion(prompt, 6.0).not_rendered == expected
 
 

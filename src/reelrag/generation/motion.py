@@ -20,6 +20,7 @@ from typing import Any
 from reelrag.errors import InputError
 from reelrag.generation.motion_words import (
     ACTION_RE,
+    AIM_RE,
     ATMOSPHERE_PATTERNS,
     ATMOSPHERES,
     BOTTOM_WORDS,
@@ -33,6 +34,7 @@ from reelrag.generation.motion_words import (
     MAX_ZOOM_OUT,
     MOVE_NAMES,
     MOVE_PATTERNS,
+    PLACE_WORDS,
     ROLL_PER_S,
     SPEED_PATTERNS,
     SPEEDS,
@@ -267,6 +269,31 @@ def unrenderable(text: str) -> list[str]:
     return out
 
 
+def aim_targets(text: str) -> list[str]:
+    """What the prompt asks the camera to aim at ("zoom in on the face"): the engine frames
+    the photo's centre, so such a target is not honoured. Places in the frame are directions.
+
+    >>> aim_targets("slow zoom in on the face, pan towards the left")
+    ['the face']
+    """
+    clauses = re.split(r"[,;!]|\.(?:\s|$)|\b(?:and|while|as|then|with|but)\b", text)
+    found = []
+    for clause in clauses:
+        match = AIM_RE.search(clause)
+        if match is None:
+            continue
+        target = _scene_words(match.group("target").strip())
+        if target and not set(target.split()) & PLACE_WORDS:
+            found.append(target)
+    return found
+
+
+def _not_rendered(text: str) -> tuple[str, ...]:
+    actions = unrenderable(text)
+    aims = [f"aim at {t}" for t in aim_targets(text) if not any(t in a for a in actions)]
+    return tuple(actions + aims)
+
+
 def _scene_words(clause: str) -> str:
     """``clause`` without its camera, speed and easing phrases (and the words linking them)."""
     rest = CAMERA_WORDS.sub(" ", clause)
@@ -307,7 +334,7 @@ def plan_motion(
         end=end,
         default=default,
         atmosphere=tuple(_atmosphere(opts, text, sources)),
-        not_rendered=tuple(unrenderable(text)),
+        not_rendered=_not_rendered(text),
         from_to=parse_from_to(text),
         sources=sources,
         adjustments=tuple(adjustments),

@@ -230,3 +230,12 @@ ING_NOUNS = re.compile(
 CAMERA_WORDS = re.compile(
     r"\bcamera\b|\bshot\b|" + "|".join(p.replace("(?P<d>", "(") for p, _, _ in MOVE_PATTERNS)
 )
+
+# a camera move, then what it should aim at: "zoom in on the face", "push in towards a car"
+AIM_RE = re.compile(
+    r"\b(?:zoom|push|dolly|dollies|track|truck|move|pan|tilt|pedestal|crane|boom)\w*\b"
+    r"[^,.;!]*?\b(?:on|onto|at|towards?|into)\s+"
+    r"(?P<target>(?:the|a|an|its|his|her|their|this|that|my|our)\s+[^,.;!]+)"
+)
+# places in the frame: "zoom in on the left" is a direction, not something to aim at
+PLACE_WORDS = {"left", "right", "top", "bottom", "up", "down", "centre", "center", "middle", "side"}
