@@ -58,6 +58,10 @@ BAD = [
     {"prompt": "pan", "width": 1281, "height": 720},
     {"prompt": "pan", "fps": 1000},
     {"prompt": "pan", "duration_s": 10_000.0},
+    # zero is a value to refuse, not a request for the default
+    {"prompt": "pan", "fps": 0},
+    {"prompt": "pan", "duration_s": 0.0},
+    {"prompt": "pan", "width": 0, "height": 0},
 ]
 
 

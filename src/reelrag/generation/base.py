@@ -12,12 +12,13 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reelrag.errors import CapabilityError
 from reelrag.types import GenerationRequest
 
 Progress = Callable[[float, str], None]  # fraction in [0, 1], message
+_N = TypeVar("_N", int, float)
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -164,12 +165,12 @@ def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> 
         raise CapabilityError(
             "this backend needs an image", hint="pass --image, --asset or --object"
         )
-    width = request.width or caps.default_size[0]
-    height = request.height or caps.default_size[1]
+    width = _or_default(request.width, caps.default_size[0])
+    height = _or_default(request.height, caps.default_size[1])
     _check_size(width, height, caps)
-    duration = request.duration_s or caps.default_duration_s
+    duration = _or_default(request.duration_s, caps.default_duration_s)
     _check_duration(duration, caps)
-    fps = request.fps or caps.default_fps
+    fps = _or_default(request.fps, caps.default_fps)
     _check_fps(fps, caps)
     frames = max(1, round(duration * fps))
     return ResolvedRequest(request, width, height, duration, fps, seed, frames)
@@ -199,6 +200,12 @@ def _check_duration(duration: float, caps: Capabilities) -> None:
             f"duration {duration:g}s is not supported",
             hint=f"use {caps.min_duration_s:g} to {caps.max_duration_s:g} seconds",
         )
+
+
+def _or_default(value: _N | None, default: _N) -> _N:
+    """``value`` unless it was left out: 0 fps or 0 seconds is an error to report, not a
+    request for the default."""
+    return default if value is None else value
 
 
 def _check_fps(fps: int, caps: Capabilities) -> None:
