@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from skimage import data
 
-from reelrag.errors import CapabilityError, DecodeError, InputError, OutputExistsError
+from reelrag import imaging
+from reelrag.errors import (
+    CapabilityError,
+    DecodeError,
+    InputError,
+    OutputExistsError,
+    ReelragError,
+)
 from reelrag.pipeline import generate, output_paths, prepare
 from reelrag.settings import Settings, load_settings
 from reelrag.types import GenerationRequest
@@ -57,7 +66,7 @@ def test_generate_writes_video_manifest_poster_and_fitted(photo, settings, tmp_p
     assert manifest["details"]["plan"]["atmosphere"] == ["snow"]
     assert manifest["not_rendered"] == ["a dog runs in"]
     assert manifest["fit"]["method"] in ("crop", "pad", "scale")
-    assert (tmp_path / "clip.fitted.png").is_file() and (tmp_path / "clip.jpg").is_file()
+    assert (tmp_path / "clip.fitted.png").is_file() and (tmp_path / "clip.poster.jpg").is_file()
     assert "<video" in result._repr_html_()
 
 
@@ -114,9 +123,50 @@ def test_unreadable_and_missing_images(settings, tmp_path) -> None:
     assert list(tmp_path.glob("clip*")) == [] and junk.read_bytes() == b"this is not a jpeg"
 
 
+def test_the_photo_beside_the_video_is_never_overwritten(settings, tmp_path) -> None:
+    photo = tmp_path / "beach.jpg"
+    Image.fromarray(data.chelsea()).save(photo, quality=92)
+    original = photo.read_bytes()
+    generate(request(photo), settings, out=tmp_path / "beach.mp4")  # the poster once was beach.jpg
+    assert photo.read_bytes() == original and (tmp_path / "beach.poster.jpg").is_file()
+    shutil.copy(photo, tmp_path / "shot.poster.jpg")
+    with pytest.raises(OutputExistsError, match="is the input image"):
+        generate(
+            request(tmp_path / "shot.poster.jpg"),
+            settings,
+            out=tmp_path / "shot.mp4",
+            overwrite=True,
+        )
+    assert (tmp_path / "shot.poster.jpg").read_bytes() == original
+    assert not (tmp_path / "shot.mp4").exists()
+
+
+def test_any_existing_output_file_is_refused(photo, settings, tmp_path) -> None:
+    for name in ("clip.poster.jpg", "clip.fitted.png"):
+        taken = tmp_path / name
+        taken.write_bytes(b"mine")
+        with pytest.raises(OutputExistsError, match=name):
+            generate(request(photo), settings, out=tmp_path / "clip.mp4")
+        assert taken.read_bytes() == b"mine" and not (tmp_path / "clip.mp4").exists()
+        taken.unlink()
+
+
+def test_a_full_disk_while_finishing_leaves_no_output(
+    photo, settings, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".tmp-x"))
+
+    monkeypatch.setattr(imaging, "save_png", full)  # the fitted image, after video and poster
+    with pytest.raises(ReelragError, match="no space left") as caught:
+        generate(request(photo), settings, out=tmp_path / "clip.mp4")
+    assert "\n" not in str(caught.value) and caught.value.hint
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_output_paths_beside_out(settings, tmp_path) -> None:
     paths = output_paths(settings, tmp_path / "x" / "clip.mp4", "ignored")
-    assert paths.manifest.name == "clip.json" and paths.poster.name == "clip.jpg"
+    assert paths.manifest.name == "clip.json" and paths.poster.name == "clip.poster.jpg"
     assert paths.fitted.name == "clip.fitted.png"
     with pytest.raises(InputError):
         output_paths(settings, tmp_path / "clip.mov", "x")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -166,7 +167,8 @@ def _fit(prepared: Prepared, settings: Settings) -> None:
 
 
 def output_paths(settings: Settings, out: Path | None, stem: str) -> OutputPaths:
-    """Paths for one output: ``out`` (``clip.mp4`` -> clip.json, clip.jpg, clip.fitted.png) or,
+    """Paths for one output: ``out`` (``clip.mp4`` -> clip.json, clip.poster.jpg,
+    clip.fitted.png; the poster is not ``clip.jpg``, which is often the photo itself) or,
     without ``out``, ``<outputs_dir>/<stem>.mp4`` and friends."""
     video_path = Path(out).expanduser() if out else settings.outputs_dir / f"{stem}.mp4"
     if video_path.suffix.lower() != ".mp4":
@@ -175,7 +177,7 @@ def output_paths(settings: Settings, out: Path | None, stem: str) -> OutputPaths
     return OutputPaths(
         video=video_path,
         manifest=base.with_name(base.name + ".json"),
-        poster=base.with_name(base.name + ".jpg"),
+        poster=base.with_name(base.name + ".poster.jpg"),
         fitted=base.with_name(base.name + ".fitted.png"),
     )
 
@@ -186,17 +188,57 @@ def default_stem(prepared: Prepared) -> str:
     return f"{stamp}-{prepared.generator.name}-{prepared.resolved.seed}"
 
 
-def check_outputs(paths: OutputPaths, overwrite: bool) -> None:
-    """Refuse to replace an existing output unless asked to."""
-    existing = [p for p in (paths.video, paths.manifest) if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{existing[0]} already exists", hint="pass --overwrite or --out")
+def check_outputs(paths: OutputPaths, overwrite: bool, inputs: tuple[str, ...] = ()) -> None:
+    """Refuse to replace any existing file unless asked to, and the input image ever."""
+    for path in _files(paths):
+        if any(_same_file(path, given) for given in inputs):
+            raise OutputExistsError(
+                f"{path} is the input image; it is never overwritten", hint="pass another --out"
+            )
+        if path.exists() and not overwrite:
+            raise OutputExistsError(f"{path} already exists", hint="pass --overwrite or --out")
+
+
+def input_files(prepared: Prepared) -> tuple[str, ...]:
+    """The user's files this output is made from (the image, or the asset's original)."""
+    given = [prepared.source or "", prepared.asset.source if prepared.asset else ""]
+    return tuple(g for g in given if g and "://" not in g and not g.startswith("asset:"))
+
+
+def _files(paths: OutputPaths) -> tuple[Path, ...]:
+    return (paths.video, paths.manifest, paths.poster, paths.fitted)
+
+
+def _same_file(path: Path, other: str) -> bool:
+    try:
+        return path.exists() and os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def remove_outputs(paths: OutputPaths) -> None:
+    """Remove an unfinished output set (the video without its manifest is no result)."""
+    for path in _files(paths):
+        path.unlink(missing_ok=True)
 
 
 def finalize(
     prepared: Prepared, output: VideoOutput, paths: OutputPaths, timings: dict[str, float]
 ) -> GenerationResult:
-    """Write the poster (first frame), the fitted image and the manifest beside the video."""
+    """Write the poster (first frame), the fitted image and the manifest beside the video.
+
+    If one of them cannot be written (a full disk), the whole output set is removed: a video
+    without its manifest is not a result."""
+    try:
+        return _finalize(prepared, output, paths, timings)
+    except OSError as exc:
+        remove_outputs(paths)
+        raise video.disk_error(exc, Path(exc.filename or paths.manifest).parent) from exc
+
+
+def _finalize(
+    prepared: Prepared, output: VideoOutput, paths: OutputPaths, timings: dict[str, float]
+) -> GenerationResult:
     poster = video.write_poster(output.video, paths.poster)
     if prepared.fitted is not None:
         imaging.save_png(prepared.fitted.image, paths.fitted)
@@ -288,7 +330,7 @@ def generate(
         request, settings, library=library, object_query=object_query, generator=generator
     )
     paths = output_paths(settings, out, default_stem(prepared))
-    check_outputs(paths, overwrite)
+    check_outputs(paths, overwrite, input_files(prepared))
     paths.video.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
