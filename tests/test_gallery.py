@@ -12,7 +12,7 @@ from PIL import Image
 
 from reelrag.batch import parse_templates
 from reelrag.batch_plan import plan_batch
-from reelrag.errors import InputError
+from reelrag.errors import InputError, OutputExistsError
 from reelrag.gallery import GalleryItem, _card, build_gallery
 from reelrag.jobs import SQLiteJobStore, Worker
 from reelrag.settings import load_settings
@@ -43,6 +43,22 @@ def test_gallery_links_resolve_from_any_folder(workspace: Path, tmp_path: Path) 
         assert gallery.contact_sheet is not None
         with Image.open(gallery.contact_sheet) as sheet:
             assert sheet.format == "PNG" and sheet.width >= 2 * 200
+    # the user's own page in a folder is never replaced unasked; a gallery's own is
+    site = tmp_path / "my-site"
+    site.mkdir()
+    (site / "index.html").write_text("<html>my home page</html>")
+    with pytest.raises(OutputExistsError, match="not a ReelRAG gallery"):
+        build_gallery(settings, site)
+    assert (site / "index.html").read_text() == "<html>my home page</html>"
+    assert not (site / "contact_sheet.png").exists()
+    build_gallery(settings, site, overwrite=True)
+    build_gallery(settings, site)  # now it is a gallery's page
+    (site / "index.html").unlink()
+    build_gallery(settings, site)  # a sheet a gallery wrote, known by its PNG text
+    (site / "index.html").unlink()
+    Image.new("RGB", (4, 4)).save(site / "contact_sheet.png")
+    with pytest.raises(OutputExistsError, match=r"contact_sheet\.png"):
+        build_gallery(settings, site)
 
 
 def test_cards_name_the_source_briefly(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin, UnidentifiedImageError
 
 from reelrag.errors import InputError, NotFoundError, OutputExistsError
 from reelrag.storage import atomic_write_bytes
@@ -30,6 +30,7 @@ CELL_PX = 224
 CAPTION_LINES = 3
 BACKGROUND = (245, 245, 245)
 PLACEHOLDER = (200, 200, 200)
+SOFTWARE = "ReelRAG contact sheet"
 
 
 def load_thumbnail(asset: Asset, store: Any, px: int = CELL_PX) -> Image.Image | None:
@@ -117,8 +118,10 @@ def grid_png(cells: Sequence[SheetCell], *, columns: int, cell_px: int) -> bytes
             for k, (line, colour) in enumerate(lines):
                 draw.text((x, y + row_h + 4 + k * LINE_PX), line, fill=colour, font=font)
         y += row_h + 4 + row_text_h + GAP_PX
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", SOFTWARE)  # how the gallery knows a sheet it may replace
     out = io.BytesIO()
-    sheet.save(out, "PNG")
+    sheet.save(out, "PNG", pnginfo=info)
     return out.getvalue()
 
 

@@ -20,13 +20,14 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from reelrag.contactsheet import GREY, SheetCell, TextBlock, grid_png
-from reelrag.errors import InputError
+from reelrag.contactsheet import GREY, SOFTWARE, SheetCell, TextBlock, grid_png
+from reelrag.errors import InputError, OutputExistsError
 from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
+PAGE_MARK = "<title>ReelRAG gallery</title>"  # in every page a gallery wrote, old ones too
 CELL_PX = 240
 COLUMNS = 4
 
@@ -107,13 +108,18 @@ def _item(path: Path, data: dict[str, Any]) -> GalleryItem:
     )
 
 
-def build_gallery(settings: Settings, out_dir: Path | None = None) -> Gallery:
+def build_gallery(
+    settings: Settings, out_dir: Path | None = None, *, overwrite: bool = False
+) -> Gallery:
     """Write ``index.html`` and ``contact_sheet.png`` for the outputs into ``out_dir``
-    (default: the outputs folder itself)."""
+    (default: the outputs folder itself). In another folder, files of those names that an
+    earlier gallery did not write are replaced only with ``overwrite``."""
     outputs = settings.outputs_dir
     if not outputs.is_dir():
         raise InputError(f"no outputs yet in {outputs}", hint="run `reelrag generate` or a batch")
     target = Path(out_dir).expanduser() if out_dir else outputs
+    if not overwrite and target.resolve() != outputs.resolve():
+        _check_replaceable(target / "index.html", target / "contact_sheet.png")
     target.mkdir(parents=True, exist_ok=True)
     items, problems = collect_items(outputs)
     for problem in problems:
@@ -124,6 +130,34 @@ def build_gallery(settings: Settings, out_dir: Path | None = None) -> Gallery:
     page = target / "index.html"
     atomic_write_bytes(page, render_html(items, target, sheet).encode("utf-8"))
     return Gallery(html=page, contact_sheet=sheet, items=len(items), skipped=tuple(problems))
+
+
+def _check_replaceable(page: Path, sheet: Path) -> None:
+    """Refuse to replace a page or picture that no ReelRAG gallery wrote."""
+    for path, ours in ((page, _is_our_page), (sheet, _is_our_sheet)):
+        if path.exists() and not ours(path):
+            raise OutputExistsError(
+                f"{path} already exists and is not a ReelRAG gallery",
+                hint="pass --overwrite or another --out folder",
+            )
+
+
+def _is_our_page(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return PAGE_MARK.encode() in handle.read(4096)
+    except OSError:
+        return False
+
+
+def _is_our_sheet(path: Path) -> bool:
+    if _is_our_page(path.with_name("index.html")):
+        return True
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "text", {}).get("Software") == SOFTWARE
+    except (OSError, ValueError):
+        return False
 
 
 def open_in_browser(page: Path) -> bool:
@@ -138,7 +172,7 @@ def render_html(items: list[GalleryItem], page_dir: Path, sheet: Path | None) ->
     """The page: one card per video, all links relative to ``page_dir``."""
     cards = "\n".join(_card(item, page_dir) for item in items) or "<p>No videos yet.</p>"
     sheet_link = f'<a href="{_rel(sheet, page_dir)}">contact sheet</a>' if sheet else ""
-    return _PAGE.format(count=len(items), sheet=sheet_link, cards=cards)
+    return _PAGE.format(mark=PAGE_MARK, count=len(items), sheet=sheet_link, cards=cards)
 
 
 def _card(item: GalleryItem, page_dir: Path) -> str:
@@ -188,7 +222,7 @@ def _quote(part: str) -> str:
 
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ReelRAG gallery</title>
+<html lang="en"><head><meta charset="utf-8">{mark}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5rem; background: #fafafa; }}

@@ -21,11 +21,15 @@ def gallery(
         Path | None,
         typer.Option("--out", help="Folder for index.html (default: the outputs folder)."),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an index.html in --out that is not a gallery."),
+    ] = False,
     open_page: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write index.html (videos, prompts, source images, scores) and contact_sheet.png."""
-    result = build_gallery(settings_from(ctx), out)
+    result = build_gallery(settings_from(ctx), out, overwrite=overwrite)
     if as_json:
         print_json({"html": str(result.html), "contact_sheet": str(result.contact_sheet or ""),
                     "videos": result.items, "skipped": list(result.skipped)})  # fmt: skip
