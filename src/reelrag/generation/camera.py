@@ -112,8 +112,7 @@ class CameraGenerator(Generator):
         return plan_motion(job.request.prompt, job.duration_s, job.request.options)
 
     def framings(self, job: ResolvedRequest) -> list[Framing]:
-        plan = self.plan(job)
-        return [plan.at(t) for t in _times(job.frames)]
+        return _framings(self.plan(job), job.frames)
 
     def framing_margins(self, job: ResolvedRequest) -> Margins:
         """Room the whole move needs around the frame, from the extreme corners of every frame."""
@@ -125,7 +124,7 @@ class CameraGenerator(Generator):
         """Render ``job`` from ``image`` (the fitted canvas; any other size is fitted here)."""
         started = time.perf_counter()
         plan = self.plan(job)
-        framings = [plan.at(t) for t in _times(job.frames)]
+        framings = _framings(plan, job.frames)
         margins = _margins(framings, job.width, job.height)
         canvas, adjustments = self._canvas(job, image, margins)
         layers = build_layers(plan.atmosphere, job.width, job.height, job.seed)
@@ -182,10 +181,10 @@ class CameraGenerator(Generator):
         return fitted.canvas, [f"image {image.size[0]}x{image.size[1]} fitted by the generator"]
 
 
-def _times(frames: int) -> list[float]:
-    """Each frame's place in the move, 0 (first frame) to 1 (last)."""
+def _framings(plan: MotionPlan, frames: int) -> list[Framing]:
+    """The plan's framing at each frame, from the first (t = 0) to the last (t = 1)."""
     steps = max(1, frames - 1)
-    return [i / steps for i in range(frames)]
+    return [plan.at(i / steps) for i in range(frames)]
 
 
 def _margins(framings: list[Framing], w: int, h: int) -> Margins:
