@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from PIL import Image
 
 from reelrag import imaging, video
 from reelrag.editing.run import edit_from_options
-from reelrag.errors import InputError, NoMatchError, OutputExistsError
+from reelrag.errors import InputError, NoMatchError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
@@ -34,7 +33,7 @@ from reelrag.generation.base import (
 )
 from reelrag.plugins import registry
 from reelrag.settings import Settings
-from reelrag.storage import atomic_write_bytes
+from reelrag.storage import atomic_write_bytes, check_replaceable
 from reelrag.types import Asset, GenerationRequest, GenerationResult, SearchHit, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -190,13 +189,7 @@ def default_stem(prepared: Prepared) -> str:
 
 def check_outputs(paths: OutputPaths, overwrite: bool, inputs: tuple[str, ...] = ()) -> None:
     """Refuse to replace any existing file unless asked to, and the input image ever."""
-    for path in _files(paths):
-        if any(_same_file(path, given) for given in inputs):
-            raise OutputExistsError(
-                f"{path} is the input image; it is never overwritten", hint="pass another --out"
-            )
-        if path.exists() and not overwrite:
-            raise OutputExistsError(f"{path} already exists", hint="pass --overwrite or --out")
+    check_replaceable(_files(paths), overwrite=overwrite, inputs=inputs, out_hint="--out")
 
 
 def input_files(prepared: Prepared) -> tuple[str, ...]:
@@ -207,13 +200,6 @@ def input_files(prepared: Prepared) -> tuple[str, ...]:
 
 def _files(paths: OutputPaths) -> tuple[Path, ...]:
     return (paths.video, paths.manifest, paths.poster, paths.fitted)
-
-
-def _same_file(path: Path, other: str) -> bool:
-    try:
-        return path.exists() and os.path.samefile(path, other)
-    except OSError:
-        return False
 
 
 def remove_outputs(paths: OutputPaths) -> None:

@@ -32,7 +32,7 @@ from reelrag.editing.masks import (
 )
 from reelrag.errors import InputError, OutputExistsError
 from reelrag.plugins import registry
-from reelrag.storage import atomic_write_bytes
+from reelrag.storage import atomic_write_bytes, check_replaceable
 from reelrag.types import Record
 
 log = logging.getLogger(__name__)
@@ -186,17 +186,10 @@ def _check_outputs(folder: Path, names: list[str], overwrite: bool, source: Path
         raise OutputExistsError(
             f"{folder} exists and is not a folder", hint="pass another --out DIR"
         )
-    for name in names:
-        target = folder / name
-        if source is not None and target.resolve() == source.resolve():
-            raise OutputExistsError(
-                f"{target} is the input image; it is never overwritten",
-                hint="pass another --out DIR",
-            )
-        if target.exists() and not overwrite:
-            raise OutputExistsError(
-                f"{target} already exists", hint="pass --overwrite or --out DIR"
-            )
+    inputs = [source] if source is not None else []
+    check_replaceable(
+        (folder / name for name in names), overwrite=overwrite, inputs=inputs, out_hint="--out DIR"
+    )
 
 
 def score_variants(

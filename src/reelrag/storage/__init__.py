@@ -6,9 +6,16 @@ from typing import Any
 
 from reelrag.plugins import registry
 from reelrag.storage.base import ObjectStore, check_key
-from reelrag.storage.local import atomic_write_bytes
+from reelrag.storage.local import atomic_write_bytes, check_replaceable
 
-__all__ = ["ObjectStore", "atomic_write_bytes", "check_key", "open_store", "scheme_of"]
+__all__ = [
+    "ObjectStore",
+    "atomic_write_bytes",
+    "check_key",
+    "check_replaceable",
+    "open_store",
+    "scheme_of",
+]
 
 
 def scheme_of(uri: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from reelrag.errors import NotFoundError
+from reelrag.errors import NotFoundError, OutputExistsError
 from reelrag.storage.base import ObjectStore, check_key
 
 
@@ -111,3 +111,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_replaceable(
+    targets: Iterable[Path], *, overwrite: bool, inputs: Iterable[str | Path], out_hint: str
+) -> None:
+    """Refuse to write over an existing file unless ``overwrite``, and over an input ever.
+
+    ``out_hint`` names the option that picks another place (``--out``, ``--out DIR``)."""
+    given = list(inputs)
+    for target in targets:
+        if any(_same_file(target, source) for source in given):
+            raise OutputExistsError(
+                f"{target} is the input image; it is never overwritten",
+                hint=f"pass another {out_hint}",
+            )
+        if target.exists() and not overwrite:
+            raise OutputExistsError(
+                f"{target} already exists", hint=f"pass --overwrite or {out_hint}"
+            )
+
+
+def _same_file(path: Path, other: str | Path) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # either one missing: not the same file
+        return False
