@@ -260,9 +260,8 @@ def unrenderable(text: str) -> list[str]:
     >>> unrenderable("zoom in on the dog wagging its tail, snow falls")
     ['the dog wagging its tail']
     """
-    clauses = re.split(r"[,.;!]|\b(?:and|while|as|then|with|but)\b", text)
     out = []
-    for clause in (c.strip() for c in clauses):
+    for clause in (c.strip() for c in _clauses(text)):
         rest = _scene_words(clause)
         if ACTION_RE.search(ING_NOUNS.sub(" ", rest)) and not atmosphere_in(rest):
             out.append(rest)
@@ -276,9 +275,8 @@ def aim_targets(text: str) -> list[str]:
     >>> aim_targets("slow zoom in on the face, pan towards the left")
     ['the face']
     """
-    clauses = re.split(r"[,;!]|\.(?:\s|$)|\b(?:and|while|as|then|with|but)\b", text)
     found = []
-    for clause in clauses:
+    for clause in _clauses(text):
         match = AIM_RE.search(clause)
         if match is None:
             continue
@@ -286,6 +284,12 @@ def aim_targets(text: str) -> list[str]:
         if target and not set(target.split()) & PLACE_WORDS:
             found.append(target)
     return found
+
+
+def _clauses(text: str) -> list[str]:
+    """The prompt's clauses: split at punctuation (a full stop only before a space or the
+    end, so "1.5" stays whole) and at linking words."""
+    return re.split(r"[,;!]|\.(?:\s|$)|\b(?:and|while|as|then|with|but)\b", text)
 
 
 def _not_rendered(text: str) -> tuple[str, ...]:
