@@ -117,7 +117,7 @@ def test_text_fits_the_cell(width: int) -> None:
     )
 
 
-def test_rows_take_the_shape_of_their_thumbnails(store: MemoryStore) -> None:
+def test_rows_take_the_shape_of_their_thumbnails() -> None:
     wide = Image.new("RGB", (64, 36), (200, 30, 30))
     cells = [SheetCell(wide, (TextBlock("one line"),)) for _ in range(4)]
     with Image.open(io.BytesIO(grid_png(cells, columns=2, cell_px=64))) as sheet:
