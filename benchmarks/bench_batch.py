@@ -17,12 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from reelrag.batch import parse_templates
-from reelrag.batch_plan import plan_batch
+from reelrag.batch.files import parse_templates
+from reelrag.batch.plan import plan_rows
 from reelrag.generation.base import check_request
-from reelrag.generation.simulated import SimulatedGenerator
 from reelrag.jobs import SQLiteJobStore, Worker
 from reelrag.settings import load_settings
+from reelrag.testing.remote import SimulatedGenerator
+from reelrag.testing.remote import register as register_simulated
 from reelrag.types import GenerationRequest
 
 REAL_LATENCY_S = 90.0
@@ -30,15 +31,14 @@ REFERENCE_POLL_S = 60.0
 
 
 def run_reelrag(root: Path, jobs: int, latency: float, quota: int) -> tuple[float, int]:
+    register_simulated(latency_s=latency)
     settings = load_settings(
-        {"workspace": root / "ws", "simulated_latency_s": latency,
-         "backend_concurrency": f"simulated={quota}"},
-        environ={},
-    )  # fmt: skip
+        {"workspace": root / "ws", "backend_concurrency": f"simulated={quota}"}, environ={}
+    )
     rows = parse_templates(
         "\n".join(f"Shot {i}: <action_prompt>" for i in range(jobs)), None, "pan"
     )
-    plan = plan_batch(rows, settings, backend="simulated")
+    plan = plan_rows(rows, settings, backend="simulated")
     store = SQLiteJobStore(settings.jobs_path)
     store.add_many(plan.jobs())
     started = time.perf_counter()

@@ -31,12 +31,11 @@ from PIL import Image
 from skimage import data
 from skimage.metrics import structural_similarity
 
-from reelrag import imaging
 from reelrag.generation.base import check_request
-from reelrag.generation.camera import CameraGenerator, _Renderer
-from reelrag.generation.motion import EASE_SHARE
-from reelrag.types import GenerationRequest
-from reelrag.video import (
+from reelrag.generation.camera.prompt import EASE_SHARE
+from reelrag.generation.camera.render import CameraGenerator, _Renderer
+from reelrag.media import fit as imaging
+from reelrag.media.video import (
     VideoWriter,
     jitter_px2,
     probe,
@@ -44,6 +43,7 @@ from reelrag.video import (
     yuv420_frame,
     yuv420_planes,
 )
+from reelrag.types import GenerationRequest
 
 WIDTH, HEIGHT, FPS, DURATION = 1280, 720, 24, 6.0
 PROMPT = "slow zoom in while panning left"

@@ -62,7 +62,7 @@ def bench_tiny(family: str, steps: int, clips: int) -> None:
 
     import localmodels_tiny
     from reelrag.generation.base import check_request
-    from reelrag.generation.diffusers_video import DiffusersVideoGenerator
+    from reelrag.generation.diffusers.generator import DiffusersVideoGenerator
     from reelrag.localmodels.cache import MODELS
     from reelrag.settings import load_settings
     from reelrag.types import GenerationRequest
@@ -228,8 +228,8 @@ def bench_full(family: str, steps: int) -> None:
     import torch
     from PIL import Image
 
-    from reelrag.generation import diffusers_video as dv
-    from reelrag.generation.video_models import MODELS as RULES
+    from reelrag.generation.diffusers import generator as dv
+    from reelrag.generation.diffusers.models import MODELS as RULES
 
     rules = RULES[RULE_IDS[family]]
     width, height = rules.default_size

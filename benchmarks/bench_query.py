@@ -26,7 +26,7 @@ import numpy as np
 
 from reelrag.embeddings.minilm import MiniLMEmbedder
 from reelrag.index.base import IndexQuery, IndexRecord
-from reelrag.index.lancedb import LanceIndex
+from reelrag.index.lance.index import LanceIndex
 from reelrag.settings import load_settings
 from reelrag.types import Asset
 

@@ -5,7 +5,7 @@ MiniLM embedder and the caption library's index records; an opt-in empty local-m
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ import pytest
 
 from reelrag.samples import write_samples
 from reelrag.settings import Settings, load_settings
+from reelrag.testing.remote import register as register_simulated
 
 if TYPE_CHECKING:
     from reelrag.embeddings.minilm import MiniLMEmbedder
@@ -29,6 +30,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _simulated_backend() -> None:
+    """The fake remote backend (a test twin) as ``--backend simulated``, 2 s per job."""
+    register_simulated(latency_s=2.0)
+
+
+@pytest.fixture
+def simulated() -> Callable[[float], None]:
+    """Set the simulated backend's latency for this test: ``simulated(0.2)``."""
+    return lambda latency_s: register_simulated(latency_s=latency_s)
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ def _clip(width: int) -> Any:
 
 def diffusers_editor(workspace: Path, model: Path | str, **extra: Any) -> Any:
     """The ``diffusers`` editor as settings make it: ``model`` is its in-painting model, 2 steps."""
-    from reelrag.editing.diffusers_editor import DiffusersEditor
+    from reelrag.editing.diffusers import DiffusersEditor
     from reelrag.settings import load_settings
 
     values = {"workspace": workspace, "diffusers_inpaint_model": str(model), "inpaint_steps": 2}

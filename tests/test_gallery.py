@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
@@ -10,22 +11,25 @@ from urllib.parse import unquote
 import pytest
 from PIL import Image
 
-from reelrag.batch import parse_templates
-from reelrag.batch_plan import plan_batch
+from reelrag.batch.files import parse_templates
+from reelrag.batch.plan import plan_rows
 from reelrag.errors import InputError, OutputExistsError
 from reelrag.gallery import GalleryItem, _card, build_gallery
 from reelrag.jobs import SQLiteJobStore, Worker
 from reelrag.settings import load_settings
 
 
-def test_gallery_links_resolve_from_any_folder(workspace: Path, tmp_path: Path) -> None:
-    settings = load_settings({"workspace": workspace, "simulated_latency_s": 0.05}, environ={})
+def test_gallery_links_resolve_from_any_folder(
+    workspace: Path, tmp_path: Path, simulated: Callable[[float], None]
+) -> None:
+    simulated(0.05)
+    settings = load_settings({"workspace": workspace}, environ={})
     with pytest.raises(InputError, match="no outputs"):
         build_gallery(settings)
     rows = parse_templates(
         "A <b>bold</b> shot, <action_prompt>\nSecond shot, <action_prompt>", None, "pan"
     )
-    plan = plan_batch(rows, settings, backend="simulated")
+    plan = plan_rows(rows, settings, backend="simulated")
     store = SQLiteJobStore(settings.jobs_path)
     store.add_many(plan.jobs())
     Worker(store, settings).run(batch_id=plan.batch_id)

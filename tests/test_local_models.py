@@ -26,8 +26,8 @@ from reelrag.settings import Settings, load_settings
 def test_import_reelrag_and_local_backends_stays_light() -> None:
     code = (
         "import sys, reelrag, reelrag.plugins, reelrag.localmodels, "
-        "reelrag.generation.diffusers_video, reelrag.embeddings.clip, "
-        "reelrag.captioning.transformers_captioner; "
+        "reelrag.generation.diffusers.generator, reelrag.embeddings.clip, "
+        "reelrag.captioning.transformers; "
         "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

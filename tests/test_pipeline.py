@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from reelrag import imaging
 from reelrag.errors import (
     CapabilityError,
     DecodeError,
@@ -20,10 +19,11 @@ from reelrag.errors import (
     OutputExistsError,
     ReelragError,
 )
+from reelrag.media import fit as imaging
+from reelrag.media.video import probe, read_frames
 from reelrag.pipeline import generate, output_paths, prepare
 from reelrag.settings import Settings, load_settings
 from reelrag.types import GenerationRequest
-from reelrag.video import probe, read_frames
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ _LAZY = {
     "open_library": "reelrag.library",
     "Library": "reelrag.library",
     "generate": "reelrag.pipeline",
-    "run_batch": "reelrag.recipes",
-    "plan_prompts": "reelrag.recipes",
+    "run_batch": "reelrag.batch",
+    "plan_prompts": "reelrag.batch",
 }
 
 

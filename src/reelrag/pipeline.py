@@ -20,9 +20,8 @@ from typing import Any
 
 from PIL import Image
 
-from reelrag import imaging, video
 from reelrag.editing.run import edit_from_options
-from reelrag.errors import InputError, NoMatchError
+from reelrag.errors import InputError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
@@ -31,10 +30,13 @@ from reelrag.generation.base import (
     VideoOutput,
     resolve_request,
 )
+from reelrag.media import fit as imaging
+from reelrag.media import video
 from reelrag.plugins import registry
+from reelrag.retrieval import best_matches
 from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes, check_replaceable
-from reelrag.types import Asset, GenerationRequest, GenerationResult, SearchHit, SearchRequest
+from reelrag.types import Asset, GenerationRequest, GenerationResult, SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def _resolve_image(
 ) -> None:
     request = prepared.resolved.request
     if request.image:
-        from reelrag.library.decode import decode_file  # lazy: keeps `import pipeline` light
+        from reelrag.media.decode import decode_file  # lazy: keeps `import pipeline` light
 
         path = Path(request.image).expanduser()
         decoded, digest = decode_file(path, max_pixels=settings.max_image_pixels)
@@ -128,22 +130,8 @@ def _resolve_image(
 
 
 def _retrieve(prepared: Prepared, settings: Settings, library: Any, query: str) -> str:
-    if not query.strip():
-        raise InputError("the object query is empty", hint="describe the object, e.g. 'red shoes'")
-    threshold = settings.min_score
-    # ask with no threshold so the error can say how close the best candidate came
-    found = library.search(SearchRequest(query=query, limit=1, min_score=0.0))
-    hits = list(getattr(found, "hits", found))
-    good = [h for h in hits if not getattr(h, "no_match", False) and h.score >= threshold]
-    if not good:
-        best = max((h.score for h in hits), default=None)
-        seen = f"best score {best:.3f}" if best is not None else "no candidates"
-        raise NoMatchError(
-            f"no good match for {query!r}: {seen}, threshold {threshold:.2f}",
-            hint="ingest a matching image, rephrase the object, or lower min_score",
-        )
-    prepared.hit = good[0]
-    return good[0].asset.id
+    prepared.hit = best_matches(library, query, settings)[0]
+    return prepared.hit.asset.id
 
 
 def _fit(prepared: Prepared, settings: Settings) -> None:

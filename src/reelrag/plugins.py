@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -28,20 +27,19 @@ BUILTINS: dict[str, str] = {
     "source.file": "reelrag.library.sources:FileSource",
     "captioner.metadata": "reelrag.captioning.metadata:MetadataCaptioner",
     "embedder.minilm": "reelrag.embeddings.minilm:MiniLMEmbedder",
-    "index.lancedb": "reelrag.index.lancedb:LanceIndex",
-    "generator.camera": "reelrag.generation.camera:CameraGenerator",
-    "generator.simulated": "reelrag.generation.simulated:SimulatedGenerator",
+    "index.lancedb": "reelrag.index.lance.index:LanceIndex",
+    "generator.camera": "reelrag.generation.camera.render:CameraGenerator",
     "store.s3": "reelrag.storage.s3:S3Store",
     "captioner.bedrock": "reelrag.captioning.bedrock:BedrockCaptioner",
     "embedder.titan": "reelrag.embeddings.titan:TitanEmbedder",
-    "generator.bedrock": "reelrag.generation.bedrock:BedrockGenerator",
-    "generator.diffusers": "reelrag.generation.diffusers_video:DiffusersVideoGenerator",
-    "captioner.transformers": "reelrag.captioning.transformers_captioner:TransformersCaptioner",
+    "generator.bedrock": "reelrag.generation.bedrock.generator:BedrockGenerator",
+    "generator.diffusers": "reelrag.generation.diffusers.generator:DiffusersVideoGenerator",
+    "captioner.transformers": "reelrag.captioning.transformers:TransformersCaptioner",
     "embedder.clip": "reelrag.embeddings.clip:ClipEmbedder",
     "editor.opencv": "reelrag.editing.opencv:OpenCVEditor",
-    "editor.bedrock": "reelrag.editing.bedrock:CanvasEditor",
-    "editor.diffusers": "reelrag.editing.diffusers_editor:DiffusersEditor",
-    "index.opensearch": "reelrag.index.opensearch:OpenSearchIndex",
+    "editor.bedrock": "reelrag.editing.bedrock.editor:CanvasEditor",
+    "editor.diffusers": "reelrag.editing.diffusers:DiffusersEditor",
+    "index.opensearch": "reelrag.index.opensearch.index:OpenSearchIndex",
     "source.s3": "reelrag.library.s3source:S3Source",
 }
 
@@ -60,10 +58,10 @@ class Registry:
     """Backends by ``kind.name``; lookups list the known names on a miss."""
 
     def __init__(self) -> None:
-        self._targets: dict[str, str | Callable[..., Any]] = {}
+        self._targets: dict[str, object] = {}
         self._loaded_entry_points = False
 
-    def register(self, kind: str, name: str, target: str | Callable[..., Any]) -> None:
+    def register(self, kind: str, name: str, target: object) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown backend kind {kind!r}; kinds are {', '.join(KINDS)}")
         self._targets[f"{kind}.{name}"] = target

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 import numpy as np
 
 from reelrag.embeddings.base import Embedder
-from reelrag.errors import InputError
+from reelrag.errors import InputError, NoMatchError
 from reelrag.index.base import Index, IndexQuery
 from reelrag.index.filters import check_filters
+from reelrag.settings import Settings
 from reelrag.types import SearchHit, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def search(
     index: Index,
     embedder: Embedder,
     request: SearchRequest,
-    settings: Any,
+    settings: Settings,
     *,
     store: Any = None,
 ) -> SearchResults:
@@ -125,7 +126,42 @@ def search(
     return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store)
 
 
-def check_request(request: SearchRequest, settings: Any) -> float:
+class Searcher(Protocol):
+    """Anything with a library's ``search`` (a :class:`~reelrag.library.Library`)."""
+
+    def search(self, request: SearchRequest) -> SearchResults: ...
+
+
+def best_matches(
+    library: Searcher,
+    query: str,
+    settings: Settings,
+    *,
+    limit: int = 1,
+    min_score: float | None = None,
+) -> list[SearchHit]:
+    """The library images that are good matches for ``query``, best first: THE match decision.
+
+    The pipeline, batch planning and the web app all call this, so "good enough" has one
+    meaning and one message. Raises :class:`NoMatchError` (saying how close the best
+    candidate came) when nothing qualifies, rather than returning a wrong image.
+    """
+    if not query.strip():
+        raise InputError("the object query is empty", hint='describe the object, e.g. "red shoes"')
+    threshold = settings.min_score if min_score is None else min_score
+    found = library.search(SearchRequest(query=query, limit=limit, min_score=threshold))
+    hits = [hit for hit in found if hit.score >= threshold]
+    if hits:
+        return hits
+    nearest = getattr(found, "nearest", None)
+    seen = f"best score {nearest.score:.3f}" if nearest is not None else "no candidates"
+    raise NoMatchError(
+        f"no good match for {query!r}: {seen}, threshold {threshold:.2f}",
+        hint="ingest a matching image, rephrase the object, or lower min_score",
+    )
+
+
+def check_request(request: SearchRequest, settings: Settings) -> float:
     """Validate ``request``; return the score threshold that applies."""
     if not request.query.strip():
         raise InputError("the search query is empty", hint='describe the object, e.g. "red shoes"')

@@ -58,8 +58,7 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 8765
     server_token: str = ""
-    backend_concurrency: str = ""  # per-backend job limits, e.g. "simulated=5,bedrock=2"
-    simulated_latency_s: float = 2.0  # how long the simulated remote backend takes per job
+    backend_concurrency: str = ""  # per-backend job limits, e.g. "bedrock=2,diffusers=1"
     fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
     fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject
     aws_region: str = ""  # AWS region for Bedrock/S3; "" means the SDK's own chain (AWS_REGION...)
@@ -113,6 +112,11 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def backend_limits(self) -> dict[str, int]:
+        """``backend_concurrency`` parsed: jobs at once per backend name."""
+        return parse_limits(self.backend_concurrency)
+
+    @property
     def store_uri(self) -> str:
         return self.store or str(self.workspace / "store")
 
@@ -141,6 +145,24 @@ class Settings:
                 value = "***"
             out[name] = str(value) if isinstance(value, Path) else value
         return out
+
+
+def parse_limits(text: str) -> dict[str, int]:
+    """``"simulated=5,bedrock=2"`` -> {"simulated": 5, "bedrock": 2}.
+
+    >>> parse_limits("simulated=5, bedrock=2")
+    {'simulated': 5, 'bedrock': 2}
+    """
+    limits: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError(
+                f"backend_concurrency entry {part!r} is not NAME=N",
+                hint="e.g. simulated=5,camera=1",
+            )
+        limits[name.strip()] = int(value)
+    return limits
 
 
 def field_names() -> list[str]:

@@ -175,8 +175,8 @@ def check_opensearch(settings: Any) -> Check:
     try:
         from opensearchpy.exceptions import OpenSearchException
 
-        from reelrag.index.opensearch_client import make_client as make_os_client
-        from reelrag.index.opensearch_client import translate as os_translate
+        from reelrag.index.opensearch.client import make_client as make_os_client
+        from reelrag.index.opensearch.client import translate as os_translate
     except ModuleNotFoundError:
         return Check(name, "fail", "opensearch-py is not installed", "pip install 'reelrag[aws]'")
     index = settings.opensearch_index

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from reelrag.batch import read_prompt_file
-from reelrag.batch_plan import BatchPlan, check_budget, plan_batch
+from reelrag.batch import BatchPlan, plan_batch, queue
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.cli.jobs import render_summary
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
@@ -61,17 +60,15 @@ def batch(
     if concurrency is not None:
         overrides["backend_concurrency"] = ""  # the flag wins over per-backend settings
     settings = settings_from(ctx, **overrides)
-    rows = read_prompt_file(prompts, object_text=object_text, action_text=action)
     plan = plan_batch(
-        rows, settings, backend=backend, distinct=distinct, retrieve_with=retrieve_with,
-        base_dir=prompts.parent,
+        prompts, object=object_text, action=action, settings=settings, backend=backend,
+        distinct=distinct, retrieve_with=retrieve_with, budget_usd=budget,
     )  # fmt: skip
-    check_budget(plan, budget)
     if dry_run:
         render_plan(plan, as_json)
         return
     store = open_job_store(settings)
-    added = store.add_many(plan.jobs())
+    added = queue(plan, store)
     if not added and not _has_active(store, plan.batch_id):
         _already_done(store, plan, as_json)
         return

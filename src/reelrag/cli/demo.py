@@ -14,12 +14,11 @@ from typing import Annotated
 
 import typer
 
-from reelrag.batch import BatchRow, read_prompt_file
+from reelrag.batch import BatchRow, plan_batch, read_prompt_file, run_plan
 from reelrag.cli.common import console, progress_bars, settings_from
 from reelrag.cli.jobs import render_summary
 from reelrag.gallery import build_gallery, open_in_browser
 from reelrag.library import Library
-from reelrag.recipes import plan_prompts, run_plan
 from reelrag.samples import write_samples
 
 # (object of interest, action): the last one has no match in the sample library on purpose,
@@ -55,7 +54,7 @@ def demo(
                   f"{len(report.failed)} failed ({folder})")  # fmt: skip
     templates = _templates(settings.workspace)
     rows = _rows(templates)
-    plan = plan_prompts(rows, library=library, settings=settings, backend="camera")
+    plan = plan_batch(rows, library=library, settings=settings, backend="camera")
     with progress_bars() as bars:
         summary = run_plan(plan, settings, library=library, progress=bars)
     render_summary(summary, as_json=False)

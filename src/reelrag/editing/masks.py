@@ -7,7 +7,7 @@ Nothing is adjusted silently: grey levels are binarised with a stated threshold 
 threshold`` means edit) and the number of grey pixels is reported; a mask of another size is
 accepted only when it has the picture's aspect ratio (it was drawn on a scaled copy) and the
 scaling is reported; an empty or full mask is an error. :func:`transform_mask` carries a mask
-drawn on the original image through the 2x3 affine of :class:`reelrag.imaging.Fit`, so the edited
+drawn on the original image through the 2x3 affine of :class:`reelrag.media.fit.Fit`, so the edited
 region of the model-sized image is where the user drew it.
 """
 
@@ -272,7 +272,7 @@ def check_coverage(mask: Image.Image) -> float:
 
 
 def transform_mask(mask: Image.Image, fit: Any, *, canvas: bool = True) -> MaskBuild:
-    """Carry a source-sized mask through ``fit`` (:class:`reelrag.imaging.Fit`).
+    """Carry a source-sized mask through ``fit`` (:class:`reelrag.media.fit.Fit`).
 
     Enlarged masks are warped bilinearly and re-binarised at half coverage (exact edges). Shrunk
     masks are area-filtered first and every output pixel that any masked source pixel touches

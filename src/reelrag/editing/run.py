@@ -144,7 +144,7 @@ def _load_source(
         picture = library.image(asset.id).convert("RGB")
         return _Source(picture, f"asset:{asset.id}", asset.id, asset.id[:12], None)
     path = Path(str(image)).expanduser()
-    from reelrag.library.decode import decode_file  # lazy: the decoder pulls HEIC support
+    from reelrag.media.decode import decode_file  # lazy: the decoder pulls HEIC support
 
     decoded, digest = decode_file(path, max_pixels=settings.max_image_pixels, option="IMAGE")
     return _Source(decoded.image.convert("RGB"), str(path), digest, path.stem, path)
@@ -319,14 +319,14 @@ def edit_fitted(
     editor: Editor | None = None,
     variant: int | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Edit a fitted image (:class:`reelrag.imaging.FittedImage`) for the video pipeline.
+    """Edit a fitted image (:class:`reelrag.media.fit.FittedImage`) for the video pipeline.
 
     The mask is drawn on the *original* image (any uniformly scaled copy is accepted); it is
     carried through ``fitted.fit`` onto the canvas, the canvas is edited, and ``variant``
     (1-based; None = the best seam score) becomes the new canvas and nominal frame.
     Returns (the edited FittedImage, a JSON-ready manifest dict for the video's manifest).
     """
-    from reelrag.imaging import FittedImage  # lazy: keeps editing light for `inpaint` alone
+    from reelrag.media.fit import FittedImage  # lazy: keeps editing light for `inpaint` alone
 
     started = time.perf_counter()
     editor = editor or make_editor(request, settings)

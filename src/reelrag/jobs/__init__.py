@@ -12,7 +12,7 @@ from reelrag.jobs.store import (
     idempotency_token,
     job_backend,
 )
-from reelrag.jobs.worker import BatchSummary, Worker, backoff_delay, parse_limits, run_worker
+from reelrag.jobs.worker import BatchSummary, Worker, backoff_delay, run_worker
 
 __all__ = [
     "ACTIVE_STATES",
@@ -29,7 +29,6 @@ __all__ = [
     "job_dir",
     "job_token",
     "open_job_store",
-    "parse_limits",
     "poll_delays",
     "run_generate_job",
     "run_worker",

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelrag.errors import CancelledError, ConfigError, NoMatchError, ReelragError
+from reelrag.errors import CancelledError, NoMatchError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
@@ -67,24 +67,6 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
     return rng.uniform(0.0, min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-def parse_limits(text: str) -> dict[str, int]:
-    """``"simulated=5,bedrock=2"`` -> {"simulated": 5, "bedrock": 2}.
-
-    >>> parse_limits("simulated=5, bedrock=2")
-    {'simulated': 5, 'bedrock': 2}
-    """
-    limits: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        if not sep or not value.strip().isdigit() or int(value) < 1:
-            raise ConfigError(
-                f"backend_concurrency entry {part!r} is not NAME=N",
-                hint="e.g. simulated=5,camera=1",
-            )
-        limits[name.strip()] = int(value)
-    return limits
-
-
 class Worker:
     """Runs jobs from ``store`` until idle (or forever); safe to run several, in any processes."""
 
@@ -109,7 +91,7 @@ class Worker:
         self._rng = rng or random.Random()
         self._generators: dict[str, Generator] = dict(generators or {})
         self._library = library
-        self._limits = parse_limits(settings.backend_concurrency)
+        self._limits = settings.backend_limits
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._active: dict[str, tuple[str, threading.Event]] = {}  # job id -> (backend, cancel)

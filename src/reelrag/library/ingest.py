@@ -38,7 +38,6 @@ from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.index.base import Index, IndexRecord
 from reelrag.library.captionsig import CaptionSignatures
 from reelrag.library.catalog import Catalog, SourceRow
-from reelrag.library.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
 from reelrag.library.report import IngestReport
 from reelrag.library.sources import (
     ScanProblem,
@@ -47,6 +46,7 @@ from reelrag.library.sources import (
     prune_prefixes,
     stat_each,
 )
+from reelrag.media.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
 from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore
 from reelrag.types import Asset

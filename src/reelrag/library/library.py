@@ -20,8 +20,8 @@ from reelrag.errors import IndexMismatchError, InputError, NotFoundError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
 from reelrag.library.catalog import BrowseFilters, Catalog
-from reelrag.library.decode import decode_image
 from reelrag.library.ingest import Ingestor, IngestReport, fit_longest
+from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
 from reelrag.storage import ObjectStore, open_store

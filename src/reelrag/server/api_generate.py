@@ -17,11 +17,11 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from reelrag.batch import BatchRow, read_prompt_file
-from reelrag.batch_plan import check_budget, plan_batch
-from reelrag.errors import InputError, NoMatchError, ReelragError
+from reelrag.batch import BatchRow, plan_batch, queue, read_prompt_file
+from reelrag.errors import InputError, ReelragError
 from reelrag.generation.base import Generator, resolve_request
 from reelrag.plugins import registry
+from reelrag.retrieval import best_matches
 from reelrag.server.security import (
     PROMPT_SUFFIXES,
     check_asset_id,
@@ -30,7 +30,7 @@ from reelrag.server.security import (
     read_upload,
 )
 from reelrag.server.state import ServerState, get_state
-from reelrag.types import GenerationRequest, Job, SearchHit, SearchRequest
+from reelrag.types import GenerationRequest, Job, SearchHit
 
 router = APIRouter(tags=["generate"])
 State = Annotated[ServerState, Depends(get_state)]
@@ -134,16 +134,7 @@ def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
 
 
 def _retrieve(state: ServerState, query: str) -> SearchHit:
-    threshold = state.settings.min_score
-    results = state.library().search(SearchRequest(query=query, limit=1, min_score=0.0))
-    hits = list(results)
-    if not hits or hits[0].score < threshold:
-        best = f"; the closest scored {hits[0].score:.2f}" if hits else ""
-        raise NoMatchError(
-            f"no library image matches {query!r} well enough (min_score {threshold:.2f}){best}",
-            hint="search to see candidates, pick an image yourself, or ingest more photos",
-        )
-    return hits[0]
+    return best_matches(state.library(), query, state.settings)[0]
 
 
 @router.post("/batch", status_code=202)
@@ -176,10 +167,9 @@ def _plan_and_queue(
     rows = [_guard_row(row, state) for row in rows]
     needs_library = any(not (r.image or r.asset_id) for r in rows)
     plan = plan_batch(
-        rows, state.settings, backend=options["backend"], distinct=options["distinct"],
-        library=state.library() if needs_library else None,
+        rows, settings=state.settings, backend=options["backend"], distinct=options["distinct"],
+        library=state.library() if needs_library else None, budget_usd=options["budget"],
     )  # fmt: skip
-    check_budget(plan, options["budget"])
     out: dict[str, Any] = {
         "batch_id": plan.batch_id,
         "plan": plan.to_dict(),
@@ -187,7 +177,7 @@ def _plan_and_queue(
         "jobs_added": 0,
     }
     if not options["dry_run"]:
-        out["jobs_added"] = len(state.store.add_many(plan.jobs()))
+        out["jobs_added"] = len(queue(plan, state.store))
     return out
 
 

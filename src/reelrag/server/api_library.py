@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from reelrag import __version__
 from reelrag.errors import NotFoundError
 from reelrag.library.catalog import BrowseFilters
-from reelrag.library.decode import EXTENSIONS
+from reelrag.media.decode import EXTENSIONS
 from reelrag.server.files import IMMUTABLE, send_bytes, send_file
 from reelrag.server.security import (
     IMAGE_SUFFIXES,

@@ -18,7 +18,7 @@ from pathlib import Path
 from fastapi import Request, UploadFile
 
 from reelrag.errors import DecodeError, InputError, ReelragError
-from reelrag.library.decode import DecodedImage, decode_image
+from reelrag.media.decode import DecodedImage, decode_image
 from reelrag.settings import Settings
 
 COOKIE_NAME = "reelrag_token"

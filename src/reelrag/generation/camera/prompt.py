@@ -1,0 +1,465 @@
+"""Natural-language camera prompts -> an explicit :class:`MotionPlan`.
+
+Owns reading a prompt with the vocabulary in :mod:`~reelrag.generation.camera.vocabulary`: camera
+moves (pan, tilt, zoom, dolly/push/pull, truck, pedestal, roll, arc, static), speed, easing,
+"from A to B" phrasing, atmosphere, and the list of things a prompt asks for that a camera over
+a still photo cannot draw (``not_rendered``); and the plan's framing over time.
+Directions follow the physical camera: "pan left" turns the camera left, so the picture slides
+right; "roll clockwise" turns the camera clockwise, so the picture turns counter-clockwise.
+Explicit options (``move``, ``speed``, ``easing``, ``atmosphere``) override the prompt.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reelrag.errors import InputError
+from reelrag.generation.camera.vocabulary import (
+    ACTION_RE,
+    AIM_RE,
+    ATMOSPHERE_PATTERNS,
+    ATMOSPHERES,
+    BOTTOM_WORDS,
+    CAMERA_WORDS,
+    EASING_PATTERNS,
+    EASINGS,
+    ING_NOUNS,
+    MAX_ROLL,
+    MAX_TRANSLATE,
+    MAX_ZOOM_IN,
+    MAX_ZOOM_OUT,
+    MOVE_NAMES,
+    MOVE_PATTERNS,
+    PLACE_WORDS,
+    ROLL_PER_S,
+    SPEED_PATTERNS,
+    SPEEDS,
+    TOP_WORDS,
+    TRANSLATE_PER_S,
+    ZOOM_PER_S,
+)
+
+__all__ = [
+    "ATMOSPHERES",
+    "EASE_SHARE",
+    "EASINGS",
+    "MOVE_NAMES",
+    "SPEEDS",
+    "Framing",
+    "MotionPlan",
+    "Move",
+    "ease",
+    "plan_motion",
+]
+
+
+EASE_SHARE = 0.5  # share of cosine easing in "ease-in-out"; the rest is constant speed
+
+
+@dataclass(frozen=True)
+class Move:
+    """One camera move, e.g. kind "pan", direction "left", from the words ``phrase``."""
+
+    kind: str
+    direction: str
+    phrase: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.kind == "static" else f"{self.kind}-{self.direction}"
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where the camera looks: centre offset in frame widths/heights (+ right/down), zoom
+    (1 = the fitted frame, > 1 closer) and roll in degrees (+ = camera clockwise)."""
+
+    x: float = 0.0
+    y: float = 0.0
+    zoom: float = 1.0
+    angle_deg: float = 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(v, 5) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """What the camera does over the clip, and where each choice came from."""
+
+    moves: tuple[Move, ...]
+    speed: str
+    easing: str
+    start: Framing
+    end: Framing
+    default: bool = False  # True when the prompt named no camera move
+    atmosphere: tuple[str, ...] = ()
+    not_rendered: tuple[str, ...] = ()
+    from_to: tuple[str, str] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    adjustments: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "moves": [m.name for m in self.moves],
+            "phrases": [m.phrase for m in self.moves],
+            "speed": self.speed,
+            "easing": self.easing,
+            "start": self.start.to_dict(),
+            "end": self.end.to_dict(),
+            "default": self.default,
+            "atmosphere": list(self.atmosphere),
+            "not_rendered": list(self.not_rendered),
+            "from_to": list(self.from_to) if self.from_to else None,
+            "sources": dict(self.sources),
+            "adjustments": list(self.adjustments),
+        }
+
+    def describe(self) -> str:
+        moves = " + ".join(m.name for m in self.moves)
+        tag = " (default: no camera move in the prompt)" if self.default else ""
+        return f"{moves}, {self.speed}, {self.easing}{tag}"
+
+    def at(self, t: float) -> Framing:
+        """The framing at time fraction ``t`` in [0, 1], after easing."""
+        p = ease(self.easing, t)
+        s, e = self.start, self.end
+        log_zoom = math.log(s.zoom) + p * (math.log(e.zoom) - math.log(s.zoom))
+        return Framing(
+            x=s.x + p * (e.x - s.x),
+            y=s.y + p * (e.y - s.y),
+            zoom=math.exp(log_zoom),
+            angle_deg=s.angle_deg + p * (e.angle_deg - s.angle_deg),
+        )
+
+
+def ease(name: str, t: float) -> float:
+    """Progress in [0, 1] for time ``t`` in [0, 1].
+
+    "ease-in-out" blends cosine easing with constant speed (:data:`EASE_SHARE`): the move starts
+    and ends at half its mean speed instead of from rest. A start from rest spends its first
+    frames moving hundredths of a pixel, which x264 turns into skipped blocks and visible
+    judder; the blend halves the acceleration and keeps every frame moving.
+
+    >>> ease("linear", 0.25), round(ease("ease-in-out", 0.5), 9)
+    (0.25, 0.5)
+    """
+    t = min(1.0, max(0.0, t))
+    if name == "linear":
+        return t
+    if name == "ease-in":
+        return 1.0 - math.cos(t * math.pi / 2)
+    if name == "ease-out":
+        return math.sin(t * math.pi / 2)
+    return (1 - EASE_SHARE) * t + EASE_SHARE * (0.5 - 0.5 * math.cos(math.pi * t))
+
+
+def normalize(prompt: str) -> str:
+    """Lower case, unified spellings ("counter-clockwise" -> "counterclockwise")."""
+    text = prompt.lower().replace("’", "'")
+    text = re.sub(r"\b(?:counter|anti)[\s-]*clock[\s-]*wise\b", "counterclockwise", text)
+    text = re.sub(r"\bclock[\s-]+wise\b", "clockwise", text)
+    text = re.sub(r"\bleft[\s-]+to[\s-]+right\b", "from left to right", text)
+    text = re.sub(r"\bright[\s-]+to[\s-]+left\b", "from right to left", text)
+    text = re.sub(r"\bfrom from\b", "from", text)
+    text = re.sub(r"\blocked[\s-]+off\b", "locked off", text)
+    text = re.sub(r"\bpush[\s-]+in\b", "push in", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_moves(text: str) -> list[Move]:
+    """Camera moves in the order the prompt names them (overlapping matches keep the first)."""
+    found: list[tuple[int, int, Move]] = []
+    for pattern, kind, default_dir in MOVE_PATTERNS:
+        for match in re.finditer(pattern, text):
+            direction = _direction(kind, match.groupdict().get("d") or default_dir)
+            found.append((match.start(), match.end(), Move(kind, direction, match.group(0))))
+    found.sort(key=lambda item: (item[0], -item[1]))
+    moves: list[Move] = []
+    last_end = -1
+    for start, end, move in found:
+        if start >= last_end:
+            moves.append(move)
+            last_end = end
+    return moves
+
+
+def _direction(kind: str, word: str) -> str:
+    word = word.removesuffix("wards").removesuffix("ward")
+    aliases = {
+        "into": "in",
+        "closer": "in",
+        "forward": "in",
+        "toward": "in",
+        "towards": "in",
+        "back": "out",
+        "backs": "out",
+        "away": "out",
+        "counterclockwise": "ccw",
+        "clockwise": "cw",
+    }
+    word = aliases.get(word, word)
+    if kind in ("zoom", "dolly") and word not in ("in", "out"):
+        return "in"
+    return word
+
+
+def first_match(text: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
+    hits = [(m.start(), value) for pattern, value in patterns for m in re.finditer(pattern, text)]
+    return min(hits)[1] if hits else None
+
+
+def parse_from_to(text: str) -> tuple[str, str] | None:
+    match = re.search(
+        r"\bfrom (?:the )?([\w' ]+?) to (?:the )?([\w' ]+?)(?=[,.;]| while\b| and\b"
+        r"| as\b| in\b| with\b|$)",
+        text,
+    )
+    return (match.group(1).strip(), match.group(2).strip()) if match else None
+
+
+def from_to_direction(from_to: tuple[str, str]) -> str | None:
+    """ "from the road to the sky" -> "up"; "from left to right" -> "right"."""
+
+    def place(words: str) -> str | None:
+        tokens = set(words.split())
+        for name, vocab in (
+            ("top", TOP_WORDS),
+            ("bottom", BOTTOM_WORDS),
+            ("left", {"left"}),
+            ("right", {"right"}),
+        ):
+            if tokens & vocab:
+                return name
+        return None
+
+    a, b = place(from_to[0]), place(from_to[1])
+    pairs = {
+        ("bottom", "top"): "up",
+        ("top", "bottom"): "down",
+        ("left", "right"): "right",
+        ("right", "left"): "left",
+    }
+    return pairs.get((a or "", b or ""))
+
+
+def atmosphere_in(text: str) -> list[str]:
+    found = {value for pattern, value in ATMOSPHERE_PATTERNS if re.search(pattern, text)}
+    return [a for a in ATMOSPHERES if a in found]
+
+
+def unrenderable(text: str) -> list[str]:
+    """Clauses that ask for action in the scene (a dog runs in, the sun sets): not drawable.
+
+    Camera and speed words are taken out of a clause first, so the rest is judged on its own:
+
+    >>> unrenderable("zoom in on the dog wagging its tail, snow falls")
+    ['the dog wagging its tail']
+    """
+    out = []
+    for clause in (c.strip() for c in _clauses(text)):
+        rest = _scene_words(clause)
+        if ACTION_RE.search(ING_NOUNS.sub(" ", rest)) and not atmosphere_in(rest):
+            out.append(rest)
+    return out
+
+
+def aim_targets(text: str) -> list[str]:
+    """What the prompt asks the camera to aim at ("zoom in on the face"): the engine frames
+    the photo's centre, so such a target is not honoured. Places in the frame are directions.
+
+    >>> aim_targets("slow zoom in on the face, pan towards the left")
+    ['the face']
+    """
+    found = []
+    for clause in _clauses(text):
+        match = AIM_RE.search(clause)
+        if match is None:
+            continue
+        target = _scene_words(match.group("target").strip())
+        if target and not set(target.split()) & PLACE_WORDS:
+            found.append(target)
+    return found
+
+
+def _clauses(text: str) -> list[str]:
+    """The prompt's clauses: split at punctuation (a full stop only before a space or the
+    end, so "1.5" stays whole) and at linking words."""
+    return re.split(r"[,;!]|\.(?:\s|$)|\b(?:and|while|as|then|with|but)\b", text)
+
+
+def _not_rendered(text: str) -> tuple[str, ...]:
+    actions = unrenderable(text)
+    aims = [f"aim at {t}" for t in aim_targets(text) if not any(t in a for a in actions)]
+    return tuple(actions + aims)
+
+
+def _scene_words(clause: str) -> str:
+    """``clause`` without its camera, speed and easing phrases (and the words linking them)."""
+    rest = CAMERA_WORDS.sub(" ", clause)
+    for pattern, _ in SPEED_PATTERNS + EASING_PATTERNS:
+        rest = re.sub(pattern, " ", rest)
+    rest = " ".join(rest.split())
+    if rest == clause:
+        return clause
+    rest = re.sub(r"^(?:(?:on|onto|at|to|towards?|over|of|in|into)\b\s*)+", "", rest)
+    return re.sub(r"^(?:the\s+)?(?:camera|shot)\b\s*", "", rest)
+
+
+def plan_motion(
+    prompt: str, duration_s: float, options: Mapping[str, Any] | None = None
+) -> MotionPlan:
+    """Turn ``prompt`` (and explicit ``options``) into a :class:`MotionPlan`.
+
+    >>> plan_motion("very slow pan down", 6.0).describe()
+    'pan-down, very slow, ease-in-out'
+    """
+    opts = dict(options or {})
+    text = normalize(prompt)
+    sources: dict[str, str] = {}
+    adjustments: list[str] = []
+    moves = _moves_from(text, opts, sources, adjustments)
+    speed = _choice(opts, "speed", tuple(SPEEDS), first_match(text, SPEED_PATTERNS), sources)
+    default = sources["moves"] == "default"
+    speed = speed or ("slow" if default else "medium")
+    sources.setdefault("speed", "default")
+    easing = _choice(opts, "easing", EASINGS, first_match(text, EASING_PATTERNS), sources)
+    sources.setdefault("easing", "default")
+    end = _end_framing(moves, SPEEDS[speed] * duration_s, adjustments)
+    return MotionPlan(
+        moves=tuple(moves),
+        speed=speed,
+        easing=easing or "ease-in-out",
+        start=Framing(),
+        end=end,
+        default=default,
+        atmosphere=tuple(_atmosphere(opts, text, sources)),
+        not_rendered=_not_rendered(text),
+        from_to=parse_from_to(text),
+        sources=sources,
+        adjustments=tuple(adjustments),
+    )
+
+
+def _moves_from(
+    text: str, opts: dict[str, Any], sources: dict[str, str], adjustments: list[str]
+) -> list[Move]:
+    if opts.get("move"):
+        sources["moves"] = "option"
+        return [_named_move(name) for name in _as_list(opts["move"], "+")]
+    moves = parse_moves(text)
+    from_to = parse_from_to(text)
+    implied = from_to_direction(from_to) if from_to else None
+    moves = [_with_direction(m, implied, adjustments) for m in moves]
+    if not moves and implied:
+        moves = [Move("tilt" if implied in ("up", "down") else "pan", implied, "from ... to ...")]
+    if not moves:
+        sources["moves"] = "default"
+        return [Move("zoom", "in", "gentle default")]
+    sources["moves"] = "prompt"
+    return moves
+
+
+def _with_direction(move: Move, implied: str | None, adjustments: list[str]) -> Move:
+    if move.direction:
+        if implied and move.kind in ("pan", "tilt") and move.direction != implied:
+            adjustments.append(f"'{move.phrase}' kept its own direction over the from/to phrase")
+        return move
+    fallback = {"pan": "right", "tilt": "up"}[move.kind]
+    return Move(move.kind, implied or fallback, move.phrase)
+
+
+def _named_move(name: str) -> Move:
+    name = name.strip().lower()
+    if name not in MOVE_NAMES:
+        raise InputError(
+            f"unknown camera move {name!r}", hint=f"use one of {', '.join(MOVE_NAMES)}"
+        )
+    kind, _, direction = name.partition("-")
+    return Move(kind, direction or "none", name)
+
+
+def _as_list(value: Any, sep: str) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in re.split(rf"[{re.escape(sep)},]", value) if v.strip()]
+    return [str(v) for v in value]
+
+
+def _choice(
+    opts: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    from_prompt: str | None,
+    sources: dict[str, str],
+) -> str | None:
+    if opts.get(key):
+        raw = str(opts[key]).strip().lower()
+        spellings = (raw, raw.replace("-", " ").replace("_", " "), raw.replace(" ", "-"))
+        value = next((v for v in spellings if v in allowed), raw)
+        if value not in allowed:
+            raise InputError(
+                f"unknown {key} {opts[key]!r}", hint=f"use one of {', '.join(allowed)}"
+            )
+        sources[key] = "option"
+        return value
+    if from_prompt:
+        sources[key] = "prompt"
+    return from_prompt
+
+
+def _atmosphere(opts: dict[str, Any], text: str, sources: dict[str, str]) -> list[str]:
+    if "atmosphere" in opts and opts["atmosphere"] is not None:
+        names = [n.strip().lower() for n in _as_list(opts["atmosphere"], "+")]
+        unknown = [n for n in names if n not in ATMOSPHERES and n != "none"]
+        if unknown:
+            raise InputError(
+                f"unknown atmosphere {unknown[0]!r}",
+                hint=f"use one of {', '.join(ATMOSPHERES)} or none",
+            )
+        sources["atmosphere"] = "option"
+        return [n for n in names if n != "none"]
+    return atmosphere_in(text)
+
+
+def _end_framing(moves: list[Move], amount: float, adjustments: list[str]) -> Framing:
+    """Sum each move's displacement over the clip; clamp to what a still image can give."""
+    dx = dy = log_zoom = angle = 0.0
+    shift, zoom, roll = TRANSLATE_PER_S * amount, ZOOM_PER_S * amount, ROLL_PER_S * amount
+    for move in moves:
+        sign = -1.0 if move.direction in ("left", "up", "out", "ccw") else 1.0
+        if move.kind in ("pan", "truck") and move.direction in ("left", "right"):
+            dx += sign * shift
+        elif move.kind in ("pan", "tilt", "pedestal"):
+            dy += sign * shift
+        elif move.kind in ("zoom", "dolly"):
+            log_zoom += sign * zoom
+        elif move.kind == "roll":
+            angle += sign * roll
+        elif move.kind == "arc":
+            # a flat photo has no parallax: an arc is a sideways move with a slight bank
+            dx, log_zoom, angle = (
+                dx + sign * shift * 0.7,
+                log_zoom + zoom * 0.3,
+                angle + sign * roll * 0.4,
+            )
+            adjustments.append("arc approximated as a sideways move with a slight bank")
+    dx, dy = (
+        _clamp(dx, MAX_TRANSLATE, "horizontal move", adjustments),
+        _clamp(dy, MAX_TRANSLATE, "vertical move", adjustments),
+    )
+    log_zoom = _clamp(log_zoom, MAX_ZOOM_IN if log_zoom > 0 else MAX_ZOOM_OUT, "zoom", adjustments)
+    angle = _clamp(angle, MAX_ROLL, "roll", adjustments)
+    return Framing(x=dx, y=dy, zoom=math.exp(log_zoom), angle_deg=angle)
+
+
+def _clamp(value: float, limit: float, what: str, adjustments: list[str]) -> float:
+    if abs(value) <= limit:
+        return value
+    adjustments.append(
+        f"{what} limited to {limit:.3g} (asked {abs(value):.3g}) to stay inside the photo"
+    )
+    return math.copysign(limit, value)

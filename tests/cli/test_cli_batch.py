@@ -1,0 +1,182 @@
+"""`reelrag batch`, `reelrag jobs` and `reelrag gallery` end to end: a real library (sample photos,
+bundled MiniLM, LanceDB), the simulated remote backend, real SQLite and real MP4 files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reelrag.cli.batch import edit_label
+from reelrag.cli.main import app
+from reelrag.errors import ReelragError
+from reelrag.library import Library
+from reelrag.settings import load_settings
+from reelrag.testing.remote import SimulatedGenerator
+from reelrag.testing.remote import register as register_simulated
+
+
+@pytest.fixture(scope="module")
+def ingested(sample_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workspace = tmp_path_factory.mktemp("library") / "ws"
+    library = Library(load_settings({"workspace": workspace}, environ={}))
+    library.ingest([str(sample_photos)], recursive=True)
+    library.close()
+    return workspace
+
+
+@pytest.fixture
+def ws(ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "ws"
+    shutil.copytree(ingested, target)
+    register_simulated(latency_s=0.2)
+    return target
+
+
+def _cli(ws: Path, *args: str) -> tuple[int, str]:
+    """Run like the console script: expected errors become one line and their exit code."""
+    result = CliRunner().invoke(app, ["--workspace", str(ws), *args])
+    if isinstance(result.exception, ReelragError):
+        return result.exception.exit_code, result.output + str(result.exception)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _prompts(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "prompts.txt"
+    path.write_text("\n".join(["# test prompts", *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_dry_run_plans_retrieval_once_and_distinct_images(ws: Path, tmp_path: Path) -> None:
+    prompts = _prompts(tmp_path, [f"Shot {i}: <object_prompt>. <action_prompt>." for i in range(3)])
+    args = ["batch", str(prompts), "--object", "space", "--action", "Camera pans down.",
+            "--backend", "simulated", "--dry-run", "--json"]  # fmt: skip
+    code, out = _cli(ws, *args)
+    plan = json.loads(out)
+    assert code == 0 and plan["searches"] == 1
+    assert len({row["request"]["asset_id"] for row in plan["rows"]}) == 1
+    assert plan["rows"][0]["request"]["prompt"] == "Shot 0: space. Camera pans down."
+    code, out = _cli(ws, *args, "--distinct")
+    rows = json.loads(out)["rows"]
+    assert len({row["request"]["asset_id"] for row in rows}) == 3
+    assert all(row["hit"]["score"] >= 0.3 for row in rows)
+    # three clips of the simulated backend's own 1 s at $0.08 per second
+    assert json.loads(out)["cost_usd"] == pytest.approx(3 * 0.08)
+    assert not (ws / "jobs.sqlite").exists() or not json.loads(
+        _cli(ws, "jobs", "list", "--json")[1]
+    )
+
+
+def test_budget_refuses_an_expensive_batch(ws: Path, tmp_path: Path) -> None:
+    prompts = _prompts(tmp_path, ["<object_prompt> <action_prompt>"] * 2)
+    code, out = _cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
+                     "--backend", "simulated", "--budget", "0.1")  # fmt: skip
+    assert code == 1 and "over the budget" in out
+
+
+def test_batch_runs_skips_no_match_and_rerun_does_nothing(ws: Path, tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("object,action,output\ncat,Camera pans left.,cat\ncoffee,zoom in,coffee\n"
+                    "red shoes,pan,shoes\n", encoding="utf-8")  # fmt: skip
+    code, out = _cli(ws, "batch", str(path), "--backend", "simulated", "--json")
+    summary = json.loads(out)
+    assert code == 0, out
+    assert [s["id"][-1] for s in summary["succeeded"]] == ["1", "2"]
+    assert "no good match" in summary["skipped"][0]["reason"]
+    batch_dir = Path(summary["succeeded"][0]["video"]).parent.parent
+    assert sorted(p.name for p in batch_dir.iterdir()) == ["cat", "coffee"]
+    manifest = json.loads((batch_dir / "cat" / "manifest.json").read_text())
+    assert manifest["search_hit"]["asset"]["source"].endswith("cat.jpg")
+    code, out = _cli(ws, "batch", str(path), "--backend", "simulated")
+    assert code == 0 and "already finished" in out
+    ledger = SimulatedGenerator.from_settings(load_settings({"workspace": ws}, environ={}))
+    assert set(ledger.submissions().values()) == {1}
+
+    code, out = _cli(ws, "gallery", "--json")
+    gallery = json.loads(out)
+    assert code == 0 and gallery["videos"] == 2
+    html = Path(gallery["html"]).read_text()
+    assert "Cat. Camera pans left." in html and 'src="' in html
+
+
+def test_jobs_commands_show_wait_cancel_retry(ws: Path, tmp_path: Path) -> None:
+    prompts = _prompts(tmp_path, ["BROKEN <action_prompt>", "Fine <action_prompt>"])
+    code, out = _cli(
+        ws, "batch", str(prompts), "--action", "pan", "--backend", "simulated", "--json"
+    )
+    summary = json.loads(out)
+    assert code == 1 and len(summary["failed"]) == 1  # a failed row sets the exit code
+    failed_id = summary["failed"][0]["id"]
+    batch_id = failed_id.rsplit("-", 1)[0]
+    code, out = _cli(ws, "jobs", "show", failed_id, "--json")
+    shown = json.loads(out)
+    assert shown["state"] == "failed" and "BROKEN" in shown["error"]["message"]
+    assert [e["state"] for e in shown["events"]][:2] == ["queued", "running"]
+    code, out = _cli(ws, "jobs", "retry", batch_id, "--json")
+    assert [j["state"] for j in json.loads(out)] == ["queued"]
+    code, out = _cli(ws, "jobs", "cancel", failed_id)
+    assert code == 0 and "cancelled" in out
+    code, out = _cli(ws, "jobs", "wait", batch_id, "--json")
+    waited = json.loads(out)
+    assert len(waited["succeeded"]) == 1 and len(waited["cancelled"]) == 1
+    code, out = _cli(ws, "jobs", "show", "nope")
+    assert code == 1 and "no job" in out
+
+
+def test_detached_batch_is_followed_from_another_command(ws: Path, tmp_path: Path) -> None:
+    prompts = _prompts(tmp_path, ["One <object_prompt>, <action_prompt>", "Two <object_prompt>"])
+    # the detached worker is another process: a built-in backend (test twins register per process)
+    code, out = _cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
+                     "--backend", "camera", "--detach", "--json")  # fmt: skip
+    info = json.loads(out)
+    assert code == 0 and info["jobs_added"] == 2
+    code, out = _cli(ws, "jobs", "wait", info["batch_id"], "--timeout", "60", "--json")
+    assert len(json.loads(out)["succeeded"]) == 2, out + Path(info["log"]).read_text()
+
+
+def test_bad_prompts_file_is_one_line(ws: Path, tmp_path: Path) -> None:
+    path = _prompts(tmp_path, ["A photo of <object-prompt>"])
+    code, out = _cli(ws, "batch", str(path), "--object", "cat", "--dry-run")
+    assert code == 2 and "unknown placeholder" in out
+
+
+def test_rows_with_an_edit_step_remove_before_animating(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    for name, value in (("WIDTH", "128"), ("HEIGHT", "96"), ("FPS", "8")):
+        monkeypatch.setenv(f"REELRAG_{name}", value)
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    path = tmp_path / "edits.csv"
+    path.write_text("prompt,image,box,mask,duration,output\n"
+                    'slow zoom in,p.png,"40,30,30,20",,1,removed\n'
+                    "pan left,p.png,,no-such-mask.png,1,broken\n", encoding="utf-8")  # fmt: skip
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run")
+    assert code == 0 and "edit:" in out, out  # the table cell wraps at 80 columns
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run", "--json")
+    planned = json.loads(out)["rows"]
+    assert edit_label(planned[0]["request"]["options"]["edit"]) == (
+        "+ edit: remove in 1 box(es) (default editor)"
+    )
+    assert (
+        planned[1]["state"] == "failed"
+        and "no-such-mask.png does not exist" in planned[1]["reason"]
+    )
+    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--json")
+    summary = json.loads(out)
+    assert code == 1  # the bad row failed; the batch went on
+    assert [Path(s["video"]).parent.name for s in summary["succeeded"]] == ["removed"]
+    assert "no-such-mask.png does not exist" in summary["failed"][0]["reason"]
+    manifest = json.loads((Path(summary["succeeded"][0]["video"]).parent / "manifest.json")
+                          .read_text())  # fmt: skip
+    edit = manifest["edit"]
+    assert edit["backend"] == "opencv" and edit["request"]["prompt"] is None
+    assert edit["mask"]["spec"]["boxes"] == ["40,30,30,20"] and edit["mask"]["transform"]
