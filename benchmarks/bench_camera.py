@@ -35,9 +35,9 @@ from reelrag.generation.base import check_request
 from reelrag.generation.camera.prompt import EASE_SHARE
 from reelrag.generation.camera.render import CameraGenerator, _Renderer
 from reelrag.media import fit as imaging
+from reelrag.media.measure import jitter_px2
 from reelrag.media.video import (
     VideoWriter,
-    jitter_px2,
     probe,
     read_frames,
     yuv420_frame,

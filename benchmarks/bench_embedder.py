@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     from reelrag.embeddings.minilm import bundled_model_path
-    from reelrag.embeddings.minilm_onnx import onnxruntime_available
+    from reelrag.embeddings.minilm.onnx_runtime import onnxruntime_available
 
     sides = {"numpy (reelrag)": ours_side("numpy", args.runs)}
     if onnxruntime_available():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -42,6 +42,29 @@ def _simulated_backend() -> None:
 def simulated() -> Callable[[float], None]:
     """Set the simulated backend's latency for this test: ``simulated(0.2)``."""
     return lambda latency_s: register_simulated(latency_s=latency_s)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake AWS credentials and region: no test can reach a real account by accident."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def moto_s3(aws_credentials: None) -> Iterator[Any]:
+    """An S3 client on moto's in-memory S3 (every boto3 client made meanwhile is mocked too)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")
 
 
 @pytest.fixture

@@ -15,13 +15,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin, UnidentifiedImageError
 
 from reelrag.errors import InputError, NotFoundError, OutputExistsError
 from reelrag.storage import atomic_write_bytes
 from reelrag.types import Asset, SearchHit
+
+if TYPE_CHECKING:
+    from reelrag.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,9 @@ PLACEHOLDER = (200, 200, 200)
 SOFTWARE = "ReelRAG contact sheet"
 
 
-def load_thumbnail(asset: Asset, store: Any, px: int = CELL_PX) -> Image.Image | None:
+def load_thumbnail(
+    asset: Asset, store: ObjectStore | None, px: int = CELL_PX
+) -> Image.Image | None:
     """An RGB image of at most ``px`` on its long side, or ``None`` when none can be read."""
     for data in _image_sources(asset, store):
         try:
@@ -48,7 +53,7 @@ def load_thumbnail(asset: Asset, store: Any, px: int = CELL_PX) -> Image.Image |
     return None
 
 
-def _image_sources(asset: Asset, store: Any) -> Any:
+def _image_sources(asset: Asset, store: ObjectStore | None) -> Any:
     if store is not None:
         for key in (asset.thumbnail_key, asset.normalized_key):
             if key:
@@ -200,7 +205,11 @@ def _ellipsis(line: str, font: Any, width: int) -> str:
 
 
 def contact_sheet_png(
-    hits: Sequence[SearchHit], store: Any, *, columns: int = 5, cell_px: int = CELL_PX
+    hits: Sequence[SearchHit],
+    store: ObjectStore | None,
+    *,
+    columns: int = 5,
+    cell_px: int = CELL_PX,
 ) -> bytes:
     """PNG bytes of a grid: one cell per hit with thumbnail, rank, score, size and caption."""
     if not hits:
@@ -231,7 +240,7 @@ def _data_uri(thumb: Image.Image) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _html_cell(hit: SearchHit, store: Any) -> str:
+def _html_cell(hit: SearchHit, store: ObjectStore | None) -> str:
     thumb = load_thumbnail(hit.asset, store)
     image = (
         f'<img src="{_data_uri(thumb)}" alt="{html.escape(_caption(hit))}">'
@@ -246,7 +255,7 @@ def _html_cell(hit: SearchHit, store: Any) -> str:
     )
 
 
-def results_html(results: Any, store: Any, *, standalone: bool = True) -> str:
+def results_html(results: Any, store: ObjectStore | None, *, standalone: bool = True) -> str:
     """HTML for search results (a :class:`SearchResults` or any sequence of hits)."""
     hits: Sequence[SearchHit] = list(results)
     query = getattr(getattr(results, "request", None), "query", "")
@@ -265,7 +274,7 @@ def results_html(results: Any, store: Any, *, standalone: bool = True) -> str:
 
 
 def write_contact_sheet(
-    results: Any, store: Any, path: Path | str, *, overwrite: bool = False
+    results: Any, store: ObjectStore | None, path: Path | str, *, overwrite: bool = False
 ) -> Path:
     """Write a PNG or HTML contact sheet (chosen by the file suffix) atomically; return the path."""
     path = Path(path)

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from reelrag.editing.run import edit_from_options
+from reelrag.editing.run import EDIT_OPTION, EditPlan, edit_from_options
 from reelrag.errors import InputError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
@@ -38,9 +38,61 @@ from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes, check_replaceable
 from reelrag.types import Asset, GenerationRequest, GenerationResult, SearchHit
 
+if TYPE_CHECKING:
+    from reelrag.library import Library
+
 log = logging.getLogger(__name__)
 
-__all__ = ["OutputPaths", "Prepared", "finalize", "generate", "output_paths", "prepare"]
+__all__ = [
+    "OutputPaths",
+    "Prepared",
+    "build_request",
+    "finalize",
+    "generate",
+    "output_paths",
+    "prepare",
+]
+
+CAMERA_KEYS = ("move", "speed", "easing", "atmosphere")  # the camera engine's explicit controls
+
+
+def build_request(
+    prompt: str,
+    *,
+    image: str | None = None,
+    asset_id: str | None = None,
+    object_query: str | None = None,
+    camera: dict[str, Any] | None = None,
+    edit: EditPlan | None = None,
+    **fields: Any,
+) -> GenerationRequest:
+    """The one way the CLI, the web app and batch planning build a :class:`GenerationRequest`.
+
+    At most one image source (``image``, ``asset_id`` or ``object_query`` for retrieval);
+    ``camera`` holds the explicit camera controls (:data:`CAMERA_KEYS`), ``edit`` the edit step
+    to run on the fitted image; ``fields`` are the request's own (width, height, duration_s,
+    fps, seed, negative_prompt, backend, model).
+
+    >>> build_request("pan left", image="a.jpg", camera={"speed": "slow"}).options
+    {'speed': 'slow'}
+    """
+    given = [n for n, v in (("image", image), ("asset", asset_id), ("object", object_query)) if v]
+    if len(given) > 1:
+        raise InputError(
+            f"give only one image source, not {' and '.join(given)}",
+            hint="an image file, a library asset id, or an object to retrieve",
+        )
+    if not prompt or not prompt.strip():
+        raise InputError("the prompt is empty", hint='describe the motion, e.g. "camera pans left"')
+    unknown = set(camera or {}) - set(CAMERA_KEYS)
+    if unknown:
+        raise InputError(f"unknown camera control(s): {', '.join(sorted(unknown))}")
+    options: dict[str, Any] = {k: v for k, v in (camera or {}).items() if v is not None}
+    if edit is not None:
+        options[EDIT_OPTION] = edit.to_dict()
+    return GenerationRequest(
+        prompt=prompt, image=image, asset_id=asset_id, options=options, **fields
+    )
 
 
 @dataclass
@@ -78,7 +130,7 @@ def prepare(
     request: GenerationRequest,
     settings: Settings,
     *,
-    library: Any = None,
+    library: Library | None = None,
     object_query: str | None = None,
     generator: Generator | None = None,
 ) -> Prepared:
@@ -108,7 +160,7 @@ def _dims(resolved: ResolvedRequest) -> tuple[int, int, float, int, int, int]:
 
 
 def _resolve_image(
-    prepared: Prepared, settings: Settings, library: Any, object_query: str | None
+    prepared: Prepared, settings: Settings, library: Library | None, object_query: str | None
 ) -> None:
     request = prepared.resolved.request
     if request.image:
@@ -129,7 +181,7 @@ def _resolve_image(
     prepared.image = library.image(asset.id).convert("RGB")
 
 
-def _retrieve(prepared: Prepared, settings: Settings, library: Any, query: str) -> str:
+def _retrieve(prepared: Prepared, settings: Settings, library: Library, query: str) -> str:
     prepared.hit = best_matches(library, query, settings)[0]
     return prepared.hit.asset.id
 
@@ -289,7 +341,7 @@ def generate(
     request: GenerationRequest,
     settings: Settings,
     *,
-    library: Any = None,
+    library: Library | None = None,
     object_query: str | None = None,
     out: Path | None = None,
     overwrite: bool = False,

@@ -5,7 +5,8 @@ a lazy ``"module:attribute"`` target, so heavy dependencies (torch, boto3) load 
 backend is used. Third-party packages add targets through the ``reelrag`` entry-point group, e.g.
 ``generator.mymodel = mypkg.video:MyGenerator``.
 
-Every backend class exposes ``from_settings(settings) -> instance``.
+Every backend class exposes ``from_settings(settings, **context) -> instance``; build one with
+:meth:`Registry.create`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from reelrag.errors import MissingDependencyError, NotFoundError
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +82,13 @@ class Registry:
             raise NotFoundError(f"unknown {kind} backend {name!r}", hint=f"known: {known}")
         return _resolve(target) if isinstance(target, str) else target
 
-    def create(self, kind: str, name: str, settings: Any) -> Any:
-        """Instantiate ``kind.name`` from settings."""
-        return self.get(kind, name).from_settings(settings)
+    def create(self, kind: str, name: str, settings: Settings, **context: Any) -> Any:
+        """Instantiate ``kind.name``: ``from_settings(settings, **context)``, the one factory.
+
+        ``context`` carries what a kind needs beyond settings (an index: the embedder's
+        ``identity``).
+        """
+        return self.get(kind, name).from_settings(settings, **context)
 
     def _load_entry_points(self) -> None:
         if self._loaded_entry_points:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from reelrag.index.base import Index, IndexQuery
 from reelrag.index.filters import check_filters
 from reelrag.settings import Settings
 from reelrag.types import SearchHit, SearchRequest
+
+if TYPE_CHECKING:
+    from reelrag.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class SearchResults(Sequence[SearchHit]):
         *,
         min_score: float,
         nearest: SearchHit | None = None,
-        store: Any = None,
+        store: ObjectStore | None = None,
     ) -> None:
         self.hits = list(hits)
         self.request = request
@@ -102,7 +105,7 @@ def search(
     request: SearchRequest,
     settings: Settings,
     *,
-    store: Any = None,
+    store: ObjectStore | None = None,
 ) -> SearchResults:
     """Find the assets that best show ``request.query``.
 

@@ -184,6 +184,26 @@ class GenerationResult(Record):
         )
 
 
+@dataclass(frozen=True)
+class GeneratePayload(Record):
+    """The payload of a ``generate`` job, built once (batch planning, the web app) and read by
+    the runner and the job store. ``retry`` counts user retries (it renews the remote token)."""
+
+    request: GenerationRequest
+    object: str | None = None  # the row's object text, as the user wrote it
+    query: str | None = None  # what retrieval searched for
+    hit: SearchHit | None = None  # the library image retrieval chose
+    output: str | None = None  # the output folder name, instead of the job id
+    line: int | None = None  # the prompts file's line of the row
+    origin: str | None = None  # "web" for jobs queued by the web app
+    retry: int = 0
+
+    @classmethod
+    def of(cls, job: Job) -> GeneratePayload:
+        """The typed payload of a generate job."""
+        return cls.from_dict(job.payload)
+
+
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
 
 

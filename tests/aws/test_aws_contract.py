@@ -10,14 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from PIL import Image
 
 from reelrag.captioning.base import Caption, CaptionInput
@@ -33,17 +30,9 @@ from reelrag.types import GenerationRequest
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "k",
-        "AWS_SECRET_ACCESS_KEY": "s",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="lib")
-        yield client
+def s3(moto_s3: Any) -> Any:
+    moto_s3.create_bucket(Bucket="lib")
+    return moto_s3
 
 
 @pytest.fixture(params=["", "photos/v1"])

@@ -15,7 +15,6 @@ import boto3
 import numpy as np
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 from PIL import Image
 
 from reelrag.aws import lifecycle
@@ -52,13 +51,8 @@ def _fresh_lifecycle_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "k",
-        "AWS_SECRET_ACCESS_KEY": "s",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
+def aws_env(aws_credentials: None) -> None:
+    """Fake credentials (conftest) for the stubbed Bedrock clients."""
 
 
 class Rig:
@@ -346,11 +340,9 @@ def _tiny_mp4(path: Path, frames: int = 6, size: tuple[int, int] = (64, 36)) -> 
 
 
 @pytest.fixture
-def s3(aws_env: None) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="reel-out")
-        yield client
+def s3(moto_s3: Any) -> Any:
+    moto_s3.create_bucket(Bucket="reel-out")
+    return moto_s3
 
 
 def test_collect_downloads_video_and_side_files(tmp_path: Path, s3: Any) -> None:

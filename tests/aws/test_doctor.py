@@ -11,29 +11,22 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 from typer.testing import CliRunner
 
 from reelrag.aws import lifecycle
-from reelrag.aws.doctor import bedrock_models, check_opensearch, run_checks
+from reelrag.aws.doctor import bedrock_models, run_checks
 from reelrag.cli.main import app
+from reelrag.index.opensearch.doctor import check_opensearch
 from reelrag.settings import load_settings
 
 BUCKET = "reelrag-doctor"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
+def aws(moto_s3: Any) -> Iterator[None]:
     lifecycle.clear_cache()
-    with mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        yield
+    moto_s3.create_bucket(Bucket=BUCKET)
+    yield
     lifecycle.clear_cache()
 
 

@@ -128,6 +128,7 @@ def test_jobs_commands_show_wait_cancel_retry(ws: Path, tmp_path: Path) -> None:
     assert code == 1 and "no job" in out
 
 
+@pytest.mark.slow
 def test_detached_batch_is_followed_from_another_command(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, ["One <object_prompt>, <action_prompt>", "Two <object_prompt>"])
     # the detached worker is another process: a built-in backend (test twins register per process)

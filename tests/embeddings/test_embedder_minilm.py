@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelrag.embeddings.minilm import (
-    MAX_TOKENS,
-    MiniLMEmbedder,
-    _length_batches,
-    bundled_model_path,
-    erf,
-)
+from reelrag.embeddings.minilm import MiniLMEmbedder, bundled_model_path
+from reelrag.embeddings.minilm.encoder import MAX_TOKENS, _length_batches, erf
 from reelrag.errors import ConfigError
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
@@ -90,7 +85,7 @@ def test_empty_string_embeds_alike(both: tuple[MiniLMEmbedder, MiniLMEmbedder]) 
 
 def test_onnx_model_is_built_once_into_the_cache(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from reelrag.embeddings import minilm_onnx
+    from reelrag.embeddings.minilm import onnx_runtime as minilm_onnx
 
     folder = bundled_model_path()
     first = minilm_onnx.load_or_build(folder, tmp_path)
@@ -103,7 +98,7 @@ def test_onnx_model_is_built_once_into_the_cache(tmp_path: Path) -> None:
 
 def test_unwritable_cache_builds_in_memory(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from reelrag.embeddings import minilm_onnx
+    from reelrag.embeddings.minilm import onnx_runtime as minilm_onnx
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
@@ -200,7 +195,7 @@ def test_batches_group_by_length_and_cover_every_index() -> None:
 
 
 def test_auto_runtime_prefers_onnx_when_installed() -> None:
-    from reelrag.embeddings.minilm_onnx import onnxruntime_available
+    from reelrag.embeddings.minilm.onnx_runtime import onnxruntime_available
 
     expected = "onnx" if onnxruntime_available() else "numpy"
     assert MiniLMEmbedder(runtime="auto").runtime == expected

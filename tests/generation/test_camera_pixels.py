@@ -19,7 +19,8 @@ from reelrag.generation.base import ResolvedRequest, check_request
 from reelrag.generation.camera import render as camera
 from reelrag.generation.camera.render import CameraGenerator, frame_matrix
 from reelrag.media import fit as imaging
-from reelrag.media.video import frame_shifts, jitter_px2, read_frames
+from reelrag.media.measure import frame_shifts, jitter_px2
+from reelrag.media.video import read_frames
 from reelrag.types import GenerationRequest
 
 W, H, FPS = 320, 180, 24
@@ -179,6 +180,7 @@ def test_extreme_frames_show_no_fill_pixels(tmp_path) -> None:
     assert min(int(frames[0].min()), int(frames[-1].min())) > 200
 
 
+@pytest.mark.slow
 def test_motion_is_smooth(photo, tmp_path) -> None:
     # crf 12: at 320x180 x264's own noise at higher crf is of the same order as the limit
     frames, _ = render(

@@ -43,6 +43,7 @@ def _wait_until_running(
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> None:
     env = {

@@ -80,9 +80,9 @@ def test_rerunning_a_finished_batch_does_nothing(workspace: Path) -> None:
     again_id, _ = _queue(settings, ["One <action_prompt>", "Two <action_prompt>"])
     assert again_id == batch_id
     assert store.counts(batch_id=batch_id)["succeeded"] == 2
-    started = time.monotonic()
+    events_before = len(store.events(batch_id=batch_id))
     Worker(store, settings).run(batch_id=batch_id)
-    assert time.monotonic() - started < 0.5
+    assert len(store.events(batch_id=batch_id)) == events_before  # nothing claimed, nothing run
     assert set(SimulatedGenerator.from_settings(settings).submissions().values()) == {1}
 
 
@@ -91,13 +91,13 @@ def test_backend_concurrency_limit_paces_the_batch(workspace: Path, limit: int) 
     latency = 0.3
     settings = _settings(workspace, latency_s=latency, backend_concurrency=f"simulated={limit}")
     batch_id, store = _queue(settings, [f"Job {i} <action_prompt>" for i in range(8)])
-    started = time.monotonic()
     summary = Worker(store, settings).run(batch_id=batch_id)
-    elapsed = time.monotonic() - started
     assert len(summary.succeeded) == 8
-    waves = -(-8 // limit)
-    assert elapsed >= waves * latency * 0.95  # never more than `limit` at once
-    assert elapsed < waves * latency + 2.5  # and no long idle gaps between waves
+    # No job can finish before the service's latency: `limit` + 1 submissions within one
+    # latency window would mean more than `limit` jobs in flight at once.
+    times = SimulatedGenerator.from_settings(settings).submission_times()
+    in_window = [sum(1 for t in times if start <= t < start + latency) for start in times]
+    assert max(in_window) == limit  # the limit is used, and never exceeded
 
 
 def test_cancel_stops_a_running_job_and_the_rest_finish(workspace: Path) -> None:
@@ -106,17 +106,16 @@ def test_cancel_stops_a_running_job_and_the_rest_finish(workspace: Path) -> None
     target = f"{batch_id}-0001"
 
     def cancel_when_running() -> None:
-        while store.get(target).state != "running":
+        deadline = time.monotonic() + 30  # bounded: a broken worker fails the test, not hangs it
+        while store.get(target).state != "running" and time.monotonic() < deadline:
             time.sleep(0.02)
         store.cancel(target)
 
     threading.Thread(target=cancel_when_running, daemon=True).start()
-    started = time.monotonic()
     summary = Worker(store, settings).run(batch_id=batch_id)
     assert [j.id for j in summary.cancelled] == [target]
     assert len(summary.succeeded) == 1
     assert not (job_dir(settings, store.get(target)) / "video.mp4").exists()
-    assert time.monotonic() - started < 3.5
 
 
 def test_job_timeout_fails_the_job(workspace: Path) -> None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from PIL import Image
 
 from reelrag.errors import DecodeError
@@ -28,28 +25,21 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        objects = {
-            "photos/red.jpg": _jpeg((200, 0, 0)),
-            "photos/blue.JPG": _jpeg((0, 0, 200)),
-            "photos/notes.txt": b"not an image",
-            "photos/.hidden.jpg": _jpeg((1, 1, 1)),
-            "photos/sub/green.jpg": _jpeg((0, 200, 0)),
-            "photos/broken.png": b"\x89PNG but not really",
-            "photos-other/x.jpg": _jpeg((9, 9, 9)),
-        }
-        for key, data in objects.items():
-            client.put_object(Bucket=BUCKET, Key=key, Body=data)
-        yield client
+def s3(moto_s3: Any) -> Any:
+    client = moto_s3
+    client.create_bucket(Bucket=BUCKET)
+    objects = {
+        "photos/red.jpg": _jpeg((200, 0, 0)),
+        "photos/blue.JPG": _jpeg((0, 0, 200)),
+        "photos/notes.txt": b"not an image",
+        "photos/.hidden.jpg": _jpeg((1, 1, 1)),
+        "photos/sub/green.jpg": _jpeg((0, 200, 0)),
+        "photos/broken.png": b"\x89PNG but not really",
+        "photos-other/x.jpg": _jpeg((9, 9, 9)),
+    }
+    for key, data in objects.items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=data)
+    return client
 
 
 def _source() -> S3Source:

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from reelrag.errors import InputError, NotFoundError, ReelragError
+from reelrag.media.measure import frame_shifts, jitter_px2
 from reelrag.media.video import (
     VideoWriter,
     disk_error,
     first_frame,
-    frame_shifts,
     is_faststart,
-    jitter_px2,
     probe,
     read_frames,
     write_poster,

@@ -29,6 +29,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path):  # type:
     return create_app(load_settings({"workspace": ws}, environ={}), start_workers=False)
 
 
+@pytest.mark.slow
 def test_no_server_errors(app) -> None:  # type: ignore[no-untyped-def]
     # The event stream is endless by design (tested in test_server_api.py).
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/api/events")

@@ -45,6 +45,7 @@ from reelrag.errors import (
     ReelragError,
     RetryableBackendError,
 )
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ ACCESS_CODES = frozenset(
 CONTENT_FILTER_MARK = "blocked by our content filters"
 
 
-def client_config(settings: Any, *, read_timeout_s: float | None = None) -> Config:
+def client_config(settings: Settings, *, read_timeout_s: float | None = None) -> Config:
     """botocore settings shared by every client: retries, timeouts."""
     return Config(
         retries={"mode": "standard", "total_max_attempts": max(1, int(settings.aws_max_attempts))},
@@ -85,14 +86,14 @@ def client_config(settings: Any, *, read_timeout_s: float | None = None) -> Conf
     )
 
 
-def make_client(service: str, settings: Any, *, read_timeout_s: float | None = None) -> Any:
+def make_client(service: str, settings: Settings, *, read_timeout_s: float | None = None) -> Any:
     """A boto3 client for ``service`` (``bedrock-runtime``, ``bedrock``, ``s3``) from settings."""
     try:
         session = boto3.Session(
             profile_name=settings.aws_profile or None, region_name=settings.aws_region or None
         )
         # A custom S3 endpoint (MinIO, a moto server) applies to S3 clients only.
-        endpoint = getattr(settings, "s3_endpoint_url", "") if service == "s3" else ""
+        endpoint = settings.s3_endpoint_url if service == "s3" else ""
         return session.client(
             service,
             config=client_config(settings, read_timeout_s=read_timeout_s),
@@ -140,7 +141,7 @@ class LazyClient:
         # A data descriptor, so an assignment cannot silently shadow the client it caches.
         raise AttributeError(f"{self.slot[1:]!r} is read-only; pass the client to the constructor")
 
-    def _read_timeout_s(self, settings: Any) -> float | None:
+    def _read_timeout_s(self, settings: Settings) -> float | None:
         if self.min_read_timeout_s is None:
             return None  # make_client applies settings.aws_read_timeout_s
         return max(self.min_read_timeout_s, float(settings.aws_read_timeout_s))

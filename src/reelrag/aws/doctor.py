@@ -10,7 +10,7 @@ moto-backed or stubbed clients.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reelrag.aws.clients import make_client, parse_s3_uri, translate
 from reelrag.aws.lifecycle import check_model
 from reelrag.errors import AccessDeniedError, NotFoundError, ReelragError
+from reelrag.settings import Settings
 
 TITAN_MODEL = "amazon.titan-embed-image-v1"
 ClientFor = Callable[[str], Any]
@@ -37,8 +38,16 @@ class Check:
         return asdict(self)
 
 
-def run_checks(settings: Any, client_for: ClientFor | None = None) -> list[Check]:
-    """Every check for ``settings``; the first failing basics skip what depends on them."""
+def run_checks(
+    settings: Settings,
+    client_for: ClientFor | None = None,
+    extra: Sequence[Callable[[Settings], Check]] = (),
+) -> list[Check]:
+    """Every check for ``settings``; the first failing basics skip what depends on them.
+
+    ``extra`` checks come from the backends that use AWS beyond Bedrock and S3 (the OpenSearch
+    index), so this module need not import them.
+    """
     clients = client_for or (lambda service: make_client(service, settings))
     results = [check_credentials(clients), check_region(settings, clients)]
     basics_ok = all(r.status == "ok" for r in results)
@@ -46,8 +55,7 @@ def run_checks(settings: Any, client_for: ClientFor | None = None) -> list[Check
         results.append(check_model_access(model, settings, clients) if basics_ok else _skip(model))
     for label, uri in s3_locations(settings):
         results.append(check_bucket(label, uri, clients) if basics_ok else _skip(label))
-    if settings.index == "opensearch":
-        results.append(check_opensearch(settings))
+    results += [check(settings) for check in extra]
     return results
 
 
@@ -55,7 +63,7 @@ def _skip(name: str) -> Check:
     return Check(name, "skip", "not checked: credentials or region failed")
 
 
-def _error_check(name: str, error: ReelragError) -> Check:
+def error_check(name: str, error: ReelragError) -> Check:
     return Check(name, "fail", error.message, error.hint or "")
 
 
@@ -63,25 +71,25 @@ def check_credentials(clients: ClientFor) -> Check:
     try:
         who = clients("sts").get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
-        return _error_check("credentials", translate(exc, action="sts:GetCallerIdentity"))
+        return error_check("credentials", translate(exc, action="sts:GetCallerIdentity"))
     except ReelragError as exc:
-        return _error_check("credentials", exc)
+        return error_check("credentials", exc)
     return Check("credentials", "ok", f"{who.get('Arn', '?')} (account {who.get('Account', '?')})")
 
 
-def check_region(settings: Any, clients: ClientFor) -> Check:
+def check_region(settings: Settings, clients: ClientFor) -> Check:
     try:
         # A regional client: STS alone reports the pseudo-region "aws-global" when none is set.
         region = clients("bedrock-runtime").meta.region_name
     except ReelragError as exc:
-        return _error_check("region", exc)
+        return error_check("region", exc)
     if not region or region == "aws-global":
         return Check("region", "fail", "no AWS region", "set aws_region (REELRAG_AWS_REGION)")
     source = "aws_region" if settings.aws_region else "the AWS SDK chain"
     return Check("region", "ok", f"{region} (from {source})")
 
 
-def bedrock_models(settings: Any) -> list[str]:
+def bedrock_models(settings: Settings) -> list[str]:
     """The Bedrock model ids the configured backends will call."""
     models = []
     if settings.generator == "bedrock":
@@ -95,14 +103,14 @@ def bedrock_models(settings: Any) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-def check_model_access(model: str, settings: Any, clients: ClientFor) -> Check:
+def check_model_access(model: str, settings: Settings, clients: ClientFor) -> Check:
     """Lifecycle (Legacy warns, end of life fails) and the account's access to ``model``."""
     name = f"model {model}"
     control = clients("bedrock")
     try:
         lifecycle = check_model(control, model, enabled=True)
     except ReelragError as exc:
-        return _error_check(name, exc)
+        return error_check(name, exc)
     access = _access(control, lifecycle.model)
     if access.status == "fail":
         return Check(name, "fail", access.detail, access.fix)
@@ -123,7 +131,7 @@ def _access(control: Any, model: str) -> Check:
         if isinstance(error, AccessDeniedError | NotFoundError):
             fix = "grant bedrock:GetFoundationModelAvailability to let doctor check model access"
             return Check("access", "warn", f"access not checked ({error.message})", fix)
-        return _error_check("access", error)
+        return error_check("access", error)
     problems = [
         key
         for key, good in (
@@ -142,7 +150,7 @@ def _access(control: Any, model: str) -> Check:
     return Check("access", "ok", "access granted")
 
 
-def s3_locations(settings: Any) -> list[tuple[str, str]]:
+def s3_locations(settings: Settings) -> list[tuple[str, str]]:
     """(label, ``s3://`` URI) for every S3 location the settings name."""
     named = [
         ("store", settings.store),
@@ -163,32 +171,7 @@ def check_bucket(label: str, uri: str, clients: ClientFor) -> Check:
         error = translate(exc, action="s3:ListBucket", resource=uri)
         if isinstance(error, NotFoundError):
             return Check(label, "fail", f"{uri}: bucket does not exist", "create it or fix the URI")
-        return _error_check(label, error)
+        return error_check(label, error)
     except ReelragError as exc:
-        return _error_check(label, exc)
+        return error_check(label, exc)
     return Check(label, "ok", f"{uri} is reachable")
-
-
-def check_opensearch(settings: Any) -> Check:
-    """The endpoint answers and the index exists."""
-    name = "opensearch index"
-    try:
-        from opensearchpy.exceptions import OpenSearchException
-
-        from reelrag.index.opensearch.client import make_client as make_os_client
-        from reelrag.index.opensearch.client import translate as os_translate
-    except ModuleNotFoundError:
-        return Check(name, "fail", "opensearch-py is not installed", "pip install 'reelrag[aws]'")
-    index = settings.opensearch_index
-    try:
-        client = make_os_client(settings)
-        if not client.indices.exists(index=index):
-            fix = "it is created by the first `reelrag ingest`"
-            return Check(name, "warn", f"{index} does not exist yet", fix)
-        count = client.count(index=index)["count"]
-    except ReelragError as exc:
-        return _error_check(name, exc)
-    except OpenSearchException as exc:
-        serverless = settings.opensearch_serverless
-        return _error_check(name, os_translate(exc, action="index check", serverless=serverless))
-    return Check(name, "ok", f"{index}: {count} documents")

@@ -14,15 +14,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelrag.batch.rows import BatchRow, batch_id_for, job_id_for
 from reelrag.errors import BudgetError, InputError, NoMatchError, ReelragError
 from reelrag.generation.base import Generator, resolve_request
+from reelrag.pipeline import build_request
 from reelrag.plugins import registry
 from reelrag.retrieval import best_matches
 from reelrag.settings import Settings
-from reelrag.types import GenerationRequest, Job, Record, SearchHit
+from reelrag.types import GeneratePayload, GenerationRequest, Job, Record, SearchHit
+
+if TYPE_CHECKING:
+    from reelrag.library import Library
 
 RETRIEVE_WITH = ("object", "prompt")
 
@@ -72,7 +76,7 @@ def plan_rows(
     rows: list[BatchRow],
     settings: Settings,
     *,
-    library: Any = None,
+    library: Library | None = None,
     backend: str | None = None,
     distinct: bool = False,
     retrieve_with: str = "object",
@@ -125,7 +129,7 @@ def _query(row: BatchRow, retrieve_with: str) -> str | None:
 
 
 def _retrieve_all(
-    queries: list[str | None], settings: Settings, library: Any, distinct: bool
+    queries: list[str | None], settings: Settings, library: Library | None, distinct: bool
 ) -> tuple[list[Matches], int]:
     """Search each distinct query once; hand each row its hit (distinct ones when asked)."""
     wanted = sorted({q.lower(): q for q in queries if q}.items())
@@ -143,7 +147,9 @@ def _retrieve_all(
     return chosen, len(wanted)
 
 
-def _good_hits(library: Any, query: str, limit: int, settings: Settings) -> list[SearchHit] | str:
+def _good_hits(
+    library: Library, query: str, limit: int, settings: Settings
+) -> list[SearchHit] | str:
     """The good hits for ``query``, or why there are none (the one no-match message)."""
     try:
         return best_matches(library, query, settings, limit=limit)
@@ -208,20 +214,16 @@ def _request(
     if image and base_dir is not None and not Path(image).expanduser().is_absolute():
         image = str(base_dir / image)
     seed = row.seed if row.seed is not None else _seed(job_id)
-    options: dict[str, Any] = {}
+    edit = None
     if row.edit:
         from reelrag.editing.plans import resolve_edit_plan  # only rows with an edit step
+        from reelrag.editing.run import EditPlan
 
-        options["edit"] = resolve_edit_plan(row.edit, base_dir, seed)
-    return GenerationRequest(
-        prompt=row.prompt,
-        image=image,
-        asset_id=row.asset_id or (hit.asset.id if hit else None),
-        duration_s=row.duration_s,
-        seed=seed,
-        backend=backend,
-        options=options,
-    )
+        edit = EditPlan.parse(resolve_edit_plan(row.edit, base_dir, seed))
+    return build_request(
+        row.prompt, image=image, asset_id=row.asset_id or (hit.asset.id if hit else None),
+        edit=edit, duration_s=row.duration_s, seed=seed, backend=backend,
+    )  # fmt: skip
 
 
 def _seed(job_id: str) -> int:
@@ -280,14 +282,10 @@ def _wall_time(
 
 
 def _job(batch_id: str, planned: PlannedRow) -> Job:
-    payload: dict[str, Any] = {
-        "request": planned.request.to_dict(),
-        "line": planned.row.line,
-        "object": planned.row.object,
-        "query": planned.query,
-        "hit": planned.hit.to_dict() if planned.hit else None,
-        "output": planned.row.output,
-    }
+    payload = GeneratePayload(
+        planned.request, object=planned.row.object, query=planned.query, hit=planned.hit,
+        output=planned.row.output, line=planned.row.line,
+    ).to_dict()  # fmt: skip
     error = (
         {"error": "InputError", "message": planned.reason} if planned.state == "failed" else None
     )

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelrag.settings import Settings
+
 
 @dataclass(frozen=True)
 class CaptionInput:
@@ -41,7 +43,7 @@ class Captioner(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any) -> Captioner: ...
+    def from_settings(cls, settings: Settings) -> Captioner: ...
 
     @abc.abstractmethod
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:

@@ -23,6 +23,7 @@ from reelrag.aws import schemas
 from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
 from reelrag.captioning.base import Caption, Captioner, CaptionInput
 from reelrag.errors import BackendError, ContentFilteredError, InputError
+from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class BedrockCaptioner(Captioner):
         model: str = DEFAULT_MODEL,
         prompt: str = DEFAULT_PROMPT,
         cache_dir: Path | None = None,
-        settings: Any = None,
+        settings: Settings | None = None,
         sleep: Callable[[float], None] | None = None,
     ):
         self.model = model
@@ -61,7 +62,7 @@ class BedrockCaptioner(Captioner):
         self._fallback: Captioner | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> BedrockCaptioner:
+    def from_settings(cls, settings: Settings) -> BedrockCaptioner:
         return cls(
             model=settings.bedrock_caption_model or DEFAULT_MODEL,
             prompt=settings.bedrock_caption_prompt or DEFAULT_PROMPT,
@@ -72,7 +73,7 @@ class BedrockCaptioner(Captioner):
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = make_client("bedrock-runtime", self._settings)
+            self._client = make_client("bedrock-runtime", self._settings or Settings())
         return self._client
 
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:

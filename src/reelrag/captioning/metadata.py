@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reelrag.captioning.base import Caption, Captioner, CaptionInput
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class MetadataCaptioner(Captioner):
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MetadataCaptioner:
+    def from_settings(cls, settings: Settings) -> MetadataCaptioner:
         return cls()
 
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:

@@ -23,6 +23,7 @@ from reelrag.captioning.base import Caption, Captioner, CaptionInput
 from reelrag.errors import ConfigError
 from reelrag.localmodels import loading
 from reelrag.localmodels.cache import MODELS
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class TransformersCaptioner(Captioner):
     needs_pixels = True
 
     def __init__(
-        self, model: str, *, settings: Any, batch: int = 8, max_new_tokens: int = 64
+        self, model: str, *, settings: Settings, batch: int = 8, max_new_tokens: int = 64
     ) -> None:
         self.model, self.settings = model, settings
         self.batch, self.max_new_tokens = max(1, batch), max_new_tokens
@@ -115,7 +116,7 @@ class TransformersCaptioner(Captioner):
         self.class_name, self.task = ARCHITECTURES[self.model_type]
 
     @classmethod
-    def from_settings(cls, settings: Any) -> TransformersCaptioner:
+    def from_settings(cls, settings: Settings) -> TransformersCaptioner:
         return cls(settings.caption_model, settings=settings, batch=settings.caption_batch)
 
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:

@@ -34,7 +34,12 @@ def doctor_command(
         raise MissingDependencyError(
             f"doctor needs the module {exc.name!r}", hint="pip install 'reelrag[aws]'"
         ) from exc
-    checks = run_checks(settings)
+    extra = []
+    if settings.index == "opensearch":
+        from reelrag.index.opensearch.doctor import check_opensearch
+
+        extra.append(check_opensearch)
+    checks = run_checks(settings, extra=extra)
     if as_json:
         print_json([c.to_dict() for c in checks])
     else:

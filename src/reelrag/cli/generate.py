@@ -12,9 +12,10 @@ from rich.table import Table
 from reelrag.cli.common import console, labelled, print_json, progress_bars, settings_from
 from reelrag.editing.base import EditRequest
 from reelrag.editing.masks import MaskSpec
-from reelrag.editing.run import edit_options
+from reelrag.editing.run import EditPlan
 from reelrag.errors import InputError
-from reelrag.types import GenerationRequest, GenerationResult
+from reelrag.settings import Settings
+from reelrag.types import GenerationResult
 
 
 def register(app: typer.Typer) -> None:
@@ -93,25 +94,15 @@ def generate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Generate a video from an image and a camera/action prompt."""
-    from reelrag.pipeline import generate
+    from reelrag.pipeline import build_request, generate
 
     text = action or prompt
     if not text:
         raise InputError("no prompt given", hint="pass --prompt (or --action with --object)")
-    if sum(x is not None for x in (image, asset, object_query)) > 1:
-        raise InputError("give only one of --image, --asset and --object")
     settings = settings_from(ctx)
     width, height = parse_size(size)
-    options: dict[str, Any] = {
-        k: v
-        for k, v in (
-            ("move", move),
-            ("speed", speed),
-            ("easing", easing),
-            ("atmosphere", atmosphere),
-        )
-        if v is not None
-    }
+    camera = {"move": move, "speed": speed, "easing": easing, "atmosphere": atmosphere}
+    plan: EditPlan | None = None
     spec = MaskSpec(
         mask=str(mask) if mask else None,
         boxes=tuple(box or ()),
@@ -123,21 +114,14 @@ def generate_command(
             prompt=edit_prompt, negative_prompt=edit_negative_prompt, mask_prompt=mask_prompt,
             variants=edit_variants, seed=seed, backend=edit_backend,
         )  # fmt: skip
-        options["edit"] = edit_options(spec, edit, variant=edit_variant)
+        plan = EditPlan(spec, edit, variant=edit_variant)
     elif edit_prompt:
         raise InputError("--edit-prompt needs a region", hint="add --mask, --box or --polygon")
-    request = GenerationRequest(
-        prompt=text,
-        image=str(image) if image else None,
-        asset_id=asset,
-        width=width,
-        height=height,
-        duration_s=duration,
-        fps=fps,
-        seed=seed,
-        backend=backend,
-        options=options,
-    )
+    request = build_request(
+        text, image=str(image) if image else None, asset_id=asset, object_query=object_query,
+        camera=camera, edit=plan, width=width, height=height, duration_s=duration, fps=fps,
+        seed=seed, backend=backend,
+    )  # fmt: skip
     library = _library(settings) if (asset or object_query) else None
     with progress_bars(enabled=not as_json) as progress:
         result = generate(
@@ -160,7 +144,7 @@ def generate_command(
     _show(result, manifest, explain)
 
 
-def _library(settings: Any) -> Any:
+def _library(settings: Settings) -> Any:
     from reelrag.library import Library
 
     return Library(settings)

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 def open_index(settings: Settings) -> Index:
     """The configured index, opened for the configured embedder (refuses a mismatch)."""
     embedder = registry.create("embedder", settings.embedder, settings)
-    index: Index = registry.get("index", settings.index).from_settings(settings, embedder.identity)
+    index: Index = registry.create("index", settings.index, settings, identity=embedder.identity)
     return index
 
 

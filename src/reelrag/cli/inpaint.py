@@ -10,6 +10,7 @@ from rich.table import Table
 
 from reelrag.cli.common import console, labelled, print_json, settings_from
 from reelrag.errors import InputError
+from reelrag.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -116,7 +117,7 @@ def inpaint_command(
     _show(result)
 
 
-def _library(settings: Any) -> Any:
+def _library(settings: Settings) -> Any:
     from reelrag.library import Library
 
     return Library(settings)

@@ -83,7 +83,7 @@ def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
     from reelrag.storage import open_store
 
     embedder = registry.create("embedder", settings.embedder, settings)
-    index = registry.get("index", settings.index).from_settings(settings, embedder.identity)
+    index = registry.create("index", settings.index, settings, identity=embedder.identity)
     if index.count() == 0:
         raise NotFoundError(
             f"the library at {settings.workspace} is empty",

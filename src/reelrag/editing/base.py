@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from reelrag.errors import CapabilityError, InputError
+from reelrag.settings import Settings
 from reelrag.types import Record
 
 __all__ = [
@@ -125,7 +126,7 @@ class Editor(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any) -> Editor:
+    def from_settings(cls, settings: Settings) -> Editor:
         """Build the editor from resolved settings (no network or model load here)."""
 
     @abc.abstractmethod

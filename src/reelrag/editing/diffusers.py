@@ -47,6 +47,7 @@ from reelrag.editing.base import (
 from reelrag.errors import BackendError, CapabilityError, ConfigError, InputError, ReelragError
 from reelrag.localmodels import loading
 from reelrag.localmodels.cache import MODELS
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ class DiffusersEditor(Editor):
         deterministic=False,
     )
 
-    def __init__(self, model: str, *, settings: Any, steps: int = 0, guidance: float = 0.0) -> None:
+    def __init__(
+        self, model: str, *, settings: Settings, steps: int = 0, guidance: float = 0.0
+    ) -> None:
         if steps < 0 or guidance < 0:
             raise ConfigError(
                 "inpaint_steps and inpaint_guidance must be 0 (model default) or more"
@@ -128,12 +131,12 @@ class DiffusersEditor(Editor):
         self.steps, self.guidance = steps, guidance
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DiffusersEditor:
+    def from_settings(cls, settings: Settings) -> DiffusersEditor:
         return cls(
-            str(getattr(settings, "diffusers_inpaint_model", DEFAULT_MODEL)),
+            str(settings.diffusers_inpaint_model),
             settings=settings,
-            steps=int(getattr(settings, "inpaint_steps", 0)),
-            guidance=float(getattr(settings, "inpaint_guidance", 0.0)),
+            steps=int(settings.inpaint_steps),
+            guidance=float(settings.inpaint_guidance),
         )
 
     def edit(
@@ -219,7 +222,7 @@ class _Loaded:
         self.takes_negative = "negative_prompt" in inspect.signature(pipe.__call__).parameters
 
     @classmethod
-    def load(cls, model: str, settings: Any) -> _Loaded:
+    def load(cls, model: str, settings: Settings) -> _Loaded:
         diffusers: Any = loading.require("diffusers")
         device = loading.resolve_device(settings.device)
         dtype = loading.resolve_dtype(settings.dtype, device)
@@ -241,8 +244,8 @@ class _Loaded:
         }
 
 
-def _place(pipe: Any, settings: Any, device: str) -> None:
-    offload = str(getattr(settings, "cpu_offload", "none"))
+def _place(pipe: Any, settings: Settings, device: str) -> None:
+    offload = str(settings.cpu_offload)
     if offload != "none" and not device.startswith("cuda"):
         raise ConfigError(
             f"cpu_offload={offload} needs a CUDA device, not {device}", hint="set cpu_offload=none"
@@ -253,7 +256,7 @@ def _place(pipe: Any, settings: Any, device: str) -> None:
         pipe.enable_sequential_cpu_offload(device=device)
     else:
         pipe.to(device)
-    if getattr(settings, "vae_tiling", False):
+    if settings.vae_tiling:
         pipe.vae.enable_tiling()  # large canvases decode in tiles
     pipe.set_progress_bar_config(disable=True)
 

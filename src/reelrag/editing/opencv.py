@@ -11,7 +11,6 @@ two methods at two radii, not random samples, and a seed changes nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import cv2
 import numpy as np
@@ -26,6 +25,7 @@ from reelrag.editing.base import (
     check_edit,
     keep_outside,
 )
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ class OpenCVEditor(Editor):
         self.model = f"opencv-{cv2.__version__}"
 
     @classmethod
-    def from_settings(cls, settings: Any) -> OpenCVEditor:
-        return cls(int(getattr(settings, "inpaint_radius_px", DEFAULT_RADIUS_PX)))
+    def from_settings(cls, settings: Settings) -> OpenCVEditor:
+        return cls(int(settings.inpaint_radius_px))
 
     def plans(self, count: int) -> list[tuple[str, int]]:
         """(method, radius) per variant: Telea, Navier-Stokes, then both at twice the radius."""

@@ -1,6 +1,6 @@
 """Edit plans in batch rows: make their paths absolute and check them before any job runs.
 
-A plan is the JSON-ready ``options["edit"]`` object of :func:`reelrag.editing.run.edit_options`
+A plan is the JSON-ready ``options["edit"]`` object of :class:`reelrag.editing.run.EditPlan`
 (mask spec, edit request, chosen variant). A batch file's rows carry plans whose mask and polygon
 paths are relative to the prompts file; :func:`resolve_edit_plan` anchors them (and fixes the
 seed) and :func:`check_edit_plan` refuses what cannot run, so one bad row fails alone, at
@@ -16,8 +16,9 @@ from PIL import Image, UnidentifiedImageError
 
 from reelrag.editing.base import check_edit_request
 from reelrag.editing.masks import build_mask, load_polygons, parse_box
-from reelrag.editing.run import edit_options, make_editor, plan_parts
+from reelrag.editing.run import EditPlan, make_editor
 from reelrag.errors import InputError
+from reelrag.settings import Settings
 
 __all__ = ["check_edit_plan", "oriented_size", "resolve_edit_plan"]
 
@@ -28,14 +29,15 @@ def resolve_edit_plan(
     """A copy of an edit plan with relative mask/polygon paths made absolute against
     ``base_dir`` (a batch file's folder) and, when the request has none, ``seed`` filled in, so
     a job edits the same way wherever and however often it runs."""
-    spec, request = plan_parts(plan)
+    parsed = EditPlan.parse(plan)
+    spec, request = parsed.mask, parsed.request
     if base_dir is not None:
         spec = spec.replace(
             mask=_under(spec.mask, base_dir), polygon=_under(spec.polygon, base_dir)
         )
     if request.seed is None and seed is not None:
         request = request.replace(seed=seed)
-    return edit_options(spec, request, plan.get("variant"))
+    return EditPlan(spec, request, parsed.variant).to_dict()
 
 
 def _under(path: str | None, base_dir: Path) -> str | None:
@@ -45,7 +47,7 @@ def _under(path: str | None, base_dir: Path) -> str | None:
 
 
 def check_edit_plan(
-    plan: dict[str, Any], settings: Any, image_size: tuple[int, int] | None = None
+    plan: dict[str, Any], settings: Settings, image_size: tuple[int, int] | None = None
 ) -> None:
     """Refuse an edit plan that cannot run, before any job starts (batch planning).
 
@@ -54,7 +56,8 @@ def check_edit_plan(
     is built at that size (shape, bounds, coverage); without it, a mask file is checked at its
     own size and boxes and polygons for syntax only.
     """
-    spec, request = plan_parts(plan)
+    parsed = EditPlan.parse(plan)
+    spec, request = parsed.mask, parsed.request
     editor = make_editor(request, settings)
     if bool(request.mask_prompt) == (not spec.is_empty()):
         raise InputError(
@@ -62,12 +65,12 @@ def check_edit_plan(
             hint="set one of mask, box, polygon or mask_prompt in the row",
         )
     check_edit_request(request, editor.capabilities)
-    variant = plan.get("variant")
-    if variant is not None and not 1 <= int(variant) <= request.variants:
+    variant = parsed.variant
+    if variant is not None and not 1 <= variant <= request.variants:
         raise InputError(f"edit variant {variant} does not exist (1..{request.variants})")
     if spec.is_empty():
         return
-    threshold = int(getattr(settings, "mask_threshold", 128))
+    threshold = int(settings.mask_threshold)
     if image_size is not None:
         build_mask(spec, image_size, threshold=threshold)
     elif spec.mask:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -32,20 +32,25 @@ from reelrag.editing.masks import (
 )
 from reelrag.errors import InputError, OutputExistsError
 from reelrag.plugins import registry
+from reelrag.settings import Settings
 from reelrag.storage import atomic_write_bytes, check_replaceable
 from reelrag.types import Record
+
+if TYPE_CHECKING:
+    from reelrag.library import Library
+    from reelrag.media.fit import FittedImage
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "EDIT_OPTION",
+    "EditPlan",
     "InpaintResult",
     "edit_fitted",
     "edit_from_options",
     "edit_options",
     "inpaint",
     "make_editor",
-    "plan_parts",
     "preview_image",
 ]
 
@@ -78,7 +83,7 @@ class _Source:
     path: Path | None
 
 
-def make_editor(request: EditRequest, settings: Any) -> Editor:
+def make_editor(request: EditRequest, settings: Settings) -> Editor:
     """The editor the request (or else the settings) names."""
     editor: Editor = registry.create("editor", request.backend or settings.editor, settings)
     return editor
@@ -88,10 +93,10 @@ def inpaint(
     image: str | Path | None,
     mask_spec: MaskSpec,
     request: EditRequest,
-    settings: Any,
+    settings: Settings,
     *,
     asset_id: str | None = None,
-    library: Any = None,
+    library: Library | None = None,
     out: Path | None = None,
     overwrite: bool = False,
     preview: bool = False,
@@ -131,7 +136,7 @@ def inpaint(
 
 
 def _load_source(
-    image: str | Path | None, asset_id: str | None, library: Any, settings: Any
+    image: str | Path | None, asset_id: str | None, library: Library | None, settings: Settings
 ) -> _Source:
     if (image is None) == (asset_id is None):
         raise InputError(
@@ -151,7 +156,7 @@ def _load_source(
 
 
 def _mask_for(
-    spec: MaskSpec, request: EditRequest, size: tuple[int, int], settings: Any
+    spec: MaskSpec, request: EditRequest, size: tuple[int, int], settings: Settings
 ) -> MaskBuild | None:
     if request.mask_prompt:
         if not spec.is_empty():
@@ -161,10 +166,10 @@ def _mask_for(
         raise InputError(
             "no mask given", hint="pass --mask FILE, --box x,y,w,h, --polygon FILE or --mask-prompt"
         )
-    return build_mask(spec, size, threshold=int(getattr(settings, "mask_threshold", 128)))
+    return build_mask(spec, size, threshold=int(settings.mask_threshold))
 
 
-def _out_folder(settings: Any, out: Path | None, stem: str) -> Path:
+def _out_folder(settings: Settings, out: Path | None, stem: str) -> Path:
     if out is not None:
         return Path(out).expanduser()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -311,10 +316,10 @@ def _manifest(
 
 
 def edit_fitted(
-    fitted: Any,
+    fitted: FittedImage,
     mask_spec: MaskSpec,
     request: EditRequest,
-    settings: Any,
+    settings: Settings,
     *,
     editor: Editor | None = None,
     variant: int | None = None,
@@ -331,7 +336,7 @@ def edit_fitted(
     started = time.perf_counter()
     editor = editor or make_editor(request, settings)
     fit = fitted.fit
-    built = _mask_for(mask_spec, request, tuple(fit.source_size), settings)
+    built = _mask_for(mask_spec, request, (fit.source_size[0], fit.source_size[1]), settings)
     moved = transform_mask(built.mask, fit, canvas=True) if built else None
     mask = moved.mask if moved else None
     result = editor.edit(fitted.canvas, mask, request)
@@ -376,31 +381,47 @@ def _choose(result: EditResult, variant: int | None, best: int | None) -> int:
 EDIT_OPTION = "edit"  # the key in GenerationRequest.options that carries an edit plan
 
 
+@dataclass(frozen=True)
+class EditPlan(Record):
+    """The edit step of a generation: where (``mask``), what (``request``) and which variant.
+
+    Travels as JSON in ``GenerationRequest.options["edit"]`` (jobs, manifests); read it back
+    with :meth:`parse`.
+
+    >>> EditPlan(MaskSpec(boxes=("1,2,3,4",)), EditRequest()).to_dict()["mask"]["boxes"]
+    ['1,2,3,4']
+    """
+
+    mask: MaskSpec
+    request: EditRequest
+    variant: int | None = None
+
+    @classmethod
+    def parse(cls, plan: Any) -> EditPlan:
+        """The plan of an ``options["edit"]`` object; a one-line error when it is not one."""
+        if not isinstance(plan, dict):
+            raise InputError("options.edit must be an object with mask, request and variant")
+        variant = plan.get("variant")
+        return cls(
+            MaskSpec.from_dict(dict(plan.get("mask") or {})),
+            EditRequest.from_dict(dict(plan.get("request") or {})),
+            None if variant is None else int(variant),
+        )
+
+
 def edit_options(
     mask_spec: MaskSpec, request: EditRequest, variant: int | None = None
 ) -> dict[str, Any]:
-    """The JSON-ready edit plan to put in ``GenerationRequest.options["edit"]`` (CLI, batch rows).
-
-    >>> edit_options(MaskSpec(boxes=("1,2,3,4",)), EditRequest())["mask"]["boxes"]
-    ['1,2,3,4']
-    """
-    return {"mask": mask_spec.to_dict(), "request": request.to_dict(), "variant": variant}
+    """The JSON-ready ``options["edit"]`` of an edit step (see :class:`EditPlan`)."""
+    return EditPlan(mask_spec, request, variant).to_dict()
 
 
 def edit_from_options(
-    fitted: Any, options: dict[str, Any], settings: Any
+    fitted: FittedImage, options: dict[str, Any], settings: Settings
 ) -> tuple[Any, dict[str, Any] | None]:
-    """Apply ``options["edit"]`` (see :func:`edit_options`) to a fitted image; no plan, no edit."""
-    plan = options.get(EDIT_OPTION)
-    if not plan:
+    """Apply ``options["edit"]`` (see :class:`EditPlan`) to a fitted image; no plan, no edit."""
+    raw = options.get(EDIT_OPTION)
+    if not raw:
         return fitted, None
-    spec, request = plan_parts(plan)
-    return edit_fitted(fitted, spec, request, settings, variant=plan.get("variant"))
-
-
-def plan_parts(plan: Any) -> tuple[MaskSpec, EditRequest]:
-    """The mask spec and edit request of an ``options["edit"]`` plan."""
-    if not isinstance(plan, dict):
-        raise InputError("options.edit must be an object with mask, request and variant")
-    spec = MaskSpec.from_dict(dict(plan.get("mask") or {}))
-    return spec, EditRequest.from_dict(dict(plan.get("request") or {}))
+    plan = EditPlan.parse(raw)
+    return edit_fitted(fitted, plan.mask, plan.request, settings, variant=plan.variant)

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from reelrag.settings import Settings
+
 
 @dataclass(frozen=True)
 class EmbedderIdentity:
@@ -28,7 +30,7 @@ class Embedder(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any) -> Embedder: ...
+    def from_settings(cls, settings: Settings) -> Embedder: ...
 
     @abc.abstractmethod
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

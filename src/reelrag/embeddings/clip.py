@@ -19,6 +19,7 @@ from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.errors import InputError, MissingDependencyError
 from reelrag.localmodels import loading
 from reelrag.localmodels.cache import MODELS
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class ClipEmbedder(Embedder):
 
     name = "clip"
 
-    def __init__(self, model: str, *, settings: Any, batch: int = 32) -> None:
+    def __init__(self, model: str, *, settings: Settings, batch: int = 32) -> None:
         self.model, self.settings, self.batch = model, settings, max(1, batch)
         self.source = loading.model_source(model, settings)
         config = _config(self.source)
@@ -40,7 +41,7 @@ class ClipEmbedder(Embedder):
         self.identity = EmbedderIdentity(self.name, model, _dim(config, model), ("text", "image"))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ClipEmbedder:
+    def from_settings(cls, settings: Settings) -> ClipEmbedder:
         return cls(settings.clip_model, settings=settings, batch=settings.ingest_batch)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

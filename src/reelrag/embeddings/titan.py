@@ -29,6 +29,7 @@ from reelrag.aws import schemas
 from reelrag.aws.clients import invoke_json, make_client, with_backoff
 from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.errors import BackendError, ConfigError, InputError
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class TitanEmbedder(Embedder):
         client: Any = None,
         *,
         dim: int = 1024,
-        settings: Any = None,
+        settings: Settings | None = None,
         sleep: Callable[[float], None] | None = None,
     ):
         if dim not in schemas.TITAN_DIMS:
@@ -54,13 +55,13 @@ class TitanEmbedder(Embedder):
         self._sleep = sleep
 
     @classmethod
-    def from_settings(cls, settings: Any) -> TitanEmbedder:
+    def from_settings(cls, settings: Settings) -> TitanEmbedder:
         return cls(dim=int(settings.titan_dim), settings=settings)
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = make_client("bedrock-runtime", self._settings)
+            self._client = make_client("bedrock-runtime", self._settings or Settings())
         return self._client
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

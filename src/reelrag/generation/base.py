@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reelrag.errors import CapabilityError
+from reelrag.settings import Settings
 from reelrag.types import GenerationRequest
 
 Progress = Callable[[float, str], None]  # fraction in [0, 1], message
@@ -103,7 +104,7 @@ class Generator(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any) -> Generator: ...
+    def from_settings(cls, settings: Settings) -> Generator: ...
 
     @abc.abstractmethod
     def generate(
@@ -216,7 +217,7 @@ def _check_fps(fps: int, caps: Capabilities) -> None:
 
 
 def resolve_request(
-    request: GenerationRequest, caps: Capabilities, seed: int, settings: Any
+    request: GenerationRequest, caps: Capabilities, seed: int, settings: Settings
 ) -> ResolvedRequest:
     """:func:`check_request` after filling what the request leaves open from the user's
     preferred defaults (settings ``width``/``height``, ``fps``, ``duration_s``) where the
@@ -224,7 +225,9 @@ def resolve_request(
     return check_request(_preferred(request, caps, settings), caps, seed)
 
 
-def _preferred(request: GenerationRequest, caps: Capabilities, settings: Any) -> GenerationRequest:
+def _preferred(
+    request: GenerationRequest, caps: Capabilities, settings: Settings
+) -> GenerationRequest:
     changes: dict[str, Any] = {}
     if not caps.takes_preferences:
         return request

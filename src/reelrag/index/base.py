@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from reelrag.embeddings.base import EmbedderIdentity
+from reelrag.settings import Settings
 from reelrag.types import Asset, SearchFilters, SearchHit
 
 # The Asset fields every index stores and rebuilds assets from (string fields first).
@@ -85,11 +86,11 @@ class Index(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any, identity: EmbedderIdentity) -> Index: ...
+    def from_settings(cls, settings: Settings, identity: EmbedderIdentity) -> Index: ...
 
     @classmethod
     @abc.abstractmethod
-    def drop(cls, settings: Any) -> None:
+    def drop(cls, settings: Settings) -> None:
         """Delete the index's derived data (rows, vectors, text index) at the configured location.
 
         The catalog and store are untouched: the library refills the index with

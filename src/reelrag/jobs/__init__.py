@@ -13,6 +13,7 @@ from reelrag.jobs.store import (
     job_backend,
 )
 from reelrag.jobs.worker import BatchSummary, Worker, backoff_delay, run_worker
+from reelrag.settings import Settings
 
 __all__ = [
     "ACTIVE_STATES",
@@ -35,6 +36,6 @@ __all__ = [
 ]
 
 
-def open_job_store(settings: object) -> JobStore:
+def open_job_store(settings: Settings) -> JobStore:
     """The job store for ``settings`` (``settings.jobs_path``)."""
     return SQLiteJobStore.from_settings(settings)

@@ -21,7 +21,7 @@ from reelrag.errors import BackendError, CancelledError
 from reelrag.generation.base import Generator, RemoteGenerator
 from reelrag.jobs.store import idempotency_token
 from reelrag.settings import Settings
-from reelrag.types import GenerationRequest, Job, SearchHit
+from reelrag.types import GeneratePayload, Job
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,13 @@ class JobContext:
 
 def job_dir(settings: Settings, job: Job) -> Path:
     """The folder of one job's outputs: ``<outputs_dir>/<batch_id>/<output name or job id>``."""
-    name = job.payload.get("output") or job.id
+    name = GeneratePayload.of(job).output or job.id
     return settings.outputs_dir / (job.batch_id or "single") / str(name)
 
 
 def job_token(job: Job) -> str:
     """The idempotency token: from the job id, renewed each time a user retries the job."""
-    retry = int(job.payload.get("retry", 0))
+    retry = GeneratePayload.of(job).retry
     return idempotency_token(job.id if not retry else f"{job.id}#retry{retry}")
 
 
@@ -97,12 +97,13 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     from reelrag import pipeline  # imported late: it pulls imaging and video code
 
     started = time.perf_counter()
-    request = GenerationRequest.from_dict(job.payload["request"])
+    payload = GeneratePayload.of(job)
+    request = payload.request
     generator = ctx.generator_for(request.backend or ctx.settings.generator)
     library = ctx.library() if request.asset_id else None
     prepared = pipeline.prepare(request, ctx.settings, library=library, generator=generator)
-    if job.payload.get("hit"):
-        prepared.hit = SearchHit.from_dict(job.payload["hit"])
+    if payload.hit is not None:
+        prepared.hit = payload.hit
     paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
     render_started = time.perf_counter()

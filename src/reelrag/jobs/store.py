@@ -23,9 +23,10 @@ from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
 from reelrag.jobs import sql
+from reelrag.settings import Settings
 from reelrag.sqlite import connect as sqlite_connect
 from reelrag.sqlite import immediate
-from reelrag.types import JOB_STATES, Job
+from reelrag.types import JOB_STATES, GeneratePayload, Job
 
 TERMINAL_STATES = ("succeeded", "failed", "cancelled", "skipped")
 ACTIVE_STATES = ("queued", "running")
@@ -59,8 +60,9 @@ def idempotency_token(job_id: str) -> str:
 
 def job_backend(job: Job) -> str:
     """The generator backend a job needs ("" when the default applies)."""
-    request = job.payload.get("request") or {}
-    return str(request.get("backend") or job.payload.get("backend") or "")
+    if job.kind != "generate":
+        return str(job.payload.get("backend") or "")
+    return GeneratePayload.of(job).request.backend or ""
 
 
 class JobStore(abc.ABC):
@@ -179,7 +181,7 @@ class SQLiteJobStore(JobStore):
             self._db.executescript(sql.SCHEMA)  # idempotent DDL; executescript commits itself
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SQLiteJobStore:
+    def from_settings(cls, settings: Settings) -> SQLiteJobStore:
         return cls(settings.jobs_path)
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:

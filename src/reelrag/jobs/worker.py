@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelrag.errors import CancelledError, NoMatchError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
@@ -26,6 +26,9 @@ from reelrag.jobs.store import JobStore, job_backend
 from reelrag.plugins import registry
 from reelrag.settings import Settings
 from reelrag.types import Job
+
+if TYPE_CHECKING:
+    from reelrag.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ class Worker:
         worker_id: str | None = None,
         runner: JobRunner = run_generate_job,
         generators: dict[str, Generator] | None = None,
-        library: Any = None,
+        library: Library | None = None,
         backoff_base_s: float = 2.0,
         backoff_cap_s: float = 120.0,
         rng: random.Random | None = None,

@@ -73,8 +73,9 @@ class Library:
     @property
     def index(self) -> Index:
         if self._index is None:
-            backend = registry.get("index", self.settings.index)
-            self._index = backend.from_settings(self.settings, self.embedder.identity)
+            self._index = registry.create(
+                "index", self.settings.index, self.settings, identity=self.embedder.identity
+            )
         return self._index
 
     @property

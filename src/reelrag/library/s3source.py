@@ -25,6 +25,7 @@ from reelrag.library.sources import (
     Source,
     SourceFile,
 )
+from reelrag.settings import Settings
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -61,7 +62,7 @@ class S3Source(Source):
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Any) -> S3Source:
+    def from_settings(cls, settings: Settings) -> S3Source:
         return cls(make_client("s3", settings))
 
     def scan(self, spec: str, recursive: bool = False) -> Iterator[SourceFile | ScanProblem]:

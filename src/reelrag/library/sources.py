@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reelrag.errors import DecodeError, ReelragError
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Source(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_settings(cls, settings: Any) -> Source: ...
+    def from_settings(cls, settings: Settings) -> Source: ...
 
     @abc.abstractmethod
     def scan(self, spec: str, recursive: bool = False) -> Iterator[SourceFile | ScanProblem]:
@@ -83,7 +83,7 @@ def scheme_of(spec: str) -> str:
     return scheme if sep and len(scheme) > 1 else "file"
 
 
-def open_source(spec: str, settings: Any) -> Source:
+def open_source(spec: str, settings: Settings) -> Source:
     """The reader registered for ``spec``'s scheme."""
     from reelrag.plugins import registry
 
@@ -92,7 +92,7 @@ def open_source(spec: str, settings: Any) -> Source:
 
 
 def stat_each(
-    uris: Iterable[str], settings: Any, *, gone: str = "does not exist"
+    uris: Iterable[str], settings: Settings, *, gone: str = "does not exist"
 ) -> Iterator[SourceFile | ScanProblem]:
     """The current entry of each known uri (one reader per scheme); ``gone``: the reason for
     a uri that is not there any more."""
@@ -126,7 +126,7 @@ class FileSource(Source):
     """Local files: folders (optionally recursive), single files and globs."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> FileSource:
+    def from_settings(cls, settings: Settings) -> FileSource:
         return cls()
 
     def scan(self, spec: str, recursive: bool = False) -> Iterator[SourceFile | ScanProblem]:

@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from reelrag.errors import ConfigError, MissingDependencyError
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,9 @@ class ModelSource:
         return {"model": self.model, "location": self.location, "local": self.local}
 
 
-def downloads_forbidden(settings: Any) -> bool:
+def downloads_forbidden(settings: Settings) -> bool:
     """True when ``local_files_only`` is set or huggingface_hub runs offline (HF_HUB_OFFLINE)."""
-    if getattr(settings, "local_files_only", False):
+    if settings.local_files_only:
         return True
     try:
         from huggingface_hub import constants
@@ -148,7 +149,7 @@ def local_candidates(model: str, models_dir: str) -> list[Path]:
     return candidates
 
 
-def model_source(model: str, settings: Any) -> ModelSource:
+def model_source(model: str, settings: Settings) -> ModelSource:
     """Find ``model`` (hub id or folder) without downloading anything.
 
     Raises :class:`MissingDependencyError` when the files are not on this machine and downloads
@@ -158,7 +159,7 @@ def model_source(model: str, settings: Any) -> ModelSource:
     if not model.strip():
         raise ConfigError("no model was configured", hint="set the model id or folder in settings")
     offline = downloads_forbidden(settings)
-    for folder in local_candidates(model, getattr(settings, "models_dir", "")):
+    for folder in local_candidates(model, settings.models_dir):
         if folder.is_dir():
             return ModelSource(model, str(folder), True, offline)
     if _looks_like_path(model):
@@ -195,8 +196,8 @@ def _hf_cached(repo_id: str) -> str | None:
         return None
 
 
-def _where_hint(model: str, settings: Any) -> str:
-    models_dir = getattr(settings, "models_dir", "")
+def _where_hint(model: str, settings: Settings) -> str:
+    models_dir = settings.models_dir
     place = (
         f"put its folder at {Path(models_dir).expanduser() / model}"
         if models_dir

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from reelrag.batch import BatchRow, plan_batch, queue, read_prompt_file
 from reelrag.errors import InputError, ReelragError
 from reelrag.generation.base import Generator, resolve_request
+from reelrag.pipeline import CAMERA_KEYS, build_request
 from reelrag.plugins import registry
 from reelrag.retrieval import best_matches
 from reelrag.server.security import (
@@ -30,7 +31,7 @@ from reelrag.server.security import (
     read_upload,
 )
 from reelrag.server.state import ServerState, get_state
-from reelrag.types import GenerationRequest, Job, SearchHit
+from reelrag.types import GeneratePayload, GenerationRequest, Job, SearchHit
 
 router = APIRouter(tags=["generate"])
 State = Annotated[ServerState, Depends(get_state)]
@@ -105,31 +106,26 @@ def generate(body: GenerateBody, state: State) -> dict[str, Any]:
     hit = _retrieve(state, body.object) if body.object and not request.asset_id else None
     if hit is not None:
         request = request.replace(asset_id=hit.asset.id)
-    payload = {"request": request.to_dict(), "object": body.object, "query": body.object,
-               "hit": hit.to_dict() if hit else None, "origin": "web"}  # fmt: skip
-    job = Job(id=f"web-{uuid.uuid4().hex[:12]}", kind="generate", payload=payload)
+    payload = GeneratePayload(request, object=body.object, query=body.object, hit=hit, origin="web")
+    job = Job(id=f"web-{uuid.uuid4().hex[:12]}", kind="generate", payload=payload.to_dict())
     state.store.add(job)
     return {"job_id": job.id, "job": state.store.get(job.id).to_dict(),
-            "hit": payload["hit"]}  # fmt: skip
+            "hit": hit.to_dict() if hit else None}  # fmt: skip
 
 
 def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
-    sources = [s for s in (body.asset_id, body.image, body.object) if s]
-    if len(sources) > 1:
-        raise InputError("give only one of asset_id, image and object")
     image = None
     if body.image:
         path = inside(state.settings.workspace, body.image, what="image")
         if not path.is_file():
             raise InputError(f"image {body.image!r} does not exist", hint="upload it first")
         image = str(path)
-    options = {k: v for k in ("move", "speed", "easing", "atmosphere")
-               if (v := getattr(body, k)) is not None}  # fmt: skip
-    return GenerationRequest(
-        prompt=body.prompt, image=image,
+    camera = {key: getattr(body, key) for key in CAMERA_KEYS}
+    return build_request(
+        body.prompt, image=image, object_query=body.object, camera=camera,
         asset_id=check_asset_id(body.asset_id) if body.asset_id else None,
         width=body.width, height=body.height, duration_s=body.duration_s, fps=body.fps,
-        seed=body.seed, backend=body.backend, options=options,
+        seed=body.seed, backend=body.backend,
     )  # fmt: skip
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from reelrag.plugins import registry
+from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore, check_key
 from reelrag.storage.local import atomic_write_bytes, check_replaceable
 
@@ -28,7 +27,7 @@ def scheme_of(uri: str) -> str:
     return scheme if sep and len(scheme) > 1 else "file"
 
 
-def open_store(settings: Any) -> ObjectStore:
+def open_store(settings: Settings) -> ObjectStore:
     """The object store that ``settings.store_uri`` names."""
     store: ObjectStore = registry.create("store", scheme_of(settings.store_uri), settings)
     return store

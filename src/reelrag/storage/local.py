@@ -7,9 +7,9 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from reelrag.errors import NotFoundError, OutputExistsError
+from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore, check_key
 
 
@@ -21,7 +21,7 @@ class LocalStore(ObjectStore):
         self.uri = str(self.root)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LocalStore:
+    def from_settings(cls, settings: Settings) -> LocalStore:
         return cls(settings.store_uri.removeprefix("file://"))
 
     def _path(self, key: str) -> Path:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from reelrag.errors import NotFoundError
+from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore, check_key
 
 
@@ -17,7 +17,7 @@ class MemoryStore(ObjectStore):
         self._objects: dict[str, bytes] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MemoryStore:
+    def from_settings(cls, settings: Settings) -> MemoryStore:
         return cls(settings.store_uri)
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:

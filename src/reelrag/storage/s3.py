@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reelrag.aws.clients import aws_errors, make_client, parse_s3_uri, translate
 from reelrag.errors import NotFoundError
+from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore, check_key
 from reelrag.storage.local import temp_beside
 
@@ -39,11 +40,11 @@ class S3Store(ObjectStore):
         )
 
     @classmethod
-    def from_settings(cls, settings: Any) -> S3Store:
+    def from_settings(cls, settings: Settings) -> S3Store:
         return cls.from_uri(settings.store_uri, settings)
 
     @classmethod
-    def from_uri(cls, uri: str, settings: Any, *, client: Any = None) -> S3Store:
+    def from_uri(cls, uri: str, settings: Settings, *, client: Any = None) -> S3Store:
         bucket, prefix = parse_s3_uri(uri)
         return cls(bucket, prefix, client=client or make_client("s3", settings))
 

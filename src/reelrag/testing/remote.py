@@ -181,6 +181,12 @@ class SimulatedGenerator(RemoteGenerator):
         with self._db() as db:
             return dict(db.execute("SELECT token, submits FROM submissions").fetchall())
 
+    def submission_times(self) -> list[float]:
+        """When each first submission arrived (the service's clock), oldest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT submitted_at FROM submissions ORDER BY submitted_at")
+            return [float(at) for (at,) in rows.fetchall()]
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _throttle_once(self, token: str) -> bool:

@@ -50,6 +50,7 @@ from reelrag.editing.bedrock.canvas import (
     validate_canvas_edit,
 )
 from reelrag.errors import BackendError, ContentFilteredError
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class CanvasEditor(Editor):
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
         model: str | None = None,
         runtime: Any = None,
@@ -84,12 +85,12 @@ class CanvasEditor(Editor):
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.settings = settings
-        self.model = str(model or getattr(settings, "bedrock_edit_model", DEFAULT_MODEL))
+        self.model = str(model or settings.bedrock_edit_model)
         self._runtime, self._control = runtime, control
         self._now, self._sleep = now, sleep
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CanvasEditor:
+    def from_settings(cls, settings: Settings) -> CanvasEditor:
         return cls(settings)
 
     def edit(

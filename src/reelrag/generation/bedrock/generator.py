@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -60,6 +60,10 @@ from reelrag.generation.bedrock.models import (
     nova_reel_input,
     video_model,
 )
+from reelrag.settings import Settings
+
+if TYPE_CHECKING:
+    from reelrag.storage.s3 import S3Store
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ class BedrockGenerator(RemoteGenerator):
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
         model: str | None = None,
         runtime: Any = None,
@@ -95,7 +99,7 @@ class BedrockGenerator(RemoteGenerator):
         self._lifecycles: dict[str, lifecycle.Lifecycle] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any) -> BedrockGenerator:
+    def from_settings(cls, settings: Settings) -> BedrockGenerator:
         return cls(settings)
 
     # -- the remote contract ---------------------------------------------------------------
@@ -242,7 +246,7 @@ class BedrockGenerator(RemoteGenerator):
             )
         return error
 
-    def _fetch_extra(self, store: Any, key: str, out: Path) -> str | None:
+    def _fetch_extra(self, store: S3Store, key: str, out: Path) -> str | None:
         target = out.with_name(f"{out.stem}.bedrock.{key.rsplit('/', 1)[-1]}")
         try:
             store.get_file(key, target)

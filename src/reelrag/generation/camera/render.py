@@ -42,6 +42,7 @@ from reelrag.generation.camera.prompt import Framing, MotionPlan, plan_motion
 from reelrag.generation.camera.warp import PAD_PX, PaddedPlane, is_shift, upsample2, warp_plane
 from reelrag.media import fit as imaging
 from reelrag.media.video import VideoWriter, rgb_to_yuv420, yuv420_frame, yuv420_planes
+from reelrag.settings import Settings
 
 __all__ = ["CameraGenerator", "frame_matrix"]
 
@@ -100,7 +101,7 @@ class CameraGenerator(Generator):
         self.crf, self.preset, self.x264_params = crf, preset, x264_params
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CameraGenerator:
+    def from_settings(cls, settings: Settings) -> CameraGenerator:
         return cls(
             crf=settings.video_crf,
             preset=settings.video_preset,

@@ -32,6 +32,7 @@ from reelrag.localmodels import loading
 from reelrag.localmodels.cache import MODELS
 from reelrag.media import fit as imaging
 from reelrag.media.video import VideoWriter
+from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class DiffusersVideoGenerator(Generator):
         self,
         model: str,
         *,
-        settings: Any,
+        settings: Settings,
         memory: MemoryOptions | None = None,
         steps: int = 0,
         crf: int = 20,
@@ -83,7 +84,7 @@ class DiffusersVideoGenerator(Generator):
         self.capabilities: Capabilities = self.rules.capabilities()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DiffusersVideoGenerator:
+    def from_settings(cls, settings: Settings) -> DiffusersVideoGenerator:
         memory = MemoryOptions(
             settings.device,
             settings.dtype,
@@ -220,7 +221,7 @@ class _Loaded:
         folder: Path | None,
         rules: VideoModelRules,
         memory: MemoryOptions,
-        settings: Any,
+        settings: Settings,
         previous: Any,
     ) -> _Loaded:
         diffusers: Any = loading.require("diffusers")
@@ -246,8 +247,8 @@ class _Loaded:
         return self.pipes[class_name]
 
 
-def _local_folder(model: str, settings: Any) -> Path | None:
-    for folder in loading.local_candidates(model, getattr(settings, "models_dir", "")):
+def _local_folder(model: str, settings: Settings) -> Path | None:
+    for folder in loading.local_candidates(model, settings.models_dir):
         if folder.is_dir():
             return folder
     return None

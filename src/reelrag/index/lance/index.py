@@ -63,6 +63,7 @@ from reelrag.index.lance.schema import (
     where_clause,
 )
 from reelrag.index.lance.storage_options import lance_storage_options
+from reelrag.settings import Settings
 from reelrag.types import Asset, SearchHit
 
 log = logging.getLogger(__name__)
@@ -111,14 +112,14 @@ class LanceIndex(Index):
             raise BackendError(f"cannot open the LanceDB index at {uri}: {exc}") from exc
 
     @classmethod
-    def from_settings(cls, settings: Any, identity: EmbedderIdentity) -> LanceIndex:
+    def from_settings(cls, settings: Settings, identity: EmbedderIdentity) -> LanceIndex:
         return cls(
             settings.index_location,
             identity,
             ann_min_rows=settings.ann_min_rows,
             rrf_k=settings.rrf_k,
-            text_weight=getattr(settings, "hybrid_text_weight", 0.5),
-            nprobes=getattr(settings, "ann_nprobes", 32),
+            text_weight=settings.hybrid_text_weight,
+            nprobes=settings.ann_nprobes,
             storage_options=lance_storage_options(settings.index_location, settings),
         )
 
@@ -159,7 +160,7 @@ class LanceIndex(Index):
         return self._opened
 
     @classmethod
-    def drop(cls, settings: Any) -> None:
+    def drop(cls, settings: Settings) -> None:
         """Drop the ``assets`` table at ``settings.index_location`` (absent: nothing to do)."""
         import lancedb
 
@@ -178,7 +179,7 @@ class LanceIndex(Index):
 
     @classmethod
     def rebuild(
-        cls, settings: Any, embedder: Any, progress: Callable[[int, int], None] | None = None
+        cls, settings: Settings, embedder: Any, progress: Callable[[int, int], None] | None = None
     ) -> LanceIndex:
         """Re-embed every row's stored ``text`` with ``embedder`` and replace the table.
 

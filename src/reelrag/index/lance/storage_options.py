@@ -8,12 +8,11 @@ adds what ReelRAG's settings say: the region, a custom endpoint (MinIO, a moto s
 
 from __future__ import annotations
 
-from typing import Any
-
 from reelrag.errors import AccessDeniedError, ConfigError
+from reelrag.settings import Settings
 
 
-def lance_storage_options(uri: str, settings: Any) -> dict[str, str]:
+def lance_storage_options(uri: str, settings: Settings) -> dict[str, str]:
     """``storage_options`` for ``lancedb.connect(uri, ...)``; ``{}`` for local or memory URIs.
 
     >>> lance_storage_options("/tmp/index", None)
@@ -34,7 +33,7 @@ def lance_storage_options(uri: str, settings: Any) -> dict[str, str]:
     return options
 
 
-def _profile_credentials(settings: Any) -> dict[str, str]:
+def _profile_credentials(settings: Settings) -> dict[str, str]:
     # Frozen credentials: a long-lived process with expiring role credentials should use the
     # default chain (environment, instance role) instead of a profile.
     import boto3

@@ -18,11 +18,12 @@ from reelrag.errors import (
     ReelragError,
     RetryableBackendError,
 )
+from reelrag.settings import Settings
 
 _REGION = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:aoss|es)\.amazonaws\.com")
 
 
-def make_client(settings: Any) -> Any:
+def make_client(settings: Settings) -> Any:
     """An ``opensearchpy.OpenSearch`` client for ``settings.opensearch_endpoint``."""
     from opensearchpy import OpenSearch, RequestsHttpConnection
 
@@ -44,7 +45,7 @@ def make_client(settings: Any) -> Any:
     )
 
 
-def _auth(settings: Any, endpoint: str) -> Any:
+def _auth(settings: Settings, endpoint: str) -> Any:
     if settings.opensearch_auth == "none":
         return None
     if settings.opensearch_auth != "sigv4":

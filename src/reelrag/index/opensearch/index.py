@@ -39,6 +39,7 @@ from reelrag.index import ranking, scoring
 from reelrag.index.base import Index, IndexInfo, IndexQuery, IndexRecord, asset_from_fields
 from reelrag.index.opensearch import queries as q
 from reelrag.index.opensearch.client import ResponseError, make_client, reason_of, translate
+from reelrag.settings import Settings
 from reelrag.types import Asset, SearchHit
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class OpenSearchIndex(Index):
         self._mapping = self._open_existing()
 
     @classmethod
-    def from_settings(cls, settings: Any, identity: EmbedderIdentity) -> OpenSearchIndex:
+    def from_settings(cls, settings: Settings, identity: EmbedderIdentity) -> OpenSearchIndex:
         return cls(
             make_client(settings),
             settings.opensearch_index,
@@ -123,7 +124,7 @@ class OpenSearchIndex(Index):
         )
 
     @classmethod
-    def drop(cls, settings: Any) -> None:
+    def drop(cls, settings: Settings) -> None:
         """Delete ``settings.opensearch_index`` (domain or Serverless collection; absent: no-op)."""
         from opensearchpy.exceptions import NotFoundError as MissingIndex
         from opensearchpy.exceptions import OpenSearchException

