@@ -229,7 +229,7 @@ def bench_full(family: str, steps: int) -> None:
     from PIL import Image
 
     from reelrag.generation.diffusers import generator as dv
-    from reelrag.generation.diffusers.models import MODELS as RULES
+    from reelrag.generation.diffusers.rules import VIDEO_RULES as RULES
 
     rules = RULES[RULE_IDS[family]]
     width, height = rules.default_size

@@ -80,7 +80,7 @@ class Settings:
     local_files_only: bool = False  # never download model files (HF_HUB_OFFLINE=1 does the same)
     device: str = "auto"  # torch device for local models: auto | cuda | cuda:N | mps | cpu
     dtype: str = "auto"  # torch dtype for local models: auto | bfloat16 | float16 | float32
-    diffusers_video_model: str = "Lightricks/LTX-Video"  # hub id or folder (video_models.MODELS)
+    diffusers_video_model: str = "Lightricks/LTX-Video"  # hub id or folder (see diffusers/rules)
     diffusion_steps: int = 0  # denoising steps per clip; 0 means the model's recommended count
     cpu_offload: str = "none"  # none | model | sequential (diffusers offloading; needs a GPU)
     vae_tiling: bool = False  # decode video latents in tiles (less GPU memory, a little slower)

@@ -206,7 +206,7 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
 
     from reelrag.captioning.bedrock import DEFAULT_MODEL
     from reelrag.embeddings.titan import MODEL_ID
-    from reelrag.generation.bedrock.generator import MODELS
+    from reelrag.generation.bedrock.generator import VIDEO_MODELS as MODELS
 
     root = Path(__file__).resolve().parents[2]
     policy = json.loads((root / "infra" / "iam-policy.json").read_text())

@@ -25,7 +25,7 @@ from reelrag import pipeline
 from reelrag.errors import CapabilityError, ConfigError, MissingDependencyError
 from reelrag.generation.base import check_request
 from reelrag.generation.diffusers.generator import DiffusersVideoGenerator
-from reelrag.generation.diffusers.models import MODELS as RULES
+from reelrag.generation.diffusers.rules import VIDEO_RULES as RULES
 from reelrag.jobs import SQLiteJobStore, Worker
 from reelrag.localmodels.cache import MODELS
 from reelrag.media import video

@@ -18,7 +18,7 @@ The work is asynchronous and paid, so the backend follows the remote contract of
 Conditioning images must already be exactly the model's size, 8-bit RGB and opaque: the pipeline
 fits them (crop or pad); anything else is refused rather than stretched. The model table, default
 prices (**check current pricing**, or set ``bedrock_price_per_second_usd``) and the body builders
-live in :mod:`reelrag.generation.bedrock.models`.
+live in :mod:`reelrag.generation.bedrock.catalog`.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from reelrag.generation.base import (
     check_request,
     no_progress,
 )
-from reelrag.generation.bedrock.models import (
+from reelrag.generation.bedrock.catalog import (
     LUMA_SIZES,
-    MODELS,
+    VIDEO_MODELS,
     VideoModel,
     encode_image,
     luma_input,
@@ -67,7 +67,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LUMA_SIZES", "MODELS", "BedrockGenerator", "VideoModel", "probe_video", "video_model"]
+__all__ = [
+    "LUMA_SIZES",
+    "VIDEO_MODELS",
+    "BedrockGenerator",
+    "VideoModel",
+    "probe_video",
+    "video_model",
+]
 
 TOKEN_RE = re.compile(r"^[!-~]{1,256}$")
 
@@ -239,7 +246,7 @@ class BedrockGenerator(RemoteGenerator):
     def _translate(self, exc: Exception, action: str, model: str) -> Exception:
         region = region_of(self.runtime)
         error = translate(exc, action=action, resource=f"model {model}", model=model, region=region)
-        spec = MODELS.get(model)
+        spec = VIDEO_MODELS.get(model)
         if spec and region not in spec.regions and not error.retryable:
             error.hint = (error.hint + "; " if error.hint else "") + (
                 f"{model} is offered in {', '.join(spec.regions)} (aws_region is {region})"
@@ -270,7 +277,7 @@ class BedrockGenerator(RemoteGenerator):
         }
         if model in self._lifecycles:
             details["lifecycle"] = self._lifecycles[model].to_dict()
-        spec = MODELS.get(model)
+        spec = VIDEO_MODELS.get(model)
         not_rendered = ("seed (Luma Ray2 takes no seed)",) if spec and spec.family == "luma" else ()
         return VideoOutput(out, frames, fps, width, height, model, details, not_rendered)
 

@@ -27,7 +27,7 @@ from reelrag.generation.base import (
     VideoOutput,
     no_progress,
 )
-from reelrag.generation.diffusers.models import VideoModelRules, rules_for
+from reelrag.generation.diffusers.rules import VideoModelRules, rules_for
 from reelrag.localmodels import loading
 from reelrag.localmodels.cache import MODELS
 from reelrag.media import fit as imaging

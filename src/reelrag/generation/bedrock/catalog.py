@@ -1,8 +1,9 @@
 """Bedrock video models and their request bodies: Nova Reel v1:0 / v1:1 and Luma Ray2.
 
-:data:`MODELS` says what each model accepts (:class:`~reelrag.generation.base.Capabilities`), where
-it runs and its default price per second of video -- prices as remembered from AWS's pricing page
-in November 2026: **check current pricing** (https://aws.amazon.com/bedrock/pricing/).
+:data:`VIDEO_MODELS` says what each model accepts
+(:class:`~reelrag.generation.base.Capabilities`), where it runs and its default price per second
+of video -- prices as remembered from AWS's pricing page in November 2026: **check current
+pricing** (https://aws.amazon.com/bedrock/pricing/).
 :func:`nova_reel_input` and :func:`luma_input` build ``modelInput`` documents from a resolved
 request; :func:`encode_image` turns a fitted image into keyframe bytes whose declared format
 matches the bytes, refusing wrong sizes, non-RGB modes and transparency (never stretching).
@@ -72,7 +73,7 @@ def _nova_caps(durations: tuple[float, ...], max_prompt: int) -> Capabilities:
     )
 
 
-MODELS: dict[str, VideoModel] = {
+VIDEO_MODELS: dict[str, VideoModel] = {
     "amazon.nova-reel-v1:0": VideoModel(
         "amazon.nova-reel-v1:0",
         "nova-reel",
@@ -112,10 +113,10 @@ MODELS: dict[str, VideoModel] = {
 
 
 def video_model(model: str) -> VideoModel:
-    spec = MODELS.get(model)
+    spec = VIDEO_MODELS.get(model)
     if spec is None:
         raise ConfigError(
-            f"unknown Bedrock video model {model!r}", hint=f"use one of {', '.join(MODELS)}"
+            f"unknown Bedrock video model {model!r}", hint=f"use one of {', '.join(VIDEO_MODELS)}"
         )
     return spec
 

@@ -1,6 +1,6 @@
 """The rules of each local video model: sizes, frame counts, fps, steps, guidance, pipelines.
 
-:data:`MODELS` encodes what each open model was trained for and what its architecture requires
+:data:`VIDEO_RULES` encodes what each open model was trained for and what its architecture requires
 (from the model cards and the diffusers pipelines): LTX-Video needs sides divisible by 32 and
 ``8k+1`` frames; Wan 2.1/2.2 and CogVideoX need sides divisible by 16 and ``4k+1`` frames (Wan 2.2
 TI2V-5B: 32 and ``4k+1``); CogVideoX-5b-I2V only works at 720x480 (learned position embeddings).
@@ -89,7 +89,7 @@ class VideoModelRules:
     def frames_for(self, duration_s: float, fps: int) -> tuple[int, str | None]:
         """The nearest valid frame count for ``duration_s`` at ``fps``, and a note if adjusted.
 
-        >>> frames, note = MODELS["Lightricks/LTX-Video"].frames_for(6.0, 24)
+        >>> frames, note = VIDEO_RULES["Lightricks/LTX-Video"].frames_for(6.0, 24)
         >>> frames, note.split(": ")[-1]
         (145, 'using 145 (6.042s)')
         """
@@ -176,7 +176,7 @@ _COG_I2V = VideoModelRules(
     call_kwargs={"use_dynamic_cfg": True},
 )
 
-MODELS: dict[str, VideoModelRules] = {
+VIDEO_RULES: dict[str, VideoModelRules] = {
     m.id: m
     for m in (
         _LTX,
@@ -222,18 +222,18 @@ MODELS: dict[str, VideoModelRules] = {
     )
 }
 
-# Hard architectural rules per family, for checkpoints not in MODELS (fine-tunes, test models):
+# Hard architectural rules per family, for checkpoints not in VIDEO_RULES (fine-tunes, test models):
 # any size that is a multiple, small sizes allowed, the family's frame rule.
 _FAMILY_BASE = {"ltx": _LTX, "wan": _WAN21_480, "cogvideox": replace(_COG_I2V, fixed_size=False)}
 _CLASS_PREFIXES = (("LTX", "ltx"), ("Wan", "wan"), ("CogVideoX", "cogvideox"))
 
 
 def rules_for(model: str, folder: Path | None = None) -> VideoModelRules:
-    """The rules of ``model``: from :data:`MODELS`, or from ``folder``'s ``model_index.json``."""
-    if model in MODELS:
-        return MODELS[model]
+    """The rules of ``model``: :data:`VIDEO_RULES`, or ``folder``'s ``model_index.json``."""
+    if model in VIDEO_RULES:
+        return VIDEO_RULES[model]
     if folder is None or not (folder / "model_index.json").is_file():
-        known = ", ".join(sorted(MODELS))
+        known = ", ".join(sorted(VIDEO_RULES))
         raise ConfigError(
             f"unknown local video model {model!r}",
             hint=f"use one of {known}, or a folder saved by diffusers",
