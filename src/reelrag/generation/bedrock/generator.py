@@ -18,7 +18,7 @@ The work is asynchronous and paid, so the backend follows the remote contract of
 Conditioning images must already be exactly the model's size, 8-bit RGB and opaque: the pipeline
 fits them (crop or pad); anything else is refused rather than stretched. The model table, default
 prices (**check current pricing**, or set ``bedrock_price_per_second_usd``) and the body builders
-live in :mod:`reelrag.generation.bedrock.catalog`.
+live in :mod:`reelrag.generation.bedrock.video_models`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from reelrag.generation.base import (
     check_request,
     no_progress,
 )
-from reelrag.generation.bedrock.catalog import (
+from reelrag.generation.bedrock.video_models import (
     LUMA_SIZES,
     VIDEO_MODELS,
     VideoModel,
