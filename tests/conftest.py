@@ -79,3 +79,24 @@ def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
     from retrieval_library import make_records
 
     return make_records(embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A throw-away PostgreSQL server for the session (tests/pgcluster.py); skips with the reason
+    when one cannot start here."""
+    import pgcluster
+
+    reason = pgcluster.unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = pgcluster.Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.database()  # type: ignore[attr-defined, no-any-return]

@@ -18,20 +18,18 @@ import pytest
 from reelrag.batch import parse_templates
 from reelrag.batch_plan import plan_batch
 from reelrag.generation.simulated import SimulatedGenerator
-from reelrag.jobs import SQLiteJobStore, job_dir
+from reelrag.jobs import JobStore, job_dir, open_job_store
 from reelrag.settings import load_settings
 
 WORKER = (
-    "from reelrag.jobs import SQLiteJobStore, Worker\n"
+    "from reelrag.jobs import Worker, open_job_store\n"
     "from reelrag.settings import load_settings\n"
     "s = load_settings()\n"
-    "Worker(SQLiteJobStore(s.jobs_path), s).run()\n"
+    "Worker(open_job_store(s), s).run()\n"
 )
 
 
-def _wait_until_running(
-    store: SQLiteJobStore, batch_id: str, proc: subprocess.Popen[bytes]
-) -> bool:
+def _wait_until_running(store: JobStore, batch_id: str, proc: subprocess.Popen[bytes]) -> bool:
     """True once a job of the batch is running (False if the worker exited or 20 s passed)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and proc.poll() is None:
@@ -41,10 +39,17 @@ def _wait_until_running(
     return False
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def jobs_url(request: pytest.FixtureRequest) -> str:
+    """The job store each run uses: the default SQLite file, or a fresh PostgreSQL database."""
+    return "" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
-def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> None:
+def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path, jobs_url: str) -> None:
     env = {
         **os.environ,
+        "REELRAG_JOBS_URL": jobs_url,
         "REELRAG_WORKSPACE": str(workspace),
         "REELRAG_SIMULATED_LATENCY_S": "0.4",
         "REELRAG_LEASE_S": "0.6",
@@ -55,7 +60,7 @@ def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> Non
         "\n".join(f"Clip {i}: <action_prompt>" for i in range(12)), None, "pan left"
     )
     plan = plan_batch(rows, settings, backend="simulated")
-    store = SQLiteJobStore(settings.jobs_path)
+    store = open_job_store(settings)
     store.add_many(plan.jobs())
     rng = random.Random(7)
     kills = 0

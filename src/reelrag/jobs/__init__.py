@@ -13,6 +13,7 @@ from reelrag.jobs.store import (
     job_backend,
 )
 from reelrag.jobs.worker import BatchSummary, Worker, backoff_delay, parse_limits, run_worker
+from reelrag.settings import Settings
 
 __all__ = [
     "ACTIVE_STATES",
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 
-def open_job_store(settings: object) -> JobStore:
-    """The job store for ``settings`` (``settings.jobs_path``)."""
+def open_job_store(settings: Settings) -> JobStore:
+    """The job store ``settings.jobs_url`` names: PostgreSQL for ``postgresql://…``, else the
+    SQLite file ``settings.jobs_path``."""
+    if settings.jobs_on_postgres:
+        from reelrag.jobs.postgres import PostgresJobStore  # psycopg loads only here
+
+        return PostgresJobStore.from_settings(settings)
     return SQLiteJobStore.from_settings(settings)

@@ -18,13 +18,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelrag.errors import CancelledError, ConfigError, NoMatchError, ReelragError
+from reelrag.errors import CancelledError, NoMatchError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
 from reelrag.jobs.store import JobStore, job_backend
 from reelrag.plugins import registry
 from reelrag.settings import Settings
+from reelrag.settings import parse_limits as parse_limits  # moved; batch_plan imports it here
 from reelrag.types import Job
 
 log = logging.getLogger(__name__)
@@ -67,24 +68,6 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
     return rng.uniform(0.0, min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-def parse_limits(text: str) -> dict[str, int]:
-    """``"simulated=5,bedrock=2"`` -> {"simulated": 5, "bedrock": 2}.
-
-    >>> parse_limits("simulated=5, bedrock=2")
-    {'simulated': 5, 'bedrock': 2}
-    """
-    limits: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        if not sep or not value.strip().isdigit() or int(value) < 1:
-            raise ConfigError(
-                f"backend_concurrency entry {part!r} is not NAME=N",
-                hint="e.g. simulated=5,camera=1",
-            )
-        limits[name.strip()] = int(value)
-    return limits
-
-
 class Worker:
     """Runs jobs from ``store`` until idle (or forever); safe to run several, in any processes."""
 
@@ -109,7 +92,7 @@ class Worker:
         self._rng = rng or random.Random()
         self._generators: dict[str, Generator] = dict(generators or {})
         self._library = library
-        self._limits = parse_limits(settings.backend_concurrency)
+        self._limits = settings.backend_limits
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._active: dict[str, tuple[str, threading.Event]] = {}  # job id -> (backend, cancel)
@@ -135,10 +118,12 @@ class Worker:
         beat.start()
         try:
             while not stop.is_set():
-                self._fill_slots(batch_id)
+                claimed = self._fill_slots(batch_id)
                 due = self.store.next_due_in(batch_id=batch_id)
                 if until_idle and due is None and not self._active:
                     break
+                if due == 0 and not claimed:  # due jobs wait on full slots or caps: no spinning
+                    due = idle_poll_s
                 self._wake.wait(min(idle_poll_s, due if due is not None else idle_poll_s))
                 self._wake.clear()
         finally:
@@ -165,7 +150,8 @@ class Worker:
 
     # -- scheduling -------------------------------------------------------------------------
 
-    def _fill_slots(self, batch_id: str | None) -> None:
+    def _fill_slots(self, batch_id: str | None) -> int:
+        claimed = 0
         while True:
             full = self._full_backends()
             job = self.store.claim(
@@ -176,8 +162,9 @@ class Worker:
                 kinds=["generate"],
             )
             if job is None:
-                return
+                return claimed
             self._start(job)
+            claimed += 1
 
     def _full_backends(self) -> list[str]:
         with self._lock:
