@@ -1,0 +1,1 @@
+"""Test twins shipped for users' own tests (fake backends), never product backends."""
