@@ -19,38 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reelrag.errors import (
-    BackendError,
-    CancelledError,
-    MissingDependencyError,
-    RetryableBackendError,
-)
+from reelrag.errors import BackendError, CancelledError, RetryableBackendError
 from reelrag.generation.resources import Resources, resources_for
 from reelrag.jobs.runner import JobContext
 from reelrag.jobs.store import job_backend
 from reelrag.plugins import registry
+from reelrag.raycluster import connect
 from reelrag.settings import Settings
 from reelrag.types import Job
 
 WAIT_S = 0.1  # how often the driver checks a running job for cancellation and timeout
 STOP_GRACE_S = 10.0  # how long a cancelled job's actor gets to stop before its slot is reused
-
-
-def connect(address: str = "") -> Any:
-    """The ``ray`` module, initialised: join ``address`` ("auto", "ray://…") or start a local Ray
-    when empty (unless this process already joined one)."""
-    try:
-        import ray
-    except ModuleNotFoundError as exc:
-        raise MissingDependencyError(
-            "the ray executor needs ray", hint="pip install 'reelrag[ray]'"
-        ) from exc
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(include_dashboard=False, log_to_driver=False)
-    return ray
 
 
 @dataclass
