@@ -83,14 +83,14 @@ def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[object]:
-    """A throw-away PostgreSQL server for the session (tests/pgcluster.py); skips with the reason
-    when one cannot start here."""
-    import pgcluster
+    """A throw-away PostgreSQL server for the session (reelrag.testing.postgres); skips with the
+    reason when one cannot start here."""
+    from reelrag.testing import postgres
 
-    reason = pgcluster.unavailable()
+    reason = postgres.unavailable()
     if reason:
         pytest.skip(reason)
-    cluster = pgcluster.Cluster()
+    cluster = postgres.Cluster()
     cluster.start()
     yield cluster
     cluster.stop()

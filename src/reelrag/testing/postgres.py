@@ -1,8 +1,15 @@
-"""A throw-away PostgreSQL cluster for tests: initdb into a temp folder, start it on 127.0.0.1 and
-a free port (unix sockets in the folder), hand out one fresh database per test, stop it at the end.
+"""A throw-away PostgreSQL cluster for tests and benchmarks: initdb into a temp folder, start it
+on 127.0.0.1 and a free port (unix sockets in the folder), hand out one fresh database per test,
+stop it at the end.
 
 PostgreSQL refuses to run as root, so under root the server runs as ``nobody`` (via runuser) in a
 folder it owns. :func:`unavailable` says why a cluster cannot start here (tests skip with it).
+The binaries come from the OS (``scripts/install-postgres.sh`` installs Debian's).
+
+>>> cluster = Cluster()          # doctest: +SKIP
+>>> cluster.start()              # doctest: +SKIP
+>>> url = cluster.database()     # doctest: +SKIP
+>>> cluster.stop()               # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -51,7 +58,8 @@ class Cluster:
 
     def __init__(self) -> None:
         bins = bin_dir()
-        assert bins is not None
+        if bins is None:
+            raise RuntimeError(unavailable() or "PostgreSQL binaries not found")
         self.bins = bins
         self.dir = Path(tempfile.mkdtemp(prefix="reelrag-pg-"))
         self.data = self.dir / "data"
