@@ -107,6 +107,34 @@ def test_a_killed_actor_retries_only_its_job(workspace: Path, executor_for: Any)
     assert len(lost) == 1
 
 
+def test_cancel_stops_the_actor_job_and_keeps_the_actor(workspace: Path, executor_for: Any) -> None:
+    settings = _settings(workspace, simulated_latency_s=2.0, lease_s=0.6)
+    batch_id, store = _queue(settings, 2, "fake-gpu")
+    executor = executor_for(settings)
+    target = f"{batch_id}-0001"
+    thread = threading.Thread(
+        target=Worker(store, settings, executor=executor).run, kwargs={"batch_id": batch_id}
+    )
+    thread.start()
+    _until(lambda: store.get(target).progress > 0)
+    store.cancel(target)
+    thread.join(60)
+    assert [j.state for j in store.list(batch_id=batch_id)] == ["cancelled", "succeeded"]
+    assert not (job_dir(settings, store.get(target)) / "video.mp4").exists()
+    assert len(executor.pool("fake-gpu").actors) == 2  # no actor was lost to the cancel
+
+
+def test_an_unknown_backend_fails_its_job_only(workspace: Path, executor_for: Any) -> None:
+    from reelrag.types import Job
+
+    settings = _settings(workspace)
+    batch_id, store = _queue(settings, 1, "fake-gpu")
+    store.add(Job(id="odd", kind="generate", batch_id=batch_id,
+                  payload={"request": {"prompt": "x", "backend": "nope"}}))  # fmt: skip
+    summary = Worker(store, settings, executor=executor_for(settings)).run(batch_id=batch_id)
+    assert [j.id for j in summary.failed] == ["odd"] and len(summary.succeeded) == 1
+
+
 DRIVER = (
     "from reelrag.jobs import Worker, open_job_store\n"
     "from reelrag.settings import load_settings\n"

@@ -149,7 +149,10 @@ class Worker:
     def limit(self, backend: str) -> int:
         """Jobs of ``backend`` run at once: settings.backend_concurrency, else the backend's own
         ``max_concurrency``, else settings.concurrency; never more than the executor holds."""
-        held = self.executor.capacity(backend) if self.executor is not None else None
+        try:
+            held = self.executor.capacity(backend) if self.executor is not None else None
+        except ReelragError:  # an unknown backend fails its jobs; it needs no slot limit
+            held = None
         if held is not None:
             return min(held, self._limits.get(backend, held))
         if backend in self._limits:

@@ -79,16 +79,23 @@ class GenerationActor:
             events.put(("remote", remote_id))
             return True
 
-        return JobContext(
+        def report(fraction: float, message: str) -> None:
+            events.put(("progress", (fraction, message)))
+            # A cancelled job stops at its next progress report (a diffusion step), so the GPU
+            # is free for the next job instead of finishing a render nobody will keep.
+            ctx.check()
+
+        ctx = JobContext(
             settings=self.settings,
             generator_for=self._generator,
-            report=lambda fraction, message: events.put(("progress", (fraction, message))),
+            report=report,
             store_remote=store_remote,
             cancelled=cancel,
             deadline=time.monotonic() + self.settings.job_timeout_s,
             library=self._open_library,
             remote_done=lambda: events.put(("remote_done", None)),
         )
+        return ctx
 
     def _generator(self, name: str) -> Generator:
         if name == self.backend:
