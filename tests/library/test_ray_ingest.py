@@ -21,7 +21,7 @@ from reelrag.settings import load_settings
 
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 
-IMAGES = 240
+IMAGES = 200
 
 
 @pytest.fixture(scope="module")
