@@ -105,6 +105,26 @@ def test_unreachable_database_is_one_clear_error() -> None:
         PostgresJobStore("postgresql://me:secret@127.0.0.1:9/x", connect_timeout_s=2)
 
 
+def test_a_lost_connection_fails_one_call_and_the_next_reconnects(postgres_url: str) -> None:
+    import psycopg
+
+    from reelrag.jobs.postgres import PostgresJobStore
+
+    store = PostgresJobStore(postgres_url)
+    store.add_many(_jobs(2, "camera"))
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # a database restart, say
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(BackendError, match="lost the job database") as caught:
+        store.claim("w1", 30)
+    assert caught.value.retryable
+    job = store.claim("w1", 30)
+    assert job is not None and job.id == "b-000"
+    store.close()
+
+
 def test_two_workers_share_one_queue_with_an_account_cap(
     postgres_url: str, workspace: Path
 ) -> None:

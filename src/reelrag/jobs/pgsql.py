@@ -63,6 +63,9 @@ VALUES (%(id)s, %(kind)s, %(batch_id)s, %(backend)s, %(payload)s, %(state)s, %(a
 ON CONFLICT (id) DO NOTHING RETURNING id
 """
 
+# ``seq`` comes from a sequence at insert time, so two transactions may commit out of seq order
+# and a follower's cursor can skip an event: events drive progress displays only; job states are
+# always read from reelrag_jobs.
 INSERT_EVENT = f"""
 INSERT INTO reelrag_job_events (job_id, batch_id, state, progress, message, at)
 VALUES (%(job_id)s, %(batch_id)s, %(state)s, %(progress)s, %(message)s, {NOW})

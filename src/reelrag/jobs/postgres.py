@@ -40,6 +40,11 @@ def _psycopg() -> Any:
     return psycopg
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def redact(url: str) -> str:
     """``url`` without its password, for messages.
 
@@ -72,6 +77,7 @@ class PostgresJobStore(JobStore):
         self.caps = dict(caps or {})
         self._clock = clock
         self._lock = threading.RLock()
+        self._timeout_s = connect_timeout_s
         self._db = self._connect(connect_timeout_s)
         with self._tx() as cur:
             cur.execute(pgsql.SCHEMA_LOCK)
@@ -90,17 +96,29 @@ class PostgresJobStore(JobStore):
                 self.url, autocommit=True, row_factory=dict_row, connect_timeout=int(timeout_s)
             )
         except psycopg.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendError(
-                f"cannot reach the job database {redact(self.url)}: {first}",
+                f"cannot reach the job database {redact(self.url)}: {_first_line(exc)}",
                 hint="check jobs_url and that PostgreSQL accepts connections",
                 retryable=True,
             ) from exc
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        with self._lock, self._db.transaction(), self._db.cursor() as cur:
-            yield cur
+        """One transaction; a connection lost before (a database restart, a failover) is opened
+        again, one lost during it fails this call with a retryable error."""
+        psycopg = _psycopg()
+        with self._lock:
+            if self._db.closed or self._db.broken:
+                self._db = self._connect(self._timeout_s)
+            try:
+                with self._db.transaction(), self._db.cursor() as cur:
+                    yield cur
+            except psycopg.OperationalError as exc:
+                raise BackendError(
+                    f"lost the job database {redact(self.url)}: {_first_line(exc)}",
+                    hint="the next call reconnects; check the database if this repeats",
+                    retryable=True,
+                ) from exc
 
     def _p(self, **params: Any) -> dict[str, Any]:
         """Statement parameters with the clock (NULL: the database's own)."""
