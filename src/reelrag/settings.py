@@ -162,8 +162,23 @@ class Settings:
             value = getattr(self, name)
             if name.endswith("token") and value:
                 value = "***"
+            elif name == "jobs_url":
+                value = redact_url(value)
             out[name] = str(value) if isinstance(value, Path) else value
         return out
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password, for messages and ``reelrag config``.
+
+    >>> redact_url("postgresql://me:secret@db:5432/jobs")
+    'postgresql://me:***@db:5432/jobs'
+    """
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
 
 
 def parse_limits(text: str, setting: str = "backend_concurrency") -> dict[str, int]:

@@ -95,6 +95,8 @@ def test_open_job_store_follows_jobs_url(postgres_url: str, tmp_path: Path) -> N
     assert isinstance(on_file, SQLiteJobStore) and on_file.path == path
     default = load_settings({"workspace": tmp_path / "ws"}, environ={})
     assert default.jobs_path == tmp_path / "ws" / "jobs.sqlite"
+    secret = load_settings({"jobs_url": "postgresql://me:pw@db/jobs"}, environ={})
+    assert secret.public_dict()["jobs_url"] == "postgresql://me:***@db/jobs"  # reelrag config
 
 
 def test_unreachable_database_is_one_clear_error() -> None:

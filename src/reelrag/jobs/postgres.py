@@ -25,6 +25,7 @@ from reelrag.jobs.store import (
     check_finish_state,
     job_backend,
 )
+from reelrag.settings import redact_url
 from reelrag.types import JOB_STATES, Job
 
 Clock = Callable[[], float]
@@ -43,19 +44,6 @@ def _psycopg() -> Any:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for messages.
-
-    >>> redact("postgresql://me:secret@db:5432/jobs")
-    'postgresql://me:***@db:5432/jobs'
-    """
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not at or ":" not in creds:
-        return url
-    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
 
 
 class PostgresJobStore(JobStore):
@@ -97,7 +85,7 @@ class PostgresJobStore(JobStore):
             )
         except psycopg.OperationalError as exc:
             raise BackendError(
-                f"cannot reach the job database {redact(self.url)}: {_first_line(exc)}",
+                f"cannot reach the job database {redact_url(self.url)}: {_first_line(exc)}",
                 hint="check jobs_url and that PostgreSQL accepts connections",
                 retryable=True,
             ) from exc
@@ -115,7 +103,7 @@ class PostgresJobStore(JobStore):
                     yield cur
             except psycopg.OperationalError as exc:
                 raise BackendError(
-                    f"lost the job database {redact(self.url)}: {_first_line(exc)}",
+                    f"lost the job database {redact_url(self.url)}: {_first_line(exc)}",
                     hint="the next call reconnects; check the database if this repeats",
                     retryable=True,
                 ) from exc
