@@ -10,6 +10,7 @@ demo:
 test:
 	@scripts/setup.sh dev
 	@scripts/install-browser.sh || echo "test: no Chromium; the browser tests will be skipped"
+	@scripts/install-postgres.sh || echo "test: no PostgreSQL; the PostgreSQL job-store tests will be skipped"
 	@scripts/test.sh
 
 lint:

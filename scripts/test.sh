@@ -10,4 +10,4 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --cov=reelrag --cov-report=term:skip-covered "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup --cov=reelrag --cov-report=term:skip-covered "$@"

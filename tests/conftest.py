@@ -115,3 +115,39 @@ def records(embedder: MiniLMEmbedder) -> list[IndexRecord]:
     from retrieval_library import make_records
 
     return make_records(embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A throw-away PostgreSQL server for the session (reelrag.testing.pgcluster); skips with the
+    reason when one cannot start here."""
+    from reelrag.testing import pgcluster as postgres
+
+    reason = postgres.unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = postgres.Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.database()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[object]:
+    """One local Ray for the whole run: a head node with 2 logical CPUs and 4 fake GPUs (a
+    ``ray.cluster_utils.Cluster``, so tests can add and lose nodes). Fast node-failure detection."""
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'reelrag[ray]')")
+    from ray.cluster_utils import Cluster
+
+    system = {"health_check_period_ms": 500, "health_check_failure_threshold": 3}
+    head = {"num_cpus": 2, "num_gpus": 4, "include_dashboard": False, "_system_config": system}
+    cluster = Cluster(initialize_head=True, connect=True, head_node_args=head)
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()

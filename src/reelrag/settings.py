@@ -109,12 +109,11 @@ class Settings:
     minilm_runtime: str = "auto"  # MiniLM runtime: auto (onnx if installed) | onnx | numpy
     minilm_threads: int = 0  # onnxruntime intra-op threads for MiniLM; 0 means min(2, CPUs)
     cache_dir: str = ""  # built-model cache; "" means $XDG_CACHE_HOME/reelrag or ~/.cache/reelrag
+    jobs_url: str = ""  # job store: "" = <workspace>/jobs.sqlite, a SQLite path, or postgresql://…
+    backend_caps: str = ""  # running jobs per backend across all workers, e.g. "bedrock=20"
+    executor: str = "local"  # where jobs run: local (threads in the worker) | ray
+    ray_address: str = ""  # Ray cluster to join (e.g. "auto", "ray://head:10001"); "" = start one
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def backend_limits(self) -> dict[str, int]:
-        """``backend_concurrency`` parsed: jobs at once per backend name."""
-        return parse_limits(self.backend_concurrency)
 
     @property
     def store_uri(self) -> str:
@@ -130,7 +129,24 @@ class Settings:
 
     @property
     def jobs_path(self) -> Path:
+        """The SQLite job store's file (unused when ``jobs_url`` names a PostgreSQL database)."""
+        if self.jobs_url and not self.jobs_on_postgres:
+            return Path(self.jobs_url.removeprefix("sqlite://")).expanduser()
         return self.workspace / "jobs.sqlite"
+
+    @property
+    def jobs_on_postgres(self) -> bool:
+        return self.jobs_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def backend_limits(self) -> dict[str, int]:
+        """``backend_concurrency`` parsed: jobs at once per backend in one worker."""
+        return parse_limits(self.backend_concurrency, "backend_concurrency")
+
+    @property
+    def backend_cap_limits(self) -> dict[str, int]:
+        """``backend_caps`` parsed: running jobs per backend across every worker."""
+        return parse_limits(self.backend_caps, "backend_caps")
 
     @property
     def outputs_dir(self) -> Path:
@@ -143,11 +159,26 @@ class Settings:
             value = getattr(self, name)
             if name.endswith("token") and value:
                 value = "***"
+            elif name == "jobs_url":
+                value = redact_url(value)
             out[name] = str(value) if isinstance(value, Path) else value
         return out
 
 
-def parse_limits(text: str) -> dict[str, int]:
+def redact_url(url: str) -> str:
+    """``url`` without its password, for messages and ``reelrag config``.
+
+    >>> redact_url("postgresql://me:secret@db:5432/jobs")
+    'postgresql://me:***@db:5432/jobs'
+    """
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
+
+
+def parse_limits(text: str, setting: str = "backend_concurrency") -> dict[str, int]:
     """``"simulated=5,bedrock=2"`` -> {"simulated": 5, "bedrock": 2}.
 
     >>> parse_limits("simulated=5, bedrock=2")
@@ -158,8 +189,7 @@ def parse_limits(text: str) -> dict[str, int]:
         name, sep, value = part.partition("=")
         if not sep or not value.strip().isdigit() or int(value) < 1:
             raise ConfigError(
-                f"backend_concurrency entry {part!r} is not NAME=N",
-                hint="e.g. simulated=5,camera=1",
+                f"{setting} entry {part!r} is not NAME=N", hint="e.g. simulated=5,camera=1"
             )
         limits[name.strip()] = int(value)
     return limits

@@ -17,23 +17,21 @@ import pytest
 
 from reelrag.batch.files import parse_templates
 from reelrag.batch.plan import plan_rows
-from reelrag.jobs import SQLiteJobStore, job_dir
+from reelrag.jobs import JobStore, job_dir, open_job_store
 from reelrag.settings import load_settings
 from reelrag.testing.remote import SimulatedGenerator
 
 WORKER = (
-    "from reelrag.jobs import SQLiteJobStore, Worker\n"
+    "from reelrag.jobs import Worker, open_job_store\n"
     "from reelrag.testing.remote import register\n"
     "register(latency_s=0.4)\n"
     "from reelrag.settings import load_settings\n"
     "s = load_settings()\n"
-    "Worker(SQLiteJobStore(s.jobs_path), s).run()\n"
+    "Worker(open_job_store(s), s).run()\n"
 )
 
 
-def _wait_until_running(
-    store: SQLiteJobStore, batch_id: str, proc: subprocess.Popen[bytes]
-) -> bool:
+def _wait_until_running(store: JobStore, batch_id: str, proc: subprocess.Popen[bytes]) -> bool:
     """True once a job of the batch is running (False if the worker exited or 20 s passed)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and proc.poll() is None:
@@ -43,11 +41,18 @@ def _wait_until_running(
     return False
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def jobs_url(request: pytest.FixtureRequest) -> str:
+    """The job store each run uses: the default SQLite file, or a fresh PostgreSQL database."""
+    return "" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
-def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> None:
+def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path, jobs_url: str) -> None:
     env = {
         **os.environ,
+        "REELRAG_JOBS_URL": jobs_url,
         "REELRAG_WORKSPACE": str(workspace),
         "REELRAG_LEASE_S": "0.6",
         "REELRAG_BACKEND_CONCURRENCY": "simulated=4",
@@ -57,7 +62,7 @@ def test_sigkilled_workers_finish_every_job_exactly_once(workspace: Path) -> Non
         "\n".join(f"Clip {i}: <action_prompt>" for i in range(12)), None, "pan left"
     )
     plan = plan_rows(rows, settings, backend="simulated")
-    store = SQLiteJobStore(settings.jobs_path)
+    store = open_job_store(settings)
     store.add_many(plan.jobs())
     rng = random.Random(7)
     kills = 0

@@ -24,10 +24,20 @@ class FakeClock:
         return self.now
 
 
-StoreFactory = Callable[[Path, FakeClock], JobStore]
-STORES: dict[str, StoreFactory] = {
-    "sqlite": lambda tmp, clock: SQLiteJobStore(tmp / "jobs.sqlite", clock=clock),
-}
+def _sqlite(request: pytest.FixtureRequest, clock: FakeClock, caps: dict[str, int]) -> JobStore:
+    tmp: Path = request.getfixturevalue("tmp_path")
+    return SQLiteJobStore(tmp / "jobs.sqlite", clock=clock, caps=caps)
+
+
+def _postgres(request: pytest.FixtureRequest, clock: FakeClock, caps: dict[str, int]) -> JobStore:
+    from reelrag.jobs.postgres import PostgresJobStore
+
+    return PostgresJobStore(request.getfixturevalue("postgres_url"), clock=clock, caps=caps)
+
+
+StoreFactory = Callable[[pytest.FixtureRequest, FakeClock, dict[str, int]], JobStore]
+STORES: dict[str, StoreFactory] = {"sqlite": _sqlite, "postgres": _postgres}
+CAPS = {"simulated": 2}
 
 
 @pytest.fixture
@@ -36,8 +46,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[JobStore]:
-    made = STORES[request.param](tmp_path, clock)
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[JobStore]:
+    made = STORES[request.param](request, clock, CAPS)
     yield made
     made.close()
 
@@ -197,6 +207,39 @@ def test_concurrent_claims_never_hand_out_a_job_twice(store: JobStore) -> None:
     for t in threads:
         t.join()
     assert sorted(taken) == sorted(f"b1-{i:04d}" for i in range(40))
+
+
+def test_backend_caps_hold_across_workers(store: JobStore, clock: FakeClock) -> None:
+    store.add_many([_job(i, "simulated") for i in range(4)] + [_job(9, "camera")])
+    first, second = store.claim("w1", 10), store.claim("w2", 10)
+    assert first is not None and second is not None
+    other = store.claim("w3", 10)  # simulated is at its cap of 2: the camera job is next
+    assert other is not None and other.id == "b1-0009"
+    assert store.claim("w4", 10) is None
+    assert store.finish(first.id, "w1", "succeeded")
+    third = store.claim("w4", 10)
+    assert third is not None and third.id == "b1-0002"
+    clock.now += 11  # every lease expired: the dead workers' jobs no longer count
+    assert {j.id for j in (store.claim("w5", 10), store.claim("w6", 10)) if j} == {
+        "b1-0001",
+        "b1-0002",
+    }
+    taken_over = store.claim("w7", 10)  # simulated is full again; the camera job is not capped
+    assert taken_over is not None and taken_over.id == "b1-0009"
+    assert store.claim("w8", 10) is None
+
+
+def test_finish_is_fenced_by_attempt(store: JobStore, clock: FakeClock) -> None:
+    store.add(_job(1))
+    job = store.claim("driver", 10)
+    assert job is not None and job.attempts == 1
+    clock.now += 11
+    again = store.claim("driver", 10)  # the same driver claims the job again (a retry)
+    assert again is not None and again.attempts == 2
+    zombie = store.finish(job.id, "driver", "succeeded", result={"v": 1}, attempt=1)
+    assert not zombie  # the first attempt's late result is refused
+    assert store.finish(job.id, "driver", "succeeded", result={"v": 2}, attempt=2)
+    assert store.get(job.id).result == {"v": 2}
 
 
 def test_idempotency_token_is_deterministic_and_distinct() -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from reelrag.batch import BatchPlan, plan_batch, queue
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
-from reelrag.cli.jobs import render_summary
+from reelrag.cli.jobs import ExecutorOption, RayAddressOption, render_summary
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
 from reelrag.settings import Settings
 
@@ -53,10 +53,13 @@ def batch(
     detach: Annotated[
         bool, typer.Option("--detach", help="Run in a background worker and return.")
     ] = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run every row of PROMPTS as a job; re-running a finished batch does nothing."""  # fmt: skip
-    overrides: dict[str, Any] = {"concurrency": concurrency}
+    overrides: dict[str, Any] = {"concurrency": concurrency, "executor": executor,
+                                 "ray_address": ray_address}  # fmt: skip
     if concurrency is not None:
         overrides["backend_concurrency"] = ""  # the flag wins over per-backend settings
     settings = settings_from(ctx, **overrides)
@@ -156,8 +159,9 @@ def _detach(settings: Settings, plan: BatchPlan, added: int, as_json: bool) -> N
         "--workspace", str(settings.workspace), "jobs", "worker", "--batch", plan.batch_id,
         "--until-idle", "--json",
     ]  # fmt: skip
-    if settings.sources.get("concurrency") == "flag":
-        command += ["--concurrency", str(settings.concurrency)]
+    for name in ("concurrency", "executor", "ray_address"):
+        if settings.sources.get(name) == "flag":
+            command += ["--" + name.replace("_", "-"), str(getattr(settings, name))]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
             command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from reelrag.cli.common import console, labelled, print_json, progress_bars, settings_from
+from reelrag.errors import InputError
+from reelrag.events import ProgressCallback
 from reelrag.library import IngestReport, Library
 
 MAX_FAILURES_SHOWN = 50
@@ -38,6 +40,13 @@ def ingest(
             "if it was built with another embedder. Without PATHS: every catalogued file.",
         ),
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="local, or ray: Ray Data across a cluster."),
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. auto).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Decode, normalise, caption, embed and index images; unchanged files are skipped.
@@ -46,17 +55,41 @@ def ingest(
     ``.txt``, its row in ``metadata.jsonl``/``.csv``) were edited. Exits 1 when any file failed
     (the summary lists each with its reason), 0 otherwise.
     """
-    library = Library(settings_from(ctx))
+    library = Library(settings_from(ctx, executor=executor, ray_address=ray_address))
     with progress_bars(enabled=not as_json) as progress:
-        report = library.ingest(
-            paths or [], recursive=recursive, prune=prune, reindex=reindex, progress=progress
-        )
+        if library.settings.executor == "ray":
+            report = _ray_ingest(library, paths or [], recursive, prune or reindex, progress)
+        else:
+            report = library.ingest(
+                paths or [], recursive=recursive, prune=prune, reindex=reindex, progress=progress
+            )
     if as_json:
         print_json(report.to_dict())
     else:
         _print_report(report)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _ray_ingest(
+    library: Library,
+    paths: list[str],
+    recursive: bool,
+    other_mode: bool,
+    progress: ProgressCallback,
+) -> IngestReport:
+    """Ingest through Ray Data (new and changed files; --prune and --reindex run locally)."""
+    if other_mode or not paths:
+        raise InputError(
+            "--executor ray ingests new and changed files of PATHS only",
+            hint="run --prune or --reindex without --executor ray",
+        )
+    from reelrag.library.ray_ingest import ray_ingest  # ray loads only here
+
+    settings = library.settings
+    return ray_ingest(
+        library, paths, recursive=recursive, address=settings.ray_address, progress=progress
+    )
 
 
 def _print_report(report: IngestReport) -> None:

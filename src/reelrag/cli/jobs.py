@@ -1,7 +1,7 @@
 """``reelrag jobs list|show|wait|cancel|retry|worker``: follow and steer durable jobs.
 
-Everything reads the shared SQLite job store, so a batch started in one terminal can be watched
-from another.
+Everything reads the shared job store (SQLite, or PostgreSQL via ``jobs_url``), so a batch
+started in one terminal (or on one machine) can be watched from another.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ jobs_app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ExecutorOption = Annotated[
+    str | None, typer.Option("--executor", help="Where jobs run: local or ray.")
+]
+RayAddressOption = Annotated[
+    str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. auto).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -120,10 +126,14 @@ def worker(
         bool, typer.Option("--until-idle", help="Exit when nothing is left.")
     ] = False,
     concurrency: Annotated[int | None, typer.Option(help="Jobs at once per backend.")] = None,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a worker in the foreground (Ctrl-C stops it; its running jobs go back to the queue)."""
-    overrides: dict[str, Any] = {"concurrency": concurrency}
+    overrides: dict[str, Any] = {
+        "concurrency": concurrency, "executor": executor, "ray_address": ray_address
+    }  # fmt: skip
     if concurrency is not None:
         overrides["backend_concurrency"] = ""
     settings = settings_from(ctx, **overrides)

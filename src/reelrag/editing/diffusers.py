@@ -146,7 +146,7 @@ class DiffusersEditor(Editor):
         assert mask is not None  # check_edit: no text segmentation here, so a mask is given
         seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
         key = (self.model, self.settings.device, self.settings.dtype, self.settings.cpu_offload)
-        idle_s = float(getattr(self.settings, "model_idle_s", 0.0))
+        idle_s = self.settings.model_idle_s
         with MODELS.use(SLOT, key, self._load, idle_s) as use:
             loaded: _Loaded = use.value
             _check_tokens(loaded.pipe, request, loaded.takes_negative)

@@ -37,5 +37,10 @@ __all__ = [
 
 
 def open_job_store(settings: Settings) -> JobStore:
-    """The job store for ``settings`` (``settings.jobs_path``)."""
+    """The job store ``settings.jobs_url`` names: PostgreSQL for ``postgresql://…``, else the
+    SQLite file ``settings.jobs_path``."""
+    if settings.jobs_on_postgres:
+        from reelrag.jobs.postgres import PostgresJobStore  # psycopg loads only here
+
+        return PostgresJobStore.from_settings(settings)
     return SQLiteJobStore.from_settings(settings)

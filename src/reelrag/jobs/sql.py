@@ -75,6 +75,9 @@ OWNED_UPDATE = (
     "UPDATE jobs SET {sets}, updated_at=? WHERE id=? AND state='running' AND lease_owner=?"
 )
 
+# Jobs of a backend holding a live lease (the account-wide cap counts these).
+RUNNING = "SELECT COUNT(*) FROM jobs WHERE backend=? AND state='running' AND lease_until>=?"
+
 CANCEL_JOB = (
     "UPDATE jobs SET state='cancelled', message='cancelled by user', lease_owner=NULL, "
     "lease_until=NULL, updated_at=? WHERE id=?"
@@ -122,7 +125,10 @@ def claim_query(
     if batch_id is not None:
         clauses.append("batch_id=?")
         params.append(batch_id)
-    return f"SELECT id, state FROM jobs WHERE {' AND '.join(clauses)} ORDER BY ord LIMIT 1", params
+    return (
+        f"SELECT id, state, backend FROM jobs WHERE {' AND '.join(clauses)} ORDER BY ord LIMIT 1",
+        params,
+    )
 
 
 def list_query(

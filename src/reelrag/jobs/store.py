@@ -15,7 +15,7 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,12 @@ def idempotency_token(job_id: str) -> str:
     True
     """
     return "rr-" + hashlib.sha256(f"reelrag-job:{job_id}".encode()).hexdigest()[:40]
+
+
+def check_finish_state(state: str) -> None:
+    """Refuse to finish a job in a state other than succeeded | failed | skipped."""
+    if state not in ("succeeded", "failed", "skipped"):
+        raise InputError(f"cannot finish a job as {state!r}", hint="succeeded|failed|skipped")
 
 
 def job_backend(job: Job) -> str:
@@ -126,8 +132,10 @@ class JobStore(abc.ABC):
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
         message: str = "",
+        attempt: int | None = None,
     ) -> bool:
-        """Move a running job to succeeded | failed | skipped; False when the lease was lost."""
+        """Move a running job to succeeded | failed | skipped; False when the lease was lost, or
+        when ``attempt`` is given and the job has been claimed again since (a zombie's result)."""
 
     @abc.abstractmethod
     def release(
@@ -170,8 +178,16 @@ class SQLiteJobStore(JobStore):
     The statement text and row conversion live in :mod:`reelrag.jobs.sql`; this class owns the
     connection, the lock and the transactions."""
 
-    def __init__(self, path: Path | str, *, clock: Clock = time.time, busy_timeout_s: float = 30.0):
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Clock = time.time,
+        busy_timeout_s: float = 30.0,
+        caps: Mapping[str, int] | None = None,
+    ):
         self.path = Path(path)
+        self.caps = dict(caps or {})
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
@@ -182,7 +198,7 @@ class SQLiteJobStore(JobStore):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SQLiteJobStore:
-        return cls(settings.jobs_path)
+        return cls(settings.jobs_path, caps=settings.backend_cap_limits)
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock)
@@ -221,9 +237,8 @@ class SQLiteJobStore(JobStore):
         batch_id: str | None = None,
     ) -> Job | None:
         now = self._clock()
-        query, params = sql.claim_query(now, kinds, backends, exclude_backends, batch_id)
         with self._tx() as db:
-            row = db.execute(query, params).fetchone()
+            row = self._claimable(db, now, kinds, backends, exclude_backends, batch_id)
             if row is None:
                 return None
             note = "lease expired; taken over" if row["state"] == "running" else "started"
@@ -257,13 +272,13 @@ class SQLiteJobStore(JobStore):
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
         message: str = "",
+        attempt: int | None = None,
     ) -> bool:
-        if state not in ("succeeded", "failed", "skipped"):
-            raise InputError(f"cannot finish a job as {state!r}", hint="succeeded|failed|skipped")
+        check_finish_state(state)
         progress = 1.0 if state == "succeeded" else None
         params = (state, sql.dump(result), sql.dump(error), message, progress)
         return self._owned_update(
-            job_id, worker_id, sql.FINISH_SETS, params, event=message, state=state
+            job_id, worker_id, sql.FINISH_SETS, params, event=message, state=state, attempt=attempt
         )
 
     def release(
@@ -341,6 +356,29 @@ class SQLiteJobStore(JobStore):
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _claimable(
+        self,
+        db: sqlite3.Connection,
+        now: float,
+        kinds: Collection[str] | None,
+        backends: Collection[str] | None,
+        exclude_backends: Collection[str],
+        batch_id: str | None,
+    ) -> sqlite3.Row | None:
+        """The oldest claimable row whose backend is under its cap (``caps``)."""
+        excluded = list(exclude_backends)
+        while True:
+            query, params = sql.claim_query(now, kinds, backends, excluded, batch_id)
+            row = db.execute(query, params).fetchone()
+            if row is None or row["backend"] not in self.caps:
+                return row
+            if (
+                db.execute(sql.RUNNING, (row["backend"], now)).fetchone()[0]
+                < self.caps[row["backend"]]
+            ):
+                return row
+            excluded.append(row["backend"])  # at its cap: look at other backends' jobs
+
     def _get(self, db: sqlite3.Connection, job_id: str) -> Job:
         row = db.execute(sql.SELECT_JOB, (job_id,)).fetchone()
         if row is None:
@@ -356,12 +394,16 @@ class SQLiteJobStore(JobStore):
         *,
         event: str | None,
         state: str | None = None,
+        attempt: int | None = None,
     ) -> bool:
-        """Apply ``sets`` only while ``worker_id`` holds the job's lease (fencing)."""
+        """Apply ``sets`` only while ``worker_id`` holds the job's lease (fencing), and only to
+        attempt number ``attempt`` when given."""
+        query = sql.OWNED_UPDATE.format(sets=sets)
+        args = (*params, self._now_iso(), job_id, worker_id)
+        if attempt is not None:
+            query, args = query + " AND attempts=?", (*args, attempt)
         with self._tx() as db:
-            cur = db.execute(
-                sql.OWNED_UPDATE.format(sets=sets), (*params, self._now_iso(), job_id, worker_id)
-            )
+            cur = db.execute(query, args)
             if not cur.rowcount:
                 return False
             if event is not None:

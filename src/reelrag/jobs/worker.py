@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from reelrag.errors import CancelledError, NoMatchError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
+from reelrag.jobs.executors import Executor, open_executor
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
 from reelrag.jobs.store import JobStore, job_backend
 from reelrag.plugins import registry
@@ -79,7 +80,8 @@ class Worker:
         settings: Settings,
         *,
         worker_id: str | None = None,
-        runner: JobRunner = run_generate_job,
+        runner: JobRunner | None = None,
+        executor: Executor | None = None,
         generators: dict[str, Generator] | None = None,
         library: Library | None = None,
         backoff_base_s: float = 2.0,
@@ -89,7 +91,12 @@ class Worker:
         self.store = store
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.runner = runner
+        # The executor runs claimed jobs (local threads, or Ray actors); ``runner`` overrides it.
+        self._owns_executor = executor is None and runner is None
+        self.executor = executor or (open_executor(settings) if runner is None else None)
+        self.runner: JobRunner = runner or (
+            self.executor.run if self.executor else run_generate_job
+        )
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._rng = rng or random.Random()
         self._generators: dict[str, Generator] = dict(generators or {})
@@ -120,14 +127,18 @@ class Worker:
         beat.start()
         try:
             while not stop.is_set():
-                self._fill_slots(batch_id)
+                claimed = self._fill_slots(batch_id)
                 due = self.store.next_due_in(batch_id=batch_id)
                 if until_idle and due is None and not self._active:
                     break
+                if due == 0 and not claimed:  # due jobs wait on full slots or caps: no spinning
+                    due = idle_poll_s
                 self._wake.wait(min(idle_poll_s, due if due is not None else idle_poll_s))
                 self._wake.clear()
         finally:
             self._drain(stop)
+            if self._owns_executor and self.executor is not None:
+                self.executor.close()
         return BatchSummary.of(self.store.list(batch_id=batch_id))
 
     def generator(self, name: str) -> Generator:
@@ -139,7 +150,13 @@ class Worker:
 
     def limit(self, backend: str) -> int:
         """Jobs of ``backend`` run at once: settings.backend_concurrency, else the backend's own
-        ``max_concurrency``, else settings.concurrency."""
+        ``max_concurrency``, else settings.concurrency; never more than the executor holds."""
+        try:
+            held = self.executor.capacity(backend) if self.executor is not None else None
+        except ReelragError:  # an unknown backend fails its jobs; it needs no slot limit
+            held = None
+        if held is not None:
+            return min(held, self._limits.get(backend, held))
         if backend in self._limits:
             return self._limits[backend]
         try:
@@ -150,7 +167,8 @@ class Worker:
 
     # -- scheduling -------------------------------------------------------------------------
 
-    def _fill_slots(self, batch_id: str | None) -> None:
+    def _fill_slots(self, batch_id: str | None) -> int:
+        claimed = 0
         while True:
             full = self._full_backends()
             job = self.store.claim(
@@ -161,8 +179,9 @@ class Worker:
                 kinds=["generate"],
             )
             if job is None:
-                return
+                return claimed
             self._start(job)
+            claimed += 1
 
     def _full_backends(self) -> list[str]:
         with self._lock:
@@ -206,10 +225,11 @@ class Worker:
     # -- one job ----------------------------------------------------------------------------
 
     def _execute(self, job: Job, cancel: threading.Event) -> None:
+        attempt = job.attempts  # fences finish: a late result of an older attempt never lands
         try:
             result = self.runner(job, self._context(job, cancel))
             if self.store.finish(
-                job.id, self.worker_id, "succeeded", result=result, message="done"
+                job.id, self.worker_id, "succeeded", result=result, message="done", attempt=attempt
             ):
                 self._progress(ProgressEvent(job.id, 100, 100, "done"))
         except CancelledError:
@@ -226,7 +246,9 @@ class Worker:
                 "message": str(err),
                 "retryable": False,
             }
-            self.store.finish(job.id, self.worker_id, "failed", error=error, message=str(err))
+            self.store.finish(
+                job.id, self.worker_id, "failed", error=error, message=str(err), attempt=attempt
+            )
         finally:
             with self._lock:
                 self._active.pop(job.id, None)
@@ -260,7 +282,14 @@ class Worker:
     def _on_error(self, job: Job, err: ReelragError) -> None:
         error = err.to_dict()
         if isinstance(err, NoMatchError):
-            self.store.finish(job.id, self.worker_id, "skipped", error=error, message=str(err))
+            self.store.finish(
+                job.id,
+                self.worker_id,
+                "skipped",
+                error=error,
+                message=str(err),
+                attempt=job.attempts,
+            )
         elif err.retryable and job.attempts < self.settings.max_attempts:
             delay = backoff_delay(job.attempts, self.backoff_base_s, self.backoff_cap_s, self._rng)
             log.info("job %s: %s; retrying in %.2fs", job.id, err, delay)
@@ -268,8 +297,9 @@ class Worker:
         else:
             suffix = f" (after {job.attempts} attempts)" if err.retryable else ""
             self.store.finish(
-                job.id, self.worker_id, "failed", error=error, message=f"{err}{suffix}"
-            )
+                job.id, self.worker_id, "failed", error=error, message=f"{err}{suffix}",
+                attempt=job.attempts,
+            )  # fmt: skip
 
     def _emit(self, job: Job, task: str) -> None:
         if self._progress is ignore_progress:

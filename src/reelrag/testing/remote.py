@@ -36,6 +36,7 @@ from reelrag.generation.base import (
     VideoOutput,
     no_progress,
 )
+from reelrag.generation.resources import Resources
 from reelrag.plugins import Registry, registry
 from reelrag.settings import Settings
 from reelrag.storage.local import temp_beside
@@ -265,6 +266,11 @@ class SimulatedBackend:
     """The registry entry for ``generator.simulated``: builds generators with one latency."""
 
     latency_s: float = 2.0
+
+    @property
+    def resources(self) -> Resources:
+        """It waits on "the service", like Bedrock: threads of one I/O actor, not cores."""
+        return Resources(cpus=0.0, io=True)
 
     def from_settings(self, settings: Settings) -> SimulatedGenerator:
         return SimulatedGenerator(ledger_path(settings), latency_s=self.latency_s)

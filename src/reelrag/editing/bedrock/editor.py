@@ -153,7 +153,7 @@ class CanvasEditor(Editor):
 
     def _check_lifecycle(self) -> lifecycle.Lifecycle:
         now = self._now() if self._now else None
-        enabled = bool(getattr(self.settings, "lifecycle_check", True))
+        enabled = self.settings.lifecycle_check
         return lifecycle.check_model(self.control, self.model, enabled=enabled, now=now)
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
