@@ -23,6 +23,7 @@ from reelrag.embeddings.base import Embedder
 from reelrag.errors import InputError, NoMatchError
 from reelrag.index.base import Index, IndexQuery
 from reelrag.index.filters import check_filters
+from reelrag.matching.decide import decide
 from reelrag.settings import Settings
 from reelrag.types import SearchHit, SearchRequest
 
@@ -33,6 +34,8 @@ MAX_LIMIT = 1000
 MAX_QUERY_CHARS = 2000
 # With diversity on, MMR picks from a wider pool than the final list.
 MMR_POOL_FACTOR = 4
+# The match decision weighs at least this many candidates (hybrid order is RRF's, not its own).
+DECISION_POOL = 20
 
 
 class SearchResults(Sequence[SearchHit]):
@@ -115,8 +118,11 @@ def search(
     # Text and images share one space: the query's vector is also compared with image vectors.
     image_vector = vector if "image" in embedder.identity.modalities else None
     pool = request.limit * MMR_POOL_FACTOR if request.diversity > 0 else request.limit
+    pool = max(pool, DECISION_POOL) if request.mode != "text" else pool
     query = IndexQuery(request.query, vector, pool, request.filters, request.mode, image_vector)
     candidates = index.search(query)
+    if vector is not None and request.mode != "text":
+        candidates = decide(candidates, request.query, vector, index, embedder, settings)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
     if request.diversity > 0 and len(kept) > 1:
