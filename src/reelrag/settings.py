@@ -201,6 +201,13 @@ def load_settings(
     return Settings(**values, sources=sources)
 
 
+def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The config file that settings are read from (``REELRAG_CONFIG``, else ./reelrag.toml),
+    whether it exists yet or not: where ``reelrag calibrate --apply`` writes."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(f"{ENV_PREFIX}CONFIG") or CONFIG_FILE)
+
+
 def _config_path(env: Mapping[str, str]) -> Path | None:
     if env.get(f"{ENV_PREFIX}CONFIG"):
         return Path(env[f"{ENV_PREFIX}CONFIG"])

@@ -160,6 +160,16 @@ class Library:
             )
         return retrieval.search(self.index, self.embedder, request, self.settings, store=self.store)
 
+    def evaluate(
+        self, queries: str | Path, min_score: float | None = None, k: int = 5
+    ) -> Any:
+        """Measure search on labelled queries (.csv/.yaml, see ``reelrag eval``) at ``min_score``
+        (default: the setting); returns :class:`reelrag.evaluation.EvalReport`."""
+        from reelrag.evaluation import evaluate
+
+        threshold = self.settings.min_score if min_score is None else min_score
+        return evaluate(self, queries, threshold=threshold, k=k)
+
     def get(self, asset_id: str) -> Asset:
         """The asset whose id is, or starts with, ``asset_id``."""
         prefix = asset_id.strip().lower()
