@@ -4,12 +4,13 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
 
 - caption: ``sigmoid(slope * (standout - centre))`` where ``standout`` is how far the caption's
   cosine stands out from the query's cohort background (:mod:`reelrag.matching.cohort`), times
-  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual).
-  A vector made only of file/folder words counts ``WEAK`` times as much, so it never reaches the
-  default threshold alone;
+  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual);
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
-  keywords, and ``NAME_WEIGHT * coverage**3`` in the file and folder words (never enough alone).
+  keywords;
+- file and folder names: the caption evidence of a vector made only of path words, or the
+  coverage of the query's terms in the path words, whichever is higher, capped at ``WEAK``
+  (0.4): below the default threshold, so names never decide a match alone.
 
 ``centre`` and ``slope`` are per embedder family (:data:`MODELS`): MiniLM's were fitted on the
 development half of ``reelrag/data/retrieval_set`` (``benchmarks/bench_retrieval.py``); CLIP,
@@ -28,8 +29,7 @@ from reelrag.matching.cohort import Background
 from reelrag.matching.evidence import has_caption, strong_text, weak_text
 from reelrag.types import SearchHit
 
-WEAK = 0.4  # weight of a caption vector made of file/folder words only
-NAME_WEIGHT = 0.2  # weight of an all-terms match in file/folder words
+WEAK = 0.4  # the most that file and folder names can add
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,14 @@ def weigh(
     """The confidence that ``hit`` shows what the query asks for."""
     asset = hit.asset
     standout = None if cosine is None or back is None else back.standout(cosine)
-    caption = 0.0
+    similar = 0.0
     if cosine is not None and standout is not None:
-        caption = model.caption(cosine, standout) * (1.0 if has_caption(asset) else WEAK)
-    vector = max(caption, hit.image_score or 0.0)
+        similar = model.caption(cosine, standout)
+    captioned = has_caption(asset)
+    vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong_text(asset))
     names, named = scoring.text_score(query_terms, weak_text(asset))
-    doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - NAME_WEIGHT * names)
+    names = min(WEAK, max(names, 0.0 if captioned else similar))
+    doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
     words = tuple(dict.fromkeys([*matched, *named]))
     return Evidence(1.0 - doubt, cosine, standout, text, names, words)
