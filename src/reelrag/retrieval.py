@@ -36,12 +36,14 @@ MAX_QUERY_CHARS = 2000
 MMR_POOL_FACTOR = 4
 # The match decision weighs at least this many candidates (hybrid order is RRF's, not its own).
 DECISION_POOL = 20
+REJECTED_SHOWN = 3  # candidates shown with a "no good match"
 
 
 class SearchResults(Sequence[SearchHit]):
     """Ranked hits (a sequence of :class:`SearchHit`) plus what was asked and whether it matched.
 
-    ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match".
+    ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match",
+    with ``rejected`` (the best few below it, each with its ``why``).
     """
 
     def __init__(
@@ -52,12 +54,14 @@ class SearchResults(Sequence[SearchHit]):
         min_score: float,
         nearest: SearchHit | None = None,
         store: Any = None,
+        rejected: Sequence[SearchHit] = (),
     ) -> None:
         self.hits = list(hits)
         self.request = request
         self.min_score = min_score
         self.nearest = nearest
         self.store = store
+        self.rejected = list(rejected)
 
     @overload
     def __getitem__(self, index: int) -> SearchHit: ...
@@ -91,6 +95,7 @@ class SearchResults(Sequence[SearchHit]):
             "no_match": self.no_match,
             "hits": [hit.to_dict() for hit in self.hits],
             "nearest": None if self.nearest is None else self.nearest.to_dict(),
+            "rejected": [hit.to_dict() for hit in self.rejected],
         }
 
     def _repr_html_(self) -> str:
@@ -125,11 +130,14 @@ def search(
         candidates = decide(candidates, request.query, vector, index, embedder, settings)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
+    rejected = [] if kept else sorted(candidates, key=lambda h: -h.score)[:REJECTED_SHOWN]
     if request.diversity > 0 and len(kept) > 1:
         kept = mmr(kept, index.vectors([h.asset.id for h in kept]), request.diversity)
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
-    return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store)
+    return SearchResults(
+        hits, request, min_score=min_score, nearest=nearest, store=store, rejected=rejected
+    )
 
 
 class Searcher(Protocol):

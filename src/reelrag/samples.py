@@ -117,6 +117,7 @@ def load_sample(spec: str) -> Image.Image:
     from PIL import Image
 
     package, _, name = spec.partition(":")
+    image: Image.Image
     if package == "matplotlib":
         image = Image.open(_matplotlib_photo().parent / name)
     elif package == "skimage":

@@ -14,6 +14,7 @@ can then be applied to the recorded scores, which is what :func:`calibrate` swee
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,7 +143,7 @@ def calibrate(
     good ones the middle of the best run is taken (a margin on both sides).
     """
     scores = sorted({round(o.score, 6) for o in outcomes if o.hits})
-    cuts = [0.0] + [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)]
+    cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(scores)]
     cuts += [min(1.0, scores[-1] + 1e-6)] if scores else []
     values = [objective(measure(outcomes, c, k), name) for c in cuts]
     best = max(values)

@@ -32,7 +32,6 @@ from PIL import Image
 
 from reelrag.captioning.base import Captioner, CaptionInput
 from reelrag.captioning.metadata import words_from_name
-from reelrag.matching.evidence import embed_text
 from reelrag.embeddings.base import Embedder
 from reelrag.errors import ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
@@ -47,6 +46,7 @@ from reelrag.library.sources import (
     prune_prefixes,
     stat_each,
 )
+from reelrag.matching.evidence import embed_text
 from reelrag.media.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
 from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore

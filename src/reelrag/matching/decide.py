@@ -41,5 +41,7 @@ def decide(
         cosine = None if caption is None else float(unit(np.asarray(caption)) @ query_unit)
         ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight)
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
-        rescored.append((key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score))))
+        rescored.append(
+            (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))
+        )
     return [hit for _, hit in sorted(rescored, key=lambda pair: pair[0])]
