@@ -30,18 +30,29 @@ def decide(
     caption stands out, then by the index's order."""
     if not hits:
         return []
-    stored = index.vectors([h.asset.id for h in hits])
+    # A caption-only index reports the caption cosine as vector_score (clipped at 0, below any
+    # floor); with image vectors that is max(caption, image), so the caption vectors are read.
+    multimodal = [h.asset.id for h in hits if h.image_score is not None]
+    stored = index.vectors(multimodal) if multimodal else {}
     query_unit = unit(np.asarray(vector, dtype=np.float32))
     back = background(embedder, query_unit)
     model = match_model(embedder.identity.name, embedder.identity.model)
     terms = scoring.terms(query)
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
-        caption = stored.get(hit.asset.id)
-        cosine = None if caption is None else float(unit(np.asarray(caption)) @ query_unit)
+        cosine = _caption_cosine(hit, stored, query_unit)
         ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight)
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
         rescored.append(
             (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))
         )
     return [hit for _, hit in sorted(rescored, key=lambda pair: pair[0])]
+
+
+def _caption_cosine(
+    hit: SearchHit, stored: dict[str, np.ndarray], query_unit: np.ndarray
+) -> float | None:
+    if hit.image_score is None:
+        return hit.vector_score
+    caption = stored.get(hit.asset.id)
+    return None if caption is None else float(unit(np.asarray(caption)) @ query_unit)
