@@ -46,10 +46,10 @@ lib = open_library(workspace, minilm_runtime=runtime)
 lib.ingest([photos], recursive=True)
 out = {"min_score": lib.settings.min_score, "hits": {}}
 for query in json.loads(sys.stdin.read()):
-    found = lib.search(SearchRequest(query=query, limit=%d, min_score=0.0))
+    found = lib.search(SearchRequest(query=query, limit=int(sys.argv[4]), min_score=0.0))
     out["hits"][query] = [[h.asset.source, h.score] for h in found]
 print(json.dumps(out))
-""" % K
+"""
 
 
 def runtimes() -> list[str]:
@@ -75,7 +75,7 @@ def old_reports(
     queries = [q.query for q in devset_queries("all")]
     env = {**os.environ, "PYTHONPATH": str(old_src), "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", OLD_SCRIPT, str(photos), str(workspace), runtime],
+        [sys.executable, "-c", OLD_SCRIPT, str(photos), str(workspace), runtime, str(K)],
         input=json.dumps(queries), capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     data = json.loads(done.stdout)
