@@ -71,7 +71,8 @@ class Evidence:
     standout: float | None
     text: float
     names: float
-    matched: tuple[str, ...]
+    matched: tuple[str, ...]  # query terms in the caption and keywords
+    named: tuple[str, ...] = ()  # query terms in the file and folder names
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
@@ -82,7 +83,8 @@ class Evidence:
         words = f" ({', '.join(self.matched)})" if self.matched else ""
         parts.append(f"keywords {self.text:.2f}{words}")
         if self.names:
-            parts.append(f"file/folder names {self.names:.2f}")
+            named = f" ({', '.join(self.named)})" if self.named else ""
+            parts.append(f"file/folder names {self.names:.2f}{named}")
         return " · ".join(parts)
 
 
@@ -106,5 +108,4 @@ def weigh(
     names, named = scoring.text_score(query_terms, weak_text(asset))
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
-    words = tuple(dict.fromkeys([*matched, *named]))
-    return Evidence(1.0 - doubt, cosine, standout, text, names, words)
+    return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named))
