@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 pytest.importorskip("skimage", reason="the development set's photos ship in scikit-image")
 
-from reelrag.cli.main import app  # noqa: E402
-from reelrag.errors import InputError, NotFoundError  # noqa: E402
-from reelrag.evaluation import calibrate_file  # noqa: E402
-from reelrag.evaluation.queries import LabelledQuery, load_queries  # noqa: E402
-from reelrag.library import open_library  # noqa: E402
-from reelrag.samples import write_samples  # noqa: E402
+from reelrag.cli.main import app
+from reelrag.errors import InputError, NotFoundError
+from reelrag.evaluation import calibrate_file
+from reelrag.evaluation.queries import LabelledQuery, load_queries
+from reelrag.library import open_library
+from reelrag.samples import write_samples
 
 runner = CliRunner()
 QUERIES_CSV = """query,expected
@@ -51,7 +51,7 @@ def test_queries_load_from_csv_and_yaml(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         load_queries(tmp_path / "absent.csv")
     (tmp_path / "q.txt").write_text("x")
-    with pytest.raises(InputError, match="not a .csv or .yaml"):
+    with pytest.raises(InputError, match=r"not a \.csv or \.yaml"):
         load_queries(tmp_path / "q.txt")
     (tmp_path / "bad.csv").write_text("query,expected\n,x\n")
     with pytest.raises(InputError, match="no query"):
@@ -82,7 +82,7 @@ def test_calibrate_apply_keeps_the_users_settings(
 ) -> None:
     (tmp_path / "q.csv").write_text(QUERIES_CSV)
     config = tmp_path / "reelrag.toml"
-    config.write_text('# my settings\nfps = 30\n\n[reelrag]\nsearch_limit = 7\n')
+    config.write_text("# my settings\nfps = 30\n\n[reelrag]\nsearch_limit = 7\n")
     monkeypatch.setenv("REELRAG_CONFIG", str(config))
     out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
                               "--apply"])  # fmt: skip

@@ -11,14 +11,14 @@ from PIL import Image
 
 pytest.importorskip("skimage", reason="the development set's photos ship in scikit-image")
 
-from reelrag.errors import NoMatchError  # noqa: E402
-from reelrag.evaluation import evaluate  # noqa: E402
-from reelrag.evaluation.devset import devset_queries, write_devset  # noqa: E402
-from reelrag.library import Library, open_library  # noqa: E402
-from reelrag.matching.decision import MINILM, WEAK, weigh  # noqa: E402
-from reelrag.matching.cohort import Background  # noqa: E402
-from reelrag.retrieval import best_matches  # noqa: E402
-from reelrag.types import Asset, SearchHit  # noqa: E402
+from reelrag.errors import NoMatchError
+from reelrag.evaluation import evaluate
+from reelrag.evaluation.devset import devset_queries, write_devset
+from reelrag.library import Library, open_library
+from reelrag.matching.cohort import Background
+from reelrag.matching.decision import MINILM, WEAK, weigh
+from reelrag.retrieval import best_matches
+from reelrag.types import Asset, SearchHit
 
 
 @pytest.fixture(scope="module")
