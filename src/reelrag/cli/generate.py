@@ -89,6 +89,10 @@ def generate_command(
     edit_variant: Annotated[
         int | None, typer.Option("--edit-variant", help="Use this variant (default: best).")
     ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Match threshold for --object."),
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the motion plan.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -100,7 +104,7 @@ def generate_command(
         raise InputError("no prompt given", hint="pass --prompt (or --action with --object)")
     if sum(x is not None for x in (image, asset, object_query)) > 1:
         raise InputError("give only one of --image, --asset and --object")
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, min_score=min_score)
     width, height = parse_size(size)
     options: dict[str, Any] = {
         k: v
@@ -176,6 +180,17 @@ def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> 
         ),
         highlight=False,
     )
+    hit = manifest.get("search_hit")
+    if hit:
+        console.print(
+            labelled(
+                "animated",
+                "green",
+                f" {hit['asset']['source']} (score {hit['score']:.2f}: {hit.get('why') or '-'})",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     for item in result.not_rendered:
         console.print(labelled("not rendered:", "yellow", f" {item}"), highlight=False)
     for item in manifest.get("adjustments", []):
