@@ -35,7 +35,7 @@ MAX_QUERY_CHARS = 2000
 # With diversity on, MMR picks from a wider pool than the final list.
 MMR_POOL_FACTOR = 4
 # The match decision weighs at least this many candidates (hybrid order is RRF's, not its own).
-DECISION_POOL = 20
+DECISION_POOL = 10
 REJECTED_SHOWN = 3  # candidates shown with a "no good match"
 
 
