@@ -181,3 +181,21 @@ def test_rows_with_an_edit_step_remove_before_animating(
     edit = manifest["edit"]
     assert edit["backend"] == "opencv" and edit["request"]["prompt"] is None
     assert edit["mask"]["spec"]["boxes"] == ["40,30,30,20"] and edit["mask"]["transform"]
+
+
+def test_min_score_flags_and_the_photo_each_job_animates(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cat.mp4"
+    args = ["generate", "--object", "a ginger cat", "--prompt", "zoom in", "--size", "96x64",
+            "--duration", "0.5", "--fps", "8", "--out", str(out)]  # fmt: skip
+    code, text = _cli(ws, *args, "--min-score", "1")
+    assert code != 0 and "no good match" in text and not out.exists()
+    code, text = _cli(ws, *args)
+    assert code == 0, text
+    assert "animated" in text and "cat.jpg (score" in text and "stands out" in text
+    prompts = _prompts(tmp_path, ["<object_prompt> <action_prompt>"])
+    batch = ["batch", str(prompts), "--object", "a ginger cat", "--action", "pan",
+             "--backend", "simulated"]  # fmt: skip
+    code, text = _cli(ws, *batch, "--dry-run", "--json", "--min-score", "1")
+    assert json.loads(text)["rows"][0]["state"] != "queued"
+    code, text = _cli(ws, *batch)
+    assert code == 0 and "line 2: " in text and "cat.jpg (score" in text  # line 1: a comment
