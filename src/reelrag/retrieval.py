@@ -169,9 +169,11 @@ def best_matches(
         return hits
     nearest = getattr(found, "nearest", None)
     seen = f"best score {nearest.score:.3f}" if nearest is not None else "no candidates"
+    coverage = getattr(library, "coverage_warning", None)  # a Library knows its captions
+    warning = coverage() if callable(coverage) else None
     raise NoMatchError(
         f"no good match for {query!r}: {seen}, threshold {threshold:.2f}",
-        hint="ingest a matching image, rephrase the object, or lower min_score",
+        hint=warning or "ingest a matching image, rephrase the object, or lower min_score",
     )
 
 

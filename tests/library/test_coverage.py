@@ -60,3 +60,13 @@ def test_coverage_summary_and_warning_rules() -> None:
     assert mostly.mostly_uncaptioned and mostly.warning() is not None
     assert mostly.warning(image_search=True) is None  # pixels are searched: no warning
     assert Coverage(10, {"filename": 5, "iptc": 5}).warning() is None
+
+
+def test_generate_on_an_uncaptioned_library_says_how_to_caption(tmp_path: Path) -> None:
+    photos = _roll(tmp_path / "photos", 3)
+    ws = ["-w", str(tmp_path / "ws")]
+    assert runner.invoke(app, [*ws, "ingest", "-r", str(photos)]).exit_code == 0
+    out = runner.invoke(app, [*ws, "generate", "--object", "apple", "--prompt", "zoom in"])
+    assert out.exit_code != 0
+    assert "no good match" in str(out.exception)
+    assert "only file and folder names" in (out.exception.hint or "")  # type: ignore[union-attr]
