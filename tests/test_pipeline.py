@@ -191,6 +191,8 @@ def library(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     root = tmp_path_factory.mktemp("lib")
     (root / "photos").mkdir()
     Image.fromarray(data.chelsea()).save(root / "photos" / "red_shoes_on_a_wooden_floor.jpg")
+    # a caption: since issue 17 a file name alone never decides a match
+    (root / "photos" / "red_shoes_on_a_wooden_floor.txt").write_text("Red shoes on a wooden floor.")
     lib = open_library(root / "ws")
     lib.ingest(root / "photos")
     return lib

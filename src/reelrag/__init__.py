@@ -26,6 +26,7 @@ _LAZY = {
     "generate": "reelrag.pipeline",
     "run_batch": "reelrag.batch",
     "plan_prompts": "reelrag.batch",
+    "evaluate": "reelrag.evaluation",
 }
 
 
@@ -49,6 +50,7 @@ __all__ = [
     "SearchRequest",
     "Settings",
     "__version__",
+    "evaluate",
     "generate",
     "load_settings",
     "open_library",

@@ -23,6 +23,7 @@ from reelrag.embeddings.base import Embedder
 from reelrag.errors import InputError, NoMatchError
 from reelrag.index.base import Index, IndexQuery
 from reelrag.index.filters import check_filters
+from reelrag.matching.decide import decide
 from reelrag.settings import Settings
 from reelrag.types import SearchHit, SearchRequest
 
@@ -36,12 +37,16 @@ MAX_LIMIT = 1000
 MAX_QUERY_CHARS = 2000
 # With diversity on, MMR picks from a wider pool than the final list.
 MMR_POOL_FACTOR = 4
+# The match decision weighs at least this many candidates (hybrid order is RRF's, not its own).
+DECISION_POOL = 10
+REJECTED_SHOWN = 3  # candidates shown with a "no good match"
 
 
 class SearchResults(Sequence[SearchHit]):
     """Ranked hits (a sequence of :class:`SearchHit`) plus what was asked and whether it matched.
 
-    ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match".
+    ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match",
+    with ``rejected`` (the best few below it, each with its ``why``).
     """
 
     def __init__(
@@ -52,12 +57,14 @@ class SearchResults(Sequence[SearchHit]):
         min_score: float,
         nearest: SearchHit | None = None,
         store: ObjectStore | None = None,
+        rejected: Sequence[SearchHit] = (),
     ) -> None:
         self.hits = list(hits)
         self.request = request
         self.min_score = min_score
         self.nearest = nearest
         self.store = store
+        self.rejected = list(rejected)
 
     @overload
     def __getitem__(self, index: int) -> SearchHit: ...
@@ -91,6 +98,7 @@ class SearchResults(Sequence[SearchHit]):
             "no_match": self.no_match,
             "hits": [hit.to_dict() for hit in self.hits],
             "nearest": None if self.nearest is None else self.nearest.to_dict(),
+            "rejected": [hit.to_dict() for hit in self.rejected],
         }
 
     def _repr_html_(self) -> str:
@@ -118,15 +126,21 @@ def search(
     # Text and images share one space: the query's vector is also compared with image vectors.
     image_vector = vector if "image" in embedder.identity.modalities else None
     pool = request.limit * MMR_POOL_FACTOR if request.diversity > 0 else request.limit
+    pool = max(pool, DECISION_POOL) if request.mode != "text" else pool
     query = IndexQuery(request.query, vector, pool, request.filters, request.mode, image_vector)
     candidates = index.search(query)
+    if vector is not None and request.mode != "text":
+        candidates = decide(candidates, request.query, vector, index, embedder, settings)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
+    rejected = [] if kept else sorted(candidates, key=lambda h: -h.score)[:REJECTED_SHOWN]
     if request.diversity > 0 and len(kept) > 1:
         kept = mmr(kept, index.vectors([h.asset.id for h in kept]), request.diversity)
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
-    return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store)
+    return SearchResults(
+        hits, request, min_score=min_score, nearest=nearest, store=store, rejected=rejected
+    )
 
 
 class Searcher(Protocol):
@@ -158,9 +172,11 @@ def best_matches(
         return hits
     nearest = getattr(found, "nearest", None)
     seen = f"best score {nearest.score:.3f}" if nearest is not None else "no candidates"
+    coverage = getattr(library, "coverage_warning", None)  # a Library knows its captions
+    warning = coverage() if callable(coverage) else None
     raise NoMatchError(
         f"no good match for {query!r}: {seen}, threshold {threshold:.2f}",
-        hint="ingest a matching image, rephrase the object, or lower min_score",
+        hint=warning or "ingest a matching image, rephrase the object, or lower min_score",
     )
 
 

@@ -111,6 +111,27 @@ def write_samples(folder: Path) -> list[Path]:
     return paths
 
 
+def load_sample(spec: str) -> Image.Image:
+    """An RGB photo from ``skimage:<data function>`` or ``matplotlib:<sample_data file>``
+    (transparency flattened onto white)."""
+    from PIL import Image
+
+    package, _, name = spec.partition(":")
+    image: Image.Image
+    if package == "matplotlib":
+        image = Image.open(_matplotlib_photo().parent / name)
+    elif package == "skimage":
+        image = _load(name)
+    else:
+        raise ValueError(f"unknown sample source {spec!r}")
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
 def _load(loader: str) -> Image.Image:
     from PIL import Image
 
@@ -126,7 +147,8 @@ def _load(loader: str) -> Image.Image:
     array = getattr(skimage.data, loader)()
     if isinstance(array, tuple):  # stereo pairs: take the left view
         array = array[0]
-    return Image.fromarray(np.asarray(array)).convert("RGB")
+    image = Image.fromarray(np.asarray(array))
+    return image if image.mode in ("RGBA", "LA") else image.convert("RGB")
 
 
 def _matplotlib_photo() -> Path:

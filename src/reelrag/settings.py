@@ -41,7 +41,7 @@ class Settings:
     thumbnail_px: int = 256
     ingest_batch: int = 256
     ingest_workers: int = 0  # 0 means one per CPU core
-    min_score: float = 0.45  # 'no good match' threshold on the absolute score in [0, 1]
+    min_score: float = 0.45  # 'no good match' threshold on the match confidence in [0, 1]
     search_limit: int = 5
     rrf_k: int = 60
     ann_min_rows: int = 50_000
@@ -114,6 +114,13 @@ class Settings:
     executor: str = "local"  # where jobs run: local (threads in the worker) | ray
     ray_address: str = ""  # Ray cluster to join (e.g. "auto", "ray://head:10001"); "" = start one
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cache_path(self) -> Path:
+        """The cache folder: ``cache_dir``, else ``~/.cache/reelrag``."""
+        return (
+            Path(self.cache_dir).expanduser() if self.cache_dir else Path.home() / ".cache/reelrag"
+        )
 
     @property
     def store_uri(self) -> str:
@@ -229,6 +236,13 @@ def load_settings(
         values["cache_dir"] = str(Path(env["XDG_CACHE_HOME"]) / "reelrag")
         sources["cache_dir"] = "env:XDG_CACHE_HOME"
     return Settings(**values, sources=sources)
+
+
+def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The config file that settings are read from (``REELRAG_CONFIG``, else ./reelrag.toml),
+    whether it exists yet or not: where ``reelrag calibrate --apply`` writes."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(f"{ENV_PREFIX}CONFIG") or CONFIG_FILE)
 
 
 def _config_path(env: Mapping[str, str]) -> Path | None:

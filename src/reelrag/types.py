@@ -102,8 +102,8 @@ class SearchFilters(Record):
 class SearchRequest(Record):
     """A retrieval query for an object of interest.
 
-    ``min_score`` is the "no good match" threshold on the fused score in [0, 1]; ``diversity`` in
-    [0, 1] turns on maximal marginal relevance (0 = pure relevance).
+    ``min_score`` is the "no good match" threshold on the match confidence in [0, 1];
+    ``diversity`` in [0, 1] turns on maximal marginal relevance (0 = pure relevance).
     """
 
     query: str

@@ -31,6 +31,7 @@ from PIL import Image
 from reelrag.aws import schemas
 from reelrag.embeddings.titan import MODEL_ID
 from reelrag.library import open_library
+from reelrag.matching.cohort import cohort_texts
 from reelrag.samples import SAMPLES
 
 COLOURS = ("red", "green", "blue")  # axes 0, 1, 2: the RGB channels
@@ -129,7 +130,9 @@ def photos(sample_photos: Path, tmp_path: Path) -> Path:
 def test_ingest_stores_titan_image_vectors_and_finds_an_uncaptioned_photo(
     dim: int, titan: FakeTitan, photos: Path, tmp_path: Path
 ) -> None:
-    lib = open_library(tmp_path / "ws", embedder="titan", titan_dim=dim)
+    lib = open_library(
+        tmp_path / "ws", embedder="titan", titan_dim=dim, cache_dir=str(tmp_path / "cache")
+    )
     report = lib.ingest(photos)
     assert report.added == 4 and not report.failed
     info = lib.index.info()
@@ -147,9 +150,13 @@ def test_ingest_stores_titan_image_vectors_and_finds_an_uncaptioned_photo(
 
     ingested = len(titan.bodies)
     results = lib.search("red", limit=3)
-    assert titan.bodies[ingested:] == [
-        {"inputText": "red", "embeddingConfig": {"outputEmbeddingLength": dim}}
-    ]
+    config = {"embeddingConfig": {"outputEmbeddingLength": dim}}
+    # the query, then (once per embedder, then cached on disk) the match decision's cohort
+    assert titan.bodies[ingested] == {"inputText": "red", **config}
+    assert [b["inputText"] for b in titan.bodies[ingested + 1 :]] == cohort_texts()
+    searched = len(titan.bodies)
+    lib.search("blue", limit=3)
+    assert titan.bodies[searched:] == [{"inputText": "blue", **config}]
     hit = results[0]
     assert Path(hit.asset.source).name == "DSC01234.png"
     assert (hit.asset.caption, hit.asset.keywords) == ("", ())

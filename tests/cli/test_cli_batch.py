@@ -54,13 +54,14 @@ def _prompts(tmp_path: Path, lines: list[str]) -> Path:
 
 def test_dry_run_plans_retrieval_once_and_distinct_images(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, [f"Shot {i}: <object_prompt>. <action_prompt>." for i in range(3)])
-    args = ["batch", str(prompts), "--object", "space", "--action", "Camera pans down.",
+    # "outer space": since issue 17 a folder name ("space/") alone no longer accepts a photo
+    args = ["batch", str(prompts), "--object", "outer space", "--action", "Camera pans down.",
             "--backend", "simulated", "--dry-run", "--json"]  # fmt: skip
     code, out = _cli(ws, *args)
     plan = json.loads(out)
     assert code == 0 and plan["searches"] == 1
     assert len({row["request"]["asset_id"] for row in plan["rows"]}) == 1
-    assert plan["rows"][0]["request"]["prompt"] == "Shot 0: space. Camera pans down."
+    assert plan["rows"][0]["request"]["prompt"] == "Shot 0: outer space. Camera pans down."
     code, out = _cli(ws, *args, "--distinct")
     rows = json.loads(out)["rows"]
     assert len({row["request"]["asset_id"] for row in rows}) == 3
@@ -181,3 +182,21 @@ def test_rows_with_an_edit_step_remove_before_animating(
     edit = manifest["edit"]
     assert edit["backend"] == "opencv" and edit["request"]["prompt"] is None
     assert edit["mask"]["spec"]["boxes"] == ["40,30,30,20"] and edit["mask"]["transform"]
+
+
+def test_min_score_flags_and_the_photo_each_job_animates(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cat.mp4"
+    args = ["generate", "--object", "a ginger cat", "--prompt", "zoom in", "--size", "96x64",
+            "--duration", "0.5", "--fps", "8", "--out", str(out)]  # fmt: skip
+    code, text = _cli(ws, *args, "--min-score", "1")
+    assert code != 0 and "no good match" in text and not out.exists()
+    code, text = _cli(ws, *args)
+    assert code == 0, text
+    assert "animated" in text and "cat.jpg (score" in text and "stands out" in text
+    prompts = _prompts(tmp_path, ["<object_prompt> <action_prompt>"])
+    batch = ["batch", str(prompts), "--object", "a ginger cat", "--action", "pan",
+             "--backend", "simulated"]  # fmt: skip
+    code, text = _cli(ws, *batch, "--dry-run", "--json", "--min-score", "1")
+    assert json.loads(text)["rows"][0]["state"] != "queued"
+    code, text = _cli(ws, *batch)
+    assert code == 0 and "line 2: " in text and "cat.jpg (score" in text  # line 1: a comment

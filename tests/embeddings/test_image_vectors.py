@@ -209,7 +209,8 @@ def test_ingest_fills_image_vectors_and_search_finds_uncaptioned_photos(
     plain = text_lib.search("red shoes", limit=3, min_score=0.0)
     assert text_lib.search("red shoes", limit=3).no_match
     assert plain.hits and all(h.image_score is None for h in plain)
-    assert all(h.why.startswith("vector ") for h in plain)
+    # search explains the match decision (issue 17): no image evidence without image vectors
+    assert all(h.why.startswith("match ") and " image " not in h.why for h in plain)
 
 
 # -- the tiny CLIP, for the real image tower ----------------------------------------------------

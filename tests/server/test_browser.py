@@ -103,6 +103,17 @@ def test_library_grid_and_search_show_the_expected_image(page) -> None:  # type:
     shot(page, "search")
 
 
+def test_a_refused_search_shows_why_and_the_nearest_candidates(page) -> None:  # type: ignore[no-untyped-def]
+    assert "of 6 assets captioned" in page.locator("#library-count").inner_text()
+    search(page, "red shoes")
+    assert "No good match" in page.locator("#search-summary").inner_text()
+    rejected = page.locator("#search-results .card")
+    assert 1 <= rejected.count() <= 3
+    assert rejected.first.locator(".score").inner_text().startswith("rejected ")
+    assert "match " in rejected.first.locator(".why").inner_text()
+    shot(page, "search-refused")
+
+
 def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: ignore[no-untyped-def]
     search(page, "rocket on its launch pad")
     page.locator("#search-results .card").first.click()

@@ -39,6 +39,13 @@ NOISE_WORDS = frozenset(
      "webp", "tif", "tiff", "gif", "bmp", "raw", "screenshot", "untitled", "new", "file",
      "frame", "burst", "cover", "hdr", "tmp", "temp"}
 )  # fmt: skip
+# Folders that cameras, phones and sync apps name: their words say nothing about the picture.
+# DCF folders ("100APPLE", "101_PANA", "100MSDCF"), DCIM, Android's "Camera", dated folders.
+CAMERA_ROLL_FOLDER = re.compile(
+    r"^(\d{3}[A-Za-z0-9_]{5}|dcim|camera|camera[ _-]?roll|camera[ _-]?uploads|screenshots"
+    r"|whatsapp[ _-]?images|pictures|photos|[\d\s_.\-]+)$",
+    re.IGNORECASE,
+)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[\s\d_\-.,;+()\[\]{}]+")  # digits split words too: "shoes2x"
 
@@ -70,7 +77,7 @@ class MetadataCaptioner(Captioner):
         found = self._from_sidecar(path) or self._from_metadata_file(path)
         found = found or _from_embedded(item.metadata)
         name_words = words_from_name(Path(item.name).stem)
-        folder_words = words_from_name(path.parent.name) if path else []
+        folder_words = folder_words_of(path.parent.name) if path else []
         if found is None:
             found = Caption(" ".join(name_words), tuple(name_words), "filename")
         extra = _embedded_keywords(item.metadata)
@@ -199,6 +206,15 @@ def _local_path(path: str) -> Path | None:
 def clean_text(text: str) -> str:
     """Whitespace collapsed, trimmed, at most MAX_CAPTION_CHARS characters."""
     return re.sub(r"\s+", " ", text).strip()[:MAX_CAPTION_CHARS]
+
+
+def folder_words_of(name: str) -> list[str]:
+    """The words of a folder name, none for a camera-roll folder (see CAMERA_ROLL_FOLDER).
+
+    >>> folder_words_of("100APPLE"), folder_words_of("Camera"), folder_words_of("beach trip")
+    ([], [], ['beach', 'trip'])
+    """
+    return [] if CAMERA_ROLL_FOLDER.match(name.strip()) else words_from_name(name)
 
 
 def words_from_name(stem: str) -> list[str]:

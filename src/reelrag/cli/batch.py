@@ -55,11 +55,15 @@ def batch(
     ] = False,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Match threshold for retrieval."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run every row of PROMPTS as a job; re-running a finished batch does nothing."""  # fmt: skip
     overrides: dict[str, Any] = {"concurrency": concurrency, "executor": executor,
-                                 "ray_address": ray_address}  # fmt: skip
+                                 "ray_address": ray_address, "min_score": min_score}  # fmt: skip
     if concurrency is not None:
         overrides["backend_concurrency"] = ""  # the flag wins over per-backend settings
     settings = settings_from(ctx, **overrides)
@@ -70,6 +74,8 @@ def batch(
     if dry_run:
         render_plan(plan, as_json)
         return
+    if not as_json:
+        render_images(plan)
     store = open_job_store(settings)
     added = queue(plan, store)
     if not added and not _has_active(store, plan.batch_id):
@@ -105,6 +111,25 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
         f"batch {plan.batch_id}: {len(plan.rows)} rows ({_fmt_counts(plan.counts())}), "
         f"{plan.searches} searches, estimated ${plan.cost_usd:.2f} and ~{plan.time_s:.0f}s"
     )
+
+
+IMAGES_SHOWN = 20
+
+
+def render_images(plan: BatchPlan) -> None:
+    """Which library photo each retrieving row animates, with its score and why (the first
+    few; every row's is in its job's manifest)."""
+    found = [p for p in plan.rows if p.hit is not None]
+    for p in found[:IMAGES_SHOWN]:
+        hit = p.hit
+        assert hit is not None
+        console.print(
+            f"line {p.row.line}: {hit.asset.source} (score {hit.score:.2f}: {hit.why or '-'})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(found) > IMAGES_SHOWN:
+        console.print(f"... and {len(found) - IMAGES_SHOWN} more (see --dry-run --json)")
 
 
 def edit_label(plan: dict[str, Any] | None) -> str:

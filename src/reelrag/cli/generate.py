@@ -90,6 +90,10 @@ def generate_command(
     edit_variant: Annotated[
         int | None, typer.Option("--edit-variant", help="Use this variant (default: best).")
     ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Match threshold for --object."),
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the motion plan.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -99,7 +103,7 @@ def generate_command(
     text = action or prompt
     if not text:
         raise InputError("no prompt given", hint="pass --prompt (or --action with --object)")
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, min_score=min_score)
     width, height = parse_size(size)
     camera = {"move": move, "speed": speed, "easing": easing, "atmosphere": atmosphere}
     plan: EditPlan | None = None
@@ -160,6 +164,17 @@ def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> 
         ),
         highlight=False,
     )
+    hit = manifest.get("search_hit")
+    if hit:
+        console.print(
+            labelled(
+                "animated",
+                "green",
+                f" {hit['asset']['source']} (score {hit['score']:.2f}: {hit.get('why') or '-'})",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     for item in result.not_rendered:
         console.print(labelled("not rendered:", "yellow", f" {item}"), highlight=False)
     for item in manifest.get("adjustments", []):

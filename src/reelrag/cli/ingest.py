@@ -47,6 +47,13 @@ def ingest(
     ray_address: Annotated[
         str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. auto).")
     ] = None,
+    captioner: Annotated[
+        str | None,
+        typer.Option(
+            "--captioner",
+            help="Caption with this backend (metadata, bedrock, transformers); default: setting.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Decode, normalise, caption, embed and index images; unchanged files are skipped.
@@ -55,7 +62,9 @@ def ingest(
     ``.txt``, its row in ``metadata.jsonl``/``.csv``) were edited. Exits 1 when any file failed
     (the summary lists each with its reason), 0 otherwise.
     """
-    library = Library(settings_from(ctx, executor=executor, ray_address=ray_address))
+    library = Library(
+        settings_from(ctx, executor=executor, ray_address=ray_address, captioner=captioner)
+    )
     with progress_bars(enabled=not as_json) as progress:
         if library.settings.executor == "ray":
             report = _ray_ingest(library, paths or [], recursive, prune or reindex, progress)
@@ -99,6 +108,11 @@ def _print_report(report: IngestReport) -> None:
         str(report.removed), str(len(report.failed)), f"{report.elapsed_s:.2f}",
     )  # fmt: skip
     console.print(table)
+    if report.coverage is not None:
+        console.print(report.coverage.summary(), highlight=False)
+    if report.coverage_warning:
+        warning = labelled("warning:", "yellow", f" {report.coverage_warning}")
+        console.print(warning, soft_wrap=True)
     if report.index_reset:
         console.print("the index was built with another embedder: started afresh")
     if report.not_reindexed:

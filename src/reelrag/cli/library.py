@@ -41,6 +41,32 @@ def list_assets(
     console.print(table)
     if not assets:
         console.print("the library is empty: run `reelrag ingest PATH`")
+        return
+    library = _library(ctx)
+    console.print(library.coverage().summary(), highlight=False)
+    if warning := library.coverage().warning():
+        console.print(f"warning: {warning}", soft_wrap=True, highlight=False)
+
+
+@library_app.command("coverage")
+def coverage(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How many assets have a caption, per caption source (file names alone are weak)."""
+    library = _library(ctx)
+    found = library.coverage()
+    warning = library.coverage_warning(found) if found.mostly_uncaptioned else None
+    if as_json:
+        print_json({**found.to_dict(), "warning": warning})
+        return
+    table = Table("caption source", "assets")
+    for source, count in sorted(found.sources.items()):
+        table.add_row(source or "none", str(count))
+    console.print(table)
+    console.print(found.summary(), highlight=False)
+    if warning:
+        console.print(f"warning: {warning}", soft_wrap=True, highlight=False)
 
 
 @library_app.command("show")

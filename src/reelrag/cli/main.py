@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "config",
     "ingest",
     "search",
+    "evaluate",
     "library",
     "index",
     "generate",

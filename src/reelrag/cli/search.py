@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, display_path, err_console, print_json, settings_from
+from reelrag.cli.common import (
+    console,
+    display_path,
+    err_console,
+    labelled,
+    print_json,
+    settings_from,
+)
 from reelrag.errors import NotFoundError
 from reelrag.index.filters import parse_filters
 from reelrag.plugins import registry
@@ -65,15 +72,18 @@ def search_command(
         diversity=diversity,
     )
     results = run_search(settings, request)
+    warning = coverage_warning(settings, results) if results.no_match else None
     if contact_sheet is not None and not results.no_match:
         from reelrag.contactsheet import write_contact_sheet
 
         written = write_contact_sheet(results, results.store, contact_sheet, overwrite=overwrite)
         err_console.print(f"contact sheet: {written}", highlight=False)
     if as_json:
-        print_json(results.to_dict())
+        print_json({**results.to_dict(), "coverage_warning": warning})
     else:
         render(results)
+        if warning:
+            console.print(labelled("warning:", "yellow", f" {warning}"), soft_wrap=True)
     if results.no_match:
         raise typer.Exit(NO_MATCH_EXIT)
 
@@ -90,6 +100,21 @@ def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
             hint="run `reelrag ingest PATH` first (or pick the workspace with -w)",
         )
     return search(index, embedder, request, settings, store=open_store(settings))
+
+
+def coverage_warning(settings: Settings, results: SearchResults) -> str | None:
+    """The library's caption-coverage warning (see :mod:`reelrag.library.coverage`), unless
+    the index searches pixels too."""
+    from reelrag.library.catalog import Catalog
+    from reelrag.library.coverage import Coverage
+
+    catalog = Catalog(settings.catalog_path)
+    try:
+        coverage = Coverage(catalog.count_assets(), catalog.caption_sources())
+    finally:
+        catalog.close()
+    pixels = any(hit.image_score is not None for hit in results.rejected)
+    return coverage.warning(image_search=pixels)
 
 
 def render(results: SearchResults) -> None:
@@ -117,4 +142,6 @@ def no_match_message(results: SearchResults) -> str:
             f"{nearest.asset.caption or nearest.asset.source})"
         )
     text.append("; try other words, fewer filters or a lower --min-score")
+    if nearest is not None and nearest.why:
+        text.append(f"\n  why: {nearest.why}")
     return "".join(str(t) for t in text)

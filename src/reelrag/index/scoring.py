@@ -20,6 +20,9 @@ hopeless query gets the same RRF value as the best hit of a perfect one, so RRF 
   lifted to at least ``w`` even when its caption vector is far off, while text alone never beats
   a perfect vector match; vector mode uses ``v``, text mode uses ``t``.
 
+Since issue 17 these index scores order and explain candidates; what ``min_score`` cuts is the
+match confidence of :mod:`reelrag.matching.decision` (caption similarity relative to a cohort,
+weak file/folder names), computed by :func:`reelrag.retrieval.search`. History of the old cut:
 ``settings.min_score`` (0.45) was tuned on a 24-image library of animals, landscapes, people,
 space and objects (the bundled samples plus ten more captions): 36 queries for objects that are
 there scored 0.69-0.90 (all their words in the caption) and synonyms 0.32-0.68 ("a kitten" 0.50,

@@ -234,6 +234,15 @@ class Catalog:
         sql = "SELECT DISTINCT tag FROM asset_tags ORDER BY tag LIMIT ?"
         return [r[0] for r in self._query(sql, [limit])]
 
+    def caption_sources(self) -> dict[str, int]:
+        """Assets per caption source; an empty caption counts as source ``""``."""
+        sql = (
+            "SELECT CASE WHEN coalesce(json_extract(data, '$.caption'), '') = '' THEN '' "
+            "ELSE coalesce(json_extract(data, '$.caption_source'), '') END, count(*) "
+            "FROM assets GROUP BY 1"
+        )
+        return {str(source): int(n) for source, n in self._query(sql)}
+
     def count_assets(self) -> int:
         return int(self._query("SELECT count(*) FROM assets")[0][0])
 

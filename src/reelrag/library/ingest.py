@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from reelrag.captioning.base import Captioner, CaptionInput
+from reelrag.captioning.evidence import embed_text
 from reelrag.captioning.metadata import words_from_name
 from reelrag.embeddings.base import Embedder
 from reelrag.errors import ReelragError
@@ -354,7 +355,8 @@ class Ingestor:
             for p, c in zip(prepared, captions, strict=True)
         ]
         texts = [index_text(a) for a in assets]
-        vectors = self._embedder().embed_texts(texts)
+        # Vectors embed the caption without path words (weak evidence, see captioning.evidence).
+        vectors = self._embedder().embed_texts([embed_text(a) for a in assets])
         images = self._embed_images(prepared)
         return [
             IndexRecord(a, v, t, image)

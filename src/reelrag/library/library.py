@@ -20,6 +20,7 @@ from reelrag.errors import IndexMismatchError, InputError, NotFoundError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
 from reelrag.library.catalog import BrowseFilters, Catalog
+from reelrag.library.coverage import Coverage
 from reelrag.library.ingest import Ingestor, IngestReport, fit_longest
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
@@ -131,7 +132,20 @@ class Library:
             specs, recursive=recursive, prune=prune, reindex=reindex, progress=progress
         )
         report.index_reset = self._index_reset
+        report.coverage = self.coverage()
+        report.coverage_warning = self.coverage_warning(report.coverage)
         return report
+
+    def coverage(self) -> Coverage:
+        """How many assets have a caption, per caption source (no model is loaded)."""
+        return Coverage(self.catalog.count_assets(), self.catalog.caption_sources())
+
+    def coverage_warning(self, coverage: Coverage | None = None) -> str | None:
+        """One line when most assets have no caption and the embedder cannot see pixels."""
+        found = coverage or self.coverage()
+        if not found.mostly_uncaptioned:
+            return None
+        return found.warning(image_search="image" in self.embedder.identity.modalities)
 
     def search(
         self,
@@ -160,6 +174,14 @@ class Library:
                 mode=mode,
             )
         return retrieval.search(self.index, self.embedder, request, self.settings, store=self.store)
+
+    def evaluate(self, queries: str | Path, min_score: float | None = None, k: int = 5) -> Any:
+        """Measure search on labelled queries (.csv/.yaml, see ``reelrag eval``) at ``min_score``
+        (default: the setting); returns :class:`reelrag.evaluation.EvalReport`."""
+        from reelrag.evaluation import evaluate
+
+        threshold = self.settings.min_score if min_score is None else min_score
+        return evaluate(self, queries, threshold=threshold, k=k)
 
     def get(self, asset_id: str) -> Asset:
         """The asset whose id is, or starts with, ``asset_id``."""

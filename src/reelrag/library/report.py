@@ -6,6 +6,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelrag.library.coverage import Coverage
+
 
 @dataclass
 class IngestReport:
@@ -14,7 +16,8 @@ class IngestReport:
     ``updated``: new bytes or edited caption inputs; ``reindexed``: unchanged files captioned,
     embedded and upserted again (``reindex``); ``not_reindexed``: catalog assets none of whose
     files were in this reindex run; ``index_reset``: the index was started afresh (its embedder
-    differed from the configured one).
+    differed from the configured one); ``coverage``: the whole library's caption coverage after
+    the run (:class:`~reelrag.library.coverage.Coverage`).
     """
 
     added: int = 0
@@ -27,6 +30,8 @@ class IngestReport:
     reindexed: int = 0
     not_reindexed: int = 0
     index_reset: bool = False
+    coverage: Coverage | None = None
+    coverage_warning: str | None = None  # one line when most assets have no caption
 
     @property
     def ok(self) -> bool:
@@ -39,6 +44,8 @@ class IngestReport:
             "new_assets": self.new_assets, "elapsed_s": round(self.elapsed_s, 3),
             "reindexed": self.reindexed, "not_reindexed": self.not_reindexed,
             "index_reset": self.index_reset,
+            "coverage": None if self.coverage is None else self.coverage.to_dict(),
+            "coverage_warning": self.coverage_warning,
         }  # fmt: skip
 
     def _repr_html_(self) -> str:

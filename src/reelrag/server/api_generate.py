@@ -7,6 +7,7 @@ job and returns its id: the worker thread renders it, and the client follows it 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 import uuid
@@ -46,6 +47,7 @@ class GenerateBody(BaseModel):
     asset_id: str | None = Field(None, min_length=4, max_length=64, pattern=r"^[0-9a-fA-F]+$")
     image: str | None = Field(None, min_length=1, max_length=1000, description="workspace path")
     object: str | None = Field(None, min_length=1, max_length=2000, pattern=r"\S")
+    min_score: float | None = Field(None, ge=0.0, le=1.0, description="match threshold")
     backend: str | None = Field(None, min_length=1, max_length=100)
     duration_s: float | None = Field(None, gt=0, le=600)
     fps: int | None = Field(None, ge=1, le=120)
@@ -103,7 +105,11 @@ def generate(body: GenerateBody, state: State) -> dict[str, Any]:
     """Queue one generation job and return its id at once (follow it at /api/jobs/{id})."""
     request = _request(body, state)
     estimate(body, state)  # refuse what the backend cannot do before queuing
-    hit = _retrieve(state, body.object) if body.object and not request.asset_id else None
+    hit = (
+        _retrieve(state, body.object, body.min_score)
+        if body.object and not request.asset_id
+        else None
+    )
     if hit is not None:
         request = request.replace(asset_id=hit.asset.id)
     payload = GeneratePayload(request, object=body.object, query=body.object, hit=hit, origin="web")
@@ -129,8 +135,8 @@ def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
     )  # fmt: skip
 
 
-def _retrieve(state: ServerState, query: str) -> SearchHit:
-    return best_matches(state.library(), query, state.settings)[0]
+def _retrieve(state: ServerState, query: str, min_score: float | None = None) -> SearchHit:
+    return best_matches(state.library(), query, state.settings, min_score=min_score)[0]
 
 
 @router.post("/batch", status_code=202)
@@ -141,6 +147,7 @@ async def batch(
     action: Annotated[str | None, Form(max_length=2000)] = None,
     backend: Annotated[str | None, Form(max_length=100)] = None,
     budget_usd: Annotated[float | None, Form(ge=0)] = None,
+    min_score: Annotated[float | None, Form(ge=0, le=1)] = None,
     distinct: Annotated[bool, Form()] = False,
     dry_run: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
@@ -149,7 +156,8 @@ async def batch(
     data = await read_upload(file, max_upload_bytes(state.settings), PROMPT_SUFFIXES)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(file.filename or "prompts.txt").name)
     options = {"object": object or None, "action": action or None, "backend": backend or None,
-               "budget": budget_usd, "distinct": distinct, "dry_run": dry_run}  # fmt: skip
+               "budget": budget_usd, "distinct": distinct, "dry_run": dry_run,
+               "min_score": min_score}  # fmt: skip
     return await run_in_threadpool(_plan_and_queue, state, data, name, options)
 
 
@@ -162,8 +170,11 @@ def _plan_and_queue(
         rows = read_prompt_file(path, object_text=options["object"], action_text=options["action"])
     rows = [_guard_row(row, state) for row in rows]
     needs_library = any(not (r.image or r.asset_id) for r in rows)
+    settings = state.settings
+    if options["min_score"] is not None:
+        settings = dataclasses.replace(settings, min_score=options["min_score"])
     plan = plan_batch(
-        rows, settings=state.settings, backend=options["backend"], distinct=options["distinct"],
+        rows, settings=settings, backend=options["backend"], distinct=options["distinct"],
         library=state.library() if needs_library else None, budget_usd=options["budget"],
     )  # fmt: skip
     out: dict[str, Any] = {

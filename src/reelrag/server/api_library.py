@@ -66,7 +66,10 @@ def list_assets(
     library = state.library()
     filters = BrowseFilters(folder=folder, tag=tag, orientation=orientation, text=text)
     total, page = library.browse(filters, limit, offset)
+    coverage = library.coverage()
     return {"total": total, "offset": offset, "assets": [asset_view(a) for a in page],
+            "coverage": {**coverage.to_dict(), "summary": coverage.summary(),
+                         "warning": coverage.warning()},
             **library.facets()}  # fmt: skip
 
 
@@ -130,10 +133,12 @@ def search(body: SearchBody, state: State) -> dict[str, Any]:
         query=body.query, limit=body.limit, min_score=body.min_score, mode=body.mode,
         diversity=body.diversity, filters=filters,
     )  # fmt: skip
-    results = state.library().search(request)
+    library = state.library()
+    results = library.search(request)
     data: dict[str, Any] = results.to_dict()
-    for hit in [*data["hits"], *([data["nearest"]] if data["nearest"] else [])]:
+    for hit in [*data["hits"], *data["rejected"], *([data["nearest"]] if data["nearest"] else [])]:
         hit["asset"] = asset_view(Asset.from_dict(hit["asset"]))
+    data["coverage_warning"] = library.coverage_warning() if results.no_match else None
     return data
 
 

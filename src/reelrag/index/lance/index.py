@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import FTS, BTree, IvfFlat
 
+from reelrag.captioning.evidence import embed_text
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import BackendError, InputError, NotFoundError
 from reelrag.index import ranking, scoring
@@ -194,7 +195,9 @@ class LanceIndex(Index):
         if TABLE not in db.list_tables().tables:
             raise NotFoundError(f"no index at {uri}", hint="run `reelrag ingest PATH` first")
         old = db.open_table(TABLE).to_lance().to_table()
-        texts = [t or "" for t in old.column("text").to_pylist()]
+        # The caption vector embeds what ingest embeds: caption and keywords, no path words.
+        assets = [asset_from_fields(row) for row in old.select(ASSET_FIELDS).to_pylist()]
+        texts = [embed_text(asset) for asset in assets]
         vectors = embed_in_batches(embedder, texts, progress)
         if has_images(embedder.identity):
             # Pixels are not in the table: image vectors come back with `ingest --reindex`.

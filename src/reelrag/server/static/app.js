@@ -104,7 +104,10 @@ async function loadLibrary(append = false) {
   const cards = data.assets.map((a) => assetCard(a));
   if (append) $("library-grid").append(...cards); else $("library-grid").replaceChildren(...cards);
   state.libraryOffset += data.assets.length;
-  $("library-count").textContent = `${data.total} image(s)`;
+  $("library-count").textContent = `${data.total} image(s)` + (data.coverage ? ` · ${data.coverage.summary}` : "");
+  const warning = data.coverage && data.coverage.warning;
+  $("library-coverage").textContent = warning ? `Warning: ${warning}` : "";
+  $("library-coverage").classList.toggle("hidden", !warning);
   $("library-more").classList.toggle("hidden", state.libraryOffset >= data.total);
 }
 
@@ -126,13 +129,15 @@ async function search(event) {
     throw error;
   }
   $("search-summary").textContent = data.no_match
-    ? `No good match for “${data.query}” (min score ${data.min_score.toFixed(2)})` +
-      (data.nearest ? `; closest: ${data.nearest.asset.caption} (${data.nearest.score.toFixed(3)})` : "")
+    ? `No good match for “${data.query}”: no candidate reached the min score ${data.min_score.toFixed(2)}` +
+      (data.nearest ? ` (best ${data.nearest.score.toFixed(2)}: ${data.nearest.why})` : "") +
+      (data.coverage_warning ? `. ${data.coverage_warning}` : ". Nearest candidates, not accepted:")
     : `${data.hits.length} hit(s) for “${data.query}”`;
-  $("search-results").replaceChildren(...data.hits.map((hit) => assetCard(hit.asset,
-    el("div", { title: hit.why },
-      el("span", { class: "score" }, hit.score.toFixed(3)),
-      el("span", { class: "muted" }, `vec ${fmt(hit.vector_score)} · text ${fmt(hit.text_score)}`)))));
+  const shown = data.no_match ? data.rejected || [] : data.hits;
+  $("search-results").replaceChildren(...shown.map((hit) => assetCard(hit.asset,
+    el("div", { title: hit.why, class: data.no_match ? "rejected" : "" },
+      el("span", { class: "score" }, (data.no_match ? "rejected " : "") + hit.score.toFixed(3)),
+      el("div", { class: "muted why" }, hit.why)))));
 }
 const fmt = (value) => (value === null || value === undefined ? "–" : Number(value).toFixed(2));
 
@@ -170,6 +175,7 @@ function generateBody() {
   const body = { prompt: $("gen-prompt").value, backend: $("gen-backend").value || null };
   const byObject = document.querySelector("input[name=source]:checked").value === "object";
   if (byObject && $("gen-object").value.trim()) body.object = $("gen-object").value.trim();
+  if (byObject && $("gen-min-score").value) body.min_score = Number($("gen-min-score").value);
   if (!byObject && state.selected) {
     if (state.selected.image) body.image = state.selected.image; else body.asset_id = state.selected.id;
   }
@@ -204,7 +210,7 @@ async function startJob(event) {
     throw Object.assign(new Error("no image chosen"), { hint: "select an image or type an object" });
   }
   const data = await api("/api/generate", { json: body });
-  notice(`Queued ${data.job_id}` + (data.hit ? ` with ${data.hit.asset.caption} (${data.hit.score.toFixed(3)})` : ""));
+  notice(`Queued ${data.job_id}` + (data.hit ? ` with ${data.hit.asset.source} (score ${data.hit.score.toFixed(2)}: ${data.hit.why})` : ""));
   showTab("jobs");
 }
 
@@ -291,14 +297,14 @@ async function startBatch(event) {
   event.preventDefault();
   const form = new FormData();
   form.append("file", $("batch-file").files[0]);
-  for (const [key, id] of [["object", "batch-object"], ["action", "batch-action"], ["backend", "batch-backend"]]) {
+  for (const [key, id] of [["object", "batch-object"], ["action", "batch-action"], ["backend", "batch-backend"], ["min_score", "batch-min-score"]]) {
     if ($(id).value) form.append(key, $(id).value);
   }
   form.append("dry_run", $("batch-dry").checked ? "true" : "false");
   const data = await api("/api/batch", { method: "POST", body: form });
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
-    el("td", {}, row.hit ? `${row.hit.asset.caption} (${row.hit.score.toFixed(3)})` : row.request.asset_id || row.request.image || ""),
+    el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? `${row.hit.asset.source} (${row.hit.score.toFixed(2)})` : row.request.asset_id || row.request.image || ""),
     el("td", {}, row.reason ? `${row.state}: ${row.reason}` : data.dry_run && row.state === "queued" ? "would queue" : row.state),
     el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
   const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;

@@ -1,0 +1,134 @@
+"""``reelrag eval QUERIES`` and ``reelrag calibrate QUERIES``: measure the match decision on
+your own labelled queries, and pick the ``min_score`` that serves them best.
+
+QUERIES is a .csv (columns ``query``, ``expected``, optional ``split``) or .yaml file;
+``expected`` is an asset id, a path (or its end, ``pets/cat.jpg``), a file name, or ``none``
+when the library holds no answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reelrag.cli.common import console, err_console, print_json, settings_from
+from reelrag.errors import InputError
+from reelrag.evaluation import DEFAULT_K, calibrate_file, evaluate
+from reelrag.evaluation.metrics import OBJECTIVES, EvalReport
+from reelrag.settings import config_file_path
+
+QueriesArg = Annotated[
+    Path, typer.Argument(metavar="QUERIES", help="Labelled queries: a .csv or .yaml file.")
+]
+KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="Recall@k depth.")]
+SplitOpt = Annotated[str, typer.Option("--split", help="Only queries of this split.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", help="Write the score distributions to a PNG.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
+    app.command("calibrate")(calibrate_command)
+
+
+def eval_command(
+    ctx: typer.Context,
+    queries: QueriesArg,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Threshold to measure (default: setting).")
+    ] = None,
+    k: KOpt = DEFAULT_K,
+    split: SplitOpt = "",
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """Measure search on labelled queries: recall@1, recall@k, precision, no-answer refusal."""
+    settings = settings_from(ctx)
+    threshold = settings.min_score if min_score is None else min_score
+    report = evaluate(_library(ctx), queries, threshold=threshold, k=k, split=split)
+    _finish(report, as_json, plot, title=f"{queries.name} at min_score {threshold:.2f}")
+
+
+def calibrate_command(
+    ctx: typer.Context,
+    queries: QueriesArg,
+    objective: Annotated[
+        str, typer.Option("--objective", help="balanced (recall@1 accepted + refusal) | f1.")
+    ] = "balanced",
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the threshold to reelrag.toml as min_score.")
+    ] = False,
+    k: KOpt = DEFAULT_K,
+    split: SplitOpt = "",
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """Propose the min_score that maximises OBJECTIVE on labelled queries (--apply saves it)."""
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}", hint="use balanced or f1")
+    settings = settings_from(ctx)
+    threshold, report = calibrate_file(
+        _library(ctx), queries, objective=objective, k=k, split=split
+    )
+    _finish(report, as_json, plot, title=f"{queries.name}: proposed min_score {threshold:.2f}")
+    if not as_json:
+        console.print(
+            f"proposed min_score = {threshold} (objective {objective}; now {settings.min_score})"
+        )
+    if apply:
+        from reelrag.evaluation.tomlset import write_setting
+
+        path = config_file_path()
+        write_setting(path, "min_score", threshold)
+        err_console.print(f"wrote min_score = {threshold} to {path}", highlight=False)
+
+
+def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from reelrag.library import Library
+
+    return Library(settings_from(ctx))
+
+
+def _finish(report: EvalReport, as_json: bool, plot: Path | None, title: str) -> None:
+    if plot is not None:
+        from reelrag.evaluation.plot import plot_scores
+
+        written = plot_scores(report, plot)
+        err_console.print(f"plot: {written}", highlight=False)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    table = Table("figure", "value", title=title)
+    for name, value in report.figures().items():
+        table.add_row(name, f"{value:.3f}")
+    table.add_row("queries", f"{report.answerable} answerable, {report.no_answer} with no answer")
+    table.add_row("right best hits", _spread(report.hit_scores))
+    table.add_row("wrong best hits", _spread(report.miss_scores))
+    console.print(table)
+    wrong = [o for o in report.outcomes if _failed(o, report.threshold)]
+    for outcome in wrong[:20]:
+        best = outcome.best
+        shown = "nothing" if best is None else f"{best.asset.source} ({outcome.score:.2f})"
+        console.print(
+            f"  {outcome.query.query!r}: expected {outcome.query.expected}, got {shown}",
+            soft_wrap=True,
+        )
+
+
+def _failed(outcome, threshold: float) -> bool:  # type: ignore[no-untyped-def]
+    accepted = outcome.score >= threshold
+    return (outcome.query.answerable and not (outcome.right and accepted)) or (
+        not outcome.query.answerable and accepted
+    )
+
+
+def _spread(scores: list[float]) -> str:
+    if not scores:
+        return "none"
+    middle = scores[len(scores) // 2]
+    return f"{len(scores)}: min {scores[0]:.2f}, median {middle:.2f}, max {scores[-1]:.2f}"

@@ -1,0 +1,72 @@
+"""The retrieval development set: real photos that ship in scikit-image and matplotlib, with
+captions and labelled queries written by this project (``reelrag/data/retrieval_set``).
+
+:func:`write_devset` lays the photos out as a user's library (named folders and an iPhone camera
+roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
+labelled queries of one half, ``dev`` (tuned on) or ``heldout`` (never tuned on).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reelrag.errors import InputError
+from reelrag.evaluation.labels import LabelledQuery, load_queries
+from reelrag.samples import load_sample
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("dev", "heldout", "all")
+
+
+@dataclass(frozen=True)
+class DevPhoto:
+    path: str  # where it goes in the library, e.g. "DCIM/100APPLE/IMG_0101.jpg"
+    source: str  # "skimage:<function>" or "matplotlib:<sample_data file>"
+    caption: str
+    crop: tuple[int, int, int, int] | None = None
+
+
+def _data(name: str) -> Any:
+    return resources.files("reelrag.data").joinpath("retrieval_set", name)
+
+
+def devset_photos() -> list[DevPhoto]:
+    rows = yaml.safe_load(_data("photos.yaml").read_text(encoding="utf-8"))
+    return [
+        DevPhoto(r["path"], r["from"], r["caption"], tuple(r["crop"]) if r.get("crop") else None)
+        for r in rows
+    ]
+
+
+def devset_queries(split: str = "all") -> list[LabelledQuery]:
+    """The labelled queries of ``split`` (dev | heldout | all)."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}", hint="use dev, heldout or all")
+    with resources.as_file(_data("queries.csv")) as path:
+        queries = load_queries(path)
+    return [q for q in queries if split == "all" or q.split == split]
+
+
+def write_devset(folder: Path, *, captions: bool = True) -> list[Path]:
+    """Write the photos (JPEG) under ``folder`` and, with ``captions``, their sidecars."""
+    paths = []
+    for photo in devset_photos():
+        target = folder / photo.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            image = load_sample(photo.source)
+            if photo.crop is not None:
+                image = image.crop(photo.crop)
+            image.save(target, quality=90)
+        if captions:
+            target.with_suffix(".txt").write_text(photo.caption + "\n", encoding="utf-8")
+        paths.append(target)
+    log.info("retrieval development set ready in %s (%d photos)", folder, len(paths))
+    return paths

@@ -1,0 +1,106 @@
+"""``reelrag eval`` / ``calibrate`` and their Python API, on real photos and query files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+pytest.importorskip("skimage", reason="the development set's photos ship in scikit-image")
+
+from reelrag.cli.main import app
+from reelrag.errors import InputError, NotFoundError
+from reelrag.evaluation import calibrate_file
+from reelrag.evaluation.labels import LabelledQuery, load_queries
+from reelrag.library import open_library
+from reelrag.samples import write_samples
+
+runner = CliRunner()
+QUERIES_CSV = """query,expected
+a ginger cat,animals/cat.jpg
+rocket on the launch pad,rocket.jpg
+cup of coffee,none-such-id-but-a-file.jpg
+red shoes,none
+a car,
+"""
+QUERIES_YAML = """
+- query: a ginger cat
+  expected: animals/cat.jpg
+- query: red shoes
+  expected: none
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("evalws")
+    write_samples(root / "photos")
+    open_library(root / "ws").ingest([str(root / "photos")], recursive=True)
+    return root / "ws"
+
+
+def test_queries_load_from_csv_and_yaml(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text(QUERIES_CSV)
+    (tmp_path / "q.yaml").write_text(QUERIES_YAML)
+    csv_queries = load_queries(tmp_path / "q.csv")
+    assert [q.answerable for q in csv_queries] == [True, True, True, False, False]
+    assert load_queries(tmp_path / "q.yaml")[1] == LabelledQuery("red shoes", "none")
+    with pytest.raises(NotFoundError):
+        load_queries(tmp_path / "absent.csv")
+    (tmp_path / "q.txt").write_text("x")
+    with pytest.raises(InputError, match=r"not a \.csv or \.yaml"):
+        load_queries(tmp_path / "q.txt")
+    (tmp_path / "bad.csv").write_text("query,expected\n,x\n")
+    with pytest.raises(InputError, match="no query"):
+        load_queries(tmp_path / "bad.csv")
+
+
+def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text(QUERIES_CSV)
+    plot = tmp_path / "scores.png"
+    out = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv"),
+                              "--json", "--plot", str(plot)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    figures = data["figures"]
+    assert data["answerable"] == 3 and data["no_answer"] == 2
+    # cat and rocket found and accepted; the third expects a file that is not there
+    third = pytest.approx(2 / 3, abs=1e-3)  # JSON figures are rounded to 4 places
+    assert figures["recall@1"] == third and figures["no-answer refusal"] == 1.0
+    assert figures["recall@1 accepted"] == third
+    assert len(data["hit_scores"]) == 2 and len(data["queries"]) == 5
+    with Image.open(plot) as image:
+        assert image.format == "PNG" and image.size == (720, 360)
+    table = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv")])
+    assert table.exit_code == 0 and "recall@1 accepted" in table.stdout
+
+
+def test_calibrate_apply_keeps_the_users_settings(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "q.csv").write_text(QUERIES_CSV)
+    config = tmp_path / "reelrag.toml"
+    config.write_text("# my settings\nfps = 30\n\n[reelrag]\nsearch_limit = 7\n")
+    monkeypatch.setenv("REELRAG_CONFIG", str(config))
+    out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
+                              "--apply"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    written = config.read_text()
+    assert written.startswith("# my settings\nfps = 30\n") and "search_limit = 7" in written
+    line = next(t for t in written.splitlines() if t.startswith("min_score"))
+    threshold = float(line.split("=")[1])
+    assert f"proposed min_score = {threshold}" in out.stdout
+    library = open_library(workspace)
+    same, report = calibrate_file(library, tmp_path / "q.csv")
+    assert same == threshold and report.refusal == 1.0
+    assert library.evaluate(tmp_path / "q.csv", min_score=threshold).precision == 1.0
+
+
+def test_calibrate_refuses_an_unknown_objective(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text(QUERIES_CSV)
+    out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
+                              "--objective", "speed"])  # fmt: skip
+    assert isinstance(out.exception, InputError)

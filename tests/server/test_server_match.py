@@ -1,0 +1,67 @@
+"""The web app's view of the match decision: refusals explained, coverage, --min-score."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient
+
+from reelrag.library import Library
+from reelrag.server.app import create_app
+from reelrag.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def library_ws(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> Path:
+    root = tmp_path_factory.mktemp("server-match")
+    for folder in ("vehicles", "food"):
+        shutil.copytree(sample_photos / folder, root / "photos" / folder)
+    Library(load_settings({"workspace": root / "ws"}, environ={})).ingest(
+        root / "photos", recursive=True
+    )
+    return root / "ws"
+
+
+@pytest.fixture
+def client(library_ws: Path, tmp_path: Path) -> Iterator[TestClient]:
+    ws = tmp_path / "ws"
+    shutil.copytree(library_ws, ws)
+    with TestClient(create_app(load_settings({"workspace": ws}, environ={}))) as test_client:
+        yield test_client
+
+
+def test_a_refusal_shows_why_and_the_nearest_candidates(client: TestClient) -> None:
+    data = client.post("/api/search", json={"query": "red shoes"}).json()
+    assert data["no_match"] and data["hits"] == []
+    assert 1 <= len(data["rejected"]) <= 3
+    first = data["rejected"][0]
+    assert first["why"].startswith("match ") and first["asset"]["thumbnail_url"]
+    assert first["score"] < data["min_score"]
+    assert data["coverage_warning"] is None  # the samples have sidecar captions
+
+
+def test_library_listing_reports_coverage(client: TestClient) -> None:
+    coverage = client.get("/api/assets").json()["coverage"]
+    assert coverage["captioned"] == coverage["assets"] > 0 and coverage["warning"] is None
+    assert coverage["summary"].startswith(f"{coverage['assets']} of {coverage['assets']}")
+
+
+def test_generate_and_batch_take_a_min_score(client: TestClient) -> None:
+    strict = client.post("/api/generate", json={"prompt": "zoom", "object": "a cup of coffee",
+                                                "min_score": 1.0})  # fmt: skip
+    assert strict.status_code == 422 and strict.json()["error"] == "NoMatchError"
+    rows = b"object,action\na cup of coffee,zoom in\n"
+    files = {"file": ("rows.csv", rows, "text/csv")}
+    plan = client.post("/api/batch", files=files, data={"dry_run": "true", "min_score": "1"})
+    assert plan.status_code == 202
+    row = plan.json()["plan"]["rows"][0]
+    assert row["state"] != "queued" and "no good match" in row["reason"]
+    loose = client.post("/api/batch", files=files, data={"dry_run": "true", "min_score": "0.3"})
+    assert loose.json()["plan"]["rows"][0]["hit"]["asset"]["source"].endswith("coffee.jpg")
