@@ -167,8 +167,21 @@ def test_profile_ids_are_checked_by_foundation_model(control: Any) -> None:
 def test_lifecycle_without_permission_warns_and_proceeds(control: Any) -> None:
     with Stubber(control) as stub:
         stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
-        info = lifecycle.check_model(control, "luma.ray-v2:0")
+        info = lifecycle.check_model(control, "some.model-launched-later-v1:0")
     assert info.status == "UNKNOWN" and "bedrock:GetFoundationModel" in info.warning
+
+
+def test_lifecycle_without_permission_falls_back_to_the_builtin_table(control: Any) -> None:
+    with Stubber(control) as stub:
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
+        info = lifecycle.check_model(control, "luma.ray-v2:0")
+        assert info.status == "ACTIVE" and info.source == "built-in"
+        assert "built-in table" in info.warning and "bedrock:GetFoundationModel" in info.warning
+        after_eol = datetime(2026, 10, 1, tzinfo=UTC)
+        with pytest.raises(CapabilityError, match="end of life") as refused:
+            lifecycle.check_model(control, "amazon.nova-reel-v1:0", now=after_eol)
+    assert "luma.ray-v2:0" in str(refused.value.hint)
 
 
 def test_unknown_model_in_region_is_refused_with_alternatives(control: Any) -> None:
