@@ -213,7 +213,7 @@ def test_requests_no_service_serves_are_refused_before_any_call(tmp_path: Path) 
     with pytest.raises(CapabilityError, match="64 px"):
         rig.editor.edit(tiny, mask_from_boxes(tiny.size, [(5, 5, 20, 20)]), EditRequest())
     narrow = PHOTO.resize((480, 150))
-    with pytest.raises(CapabilityError, match="2.5"):
+    with pytest.raises(CapabilityError, match=r"1:2\.5"):
         rig.editor.edit(narrow, mask_from_boxes(narrow.size, [(5, 5, 20, 20)]), EditRequest())
     with pytest.raises(CapabilityError, match="variants"):
         rig.editor.edit(PHOTO, mask_from_boxes(PHOTO.size, [BOX]), EditRequest(variants=5))
