@@ -1,11 +1,12 @@
 """``reelrag doctor``'s AWS checks: each a function returning structured results, never printing.
 
 Checks, in order: credentials (STS ``GetCallerIdentity``), region, every Bedrock model the
-configured backends use (offered in the region, account access, lifecycle: Legacy warns, end of
-life fails), every S3 location in the settings (store, Bedrock output, index), and the
-OpenSearch index when ``index = "opensearch"``. A check that cannot run because an earlier one
-failed says so (``skip``). Clients come from a ``client_for(service)`` callable, so tests can pass
-moto-backed or stubbed clients.
+configured backends use (offered in the region, account access, lifecycle read afresh from
+``GetFoundationModel`` and cached for the paid calls: Legacy warns, end of life fails), what a
+configured model cannot do that the defaults ask of it (Ray2 from an image), every S3 location in
+the settings (store, Bedrock output, index), and the OpenSearch index when ``index = "opensearch"``.
+A check that cannot run because an earlier one failed says so (``skip``). Clients come from a
+``client_for(service)`` callable, so tests can pass moto-backed or stubbed clients.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reelrag.aws.clients import make_client, parse_s3_uri, translate
 from reelrag.aws.lifecycle import check_model
+from reelrag.aws.lifecycle_cache import LifecycleStore
 from reelrag.errors import AccessDeniedError, NotFoundError, ReelragError
 
 TITAN_MODEL = "amazon.titan-embed-image-v1"
+NOVA_EMBED_MODEL = "amazon.nova-2-multimodal-embeddings-v1:0"
+STABILITY_SERVICES = ("inpaint", "erase", "search_replace", "outpaint")
 ClientFor = Callable[[str], Any]
 
 
@@ -44,6 +48,7 @@ def run_checks(settings: Any, client_for: ClientFor | None = None) -> list[Check
     basics_ok = all(r.status == "ok" for r in results)
     for model in bedrock_models(settings):
         results.append(check_model_access(model, settings, clients) if basics_ok else _skip(model))
+    results.extend(capability_notes(settings))
     for label, uri in s3_locations(settings):
         results.append(check_bucket(label, uri, clients) if basics_ok else _skip(label))
     if settings.index == "opensearch":
@@ -90,25 +95,53 @@ def bedrock_models(settings: Any) -> list[str]:
         models.append(settings.bedrock_caption_model)
     if settings.embedder == "titan":
         models.append(TITAN_MODEL)
+    if settings.embedder == "nova":
+        models.append(NOVA_EMBED_MODEL)
     if settings.editor == "bedrock":
-        models.append(settings.bedrock_edit_model)
+        models.extend(_edit_models(str(settings.bedrock_edit_model)))
     return list(dict.fromkeys(models))
+
+
+def _edit_models(model: str) -> list[str]:
+    """The Canvas model, or every Stability service the editor may call (same profile)."""
+    if "stability." not in model:
+        return [model]
+    from reelrag.editing.bedrock.stability_bodies import service_model
+
+    return [model, *(service_model(model, key) for key in STABILITY_SERVICES)]
+
+
+def capability_notes(settings: Any) -> list[Check]:
+    """What a configured model cannot do that ReelRAG's defaults would ask of it."""
+    if settings.generator != "bedrock":
+        return []
+    from reelrag.generation.bedrock.models import MODELS
+
+    spec = MODELS.get(settings.bedrock_video_model)
+    if spec is None or spec.capabilities.image_to_video:
+        return []
+    caps = spec.capabilities
+    detail = f"{spec.id} is text-to-video only on Bedrock: {caps.no_image_reason}"
+    return [Check("video from images", "warn", detail, caps.no_image_hint)]
 
 
 def check_model_access(model: str, settings: Any, clients: ClientFor) -> Check:
     """Lifecycle (Legacy warns, end of life fails) and the account's access to ``model``."""
     name = f"model {model}"
     control = clients("bedrock")
+    store = LifecycleStore.for_settings(settings)
     try:
-        lifecycle = check_model(control, model, enabled=True)
+        lifecycle = check_model(control, model, enabled=True, store=store, fresh=True)
     except ReelragError as exc:
         return _error_check(name, exc)
     access = _access(control, lifecycle.model)
     if access.status == "fail":
         return Check(name, "fail", access.detail, access.fix)
     status = "warn" if lifecycle.warning or access.status == "warn" else "ok"
-    detail = "; ".join(p for p in (lifecycle.status, lifecycle.warning, access.detail) if p)
-    return Check(name, status, detail, access.fix)
+    state = lifecycle.status + (f" until {lifecycle.end_of_life}" if lifecycle.end_of_life else "")
+    source = "read from AWS" if lifecycle.source == "aws" else "ReelRAG's built-in table"
+    parts = (f"{state} ({source})", lifecycle.warning, access.detail)
+    return Check(name, status, "; ".join(p for p in parts if p), access.fix)
 
 
 def _access(control: Any, model: str) -> Check:

@@ -98,10 +98,12 @@ def check_model(
     enabled: bool = True,
     now: datetime | None = None,
     store: LifecycleStore | None = None,
+    fresh: bool = False,
 ) -> Lifecycle:
     """Check ``model``'s lifecycle once per process; raise if it is past end of life.
 
-    ``control`` is a boto3 ``bedrock`` client; ``store`` keeps readings between processes.
+    ``control`` is a boto3 ``bedrock`` client; ``store`` keeps readings between processes;
+    ``fresh`` asks AWS even when a reading is cached (``reelrag doctor``) and caches the answer.
     Missing permission to read the lifecycle (or no network) falls back to the built-in table and
     only logs a warning: it must not block accounts that lack ``bedrock:GetFoundationModel``.
     """
@@ -109,9 +111,9 @@ def check_model(
         return Lifecycle(model, "SKIPPED")
     key = (region_of(control), model)
     with _lock:
-        cached = _cache.get(key)
+        cached = None if fresh else _cache.get(key)
     if cached is None:
-        cached = _from_store(store, key) or _fetch(control, model)
+        cached = (None if fresh else _from_store(store, key)) or _fetch(control, model)
         if store is not None and cached.source == "aws" and cached.status != "UNKNOWN":
             store.put(key[0], model, Entry(cached.status, cached.end_of_life, time.time()))
         with _lock:

@@ -212,7 +212,7 @@ class BedrockGenerator(RemoteGenerator):
     def check_lifecycle(self, model: str) -> lifecycle.Lifecycle:
         if not self.settings.lifecycle_check:  # skip without even building a control client
             return lifecycle.Lifecycle(model, "SKIPPED")
-        info = lifecycle.check_model(self.control, model)
+        info = lifecycle.check_for_settings(self.control, model, self.settings)
         self._lifecycles[model] = info
         return info
 
