@@ -218,6 +218,9 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     import re
 
     from reelrag.captioning.bedrock import DEFAULT_MODEL
+    from reelrag.editing.bedrock.editor import DEFAULT_MODEL as CANVAS
+    from reelrag.editing.bedrock.stability_bodies import SERVICES
+    from reelrag.embeddings.nova import MODEL_ID as NOVA
     from reelrag.embeddings.titan import MODEL_ID
     from reelrag.generation.bedrock.generator import MODELS
 
@@ -226,12 +229,16 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     resources = json.dumps(policy)
     sources = [root / "src" / "reelrag" / p for p in (
-        "aws/clients.py", "aws/lifecycle.py", "generation/bedrock/generator.py",
-        "embeddings/titan.py", "captioning/bedrock.py", "storage/s3.py")]  # fmt: skip
+        "aws/clients.py", "aws/lifecycle.py", "aws/doctor.py", "generation/bedrock/generator.py",
+        "embeddings/titan.py", "embeddings/nova.py", "captioning/bedrock.py", "storage/s3.py",
+        "editing/bedrock/editor.py", "editing/bedrock/stability.py")]  # fmt: skip
     used = {m for p in sources for m in re.findall(r'"((?:bedrock|s3):[A-Z]\w+)"', p.read_text())}
     assert used and used <= granted, used - granted
-    for model in [*MODELS, MODEL_ID, DEFAULT_MODEL]:
+    for model in [*MODELS, MODEL_ID, NOVA, DEFAULT_MODEL, CANVAS]:
         assert f"/{model}" in resources, model
+    for service in SERVICES.values():  # cross-region profiles need the profile and the model
+        assert f"inference-profile/{service.model_id()}" in resources, service.model_id()
+        assert f"foundation-model/{service.model}" in resources, service.model
 
 
 def test_lazy_client_is_made_once_on_first_use_with_the_minimum_read_timeout(
