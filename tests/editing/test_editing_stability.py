@@ -180,7 +180,9 @@ def test_no_prompt_erases_with_the_erase_object_service(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.lifecycle("stability.stable-image-erase-object-v1:0")
     rig.respond(erase, _painted((7, 7, 7)))
-    result = rig.editor.edit(PHOTO, mask_from_boxes(PHOTO.size, [BOX]), EditRequest(seed=3))
+    request = EditRequest(seed=3, negative_prompt="blur", cfg_scale=7.0)
+    result = rig.editor.edit(PHOTO, mask_from_boxes(PHOTO.size, [BOX]), request)
+    assert [n.split(" ")[0] for n in result.not_honoured] == ["cfg_scale", "negative_prompt"]
     rig.done()
     model, body = rig.calls[0]
     validate_stability("erase", body)

@@ -145,6 +145,7 @@ class StabilityEditor(Editor):
             backend=self.name,
             model=model,
             seed=seed,
+            not_honoured=not_honoured(key, request),
             details={
                 "service": key,
                 "seeds": [b.get("seed") for b in bodies],
@@ -308,6 +309,18 @@ def service_for(request: EditRequest, mask: Image.Image | None) -> str:
             hint="draw the region (--mask/--box/--polygon) to remove it, or add --prompt",
         )
     return "search_replace"
+
+
+def not_honoured(key: str, request: EditRequest) -> list[str]:
+    """Request parts the chosen Stability service has no parameter for (reported, not sent)."""
+    ignored = []
+    if request.quality:
+        ignored.append("quality (a Nova Canvas option)")
+    if request.cfg_scale is not None:
+        ignored.append("cfg_scale (Stability image services take no guidance scale)")
+    if key == "erase" and request.negative_prompt:
+        ignored.append("negative_prompt (Erase Object takes no prompt)")
+    return ignored
 
 
 def plan_extension(
