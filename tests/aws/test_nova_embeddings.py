@@ -178,9 +178,27 @@ class FakeBedrock:
         self.models: list[str] = []
 
     def client(self, service: str, settings: Any, **_: Any) -> Any:
+        if service == "bedrock":  # the control plane: the lifecycle read before paying
+            control = boto3.client(
+                "bedrock", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+            )
+            control.meta.events.register("before-send.bedrock.GetFoundationModel", self._model)
+            return control
         client = _runtime()
         client.meta.events.register("before-send.bedrock-runtime.InvokeModel", self._answer)
         return client
+
+    def _model(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        model = request.url.rsplit("/", 1)[-1].replace("%3A", ":")
+        self.models.append(f"lifecycle {model}")
+        details = {
+            "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model}",
+            "modelId": model,
+            "modelLifecycle": {"status": "ACTIVE"},
+        }
+        data = json.dumps({"modelDetails": details}).encode()
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+        return AWSResponse(request.url, 200, headers, _Raw(data))
 
     def _answer(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
         body = json.loads(request.body)
@@ -230,6 +248,39 @@ def test_switching_from_titan_to_nova_forces_a_reindex(
     info = nova.index.info()
     assert info.embedder == f"nova:{MODEL_ID}:1024" and info.image_vectors is True
     assert fake.models.count("nova") >= 4  # two texts and two images embedded again
+    assert f"lifecycle {MODEL_ID}" in fake.models  # read once before the first paid call
+    assert fake.models.index(f"lifecycle {MODEL_ID}") < fake.models.index("nova")
     before = len(fake.models)
     nova.search("cat", limit=1)
     assert fake.models[before:] == ["nova"]  # the query, embedded for retrieval
+
+
+def test_the_lifecycle_is_read_before_the_first_paid_call(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from reelrag.aws import lifecycle
+    from reelrag.errors import CapabilityError
+
+    lifecycle.clear_cache()
+    settings = load_settings({"workspace": tmp_path, "aws_region": "us-east-1"}, environ={})
+    control = boto3.client(
+        "bedrock", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    rig = Recorder(1024)  # no InvokeModel answer: a paid call would fail the test
+    with Stubber(control) as stub:
+        details = {
+            "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{MODEL_ID}",
+            "modelId": MODEL_ID,
+            "modelLifecycle": {
+                "status": "LEGACY",
+                "endOfLifeTime": datetime(2026, 1, 1, tzinfo=UTC),
+            },
+        }
+        stub.add_response(
+            "get_foundation_model", {"modelDetails": details}, {"modelIdentifier": MODEL_ID}
+        )
+        embedder = NovaEmbedder(rig.client, settings=settings, control=control)
+        with rig.stub, pytest.raises(CapabilityError, match="end of life"):
+            embedder.embed_texts(["red shoes"])
+    assert rig.bodies == []
+    lifecycle.clear_cache()

@@ -17,7 +17,8 @@ index, a mixed-modality index, so queries use ``GENERIC_RETRIEVAL`` (AWS's best-
 for an index holding several modalities). :meth:`NovaEmbedder.embed_queries` is the query side;
 retrieval calls it. The length is ``nova_dim``; the identity
 ``nova:amazon.nova-2-multimodal-embeddings-v1:0:<dim>`` is stored beside the vectors, so an index
-built with Titan (or another length) is refused until ``reelrag ingest --reindex``.
+built with Titan (or another length) is refused until ``reelrag ingest --reindex``. The model's
+lifecycle is read (or taken from the on-disk reading) before the first paid call.
 
 Texts longer than the model's 8K-token context are truncated at the end by the service
 (``truncationMode: END``). Images are sent as PNG/JPEG, downscaled (aspect kept, logged) to at
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from reelrag.aws import schemas
+from reelrag.aws import lifecycle, schemas
 from reelrag.aws.clients import invoke_json, make_client, with_backoff
 from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.embeddings.titan import blank_text_vector
@@ -69,13 +70,16 @@ class NovaEmbedder(Embedder):
         dim: int = 1024,
         settings: Any = None,
         sleep: Callable[[float], None] | None = None,
+        control: Any = None,
     ):
         if dim not in NOVA_DIMS:
             raise ConfigError(f"nova_dim={dim} is not supported", hint="use 256, 384, 1024 or 3072")
         self.identity = EmbedderIdentity("nova", MODEL_ID, dim, ("text", "image"))
         self._client = client
+        self._control = control
         self._settings = settings
         self._sleep = sleep
+        self.lifecycle: lifecycle.Lifecycle | None = None  # read before the first paid call
 
     @classmethod
     def from_settings(cls, settings: Any) -> NovaEmbedder:
@@ -147,7 +151,24 @@ class NovaEmbedder(Embedder):
             )
         return vector
 
+    def _check_lifecycle(self) -> None:
+        """Once, before the first paid call: the model's lifecycle (refused past end of life).
+
+        Needs settings (``lifecycle_check``, the on-disk reading); an embedder built without them
+        (tests, embedding libraries) is not checked.
+        """
+        if self.lifecycle is not None or self._settings is None:
+            return
+        if not self._settings.lifecycle_check:
+            self.lifecycle = lifecycle.Lifecycle(MODEL_ID, "SKIPPED")
+            return
+        if self._control is None:
+            self._control = make_client("bedrock", self._settings)
+        self.lifecycle = lifecycle.check_for_settings(self._control, MODEL_ID, self._settings)
+
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
+        self._check_lifecycle()
+
         def call() -> dict[str, Any]:
             return invoke_json(self.client, MODEL_ID, body, resource=f"model {MODEL_ID}")
 
