@@ -73,6 +73,9 @@ class Settings:
     lifecycle_check: bool = True  # check Bedrock model lifecycle (warn Legacy, refuse EOL)
     lifecycle_cache_s: float = 86400.0  # keep lifecycles read from AWS this long; 0 = each process
     nova_dim: int = 1024  # Nova Multimodal Embeddings length: 256 | 384 | 1024 | 3072
+    nova_batch_role_arn: str = ""  # service role for Nova batch inference; "" = never batch
+    nova_batch_min: int = 100  # texts/images in one embed call from which a batch job is used
+    nova_batch_uri: str = ""  # s3:// prefix for batch input/output; "" = <s3_output_uri>/nova-batch
     bedrock_price_per_second_usd: float = 0.0  # video price override; 0 uses the model default
     bedrock_poll_s: float = 15.0  # seconds between status polls of a Bedrock video job
     hybrid_text_weight: float = 0.5  # weight of an all-terms keyword match in the hybrid score

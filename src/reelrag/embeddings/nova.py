@@ -23,8 +23,10 @@ lifecycle is read (or taken from the on-disk reading) before the first paid call
 Texts longer than the model's 8K-token context are truncated at the end by the service
 (``truncationMode: END``). Images are sent as PNG/JPEG, downscaled (aspect kept, logged) to at
 most 2048 px per side to keep request bodies small -- ReelRAG's choice, not a documented limit.
-Batch inference (``CreateModelInvocationJob``) for large ingests is not implemented: ingest makes
-one synchronous call per text and image, retried with backoff on throttling.
+Large ingests can go through batch inference (``CreateModelInvocationJob``,
+:mod:`reelrag.embeddings.nova_batch`) when ``nova_batch_role_arn`` is set and one call holds at
+least ``nova_batch_min`` texts or images; otherwise one synchronous call per text and image,
+retried with backoff on throttling.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class NovaEmbedder(Embedder):
         settings: Any = None,
         sleep: Callable[[float], None] | None = None,
         control: Any = None,
+        batch: Any = None,
     ):
         if dim not in NOVA_DIMS:
             raise ConfigError(f"nova_dim={dim} is not supported", hint="use 256, 384, 1024 or 3072")
@@ -79,6 +82,7 @@ class NovaEmbedder(Embedder):
         self._control = control
         self._settings = settings
         self._sleep = sleep
+        self._batch = batch  # a NovaBatch (tests pass one on stubbed clients)
         self.lifecycle: lifecycle.Lifecycle | None = None  # read before the first paid call
 
     @classmethod
@@ -101,12 +105,12 @@ class NovaEmbedder(Embedder):
 
     def embed_images(self, images: Sequence[Any]) -> np.ndarray:
         """Vectors for PIL images, image bytes or paths (``GENERIC_INDEX``)."""
-        rows = []
+        bodies: list[dict[str, Any] | None] = []
         for image in images:
             data, fmt = encode_for_nova(image)
             part = {"format": fmt, "detailLevel": "STANDARD_IMAGE", "source": {"bytes": data}}
-            rows.append(self._embed(self.body(INDEX_PURPOSE, image=part)))
-        return self._stack(rows)
+            bodies.append(self.body(INDEX_PURPOSE, image=part))
+        return self._embed_all(bodies)
 
     def body(
         self,
@@ -130,13 +134,39 @@ class NovaEmbedder(Embedder):
         }
 
     def _texts(self, texts: Sequence[str], purpose: str) -> np.ndarray:
-        rows = [
-            self._embed(self.body(purpose, text=text))
-            if text.strip()
-            else blank_text_vector(self.identity.dim)
-            for text in texts
-        ]
-        return self._stack(rows)
+        return self._embed_all([self.body(purpose, text=t) if t.strip() else None for t in texts])
+
+    def _embed_all(self, bodies: Sequence[dict[str, Any] | None]) -> np.ndarray:
+        """One vector per body (None: an empty text, the blank vector without a request);
+        through one batch-inference job when configured and there are enough of them."""
+        dim = self.identity.dim
+        todo = {i: body for i, body in enumerate(bodies) if body is not None}
+        rows = {i: blank_text_vector(dim) for i in range(len(bodies))}
+        for body in todo.values():
+            validate_nova_embedding(body)
+        if self._use_batch(len(todo)):
+            self._check_lifecycle()
+            found = self._batch_runner().run(list(todo.values()))
+            for i, vector in zip(list(todo), found, strict=True):
+                if vector is not None and vector.shape == (dim,):
+                    rows[i] = vector
+                    del todo[i]  # what the batch did not embed is embedded synchronously
+        for i, body in todo.items():
+            rows[i] = self._embed(body)
+        return self._stack([rows[i] for i in range(len(bodies))])
+
+    def _use_batch(self, count: int) -> bool:
+        settings = self._settings
+        if settings is None or not settings.nova_batch_role_arn:
+            return False
+        return count >= max(1, int(settings.nova_batch_min))
+
+    def _batch_runner(self) -> Any:
+        if self._batch is None:
+            from reelrag.embeddings.nova_batch import NovaBatch
+
+            self._batch = NovaBatch(self._settings, control=self._control)
+        return self._batch
 
     def _embed(self, body: dict[str, Any]) -> np.ndarray:
         validate_nova_embedding(body)
