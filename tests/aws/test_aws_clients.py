@@ -169,6 +169,7 @@ def test_lifecycle_without_permission_warns_and_proceeds(control: Any) -> None:
         stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
         info = lifecycle.check_model(control, "some.model-launched-later-v1:0")
     assert info.status == "UNKNOWN" and "bedrock:GetFoundationModel" in info.warning
+    assert info.source == "unread"
 
 
 def test_lifecycle_without_permission_falls_back_to_the_builtin_table(control: Any) -> None:

@@ -139,7 +139,9 @@ def check_model_access(model: str, settings: Any, clients: ClientFor) -> Check:
         return Check(name, "fail", access.detail, access.fix)
     status = "warn" if lifecycle.warning or access.status == "warn" else "ok"
     state = lifecycle.status + (f" until {lifecycle.end_of_life}" if lifecycle.end_of_life else "")
-    source = "read from AWS" if lifecycle.source == "aws" else "ReelRAG's built-in table"
+    source = {"aws": "read from AWS", "built-in": "ReelRAG's built-in table"}.get(
+        lifecycle.source, "not read"
+    )
     parts = (f"{state} ({source})", lifecycle.warning, access.detail)
     return Check(name, status, "; ".join(p for p in parts if p), access.fix)
 

@@ -55,7 +55,7 @@ class Lifecycle:
     status: str  # ACTIVE | LEGACY | UNKNOWN | SKIPPED
     end_of_life: str | None = None  # ISO date
     warning: str = ""
-    source: str = "aws"  # aws (GetFoundationModel, maybe cached) | built-in (offline fallback)
+    source: str = "aws"  # aws (GetFoundationModel, maybe cached) | built-in (offline) | unread
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,7 +170,8 @@ def _offline(model: str, error: ReelragError) -> Lifecycle:
     """The built-in table's answer when AWS cannot be asked (``source="built-in"``)."""
     known = builtin(foundation_model_id(model))
     if known is None:
-        return Lifecycle(model, "UNKNOWN", warning=f"lifecycle not checked: {error.message}")
+        warning = f"lifecycle not checked: {error.message}"
+        return Lifecycle(model, "UNKNOWN", warning=warning, source="unread")
     status, eol = known
     note = f"from ReelRAG's built-in table as of {BUILTIN_AS_OF} (AWS not asked: {error.message})"
     warning = "; ".join(p for p in (_warning(model, status, eol), note) if p)
