@@ -3,13 +3,14 @@
 :data:`MODELS` says what each model accepts (:class:`~reelrag.generation.base.Capabilities`), where
 it runs and its default price per second of video -- prices as remembered from AWS's pricing page
 in November 2026: **check current pricing** (https://aws.amazon.com/bedrock/pricing/). Each model's
-``sources`` names where every fact of its row comes from (``docs/aws.md`` prints them).
+``sources`` names where every fact of its row comes from (``docs/aws.md`` points here).
 
 Luma Ray2 is **text to video only** on Bedrock: AWS's parameter page for ``luma.ray-v2:0`` (titled
 "Text to Video Model") documents ``prompt``, ``aspect_ratio``, ``loop``, ``duration`` and
 ``resolution`` and no image field; the model card's prose mentions images, and Luma's own API takes
 ``keyframes``, but nothing AWS documents says Bedrock accepts them. So an image request to Ray2 is
 refused before any paid call, naming what can start from an image.
+
 :func:`nova_reel_input` and :func:`luma_input` build ``modelInput`` documents from a resolved
 request; :func:`encode_image` turns a fitted image into keyframe bytes whose declared format
 matches the bytes, refusing wrong sizes, non-RGB modes and transparency (never stretching).
