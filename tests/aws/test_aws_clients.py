@@ -231,7 +231,8 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     resources = json.dumps(policy)
     sources = [root / "src" / "reelrag" / p for p in (
         "aws/clients.py", "aws/lifecycle.py", "aws/doctor.py", "generation/bedrock/generator.py",
-        "embeddings/titan.py", "embeddings/nova.py", "embeddings/nova_batch.py", "captioning/bedrock.py", "storage/s3.py",
+        "embeddings/titan.py", "embeddings/nova.py", "embeddings/nova_batch.py",
+        "captioning/bedrock.py", "storage/s3.py",
         "editing/bedrock/editor.py", "editing/bedrock/stability.py")]  # fmt: skip
     used = {m for p in sources for m in re.findall(r'"((?:bedrock|s3):[A-Z]\w+)"', p.read_text())}
     assert used and used <= granted, used - granted

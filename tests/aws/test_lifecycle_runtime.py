@@ -171,3 +171,43 @@ def test_an_unreadable_cache_file_is_ignored(tmp_path: Path) -> None:
     with stub:
         assert lifecycle.check_for_settings(control, "luma.ray-v2:0", settings).status == "ACTIVE"
     assert json.loads(path.read_text())["us-east-1|luma.ray-v2:0"]["status"] == "ACTIVE"
+
+
+def test_the_captioner_and_titan_check_the_lifecycle_before_their_first_paid_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from reelrag.captioning.base import CaptionInput
+    from reelrag.captioning.bedrock import BedrockCaptioner
+    from reelrag.embeddings.titan import TitanEmbedder
+
+    settings = _settings(tmp_path)
+    control, stub = _control()
+    past = datetime(2026, 1, 1, tzinfo=UTC)
+    _lifecycle(stub, "amazon.nova-pro-v1:0", "LEGACY", past)
+    _lifecycle(stub, "amazon.titan-embed-image-v1", "LEGACY", past)
+    stub.activate()
+    made: list[str] = []
+
+    def make(service: str, _settings: Any, **_: Any) -> Any:
+        made.append(service)
+        return control
+
+    monkeypatch.setattr("reelrag.captioning.bedrock.make_client", make)
+    monkeypatch.setattr("reelrag.embeddings.titan.make_client", make)
+    runtime = boto3.client(
+        "bedrock-runtime", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    with Stubber(runtime) as paid:  # nothing stubbed: a paid call would fail the test
+        captioner = BedrockCaptioner(runtime, model="amazon.nova-pro-v1:0", settings=settings)
+        item = CaptionInput("x.png", "x.png", "h", {}, Image.new("RGB", (64, 64), "red"))
+        with pytest.raises(CapabilityError, match="end of life") as refused:
+            captioner.caption_batch([item])  # not swallowed into a metadata caption
+        assert "us.amazon.nova-2-lite-v1:0" in str(refused.value.hint)
+        with pytest.raises(CapabilityError, match="end of life") as titan:
+            TitanEmbedder(runtime, settings=settings).embed_texts(["red"])
+        assert "amazon.nova-2-multimodal-embeddings-v1:0" in str(titan.value.hint)
+        paid.assert_no_pending_responses()
+    assert made == ["bedrock", "bedrock"]
+    stub.assert_no_pending_responses()

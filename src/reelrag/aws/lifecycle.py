@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -129,6 +130,26 @@ def check_for_settings(
     if not settings.lifecycle_check:
         return Lifecycle(model, "SKIPPED")
     return check_model(control, model, now=now, store=LifecycleStore.for_settings(settings))
+
+
+class FirstCallCheck:
+    """A backend's lifecycle check, once, before its first paid call.
+
+    Skipped for a backend built without settings (tests, library use); ``control`` makes the
+    ``bedrock`` client only when the check really runs.
+    """
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.result: Lifecycle | None = None
+
+    def __call__(self, settings: Any, control: Callable[[], Any]) -> Lifecycle | None:
+        if self.result is None and settings is not None:
+            if not settings.lifecycle_check:
+                self.result = Lifecycle(self.model, "SKIPPED")
+            else:
+                self.result = check_for_settings(control(), self.model, settings)
+        return self.result
 
 
 def _from_store(store: LifecycleStore | None, key: tuple[str, str]) -> Lifecycle | None:

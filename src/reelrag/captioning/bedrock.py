@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from reelrag.aws import schemas
+from reelrag.aws import lifecycle, schemas
 from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
 from reelrag.captioning.base import Caption, Captioner, CaptionInput
 from reelrag.errors import BackendError, ContentFilteredError, InputError
@@ -59,6 +59,7 @@ class BedrockCaptioner(Captioner):
         self._settings = settings
         self._sleep = sleep
         self._fallback: Captioner | None = None
+        self._first_call = lifecycle.FirstCallCheck(model)
 
     @classmethod
     def from_settings(cls, settings: Any) -> BedrockCaptioner:
@@ -76,6 +77,8 @@ class BedrockCaptioner(Captioner):
         return self._client
 
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:
+        if items:  # the model's lifecycle, once, before the first paid call (raises past EOL)
+            self._first_call(self._settings, lambda: make_client("bedrock", self._settings))
         return [self._caption_one(item) for item in items]
 
     def _caption_one(self, item: CaptionInput) -> Caption:

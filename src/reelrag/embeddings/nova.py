@@ -84,6 +84,7 @@ class NovaEmbedder(Embedder):
         self._sleep = sleep
         self._batch = batch  # a NovaBatch (tests pass one on stubbed clients)
         self.lifecycle: lifecycle.Lifecycle | None = None  # read before the first paid call
+        self._first_call = lifecycle.FirstCallCheck(MODEL_ID)
 
     @classmethod
     def from_settings(cls, settings: Any) -> NovaEmbedder:
@@ -165,7 +166,7 @@ class NovaEmbedder(Embedder):
         if self._batch is None:
             from reelrag.embeddings.nova_batch import NovaBatch
 
-            self._batch = NovaBatch(self._settings, control=self._control)
+            self._batch = NovaBatch(self._settings, control=self._control_client())
         return self._batch
 
     def _embed(self, body: dict[str, Any]) -> np.ndarray:
@@ -182,19 +183,13 @@ class NovaEmbedder(Embedder):
         return vector
 
     def _check_lifecycle(self) -> None:
-        """Once, before the first paid call: the model's lifecycle (refused past end of life).
+        """Once, before the first paid call (with settings): refused past end of life."""
+        self.lifecycle = self._first_call(self._settings, self._control_client)
 
-        Needs settings (``lifecycle_check``, the on-disk reading); an embedder built without them
-        (tests, embedding libraries) is not checked.
-        """
-        if self.lifecycle is not None or self._settings is None:
-            return
-        if not self._settings.lifecycle_check:
-            self.lifecycle = lifecycle.Lifecycle(MODEL_ID, "SKIPPED")
-            return
+    def _control_client(self) -> Any:
         if self._control is None:
             self._control = make_client("bedrock", self._settings)
-        self.lifecycle = lifecycle.check_for_settings(self._control, MODEL_ID, self._settings)
+        return self._control
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
         self._check_lifecycle()
