@@ -122,7 +122,7 @@ def search(
     ``store`` (an object store) lets the results render thumbnails in Jupyter.
     """
     min_score = check_request(request, settings)
-    vector = None if request.mode == "text" else embedder.embed_texts([request.query])[0]
+    vector = None if request.mode == "text" else embedder.embed_queries([request.query])[0]
     # Text and images share one space: the query's vector is also compared with image vectors.
     image_vector = vector if "image" in embedder.identity.modalities else None
     pool = request.limit * MMR_POOL_FACTOR if request.diversity > 0 else request.limit

@@ -71,6 +71,11 @@ class Settings:
     bedrock_caption_prompt: str = ""  # "" means the built-in captioning prompt
     titan_dim: int = 1024  # Titan multimodal embedding length: 256 | 384 | 1024
     lifecycle_check: bool = True  # check Bedrock model lifecycle (warn Legacy, refuse EOL)
+    lifecycle_cache_s: float = 86400.0  # keep lifecycles read from AWS this long; 0 = each process
+    nova_dim: int = 1024  # Nova Multimodal Embeddings length: 256 | 384 | 1024 | 3072
+    nova_batch_role_arn: str = ""  # service role for Nova batch inference; "" = never batch
+    nova_batch_min: int = 100  # texts/images in one embed call from which a batch job is used
+    nova_batch_uri: str = ""  # s3:// prefix for batch input/output; "" = <s3_output_uri>/nova-batch
     bedrock_price_per_second_usd: float = 0.0  # video price override; 0 uses the model default
     bedrock_poll_s: float = 15.0  # seconds between status polls of a Bedrock video job
     hybrid_text_weight: float = 0.5  # weight of an all-terms keyword match in the hybrid score
@@ -92,7 +97,7 @@ class Settings:
     model_idle_s: float = 300.0  # free a loaded local model after this long unused; 0 = keep
     mask_threshold: int = 128  # mask grey levels >= this mean "edit" (binarised, reported)
     inpaint_radius_px: int = 5  # neighbourhood radius of the OpenCV in-painting editor
-    bedrock_edit_model: str = "amazon.nova-canvas-v1:0"  # Bedrock in-painting model (Legacy)
+    bedrock_edit_model: str = "us.stability.stable-image-inpaint-v1:0"  # or amazon.nova-canvas-v1:0
     upload_max_mb: float = 25.0  # largest upload `reelrag serve` accepts (images, prompt files)
     opensearch_endpoint: str = ""  # https URL of an OpenSearch domain or Serverless collection
     opensearch_index: str = "reelrag-assets"  # OpenSearch index name for index = "opensearch"

@@ -167,8 +167,22 @@ def test_profile_ids_are_checked_by_foundation_model(control: Any) -> None:
 def test_lifecycle_without_permission_warns_and_proceeds(control: Any) -> None:
     with Stubber(control) as stub:
         stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
-        info = lifecycle.check_model(control, "luma.ray-v2:0")
+        info = lifecycle.check_model(control, "some.model-launched-later-v1:0")
     assert info.status == "UNKNOWN" and "bedrock:GetFoundationModel" in info.warning
+    assert info.source == "unread"
+
+
+def test_lifecycle_without_permission_falls_back_to_the_builtin_table(control: Any) -> None:
+    with Stubber(control) as stub:
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "no")
+        info = lifecycle.check_model(control, "luma.ray-v2:0")
+        assert info.status == "ACTIVE" and info.source == "built-in"
+        assert "built-in table" in info.warning and "bedrock:GetFoundationModel" in info.warning
+        after_eol = datetime(2026, 10, 1, tzinfo=UTC)
+        with pytest.raises(CapabilityError, match="end of life") as refused:
+            lifecycle.check_model(control, "amazon.nova-reel-v1:0", now=after_eol)
+    assert "luma.ray-v2:0" in str(refused.value.hint)
 
 
 def test_unknown_model_in_region_is_refused_with_alternatives(control: Any) -> None:
@@ -205,6 +219,9 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     import re
 
     from reelrag.captioning.bedrock import DEFAULT_MODEL
+    from reelrag.editing.bedrock.editor import DEFAULT_MODEL as CANVAS
+    from reelrag.editing.bedrock.stability_bodies import SERVICES
+    from reelrag.embeddings.nova import MODEL_ID as NOVA
     from reelrag.embeddings.titan import MODEL_ID
     from reelrag.generation.bedrock.generator import VIDEO_MODELS as MODELS
 
@@ -213,12 +230,17 @@ def test_iam_policy_grants_every_action_and_model_the_code_uses() -> None:
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     resources = json.dumps(policy)
     sources = [root / "src" / "reelrag" / p for p in (
-        "aws/clients.py", "aws/lifecycle.py", "generation/bedrock/generator.py",
-        "embeddings/titan.py", "captioning/bedrock.py", "storage/s3.py")]  # fmt: skip
+        "aws/clients.py", "aws/lifecycle.py", "aws/doctor.py", "generation/bedrock/generator.py",
+        "embeddings/titan.py", "embeddings/nova.py", "embeddings/nova_batch.py",
+        "captioning/bedrock.py", "storage/s3.py",
+        "editing/bedrock/editor.py", "editing/bedrock/stability.py")]  # fmt: skip
     used = {m for p in sources for m in re.findall(r'"((?:bedrock|s3):[A-Z]\w+)"', p.read_text())}
     assert used and used <= granted, used - granted
-    for model in [*MODELS, MODEL_ID, DEFAULT_MODEL]:
+    for model in [*MODELS, MODEL_ID, NOVA, DEFAULT_MODEL, CANVAS]:
         assert f"/{model}" in resources, model
+    for service in SERVICES.values():  # cross-region profiles need the profile and the model
+        assert f"inference-profile/{service.model_id()}" in resources, service.model_id()
+        assert f"foundation-model/{service.model}" in resources, service.model
 
 
 def test_lazy_client_is_made_once_on_first_use_with_the_minimum_read_timeout(

@@ -232,16 +232,27 @@ def test_bad_images_are_refused_before_any_call(
     rig.done()
 
 
-def test_jpeg_bytes_declared_as_jpeg(tmp_path: Path) -> None:
-    rig = Rig(tmp_path, "luma.ray-v2:0", lifecycle_check=False)
+def test_ray2_refuses_an_image_before_any_call_naming_the_alternatives(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, "luma.ray-v2:0")  # lifecycle on, yet no call at all is stubbed
+    assert not rig.gen.capabilities.image_to_video
+    with pytest.raises(CapabilityError, match="no image input") as planned:
+        rig.job(image="x.jpg", width=960, height=540, duration_s=9)
+    hint = str(planned.value.hint)
+    assert "text-to-video" in hint and "camera" in hint and "diffusers" in hint
+    text_only = rig.job(width=960, height=540, duration_s=9)
     buffer = io.BytesIO()
     _photo((960, 540)).save(buffer, format="JPEG")
-    job = rig.job(image="x.jpg", width=960, height=540, duration_s=9)
-    body = rig.gen.model_input(job, buffer.getvalue())
-    frame = body["keyframes"]["frame0"]["source"]
-    assert frame["media_type"] == "image/jpeg" and body["resolution"] == "540p"
-    assert base64.b64decode(frame["data"]) == buffer.getvalue()
-    assert body["duration"] == "9s"
+    with pytest.raises(CapabilityError, match="cannot start from an image"):
+        rig.gen.submit(text_only, buffer.getvalue(), "tok-1")  # an image given past planning
+    rig.done()
+    body = rig.gen.model_input(text_only, None)
+    assert body == {
+        "prompt": "slow zoom in on red shoes",
+        "aspect_ratio": "16:9",
+        "resolution": "540p",
+        "duration": "9s",
+        "loop": False,
+    }
 
 
 def test_throttled_submit_is_retryable_then_succeeds(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from botocore.stub import Stubber
 from typer.testing import CliRunner
 
 from reelrag.aws import lifecycle
-from reelrag.aws.doctor import bedrock_models, run_checks
 from reelrag.cli.main import app
+from reelrag.doctor import bedrock_models, run_checks
 from reelrag.index.opensearch.doctor import check_opensearch
 from reelrag.settings import load_settings
 
@@ -124,7 +124,21 @@ def test_no_region_is_reported_not_mistaken_for_a_global_one(
 def test_bedrock_models_follow_the_backends() -> None:
     assert bedrock_models(load_settings({}, environ={})) == []
     both = load_settings({"generator": "bedrock", "editor": "bedrock"}, environ={})
-    assert bedrock_models(both) == [both.bedrock_video_model, both.bedrock_edit_model]
+    assert bedrock_models(both) == [
+        "luma.ray-v2:0",
+        "us.stability.stable-image-inpaint-v1:0",
+        "us.stability.stable-image-erase-object-v1:0",
+        "us.stability.stable-image-search-replace-v1:0",
+        "us.stability.stable-outpaint-v1:0",
+    ]
+    canvas = load_settings(
+        {"editor": "bedrock", "bedrock_edit_model": "amazon.nova-canvas-v1:0", "embedder": "nova"},
+        environ={},
+    )
+    assert bedrock_models(canvas) == [
+        "amazon.nova-2-multimodal-embeddings-v1:0",
+        "amazon.nova-canvas-v1:0",
+    ]
 
 
 def test_opensearch_check(osmem_clone: Any) -> None:

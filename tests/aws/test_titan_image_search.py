@@ -52,13 +52,18 @@ class FakeTitan:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.lifecycle_reads = 0
 
     def client(self, service: str, settings: Any, **_: Any) -> Any:
         """Stands in for ``reelrag.aws.clients.make_client``: a real client, no network."""
-        assert service == "bedrock-runtime"
+        assert service in ("bedrock-runtime", "bedrock")
         client = boto3.client(
             service, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
         )
+        if service == "bedrock":  # the lifecycle read before the first paid call
+            self.lifecycle_reads += 1
+            client.meta.events.register("before-send.bedrock.GetFoundationModel", _active)
+            return client
         client.meta.events.register("before-send.bedrock-runtime.InvokeModel", self._answer)
         return client
 
@@ -78,6 +83,18 @@ class FakeTitan:
         data = json.dumps({"embedding": vector.tolist(), "inputTextTokenCount": 3}).encode()
         headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
         return AWSResponse(request.url, 200, headers, _Raw(data))
+
+
+def _active(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+    """GetFoundationModel: Titan is Active."""
+    details = {
+        "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{MODEL_ID}",
+        "modelId": MODEL_ID,
+        "modelLifecycle": {"status": "ACTIVE"},
+    }
+    data = json.dumps({"modelDetails": details}).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+    return AWSResponse(request.url, 200, headers, _Raw(data))
 
 
 def text_vector(text: str, dim: int) -> np.ndarray:
@@ -130,14 +147,13 @@ def photos(sample_photos: Path, tmp_path: Path) -> Path:
 def test_ingest_stores_titan_image_vectors_and_finds_an_uncaptioned_photo(
     dim: int, titan: FakeTitan, photos: Path, tmp_path: Path
 ) -> None:
-    lib = open_library(
-        tmp_path / "ws", embedder="titan", titan_dim=dim, cache_dir=str(tmp_path / "cache")
-    )
+    lib = open_library(tmp_path / "ws", embedder="titan", titan_dim=dim)
     report = lib.ingest(photos)
     assert report.added == 4 and not report.failed
     info = lib.index.info()
     assert info.image_vectors is True and info.dim == dim
     assert info.embedder == f"titan:{MODEL_ID}:{dim}"
+    assert titan.lifecycle_reads == 1  # the lifecycle, read once before the first paid call
     # one image request per photo and one text request per non-empty index text (Titan refuses
     # an empty inputText: the wordless photo's text vector is made without a request)
     images = [b for b in titan.bodies if "inputImage" in b]
@@ -181,8 +197,10 @@ def test_captioned_photos_keep_their_image_vectors_beside_the_caption(
 
 def test_an_empty_text_gets_a_constant_vector_without_a_request(titan: FakeTitan) -> None:
     from reelrag.embeddings.titan import TitanEmbedder, blank_text_vector
+    from reelrag.settings import load_settings
 
-    embedder = TitanEmbedder(dim=384, settings=object())
+    settings = load_settings({"lifecycle_check": False}, environ={})
+    embedder = TitanEmbedder(dim=384, settings=settings)
     vectors = embedder.embed_texts(["", "red", "  "])
     assert titan.bodies == [{"inputText": "red", "embeddingConfig": {"outputEmbeddingLength": 384}}]
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)

@@ -30,7 +30,8 @@ MASK = mask_from_boxes(PHOTO.size, [(150, 60, 90, 80)])
 
 
 def _stubbed_bedrock(settings: Settings, variants: int) -> Any:
-    """The Canvas editor with Bedrock answered by Stubber (the network edge only)."""
+    """The default Bedrock editor (Stability AI) with Bedrock answered by Stubber (the network
+    edge only): one InvokeModel per variant, as the Stability services make one image a call."""
     lifecycle.clear_cache()
 
     def make(service: str) -> Any:
@@ -40,7 +41,7 @@ def _stubbed_bedrock(settings: Settings, variants: int) -> Any:
 
     runtime, control = make("bedrock-runtime"), make("bedrock")
     rt, cp = Stubber(runtime), Stubber(control)
-    model = settings.bedrock_edit_model
+    model = lifecycle.foundation_model_id(settings.bedrock_edit_model)
     cp.add_response(
         "get_foundation_model",
         {
@@ -50,21 +51,23 @@ def _stubbed_bedrock(settings: Settings, variants: int) -> Any:
                 "modelLifecycle": {"status": "ACTIVE"},
             }
         },
-        {"modelIdentifier": model},
+        {"modelIdentifier": ANY},
     )
     buffer = io.BytesIO()
     Image.new("RGB", PHOTO.size, (0, 128, 255)).save(buffer, format="PNG")
-    raw = json.dumps({"images": [base64.b64encode(buffer.getvalue()).decode()] * variants}).encode()
-    rt.add_response(
-        "invoke_model",
-        {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"},
-        {
-            "modelId": model,
-            "body": ANY,
-            "contentType": "application/json",
-            "accept": "application/json",
-        },
-    )
+    image = base64.b64encode(buffer.getvalue()).decode()
+    raw = json.dumps({"seeds": [7], "finish_reasons": [None], "images": [image]}).encode()
+    for _ in range(variants):
+        rt.add_response(
+            "invoke_model",
+            {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"},
+            {
+                "modelId": ANY,
+                "body": ANY,
+                "contentType": "application/json",
+                "accept": "application/json",
+            },
+        )
     rt.activate()
     cp.activate()
     cls = registry.get("editor", "bedrock")

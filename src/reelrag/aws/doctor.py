@@ -1,11 +1,12 @@
 """``reelrag doctor``'s AWS checks: each a function returning structured results, never printing.
 
 Checks, in order: credentials (STS ``GetCallerIdentity``), region, every Bedrock model the
-configured backends use (offered in the region, account access, lifecycle: Legacy warns, end of
-life fails), every S3 location in the settings (store, Bedrock output, index), and the
-OpenSearch index when ``index = "opensearch"``. A check that cannot run because an earlier one
-failed says so (``skip``). Clients come from a ``client_for(service)`` callable, so tests can pass
-moto-backed or stubbed clients.
+configured backends use (offered in the region, account access, lifecycle read afresh from
+``GetFoundationModel`` and cached for the paid calls: Legacy warns, end of life fails), what a
+configured model cannot do that the defaults ask of it (Ray2 from an image), every S3 location in
+the settings (store, Bedrock output, index), and the OpenSearch index when ``index = "opensearch"``.
+A check that cannot run because an earlier one failed says so (``skip``). Clients come from a
+``client_for(service)`` callable, so tests can pass moto-backed or stubbed clients.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reelrag.aws.clients import make_client, parse_s3_uri, translate
 from reelrag.aws.lifecycle import check_model
+from reelrag.aws.lifecycle_cache import LifecycleStore
 from reelrag.errors import AccessDeniedError, NotFoundError, ReelragError
 from reelrag.settings import Settings
 
 TITAN_MODEL = "amazon.titan-embed-image-v1"
+NOVA_EMBED_MODEL = "amazon.nova-2-multimodal-embeddings-v1:0"
+STABILITY_SERVICES = ("inpaint", "erase", "search_replace", "outpaint")
 ClientFor = Callable[[str], Any]
 
 
@@ -40,19 +44,23 @@ class Check:
 
 def run_checks(
     settings: Settings,
+    models: Sequence[str],
     client_for: ClientFor | None = None,
     extra: Sequence[Callable[[Settings], Check]] = (),
+    notes: Sequence[Check] = (),
 ) -> list[Check]:
-    """Every check for ``settings``; the first failing basics skip what depends on them.
+    """Credentials, region, each Bedrock model in ``models``, each S3 location, then ``notes``
+    and ``extra`` checks; the first failing basics skip what depends on them.
 
-    ``extra`` checks come from the backends that use AWS beyond Bedrock and S3 (the OpenSearch
-    index), so this module need not import them.
+    The backends say which models they call and what else to check (:mod:`reelrag.doctor`
+    gathers them), so this module imports no backend.
     """
     clients = client_for or (lambda service: make_client(service, settings))
     results = [check_credentials(clients), check_region(settings, clients)]
     basics_ok = all(r.status == "ok" for r in results)
-    for model in bedrock_models(settings):
+    for model in models:
         results.append(check_model_access(model, settings, clients) if basics_ok else _skip(model))
+    results.extend(notes)
     for label, uri in s3_locations(settings):
         results.append(check_bucket(label, uri, clients) if basics_ok else _skip(label))
     results += [check(settings) for check in extra]
@@ -89,34 +97,25 @@ def check_region(settings: Settings, clients: ClientFor) -> Check:
     return Check("region", "ok", f"{region} (from {source})")
 
 
-def bedrock_models(settings: Settings) -> list[str]:
-    """The Bedrock model ids the configured backends will call."""
-    models = []
-    if settings.generator == "bedrock":
-        models.append(settings.bedrock_video_model)
-    if settings.captioner == "bedrock":
-        models.append(settings.bedrock_caption_model)
-    if settings.embedder == "titan":
-        models.append(TITAN_MODEL)
-    if settings.editor == "bedrock":
-        models.append(settings.bedrock_edit_model)
-    return list(dict.fromkeys(models))
-
-
 def check_model_access(model: str, settings: Settings, clients: ClientFor) -> Check:
     """Lifecycle (Legacy warns, end of life fails) and the account's access to ``model``."""
     name = f"model {model}"
     control = clients("bedrock")
+    store = LifecycleStore.for_settings(settings)
     try:
-        lifecycle = check_model(control, model, enabled=True)
+        lifecycle = check_model(control, model, enabled=True, store=store, fresh=True)
     except ReelragError as exc:
         return error_check(name, exc)
     access = _access(control, lifecycle.model)
     if access.status == "fail":
         return Check(name, "fail", access.detail, access.fix)
     status = "warn" if lifecycle.warning or access.status == "warn" else "ok"
-    detail = "; ".join(p for p in (lifecycle.status, lifecycle.warning, access.detail) if p)
-    return Check(name, status, detail, access.fix)
+    state = lifecycle.status + (f" until {lifecycle.end_of_life}" if lifecycle.end_of_life else "")
+    source = {"aws": "read from AWS", "built-in": "ReelRAG's built-in table"}.get(
+        lifecycle.source, "not read"
+    )
+    parts = (f"{state} ({source})", lifecycle.warning, access.detail)
+    return Check(name, status, "; ".join(p for p in parts if p), access.fix)
 
 
 def _access(control: Any, model: str) -> Check:

@@ -7,7 +7,7 @@ trip -- or worse, be billed. These validators encode the documented fields and l
 for values a model does not accept and :class:`~reelrag.errors.InputError` for malformed images.
 
 - Nova Reel ``TEXT_VIDEO`` / ``MULTI_SHOT_AUTOMATED`` / ``MULTI_SHOT_MANUAL`` ``modelInput``;
-- Luma Ray2 ``modelInput`` (text, optional ``keyframes``);
+- Luma Ray2 ``modelInput`` (text to video: no image field is documented on Bedrock);
 - Titan Multimodal Embeddings G1 ``body``;
 - a Converse ``image`` content block.
 """
@@ -250,52 +250,30 @@ def _nova_image(image: Any, where: str) -> None:
 # -- Luma Ray2 -------------------------------------------------------------------------------
 
 
-def validate_luma(body: Mapping[str, Any], size: tuple[int, int] | None = None) -> None:
-    """Validate a Luma Ray2 ``modelInput``; ``size`` is the expected keyframe size, if known."""
-    _keys(
-        body,
-        "modelInput",
-        {"prompt"},
-        {"aspect_ratio", "loop", "duration", "resolution", "keyframes"},
-    )
+def validate_luma(body: Mapping[str, Any]) -> None:
+    """Validate a Luma Ray2 ``modelInput``: the documented fields only (text to video).
+
+    AWS's parameter page for ``luma.ray-v2:0`` lists ``prompt``, ``aspect_ratio``, ``loop``,
+    ``duration`` and ``resolution``; no image field (``keyframes`` is Luma's own API, not
+    Bedrock's), so a body with one is refused before it is sent.
+    """
+    if isinstance(body, Mapping) and "keyframes" in body:
+        raise CapabilityError(
+            "Luma Ray2 on Bedrock documents no image input (keyframes)",
+            hint="send text only, or generate from the image with the camera or diffusers backend",
+        )
+    _keys(body, "modelInput", {"prompt"}, {"aspect_ratio", "loop", "duration", "resolution"})
     _text(body["prompt"], "prompt", 5000)
     _enum(body, "aspect_ratio", LUMA_ASPECT_RATIOS)
     _enum(body, "duration", LUMA_DURATIONS)
     _enum(body, "resolution", LUMA_RESOLUTIONS)
     if "loop" in body and not isinstance(body["loop"], bool):
         raise InputError("loop must be true or false")
-    if "keyframes" in body:
-        frames = body["keyframes"]
-        _keys(frames, "keyframes", set(), {"frame0", "frame1"})
-        if not frames:
-            raise InputError("keyframes must name frame0 and/or frame1")
-        for name, frame in frames.items():
-            _luma_keyframe(frame, f"keyframes.{name}", size)
 
 
 def _enum(body: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     if key in body and body[key] not in allowed:
         raise CapabilityError(f"{key} must be one of {', '.join(allowed)} (got {body[key]!r})")
-
-
-def _luma_keyframe(frame: Any, where: str, size: tuple[int, int] | None) -> None:
-    _keys(frame, where, {"type", "source"}, set())
-    if frame["type"] != "image":
-        raise InputError(f"{where}.type must be 'image'")
-    source = frame["source"]
-    _keys(source, f"{where}.source", {"type", "media_type", "data"}, set())
-    if source["type"] != "base64" or source["media_type"] not in ("image/png", "image/jpeg"):
-        raise InputError(f"{where}.source must be base64 image/png or image/jpeg")
-    data = _b64(source["data"], f"{where}.source.data")
-    declared = source["media_type"].removeprefix("image/")
-    if size is None:
-        check_declared_format(data, declared, ("png", "jpeg"))
-        check_opaque_rgb8(open_image(data))
-    else:
-        check_video_frame_image(data, declared, size)
-
-
-# -- Titan Multimodal Embeddings G1 ----------------------------------------------------------
 
 
 def validate_titan_embedding(body: Mapping[str, Any]) -> None:

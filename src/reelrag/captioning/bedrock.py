@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from reelrag.aws import schemas
+from reelrag.aws import lifecycle, schemas
 from reelrag.aws.clients import aws_errors, make_client, region_of, with_backoff
 from reelrag.captioning.base import Caption, Captioner, CaptionInput
 from reelrag.errors import BackendError, ContentFilteredError, InputError
@@ -60,6 +60,7 @@ class BedrockCaptioner(Captioner):
         self._settings = settings
         self._sleep = sleep
         self._fallback: Captioner | None = None
+        self._first_call = lifecycle.FirstCallCheck(model)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BedrockCaptioner:
@@ -77,6 +78,10 @@ class BedrockCaptioner(Captioner):
         return self._client
 
     def caption_batch(self, items: Sequence[CaptionInput]) -> list[Caption]:
+        if items:  # the model's lifecycle, once, before the first paid call (raises past EOL)
+            self._first_call(
+                self._settings, lambda: make_client("bedrock", self._settings or Settings())
+            )
         return [self._caption_one(item) for item in items]
 
     def _caption_one(self, item: CaptionInput) -> Caption:

@@ -29,17 +29,12 @@ def doctor_command(
     """Check AWS credentials, region, model access and lifecycle, buckets and the index."""
     settings = settings_from(ctx)
     try:
-        from reelrag.aws.doctor import run_checks
+        from reelrag.doctor import run_checks
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(
             f"doctor needs the module {exc.name!r}", hint="pip install 'reelrag[aws]'"
         ) from exc
-    extra = []
-    if settings.index == "opensearch":
-        from reelrag.index.opensearch.doctor import check_opensearch
-
-        extra.append(check_opensearch)
-    checks = run_checks(settings, extra=extra)
+    checks = run_checks(settings)
     if as_json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -36,6 +36,11 @@ class Embedder(abc.ABC):
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Shape (len(texts), dim), float32, each row of unit length."""
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of search queries; the same as :meth:`embed_texts` unless the model embeds
+        queries differently from what it indexes (Nova: ``GENERIC_RETRIEVAL``)."""
+        return self.embed_texts(texts)
+
     def embed_images(self, images: Sequence[Any]) -> np.ndarray:
         """Image vectors in the same space as text vectors (multimodal embedders only)."""
         raise NotImplementedError(f"{self.identity.name} does not embed images")

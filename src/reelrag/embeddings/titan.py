@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from reelrag.aws import schemas
+from reelrag.aws import lifecycle, schemas
 from reelrag.aws.clients import invoke_json, make_client, with_backoff
 from reelrag.embeddings.base import Embedder, EmbedderIdentity
 from reelrag.errors import BackendError, ConfigError, InputError
@@ -53,6 +53,7 @@ class TitanEmbedder(Embedder):
         self._client = client
         self._settings = settings
         self._sleep = sleep
+        self._first_call = lifecycle.FirstCallCheck(MODEL_ID)  # lifecycle before paying
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TitanEmbedder:
@@ -92,6 +93,10 @@ class TitanEmbedder(Embedder):
         return vector
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
+        self._first_call(
+            self._settings, lambda: make_client("bedrock", self._settings or Settings())
+        )
+
         def call() -> dict[str, Any]:
             return invoke_json(self.client, MODEL_ID, body, resource=f"model {MODEL_ID}")
 

@@ -49,6 +49,9 @@ class Capabilities:
     # False: the user's preferred size/fps/duration (settings) do not apply; the backend's own
     # defaults always do (the simulated backend's placeholder clips stay small).
     takes_preferences: bool = True
+    # Why a backend without image_to_video refuses an image, and what to use instead.
+    no_image_reason: str = ""
+    no_image_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,11 @@ def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> 
         )
     has_image = bool(request.image or request.asset_id)
     if has_image and not caps.image_to_video:
-        raise CapabilityError("this backend cannot start from an image", hint="drop --image")
+        reason = f": {caps.no_image_reason}" if caps.no_image_reason else ""
+        raise CapabilityError(
+            f"this backend cannot start from an image{reason}",
+            hint=caps.no_image_hint or "drop --image",
+        )
     if not has_image and not caps.text_to_video:
         raise CapabilityError(
             "this backend needs an image", hint="pass --image, --asset or --object"

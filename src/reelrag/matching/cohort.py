@@ -47,8 +47,8 @@ def cohort_texts() -> list[str]:
 
 def cohort_vectors(embedder: Embedder, cache_dir: Path | None = None) -> np.ndarray:
     """The cohort's unit vectors for ``embedder``: embedded once per embedder, then kept in
-    memory and, with ``cache_dir``, on disk (a remote embedder such as Titan pays 80 calls
-    once, not once per process)."""
+    memory and, with ``cache_dir`` (the workspace's ``cache/``), on disk: a remote embedder such
+    as Titan pays its 80 calls once per workspace, not once per process."""
     texts = cohort_texts()
     key = hashlib.sha256("\n".join([embedder.identity.key(), *texts]).encode()).hexdigest()[:16]
     with _LOCK:

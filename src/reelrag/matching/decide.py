@@ -35,7 +35,7 @@ def decide(
     multimodal = [h.asset.id for h in hits if h.image_score is not None]
     stored = index.vectors(multimodal) if multimodal else {}
     query_unit = unit(np.asarray(vector, dtype=np.float32))
-    back = background(embedder, query_unit, settings.cache_path)
+    back = background(embedder, query_unit, settings.workspace / "cache")
     model = match_model(embedder.identity.name, embedder.identity.model)
     terms = scoring.terms(query)
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []

@@ -1,3 +1,4 @@
-"""In-painting on Amazon Bedrock (``editor.bedrock``): Nova Canvas request bodies and checks
-(:mod:`.canvas`) and the editor (:mod:`.editor`).
+"""In-painting on Amazon Bedrock (``editor.bedrock``): Stability AI Image Services by default
+(:mod:`.stability`, bodies and rules in :mod:`.stability_bodies`), Nova Canvas when configured
+(:mod:`.canvas` bodies, :mod:`.editor`).
 """

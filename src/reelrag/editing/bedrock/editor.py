@@ -1,4 +1,5 @@
-"""In-painting with Amazon Nova Canvas on Bedrock (``editor.bedrock``).
+"""In-painting with Amazon Nova Canvas on Bedrock (``editor.bedrock`` when ``bedrock_edit_model``
+is a Canvas id; the default is Stability AI, :mod:`reelrag.editing.bedrock.stability`).
 
 One synchronous ``InvokeModel`` per edit: ``INPAINTING`` (change the masked region; with no
 prompt, remove it and extend the background) or ``OUTPAINTING`` (change around the subject),
@@ -12,7 +13,8 @@ with a drawn ``maskImage`` or a text ``maskPrompt`` ("the dog") that Canvas segm
   All blocked raises :class:`~reelrag.errors.ContentFilteredError`.
 - Pixels outside a drawn mask are put back from the original, so they stay identical.
 - Before paying: the body is validated (:mod:`reelrag.editing.bedrock.canvas`) and the model's
-  lifecycle is checked (Canvas is Legacy, end of life 2026-09-30: warned before, refused after).
+  lifecycle is checked (Canvas is Legacy, end of life 2026-09-30: warned before, refused after,
+  naming the Stability AI services as the alternative).
 - Images larger than Canvas accepts are scaled down uniformly for the call, the result scaled
   back and composited into the full-size original; this is reported in ``details.adjustments``.
 """
@@ -85,7 +87,8 @@ class CanvasEditor(Editor):
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.settings = settings
-        self.model = str(model or settings.bedrock_edit_model)
+        configured = settings.bedrock_edit_model
+        self.model = str(model or (configured if "nova-canvas" in configured else DEFAULT_MODEL))
         self._runtime, self._control = runtime, control
         self._now, self._sleep = now, sleep
 
@@ -153,8 +156,7 @@ class CanvasEditor(Editor):
 
     def _check_lifecycle(self) -> lifecycle.Lifecycle:
         now = self._now() if self._now else None
-        enabled = self.settings.lifecycle_check
-        return lifecycle.check_model(self.control, self.model, enabled=enabled, now=now)
+        return lifecycle.check_for_settings(self.control, self.model, self.settings, now=now)
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
         return invoke_json(self.runtime, self.model, body)

@@ -202,11 +202,11 @@ class BedrockGenerator(RemoteGenerator):
     def model_input(self, job: ResolvedRequest, image: Any, spec: VideoModel | None = None) -> dict:
         """The validated ``modelInput`` for ``job`` (raises before anything is paid for)."""
         spec = spec or self._spec_for(job)
-        encoded = encode_image(image, (job.width, job.height)) if image is not None else None
         if spec.family == "luma":
-            body = luma_input(job, encoded)
-            validate_luma(body, (job.width, job.height))
+            body = luma_input(job, image)  # refuses an image before it is even encoded
+            validate_luma(body)
         else:
+            encoded = encode_image(image, (job.width, job.height)) if image is not None else None
             body = nova_reel_input(job, encoded)
             validate_nova_reel(body, spec.id)
         return body
@@ -223,7 +223,7 @@ class BedrockGenerator(RemoteGenerator):
     def check_lifecycle(self, model: str) -> lifecycle.Lifecycle:
         if not self.settings.lifecycle_check:  # skip without even building a control client
             return lifecycle.Lifecycle(model, "SKIPPED")
-        info = lifecycle.check_model(self.control, model)
+        info = lifecycle.check_for_settings(self.control, model, self.settings)
         self._lifecycles[model] = info
         return info
 

@@ -1,9 +1,16 @@
 """Bedrock video models and their request bodies: Nova Reel v1:0 / v1:1 and Luma Ray2.
 
-:data:`VIDEO_MODELS` says what each model accepts
-(:class:`~reelrag.generation.base.Capabilities`), where it runs and its default price per second
-of video -- prices as remembered from AWS's pricing page in November 2026: **check current
-pricing** (https://aws.amazon.com/bedrock/pricing/).
+:data:`VIDEO_MODELS` says what each model accepts (:class:`~reelrag.generation.base.Capabilities`),
+where it runs and its default price per second of video -- prices as remembered from AWS's pricing
+page in November 2026: **check current pricing** (https://aws.amazon.com/bedrock/pricing/). Each
+model's ``sources`` names where every fact of its row comes from (``docs/aws.md`` points here).
+
+Luma Ray2 is **text to video only** on Bedrock: AWS's parameter page for ``luma.ray-v2:0`` (titled
+"Text to Video Model") documents ``prompt``, ``aspect_ratio``, ``loop``, ``duration`` and
+``resolution`` and no image field; the model card's prose mentions images, and Luma's own API takes
+``keyframes``, but nothing AWS documents says Bedrock accepts them. So an image request to Ray2 is
+refused before any paid call, naming what can start from an image.
+
 :func:`nova_reel_input` and :func:`luma_input` build ``modelInput`` documents from a resolved
 request; :func:`encode_image` turns a fitted image into keyframe bytes whose declared format
 matches the bytes, refusing wrong sizes, non-RGB modes and transparency (never stretching).
@@ -21,6 +28,22 @@ from reelrag.aws import schemas
 from reelrag.errors import CapabilityError, ConfigError
 from reelrag.generation.base import Capabilities, ResolvedRequest
 
+PRICING = "https://aws.amazon.com/bedrock/pricing/"
+LUMA_PARAMETERS = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-luma.html"
+LUMA_CARD = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-luma-ai-ray2.html"
+NOVA_REEL_SOURCES = {
+    "request body, sizes, durations, fps": "https://docs.aws.amazon.com/nova/latest/userguide/video-gen-access.html",
+    "lifecycle Legacy, end of life 2026-09-30": "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-amazon-nova-reel.html",
+    "price 0.08 USD per second": f"remembered, unverified: {PRICING}",
+}
+RAY2_NO_IMAGE = (
+    "AWS documents no image input for Luma Ray2 on Bedrock (only prompt, aspect_ratio, loop, "
+    "duration, resolution)"
+)
+RAY2_ALTERNATIVES = (
+    "drop the image for Ray2 text-to-video, or start from the image with --backend camera "
+    "(camera motion) or --backend diffusers (LTX-Video, Wan, CogVideoX)"
+)
 NOVA_REEL_LATENCY_S = 90.0  # AWS: "typically about 90 seconds for a 6 second video"
 LUMA_LATENCY_S = 120.0  # not documented by AWS: an estimate for planning only
 
@@ -49,6 +72,7 @@ class VideoModel:
     capabilities: Capabilities
     regions: tuple[str, ...]
     price_per_second_usd: dict[str, float] = field(default_factory=dict)  # by resolution
+    sources: dict[str, str] = field(default_factory=dict)  # fact -> where it comes from
 
     def price(self, height: int, width: int) -> float:
         short = f"{min(width, height)}p"
@@ -80,6 +104,7 @@ VIDEO_MODELS: dict[str, VideoModel] = {
         _nova_caps((6.0,), 512),
         ("us-east-1", "eu-west-1", "ap-northeast-1"),
         {"720p": 0.08},
+        NOVA_REEL_SOURCES,
     ),
     "amazon.nova-reel-v1:1": VideoModel(
         "amazon.nova-reel-v1:1",
@@ -87,13 +112,16 @@ VIDEO_MODELS: dict[str, VideoModel] = {
         _nova_caps(tuple(float(s) for s in range(6, 121, 6)), 4000),
         ("us-east-1",),
         {"720p": 0.08},
+        NOVA_REEL_SOURCES,
     ),
     "luma.ray-v2:0": VideoModel(
         "luma.ray-v2:0",
         "luma",
         Capabilities(
             text_to_video=True,
-            image_to_video=True,
+            image_to_video=False,
+            no_image_reason=RAY2_NO_IMAGE,
+            no_image_hint=RAY2_ALTERNATIVES,
             sizes=tuple(LUMA_SIZES),
             durations_s=(5.0, 9.0),
             min_duration_s=5.0,
@@ -108,6 +136,18 @@ VIDEO_MODELS: dict[str, VideoModel] = {
         ),
         ("us-west-2",),
         {"540p": 0.75, "720p": 1.50},
+        {
+            "request body": LUMA_PARAMETERS,
+            "image input": f"none documented ({LUMA_PARAMETERS}; the card {LUMA_CARD} "
+            "mentions images in prose only)",
+            "durations 5 s / 9 s, 540p / 720p, aspect ratios, loop": LUMA_PARAMETERS,
+            "prompt 1-5000 characters": LUMA_PARAMETERS,
+            "pixel sizes": "derived by ReelRAG: short side 540 or 720 px at each aspect ratio",
+            "24 fps": "not documented by AWS; Luma's output as observed elsewhere (assumed)",
+            "lifecycle Active": f"{LUMA_CARD} (read at run time from GetFoundationModel)",
+            "region us-west-2": f"{LUMA_CARD} (as remembered; check the console)",
+            "price 0.75 / 1.50 USD per second": f"remembered, unverified: {PRICING}",
+        },
     ),
 }
 
@@ -182,8 +222,15 @@ def nova_reel_input(job: ResolvedRequest, image: tuple[str, str] | None) -> dict
     }
 
 
-def luma_input(job: ResolvedRequest, image: tuple[str, str] | None) -> dict[str, Any]:
-    """Luma Ray2 body; the pixel size picks aspect ratio and resolution (see ``LUMA_SIZES``)."""
+def luma_input(job: ResolvedRequest, image: Any = None) -> dict[str, Any]:
+    """Luma Ray2 body; the pixel size picks aspect ratio and resolution (see ``LUMA_SIZES``).
+
+    Text only: an image is refused (see the module notes), before anything is paid for.
+    """
+    if image is not None:
+        raise CapabilityError(
+            f"Luma Ray2 cannot start from an image: {RAY2_NO_IMAGE}", hint=RAY2_ALTERNATIVES
+        )
     ratio, resolution = LUMA_SIZES.get((job.width, job.height), ("?", "?"))
     body: dict[str, Any] = {
         "prompt": job.request.prompt,
@@ -192,11 +239,4 @@ def luma_input(job: ResolvedRequest, image: tuple[str, str] | None) -> dict[str,
         "duration": f"{round(job.duration_s)}s",
         "loop": bool(job.request.options.get("loop")),
     }
-    if image:
-        body["keyframes"] = {
-            "frame0": {
-                "type": "image",
-                "source": {"type": "base64", "media_type": f"image/{image[1]}", "data": image[0]},
-            }
-        }
     return body
