@@ -103,3 +103,16 @@ class AccessDeniedError(BackendError):
 
 class CancelledError(ReelragError):
     """A job was cancelled by the user."""
+
+
+class RemoteFailedError(BackendError):
+    """The remote job itself ended in failure: it will never finish, so a retry submits anew
+    (with a fresh idempotency token; the old one names the dead invocation)."""
+
+
+class RemoteCapacityError(RemoteFailedError, RetryableBackendError):
+    """The provider gave up on the remote job for lack of capacity: retryable, by resubmitting."""
+
+
+class OutputFilteredError(RemoteFailedError, ContentFilteredError):
+    """The provider's content filters blocked the generated output (the remote job is over)."""

@@ -167,7 +167,11 @@ def translate(
             "no AWS credentials were found",
             hint="run `aws configure`, set AWS_PROFILE/aws_profile, or use an instance role",
         )
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+    if isinstance(exc, ReadTimeoutError):  # sent, but no answer: the outcome is unknown
+        return RetryableBackendError(
+            f"AWS did not answer {action} in time; it may have been received: {exc}"
+        )
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return RetryableBackendError(f"cannot reach AWS for {action}: {exc}")
     if isinstance(exc, BotoCoreError):
         return BackendError(f"{action} failed: {exc}")

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelrag.errors import BackendError, CancelledError
+from reelrag.errors import BackendError, CancelledError, ReelragError, RemoteFailedError
 from reelrag.generation.base import Generator, RemoteGenerator
-from reelrag.jobs.store import idempotency_token
+from reelrag.jobs.store import idempotency_token, remote_dead
 from reelrag.settings import Settings
 from reelrag.types import GenerationRequest, Job, SearchHit
 
@@ -69,7 +69,12 @@ def job_dir(settings: Settings, job: Job) -> Path:
 
 
 def job_token(job: Job) -> str:
-    """The idempotency token: from the job id, renewed each time a user retries the job."""
+    """The idempotency token: from the job id and its token generation (``payload["retry"]``).
+
+    The generation grows only when the job's remote attempt is known dead (it failed remotely):
+    while an invocation may still run or finish, every retry reuses its token, so the provider
+    answers with that invocation instead of starting (and billing) another one.
+    """
     retry = int(job.payload.get("retry", 0))
     return idempotency_token(job.id if not retry else f"{job.id}#retry{retry}")
 
@@ -134,8 +139,7 @@ def _run_remote(
     job: Job, ctx: JobContext, generator: RemoteGenerator, prepared: Any, out: Path
 ) -> Any:
     token = job_token(job)
-    # Only a job claimed before (a crash, a lost lease) can have been submitted already.
-    remote_id = job.remote_id or (generator.find(token) if job.attempts > 1 else None)
+    remote_id = job.remote_id or (generator.find(token) if token_may_be_used(job) else None)
     resuming = remote_id is not None
     if remote_id is None:
         remote_id = generator.submit(prepared.resolved, prepared.image, token)
@@ -146,6 +150,15 @@ def _run_remote(
     return generator.collect(remote_id, out)
 
 
+def token_may_be_used(job: Job) -> bool:
+    """Whether a submission with the job's current token may already exist (so look it up first):
+    a job claimed before (a crash, a lost lease, an unknown submit outcome) or retried by the user
+    with its token kept; never right after its remote attempt died (the token is new then)."""
+    if remote_dead(job.error):
+        return False
+    return job.attempts > 1 or bool(job.payload.get("reattach"))
+
+
 def _wait_remote(
     ctx: JobContext, generator: RemoteGenerator, remote_id: str, resuming: bool
 ) -> None:
@@ -153,11 +166,11 @@ def _wait_remote(
     started, reported = time.monotonic(), -1
     for delay in poll_delays(latency, resuming=resuming):
         ctx.wait(delay)
-        state, message = generator.poll(remote_id)
+        state, message = _poll(ctx, generator, remote_id, latency)
         if state == "succeeded":
             return
         if state == "failed":
-            raise BackendError(
+            raise RemoteFailedError(
                 f"the remote job {remote_id} failed: {message}",
                 hint="check the prompt and image, then `reelrag jobs retry ID`",
             )
@@ -165,3 +178,26 @@ def _wait_remote(
         if int(fraction * 20) != reported:  # a store write per 5 %, not per poll
             reported = int(fraction * 20)
             ctx.report(fraction, message or "waiting")
+
+
+def _poll(
+    ctx: JobContext, generator: RemoteGenerator, remote_id: str, latency: float
+) -> tuple[str, str]:
+    """One status answer. A retryable error of the status call itself (throttling, a timeout)
+    says nothing about the invocation, which may still finish: wait with exponential backoff and
+    ask again (until the job's timeout) rather than fail the job and pay again on a retry. A
+    :class:`RemoteFailedError` (the invocation died) is raised at once."""
+    base = min(1.0, max(0.02, 0.05 * latency))
+    failures = 0
+    while True:
+        try:
+            return generator.poll(remote_id)
+        except RemoteFailedError:
+            raise
+        except ReelragError as err:
+            if not err.retryable:
+                raise
+            failures += 1
+            delay = min(30.0, base * 2 ** (failures - 1))
+            log.info("status of %s unavailable (%s); asking again in %.2fs", remote_id, err, delay)
+            ctx.wait(delay)

@@ -57,6 +57,13 @@ def idempotency_token(job_id: str) -> str:
     return "rr-" + hashlib.sha256(f"reelrag-job:{job_id}".encode()).hexdigest()[:40]
 
 
+def remote_dead(error: dict[str, Any] | None) -> bool:
+    """Whether a job's error says its remote attempt is over (failed remotely), so the next
+    attempt needs a new idempotency token; otherwise the old invocation may still finish and a
+    retry must reuse the token (never pay twice)."""
+    return error is not None and error.get("remote") == "dead"
+
+
 def job_backend(job: Job) -> str:
     """The generator backend a job needs ("" when the default applies)."""
     request = job.payload.get("request") or {}
@@ -139,7 +146,8 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def retry(self, job_id: str) -> Job:
-        """Queue a failed, cancelled or skipped job again with a fresh attempt count."""
+        """Queue a failed, cancelled or skipped job again with a fresh attempt count; a new
+        idempotency token only when its remote attempt is known dead (:func:`remote_dead`)."""
 
     @abc.abstractmethod
     def events(
@@ -270,9 +278,8 @@ class SQLiteJobStore(JobStore):
         due = self._clock() + max(0.0, delay_s)
         msg = f"retrying in {delay_s:.1f}s: {error.get('message', '')}"
         params = (due, sql.dump(error), msg)
-        return self._owned_update(
-            job_id, worker_id, sql.RELEASE_SETS, params, event=msg, state="queued"
-        )
+        sets = sql.RELEASE_SETS + (", " + sql.NEW_TOKEN if remote_dead(error) else "")
+        return self._owned_update(job_id, worker_id, sets, params, event=msg, state="queued")
 
     def cancel(self, job_id: str) -> Job:
         with self._tx() as db:
@@ -294,7 +301,8 @@ class SQLiteJobStore(JobStore):
                     f"job {job_id} is {job.state}",
                     hint="only failed, cancelled or skipped jobs retry",
                 )
-            db.execute(sql.RETRY_JOB, (self._now_iso(), job_id))
+            token = sql.NEW_TOKEN if remote_dead(job.error) else sql.KEEP_TOKEN
+            db.execute(sql.RETRY_JOB.format(token=token), (self._now_iso(), job_id))
             self._event(db, job_id, job.batch_id, "queued", 0.0, "queued again")
             return self._get(db, job_id)
 

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelrag.errors import CancelledError, NoMatchError, ReelragError
+from reelrag.errors import CancelledError, NoMatchError, ReelragError, RemoteFailedError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
@@ -256,6 +256,8 @@ class Worker:
 
     def _on_error(self, job: Job, err: ReelragError) -> None:
         error = err.to_dict()
+        if isinstance(err, RemoteFailedError):  # the store then renews the token on a retry
+            error["remote"] = "dead"
         if isinstance(err, NoMatchError):
             self.store.finish(job.id, self.worker_id, "skipped", error=error, message=str(err))
         elif err.retryable and job.attempts < self.settings.max_attempts:
