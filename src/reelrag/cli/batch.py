@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from reelrag.batch import BatchPlan, plan_batch, queue
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.cli.jobs import render_summary
+from reelrag.cli.visible import visible
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
 from reelrag.settings import Settings
 
@@ -93,9 +95,10 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
             image = f"{p.hit.asset.source or p.hit.asset.id[:12]} ({p.hit.score:.3f})"
         elif p.request.asset_id:
             image = f"asset {p.request.asset_id[:12]}"
-        image = "\n".join(filter(None, (image, edit_label(p.request.options.get("edit")))))
+        lines = filter(None, (image, edit_label(p.request.options.get("edit"))))
+        cell = Text("\n").join(Text(visible(line)) for line in lines)  # two lines on purpose
         state = p.state if not p.reason else f"{p.state}: {p.reason}"
-        table.add_row(p.job_id, str(p.row.line), p.request.prompt, image, p.backend, state,
+        table.add_row(p.job_id, str(p.row.line), p.request.prompt, cell, p.backend, state,
                       f"{p.cost_usd:.2f}", f"{p.time_s:.0f}")  # fmt: skip
     console.print(table)
     console.print(

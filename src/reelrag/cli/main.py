@@ -15,6 +15,7 @@ import typer
 
 from reelrag import __version__
 from reelrag.cli.common import err_console, labelled
+from reelrag.cli.visible import VisibleFormatter
 from reelrag.errors import ReelragError
 
 app = typer.Typer(
@@ -64,11 +65,9 @@ def main(
     ] = False,
 ) -> None:
     """Resolve global options once; commands read them through ``settings_from``."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     overrides: dict[str, Any] = {"workspace": workspace}
     ctx.obj = {"overrides": {k: v for k, v in overrides.items() if v is not None}}
 
