@@ -18,6 +18,7 @@ from reelrag.cli.jobs import render_summary
 from reelrag.cli.visible import visible
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
 from reelrag.settings import Settings
+from reelrag.storage.local import check_writable
 
 
 def register(app: typer.Typer) -> None:
@@ -69,6 +70,7 @@ def batch(
     if dry_run:
         render_plan(plan, as_json)
         return
+    check_writable(settings.outputs_dir / plan.batch_id)  # once, rather than once per job
     store = open_job_store(settings)
     added = queue(plan, store)
     if not added and not _has_active(store, plan.batch_id):

@@ -16,7 +16,7 @@ import typer
 from reelrag import __version__
 from reelrag.cli.common import err_console, labelled
 from reelrag.cli.visible import VisibleFormatter
-from reelrag.errors import ReelragError
+from reelrag.errors import ReelragError, from_os_error
 
 app = typer.Typer(
     name="reelrag",
@@ -84,9 +84,10 @@ def run() -> None:
     """Console-script entry point."""
     try:
         app()
-    except ReelragError as exc:
-        err_console.print(labelled("error:", "red", f" {exc}"), highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+    except (ReelragError, OSError) as exc:  # an OS error on a file: one line, no traceback
+        error = exc if isinstance(exc, ReelragError) else from_os_error(exc)
+        err_console.print(labelled("error:", "red", f" {error}"), highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

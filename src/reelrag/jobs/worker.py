@@ -18,7 +18,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelrag.errors import CancelledError, NoMatchError, ReelragError, RemoteFailedError
+from reelrag.errors import (
+    CancelledError,
+    NoMatchError,
+    ReelragError,
+    RemoteFailedError,
+    from_os_error,
+)
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
@@ -216,6 +222,8 @@ class Worker:
                 self.store.release(job.id, self.worker_id, delay_s=0.0, error=stopped)
         except ReelragError as err:
             self._on_error(job, err)
+        except OSError as err:  # an output folder not writable, a full disk: one line, no trace
+            self._on_error(job, from_os_error(err))
         except Exception as err:  # a bug in a backend must not kill the batch
             log.exception("job %s crashed", job.id)
             error: dict[str, Any] = {
