@@ -105,7 +105,8 @@ def make_client(service: str, settings: Any, *, read_timeout_s: float | None = N
         ) from exc
     except NoRegionError as exc:
         raise ConfigError(
-            "no AWS region is configured", hint="set aws_region (REELRAG_AWS_REGION) or AWS_REGION"
+            "no AWS region is configured",
+            hint="set aws_region (REELRAG_AWS_REGION), AWS_REGION or AWS_DEFAULT_REGION",
         ) from exc
 
 
