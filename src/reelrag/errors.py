@@ -108,6 +108,10 @@ class CancelledError(ReelragError):
     """A job was cancelled by the user."""
 
 
+class NoWorkerError(ReelragError):
+    """Jobs wait to run but no worker is running to take them."""
+
+
 class RemoteFailedError(BackendError):
     """The remote job itself ended in failure: it will never finish, so a retry submits anew
     (with a fresh idempotency token; the old one names the dead invocation)."""

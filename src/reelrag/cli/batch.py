@@ -125,14 +125,32 @@ def edit_label(plan: dict[str, Any] | None) -> str:
 
 def _run(store: JobStore, settings: Settings, plan: BatchPlan, as_json: bool) -> BatchSummary:
     stop = threading.Event()
+    worker = Worker(store, settings)
+    if not as_json:
+        _say_leases(store, worker, plan.batch_id)
     with progress_bars(enabled=not as_json) as bars:
         try:
-            return Worker(store, settings).run(batch_id=plan.batch_id, progress=bars, stop=stop)
+            return worker.run(batch_id=plan.batch_id, progress=bars, stop=stop)
         except KeyboardInterrupt:
             stop.set()
             err_console.print(f"stopped; resume with the same command or `reelrag jobs worker` "
                               f"(batch {plan.batch_id})")  # fmt: skip
             raise
+
+
+def _say_leases(store: JobStore, worker: Worker, batch_id: str) -> None:
+    """A resumed batch: take over the jobs of a worker of this host that is gone, and say how
+    long the jobs leased by another (live or remote) worker wait, instead of a silent pause."""
+    freed = worker.free_dead_leases(batch_id)
+    if freed:
+        err_console.print(f"resuming {freed} job(s) of a worker that is no longer running")
+    held = [lease for lease in store.leases(batch_id=batch_id) if lease.seconds_left > 0]
+    if held:
+        wait = max(lease.seconds_left for lease in held)
+        err_console.print(
+            f"{len(held)} job(s) are leased by another worker ({held[0].owner}); they resume "
+            f"here if its lease is not renewed within {wait:.0f}s"
+        )
 
 
 def _has_active(store: JobStore, batch_id: str) -> bool:

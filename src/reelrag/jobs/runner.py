@@ -103,11 +103,15 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
 
     started = time.perf_counter()
     request = GenerationRequest.from_dict(job.payload["request"])
+    hit = SearchHit.from_dict(job.payload["hit"]) if job.payload.get("hit") else None
+    if hit is None and job.payload.get("query") and not (request.image or request.asset_id):
+        hit = retrieve(str(job.payload["query"]), ctx)  # a skipped row, retried: search again
+        request = request.replace(asset_id=hit.asset.id)
     generator = ctx.generator_for(request.backend or ctx.settings.generator)
     library = ctx.library() if request.asset_id else None
     prepared = pipeline.prepare(request, ctx.settings, library=library, generator=generator)
-    if job.payload.get("hit"):
-        prepared.hit = SearchHit.from_dict(job.payload["hit"])
+    if hit is not None:
+        prepared.hit = hit
     paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
     render_started = time.perf_counter()
@@ -120,6 +124,13 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     result = pipeline.finalize(prepared, output, paths, timings)
     log.info("job %s done in %.2fs", job.id, time.perf_counter() - started)
     return result.to_dict()
+
+
+def retrieve(query: str, ctx: JobContext) -> SearchHit:
+    """The best good match for a row whose planning found none (NoMatchError skips it again)."""
+    from reelrag.retrieval import best_matches
+
+    return best_matches(ctx.library(), query, ctx.settings, limit=1)[0]
 
 
 def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:

@@ -177,6 +177,14 @@ def next_due_query(batch_id: str | None) -> tuple[str, tuple[Any, ...]]:
     return sql + " AND batch_id=?", (batch_id,)
 
 
+def leases_query(batch_id: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT for (id, lease_owner, lease_until) of running jobs."""
+    sql = "SELECT id, lease_owner, lease_until FROM jobs WHERE state='running'"
+    if batch_id is None:
+        return sql + " ORDER BY ord", ()
+    return sql + " AND batch_id=? ORDER BY ord", (batch_id,)
+
+
 def job_row(job: Job, backend: str, now: str, ord_: int) -> dict[str, Any]:
     """The named parameters of :data:`INSERT_JOB` for ``job``."""
     return {

@@ -23,6 +23,7 @@ from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
 from reelrag.jobs import sql
+from reelrag.jobs.leases import Lease
 from reelrag.sqlite import connect as sqlite_connect
 from reelrag.sqlite import immediate
 from reelrag.types import JOB_STATES, Job
@@ -158,6 +159,15 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def next_due_in(self, *, batch_id: str | None = None) -> float | None:
         """Seconds until some active job becomes claimable (0 = now); None when none is active."""
+
+    def leases(self, *, batch_id: str | None = None) -> builtins.list[Lease]:
+        """The leases of running jobs (of ``batch_id`` when given)."""
+        return []
+
+    def free_lease(self, job_id: str, owner: str) -> bool:
+        """End ``owner``'s lease on a running job now (its process is gone) so the job can be
+        claimed at once; False when ``owner`` no longer holds it."""
+        return False
 
     def counts(self, *, batch_id: str | None = None) -> dict[str, int]:
         """Number of jobs per state (every state present, zero when none)."""
@@ -306,7 +316,18 @@ class SQLiteJobStore(JobStore):
             self._event(db, job_id, job.batch_id, "queued", 0.0, "queued again")
             return self._get(db, job_id)
 
+    def free_lease(self, job_id: str, owner: str) -> bool:
+        msg = f"lease of worker {owner} freed: its process is gone"
+        return self._owned_update(job_id, owner, "lease_until=?", (0.0,), event=msg)
+
     # -- reads ----------------------------------------------------------------------------
+
+    def leases(self, *, batch_id: str | None = None) -> builtins.list[Lease]:
+        query, params = sql.leases_query(batch_id)
+        now = self._clock()
+        with self._lock:
+            rows = self._db.execute(query, params).fetchall()
+        return [Lease(r[0], r[1] or "", float(r[2] or 0.0) - now) for r in rows]
 
     def get(self, job_id: str) -> Job:
         with self._lock:

@@ -9,12 +9,9 @@ errors fail the job; "no good match" skips it. One failed job never stops the ot
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +24,7 @@ from reelrag.errors import (
 )
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
+from reelrag.jobs import leases
 from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
 from reelrag.jobs.store import JobStore, job_backend
 from reelrag.plugins import registry
@@ -91,7 +89,7 @@ class Worker:
     ):
         self.store = store
         self.settings = settings
-        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.worker_id = worker_id or leases.worker_id()
         self.runner = runner
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._rng = rng or random.Random()
@@ -123,6 +121,7 @@ class Worker:
         beat.start()
         try:
             while not stop.is_set():
+                self.free_dead_leases()
                 self._fill_slots(batch_id)
                 due = self.store.next_due_in(batch_id=batch_id)
                 if until_idle and due is None and not self._active:
@@ -132,6 +131,15 @@ class Worker:
         finally:
             self._drain(stop)
         return BatchSummary.of(self.store.list(batch_id=batch_id))
+
+    def free_dead_leases(self, batch_id: str | None = None) -> int:
+        """Free the unexpired leases held by worker processes of this host that are gone (a
+        killed batch), so their jobs resume now rather than after ``lease_s``; how many."""
+        freed = 0
+        for lease in self.store.leases(batch_id=batch_id):
+            if lease.seconds_left > 0 and leases.owner_gone(lease.owner):
+                freed += self.store.free_lease(lease.job_id, lease.owner)
+        return freed
 
     def generator(self, name: str) -> Generator:
         """The shared generator instance for ``name`` (created once per worker)."""
