@@ -97,3 +97,17 @@ def test_user_retry_of_a_dead_invocation_submits_anew(workspace: Path) -> None:
     assert failed.error and failed.error["remote"] == "dead"
     retried = store.retry(failed.id)
     assert job_token(retried) != job_token(failed) and retried.remote_id is None
+
+
+def test_a_remote_id_the_service_does_not_know_is_dead(workspace: Path) -> None:
+    settings = _settings(workspace)
+    batch_id, store = _queue(settings, ["Lost <action_prompt>"])
+    job = store.claim("gone-worker", 0.0)
+    assert job is not None and store.set_remote(job.id, "gone-worker", "sim-never-submitted")
+    Worker(store, settings).run(batch_id=batch_id)
+    failed = store.get(job.id)
+    assert failed.state == "failed" and "unknown to the service" in failed.message
+    store.retry(job.id)
+    summary = Worker(store, settings).run(batch_id=batch_id)
+    assert len(summary.succeeded) == 1
+    assert _ledger(settings) == {job_token(summary.succeeded[0]): 1}

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelrag.errors import BackendError, CancelledError, ReelragError, RemoteFailedError
+from reelrag.errors import (
+    BackendError,
+    CancelledError,
+    NotFoundError,
+    ReelragError,
+    RemoteFailedError,
+)
 from reelrag.generation.base import Generator, RemoteGenerator
 from reelrag.jobs.store import idempotency_token, remote_dead
 from reelrag.settings import Settings
@@ -197,7 +203,8 @@ def _poll(
     """One status answer. A retryable error of the status call itself (throttling, a timeout)
     says nothing about the invocation, which may still finish: wait with exponential backoff and
     ask again (until the job's timeout) rather than fail the job and pay again on a retry. A
-    :class:`RemoteFailedError` (the invocation died) is raised at once."""
+    :class:`RemoteFailedError` (the invocation died) is raised at once, and so is an unknown
+    remote id (as dead: nothing more can come of it)."""
     base = min(1.0, max(0.02, 0.05 * latency))
     failures = 0
     while True:
@@ -205,6 +212,11 @@ def _poll(
             return generator.poll(remote_id)
         except RemoteFailedError:
             raise
+        except NotFoundError as err:  # the service has no such job: it cannot finish any more
+            raise RemoteFailedError(
+                f"the remote job {remote_id} is unknown to the service: {err.message}",
+                hint="`reelrag jobs retry ID` submits it again",
+            ) from err
         except ReelragError as err:
             if not err.retryable:
                 raise
