@@ -30,6 +30,8 @@ def test_rows_name_their_row() -> None:
                       None, None)  # fmt: skip
 
 
-def test_known_placeholders_and_plain_comparisons_pass() -> None:
+def test_known_placeholders_comparisons_and_markup_pass() -> None:
     rows = parse_templates("<object_prompt> at 3 < 5 metres. <action_prompt>", "a kite", "pan")
     assert rows[0].prompt == "A kite at 3 < 5 metres. Pan"
+    rows = parse_templates("A <b>bold</b> shot, <action_prompt>", None, "pan")
+    assert rows[0].prompt == "A <b>bold</b> shot, pan"

@@ -135,7 +135,8 @@ def check_template(template: str, where: str) -> None:
             hint=f"write <{name}>",
         )
     for match in _ANGLED.finditer(template):
-        if match.group(0) not in (OBJECT, ACTION):
+        closing = f"</{match.group(0)[1:-1].strip()}>".lower()  # <b>..</b>: markup, not a slot
+        if match.group(0) not in (OBJECT, ACTION) and closing not in template.lower():
             raise InputError(
                 f"{where}: unknown placeholder {match.group(0)!r}",
                 hint=f"the placeholders are {OBJECT} and {ACTION}; write other text without <>",
