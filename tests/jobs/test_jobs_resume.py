@@ -108,3 +108,26 @@ def test_wait_without_a_worker_stops_with_one_line(workspace: Path) -> None:
     with pytest.raises(NoWorkerError, match="no worker is running"):
         watch(store, lambda event: None, interval_s=0.05, no_worker_s=0.5)
     assert time.monotonic() - started < 5
+
+
+def test_an_unwritable_output_folder_fails_jobs_with_one_line(
+    workspace: Path, simulated: Callable[[float], None]
+) -> None:
+    simulated(0.05)
+    settings = _settings(workspace)
+    store = _queue(settings, ["Nowhere <action_prompt>"])
+    outputs = settings.outputs_dir
+    outputs.mkdir(parents=True)
+    outputs.chmod(0o555)
+    locked = subprocess.run(["chattr", "+i", str(outputs)], capture_output=True).returncode == 0
+    try:
+        if not locked and os.geteuid() == 0:
+            pytest.skip("cannot make a folder unwritable here (root without chattr)")
+        summary = Worker(store, settings).run()
+    finally:
+        if locked:
+            subprocess.run(["chattr", "-i", str(outputs)], check=True)
+        outputs.chmod(0o755)
+    [job] = summary.failed
+    assert job.error is not None and job.error["error"] == "NotWritableError", job.error
+    assert str(outputs) in job.error["message"] and "\n" not in job.error["message"]
