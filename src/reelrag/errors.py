@@ -8,6 +8,9 @@ chained with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import errno
+import os
+
 
 class ReelragError(Exception):
     """Base of every ReelRAG error.
@@ -103,3 +106,71 @@ class AccessDeniedError(BackendError):
 
 class CancelledError(ReelragError):
     """A job was cancelled by the user."""
+
+
+class NoWorkerError(ReelragError):
+    """Jobs wait to run but no worker is running to take them."""
+
+
+class RemoteFailedError(BackendError):
+    """The remote job itself ended in failure: it will never finish, so a retry submits anew
+    (with a fresh idempotency token; the old one names the dead invocation)."""
+
+
+class RemoteCapacityError(RemoteFailedError, RetryableBackendError):
+    """The provider gave up on the remote job for lack of capacity: retryable, by resubmitting."""
+
+
+class OutputFilteredError(RemoteFailedError, ContentFilteredError):
+    """The provider's content filters blocked the generated output (the remote job is over)."""
+
+
+class StorageError(ReelragError):
+    """The file system refused a file or folder: permissions, read-only, full, name too long."""
+
+
+class NotWritableError(StorageError):
+    """Permission denied or a read-only file system where an output goes."""
+
+
+class DiskFullError(StorageError):
+    """No space left on the device, or the disk quota is used up."""
+
+
+_OS_ERRORS: dict[int, tuple[type[StorageError], str, str]] = {
+    errno.EACCES: (NotWritableError, "permission denied: {path}", "choose a location you can "
+                   "write to (e.g. --out or --workspace) or fix its permissions"),
+    errno.EPERM: (NotWritableError, "operation not permitted on {path}", "choose a location you "
+                  "can write to (e.g. --out or --workspace) or fix its permissions"),
+    errno.EROFS: (NotWritableError, "{path} is on a read-only file system",
+                  "write elsewhere (e.g. --out or --workspace)"),
+    errno.ENOSPC: (DiskFullError, "no space left on the device while writing {path}",
+                   "free disk space or write elsewhere with --out"),
+    errno.EDQUOT: (DiskFullError, "disk quota exceeded while writing {path}",
+                   "free space in your quota or write elsewhere with --out"),
+    errno.ENAMETOOLONG: (StorageError, "the file name is too long: {path}",
+                         "use a shorter name or folder"),
+    errno.ENOTDIR: (StorageError, "a file stands where a folder is needed in {path}",
+                    "choose another location or move that file"),
+    errno.EISDIR: (StorageError, "{path} is a folder, not a file", "name a file"),
+    errno.ENOENT: (StorageError, "{path} does not exist", "check the path"),
+    errno.EIO: (StorageError, "input/output error on {path}", "check the disk"),
+}  # fmt: skip
+
+
+def from_os_error(exc: OSError, path: str | os.PathLike[str] | None = None) -> ReelragError:
+    """The one-line ReelRAG error for an operating-system error on ``path`` (default: the path
+    the error names). The one place that maps errno kinds to the error tree.
+
+    >>> str(from_os_error(OSError(errno.EROFS, "Read-only file system", "/mnt/out/clip.mp4")))
+    '/mnt/out/clip.mp4 is on a read-only file system (write elsewhere (e.g. --out or --workspace))'
+    """
+    where = os.fspath(path) if path is not None else exc.filename
+    where = os.fsdecode(where) if where is not None else "a file"
+    if os.path.basename(where).startswith(".tmp-"):  # our temp file: its folder is what counts
+        where = os.path.dirname(where)
+    kind = _OS_ERRORS.get(exc.errno or -1)
+    if kind is None:
+        return StorageError(f"cannot use {where}: {exc.strerror or exc}", hint="check the path")
+    cls, message, hint = kind
+    return cls(message.format(path=where), hint=hint)

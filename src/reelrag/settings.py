@@ -61,7 +61,7 @@ class Settings:
     backend_concurrency: str = ""  # per-backend job limits, e.g. "bedrock=2,diffusers=1"
     fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
     fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject
-    aws_region: str = ""  # AWS region for Bedrock/S3; "" means the SDK's own chain (AWS_REGION...)
+    aws_region: str = ""  # AWS region for Bedrock/S3; else AWS_REGION, else the SDK's own chain
     aws_profile: str = ""  # named AWS profile; "" means the default credential chain
     aws_max_attempts: int = 5  # tries per AWS call, the first included (botocore retries)
     aws_read_timeout_s: float = 300.0  # socket read timeout for AWS calls
@@ -237,6 +237,9 @@ def load_settings(
         for name, raw in layer.items():
             values[name] = _convert(name, raw, source)
             sources[name] = source
+    if "aws_region" not in values and env.get("AWS_REGION"):  # the AWS SDKs' own variable
+        values["aws_region"] = env["AWS_REGION"]  # (boto3 itself reads AWS_DEFAULT_REGION only)
+        sources["aws_region"] = "env:AWS_REGION"
     if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):  # the XDG base-dir convention
         values["cache_dir"] = str(Path(env["XDG_CACHE_HOME"]) / "reelrag")
         sources["cache_dir"] = "env:XDG_CACHE_HOME"

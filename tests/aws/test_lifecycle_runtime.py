@@ -18,8 +18,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from reelrag.aws import lifecycle
-from reelrag.doctor import run_checks
 from reelrag.aws.lifecycle_cache import Entry, LifecycleStore
+from reelrag.doctor import run_checks
 from reelrag.errors import CapabilityError
 from reelrag.generation.bedrock.generator import BedrockGenerator
 from reelrag.settings import Settings, load_settings

@@ -106,7 +106,8 @@ def make_client(service: str, settings: Settings, *, read_timeout_s: float | Non
         ) from exc
     except NoRegionError as exc:
         raise ConfigError(
-            "no AWS region is configured", hint="set aws_region (REELRAG_AWS_REGION) or AWS_REGION"
+            "no AWS region is configured",
+            hint="set aws_region (REELRAG_AWS_REGION), AWS_REGION or AWS_DEFAULT_REGION",
         ) from exc
 
 
@@ -168,7 +169,11 @@ def translate(
             "no AWS credentials were found",
             hint="run `aws configure`, set AWS_PROFILE/aws_profile, or use an instance role",
         )
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+    if isinstance(exc, ReadTimeoutError):  # sent, but no answer: the outcome is unknown
+        return RetryableBackendError(
+            f"AWS did not answer {action} in time; it may have been received: {exc}"
+        )
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return RetryableBackendError(f"cannot reach AWS for {action}: {exc}")
     if isinstance(exc, BotoCoreError):
         return BackendError(f"{action} failed: {exc}")

@@ -41,6 +41,10 @@ ACTION = "<action_prompt>"
 DEFAULT_TEMPLATE = f"{OBJECT}. {ACTION}"
 _BRACKETED = re.compile(r"[<{\[]\s*[A-Za-z][A-Za-z _-]{0,30}\s*[>}\]]")
 _BARE = re.compile(r"(?<![<\w])(object_prompt|action_prompt)(?![>\w])")
+_ANGLED = re.compile(r"<\s*[A-Za-z][\w -]{0,30}>")  # any <name>: only the two are known
+_UNCLOSED = re.compile(
+    r"<\s*(object_prompt|action_prompt)(?!\s*>)|(?<!<)(object_prompt|action_prompt)>"
+)
 
 
 def fill_template(
@@ -111,7 +115,8 @@ def _tidy(text: str) -> str:
 
 
 def check_template(template: str, where: str) -> None:
-    """Refuse misspelled placeholders (``<object-prompt>``, ``{action_prompt}``, bare names)."""
+    """Refuse misspelled, unknown (``<product>``) and unclosed (``<object_prompt``) placeholders
+    (``<object-prompt>``, ``{action_prompt}``, bare names): ``where`` names the line or row."""
     for match in _BRACKETED.finditer(template):
         token = match.group(0)
         letters = re.sub(r"[^a-z]", "", token.lower())
@@ -122,6 +127,20 @@ def check_template(template: str, where: str) -> None:
             f"{where}: unknown placeholder {token!r}",
             hint=f"did you mean {guess}? (exact spelling)",
         )
+    unclosed = _UNCLOSED.search(template)
+    if unclosed:
+        name = unclosed.group(1) or unclosed.group(2)
+        raise InputError(
+            f"{where}: placeholder {unclosed.group(0).strip()!r} is not closed",
+            hint=f"write <{name}>",
+        )
+    for match in _ANGLED.finditer(template):
+        closing = f"</{match.group(0)[1:-1].strip()}>".lower()  # <b>..</b>: markup, not a slot
+        if match.group(0) not in (OBJECT, ACTION) and closing not in template.lower():
+            raise InputError(
+                f"{where}: unknown placeholder {match.group(0)!r}",
+                hint=f"the placeholders are {OBJECT} and {ACTION}; write other text without <>",
+            )
     bare = _BARE.search(template)
     if bare:
         raise InputError(

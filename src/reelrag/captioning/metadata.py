@@ -19,11 +19,12 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from reelrag.captioning.base import Caption, Captioner, CaptionInput
+from reelrag.captioning.sidefiles import open_regular, read_head, text_lines
 from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ TEXT_COLUMNS = ("text", "caption", "description", "prompt", "alt_text", "title")
 KEYWORD_COLUMNS = ("keywords", "tags", "subjects")
 METADATA_FILES = ("metadata.jsonl", "metadata.csv")
 MAX_CAPTION_CHARS = 2000
+SIDECAR_READ_BYTES = 16 * MAX_CAPTION_CHARS
 # Camera and export prefixes that say nothing about the picture.
 NOISE_WORDS = frozenset(
     {"img", "image", "dsc", "dscn", "dscf", "dsf", "pxl", "mvimg", "photo", "pic", "pict",
@@ -90,9 +92,9 @@ class MetadataCaptioner(Captioner):
         sidecar = path.with_suffix(".txt")
         if sidecar == path:
             return None
-        try:
-            text = sidecar.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        # A regular file only, and only as much as a caption keeps (plus room for whitespace).
+        text = read_head(sidecar, SIDECAR_READ_BYTES)
+        if text is None:
             return None
         text = clean_text(text)
         return Caption(text, (), "sidecar") if text else None
@@ -136,11 +138,18 @@ def load_metadata_table(folder: Path) -> MetadataTable:
     table: MetadataTable = {}
     for filename in METADATA_FILES:
         path = folder / filename
-        if not path.is_file():
+        handle = open_regular(path)
+        if handle is None:
             continue
         try:
-            rows = _read_jsonl(path) if filename.endswith(".jsonl") else _read_csv(path)
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            with handle:
+                lines = text_lines(path, handle)
+                rows = (
+                    _read_jsonl(path, lines)
+                    if filename.endswith(".jsonl")
+                    else _read_csv(path, lines)
+                )
+        except (OSError, csv.Error) as exc:
             log.warning("ignoring %s: %s", path, exc)
             continue
         for row in rows:
@@ -150,9 +159,9 @@ def load_metadata_table(folder: Path) -> MetadataTable:
     return table
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path, lines: Iterator[tuple[int, str]]) -> list[dict[str, Any]]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in lines:
         if not line.strip():
             continue
         try:
@@ -165,9 +174,27 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
+def _read_csv(path: Path, lines: Iterator[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Rows by header; a row with more cells than the header (often an unquoted comma in a
+    caption) is reported by its line and skipped, the others are kept."""
+    numbers: list[int] = []
+
+    def texts() -> Iterator[str]:
+        for number, line in lines:
+            numbers.append(number)
+            yield line
+
+    rows = []
+    for row in csv.DictReader(texts()):
+        if None in row:  # DictReader's key for cells beyond the header
+            log.warning(
+                "%s line %d has more cells than the header; skipped (quote cells with commas)",
+                path,
+                numbers[-1] if numbers else 0,
+            )
+            continue
+        rows.append(dict(row))
+    return rows
 
 
 def _from_embedded(metadata: dict[str, Any]) -> Caption | None:

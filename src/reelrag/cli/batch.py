@@ -10,12 +10,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from reelrag.batch import BatchPlan, plan_batch, queue
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.cli.jobs import ExecutorOption, RayAddressOption, render_summary
+from reelrag.cli.visible import visible
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
 from reelrag.settings import Settings
+from reelrag.storage.local import check_writable
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +79,7 @@ def batch(
         return
     if not as_json:
         render_images(plan)
+    check_writable(settings.outputs_dir / plan.batch_id)  # once, rather than once per job
     store = open_job_store(settings)
     added = queue(plan, store)
     if not added and not _has_active(store, plan.batch_id):
@@ -102,9 +106,10 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
             image = f"{p.hit.asset.source or p.hit.asset.id[:12]} ({p.hit.score:.3f})"
         elif p.request.asset_id:
             image = f"asset {p.request.asset_id[:12]}"
-        image = "\n".join(filter(None, (image, edit_label(p.request.options.get("edit")))))
+        lines = filter(None, (image, edit_label(p.request.options.get("edit"))))
+        cell = Text("\n").join(Text(visible(line)) for line in lines)  # two lines on purpose
         state = p.state if not p.reason else f"{p.state}: {p.reason}"
-        table.add_row(p.job_id, str(p.row.line), p.request.prompt, image, p.backend, state,
+        table.add_row(p.job_id, str(p.row.line), p.request.prompt, cell, p.backend, state,
                       f"{p.cost_usd:.2f}", f"{p.time_s:.0f}")  # fmt: skip
     console.print(table)
     console.print(
@@ -148,14 +153,32 @@ def edit_label(plan: dict[str, Any] | None) -> str:
 
 def _run(store: JobStore, settings: Settings, plan: BatchPlan, as_json: bool) -> BatchSummary:
     stop = threading.Event()
+    worker = Worker(store, settings)
+    if not as_json:
+        _say_leases(store, worker, plan.batch_id)
     with progress_bars(enabled=not as_json) as bars:
         try:
-            return Worker(store, settings).run(batch_id=plan.batch_id, progress=bars, stop=stop)
+            return worker.run(batch_id=plan.batch_id, progress=bars, stop=stop)
         except KeyboardInterrupt:
             stop.set()
             err_console.print(f"stopped; resume with the same command or `reelrag jobs worker` "
                               f"(batch {plan.batch_id})")  # fmt: skip
             raise
+
+
+def _say_leases(store: JobStore, worker: Worker, batch_id: str) -> None:
+    """A resumed batch: take over the jobs of a worker of this host that is gone, and say how
+    long the jobs leased by another (live or remote) worker wait, instead of a silent pause."""
+    freed = worker.free_dead_leases(batch_id)
+    if freed:
+        err_console.print(f"resuming {freed} job(s) of a worker that is no longer running")
+    held = [lease for lease in store.leases(batch_id=batch_id) if lease.seconds_left > 0]
+    if held:
+        wait = max(lease.seconds_left for lease in held)
+        err_console.print(
+            f"{len(held)} job(s) are leased by another worker ({held[0].owner}); they resume "
+            f"here if its lease is not renewed within {wait:.0f}s"
+        )
 
 
 def _has_active(store: JobStore, batch_id: str) -> bool:

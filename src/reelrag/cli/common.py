@@ -2,7 +2,9 @@
 
 The consoles print text verbatim (no console markup): most of what the CLI shows is the
 user's own text -- paths, prompts, captions, hints such as ``reelrag[web]`` -- and brackets in
-it must not turn into styles or vanish. Colour comes from :func:`labelled` and ``Text``.
+it must not turn into styles or vanish. Colour comes from :func:`labelled` and ``Text``. Control
+characters in that text (ESC sequences, newlines) are written as visible escapes
+(:mod:`reelrag.cli.visible`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from reelrag.cli.visible import VisibleConsole, visible, visible_json
 from reelrag.events import ProgressCallback, ProgressEvent
 from reelrag.settings import Settings, load_settings
 
-console = Console(markup=False)
-err_console = Console(stderr=True, markup=False)
+console: Console = VisibleConsole(markup=False)
+err_console: Console = VisibleConsole(stderr=True, markup=False)
 
 
 def labelled(label: str, style: str, rest: str = "") -> Text:
@@ -31,7 +34,7 @@ def labelled(label: str, style: str, rest: str = "") -> Text:
     >>> labelled("failed", "red", " photo[1].jpg").plain
     'failed photo[1].jpg'
     """
-    return Text.assemble((label, style), rest)
+    return Text.assemble((label, style), visible(rest))
 
 
 def display_path(source: str) -> str:
@@ -53,7 +56,7 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
 
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout (no colour, no wrapping)."""
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    typer.echo(visible_json(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 @contextmanager
@@ -75,9 +78,10 @@ def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
 
         def update(event: ProgressEvent) -> None:
             if event.task not in tasks:
-                tasks[event.task] = bars.add_task(event.task, total=event.total, message="")
-            bars.update(
-                tasks[event.task], completed=event.done, total=event.total, message=event.message
-            )
+                tasks[event.task] = bars.add_task(
+                    visible(event.task), total=event.total, message=""
+                )
+            message = visible(event.message)
+            bars.update(tasks[event.task], completed=event.done, total=event.total, message=message)
 
         yield update

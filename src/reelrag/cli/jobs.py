@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from reelrag.cli.common import console, print_json, progress_bars, settings_from
-from reelrag.errors import NotFoundError
+from reelrag.errors import NotFoundError, NoWorkerError
 from reelrag.events import ProgressCallback, ProgressEvent
 from reelrag.jobs import (
     TERMINAL_STATES,
@@ -37,6 +37,7 @@ ExecutorOption = Annotated[
 RayAddressOption = Annotated[
     str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. auto).")
 ]
+NO_WORKER_S = 15.0  # due jobs unclaimed this long, and no lease anywhere: no worker is running
 
 
 def register(app: typer.Typer) -> None:
@@ -89,7 +90,8 @@ def wait_jobs(
     timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Follow jobs until they finish (progress bars from the shared store)."""
+    """Follow jobs until they finish (progress bars from the shared store); stops with an
+    error when no worker is running to run them."""
     store = open_job_store(settings_from(ctx))
     batch_id, job_id = resolve_target(store, target)
     with progress_bars(enabled=not as_json) as bars:
@@ -176,9 +178,14 @@ def watch(
     timeout_s: float | None = None,
     interval_s: float = 0.3,
     stop: threading.Event | None = None,
+    no_worker_s: float = NO_WORKER_S,
 ) -> None:
-    """Turn the store's events into progress events until the jobs in scope are all finished."""
+    """Turn the store's events into progress events until the jobs in scope are all finished.
+
+    Raises :class:`NoWorkerError` when no worker holds a lease anywhere and jobs that could run
+    now stay unclaimed for ``no_worker_s`` (a live worker claims a due job within a second)."""
     cursor, started = 0, time.monotonic()
+    idle_since: float | None = None
     while True:
         for event in store.events(cursor, batch_id=batch_id):
             cursor = event.seq
@@ -193,7 +200,23 @@ def watch(
             return
         if timeout_s is not None and time.monotonic() - started > timeout_s:
             return
+        idle_since = _unattended_since(store, batch_id, idle_since)
+        if idle_since is not None and time.monotonic() - idle_since > no_worker_s:
+            raise NoWorkerError(
+                "no worker is running: jobs that could run now have not been picked up for "
+                f"{no_worker_s:.0f}s",
+                hint="start one with `reelrag jobs worker` (another terminal) or re-run the batch",
+            )
         time.sleep(interval_s)
+
+
+def _unattended_since(store: JobStore, batch_id: str | None, since: float | None) -> float | None:
+    """When jobs of the scope became runnable with no worker alive to take them (None: a worker
+    holds a lease somewhere, or nothing in scope is due now)."""
+    live = any(lease.seconds_left > 0 for lease in store.leases())
+    if live or store.next_due_in(batch_id=batch_id) != 0:
+        return None
+    return since if since is not None else time.monotonic()
 
 
 def render_summary(summary: BatchSummary, as_json: bool) -> None:

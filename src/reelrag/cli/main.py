@@ -15,7 +15,8 @@ import typer
 
 from reelrag import __version__
 from reelrag.cli.common import err_console, labelled
-from reelrag.errors import ReelragError
+from reelrag.cli.visible import VisibleFormatter
+from reelrag.errors import ReelragError, from_os_error
 
 app = typer.Typer(
     name="reelrag",
@@ -65,11 +66,9 @@ def main(
     ] = False,
 ) -> None:
     """Resolve global options once; commands read them through ``settings_from``."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     overrides: dict[str, Any] = {"workspace": workspace}
     ctx.obj = {"overrides": {k: v for k, v in overrides.items() if v is not None}}
 
@@ -86,9 +85,10 @@ def run() -> None:
     """Console-script entry point."""
     try:
         app()
-    except ReelragError as exc:
-        err_console.print(labelled("error:", "red", f" {exc}"), highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+    except (ReelragError, OSError) as exc:  # an OS error on a file: one line, no traceback
+        error = exc if isinstance(exc, ReelragError) else from_os_error(exc)
+        err_console.print(labelled("error:", "red", f" {error}"), highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

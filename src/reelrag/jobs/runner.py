@@ -17,11 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelrag.errors import BackendError, CancelledError
+from reelrag.errors import (
+    BackendError,
+    CancelledError,
+    NotFoundError,
+    ReelragError,
+    RemoteFailedError,
+)
 from reelrag.generation.base import Generator, RemoteGenerator
-from reelrag.jobs.store import idempotency_token
+from reelrag.jobs.store import idempotency_token, remote_dead
 from reelrag.settings import Settings
-from reelrag.types import GeneratePayload, Job
+from reelrag.types import GeneratePayload, Job, SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +75,12 @@ def job_dir(settings: Settings, job: Job) -> Path:
 
 
 def job_token(job: Job) -> str:
-    """The idempotency token: from the job id, renewed each time a user retries the job."""
+    """The idempotency token: from the job id and its token generation (``payload["retry"]``).
+
+    The generation grows only when the job's remote attempt is known dead (it failed remotely):
+    while an invocation may still run or finish, every retry reuses its token, so the provider
+    answers with that invocation instead of starting (and billing) another one.
+    """
     retry = GeneratePayload.of(job).retry
     return idempotency_token(job.id if not retry else f"{job.id}#retry{retry}")
 
@@ -98,12 +109,15 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
 
     started = time.perf_counter()
     payload = GeneratePayload.of(job)
-    request = payload.request
+    request, hit = payload.request, payload.hit
+    if hit is None and payload.query and not (request.image or request.asset_id):
+        hit = retrieve(payload.query, ctx)  # a skipped row, retried: search again
+        request = request.replace(asset_id=hit.asset.id)
     generator = ctx.generator_for(request.backend or ctx.settings.generator)
     library = ctx.library() if request.asset_id else None
     prepared = pipeline.prepare(request, ctx.settings, library=library, generator=generator)
-    if payload.hit is not None:
-        prepared.hit = payload.hit
+    if hit is not None:
+        prepared.hit = hit
     paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
     render_started = time.perf_counter()
@@ -116,6 +130,13 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     result = pipeline.finalize(prepared, output, paths, timings)
     log.info("job %s done in %.2fs", job.id, time.perf_counter() - started)
     return result.to_dict()
+
+
+def retrieve(query: str, ctx: JobContext) -> SearchHit:
+    """The best good match for a row whose planning found none (NoMatchError skips it again)."""
+    from reelrag.retrieval import best_matches
+
+    return best_matches(ctx.library(), query, ctx.settings, limit=1)[0]
 
 
 def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:
@@ -135,8 +156,7 @@ def _run_remote(
     job: Job, ctx: JobContext, generator: RemoteGenerator, prepared: Any, out: Path
 ) -> Any:
     token = job_token(job)
-    # Only a job claimed before (a crash, a lost lease) can have been submitted already.
-    remote_id = job.remote_id or (generator.find(token) if job.attempts > 1 else None)
+    remote_id = job.remote_id or (generator.find(token) if token_may_be_used(job) else None)
     resuming = remote_id is not None
     if remote_id is None:
         remote_id = generator.submit(prepared.resolved, prepared.image, token)
@@ -147,6 +167,15 @@ def _run_remote(
     return generator.collect(remote_id, out)
 
 
+def token_may_be_used(job: Job) -> bool:
+    """Whether a submission with the job's current token may already exist (so look it up first):
+    a job claimed before (a crash, a lost lease, an unknown submit outcome) or retried by the user
+    with its token kept; never right after its remote attempt died (the token is new then)."""
+    if remote_dead(job.error):
+        return False
+    return job.attempts > 1 or bool(job.payload.get("reattach"))
+
+
 def _wait_remote(
     ctx: JobContext, generator: RemoteGenerator, remote_id: str, resuming: bool
 ) -> None:
@@ -154,11 +183,11 @@ def _wait_remote(
     started, reported = time.monotonic(), -1
     for delay in poll_delays(latency, resuming=resuming):
         ctx.wait(delay)
-        state, message = generator.poll(remote_id)
+        state, message = _poll(ctx, generator, remote_id, latency)
         if state == "succeeded":
             return
         if state == "failed":
-            raise BackendError(
+            raise RemoteFailedError(
                 f"the remote job {remote_id} failed: {message}",
                 hint="check the prompt and image, then `reelrag jobs retry ID`",
             )
@@ -166,3 +195,32 @@ def _wait_remote(
         if int(fraction * 20) != reported:  # a store write per 5 %, not per poll
             reported = int(fraction * 20)
             ctx.report(fraction, message or "waiting")
+
+
+def _poll(
+    ctx: JobContext, generator: RemoteGenerator, remote_id: str, latency: float
+) -> tuple[str, str]:
+    """One status answer. A retryable error of the status call itself (throttling, a timeout)
+    says nothing about the invocation, which may still finish: wait with exponential backoff and
+    ask again (until the job's timeout) rather than fail the job and pay again on a retry. A
+    :class:`RemoteFailedError` (the invocation died) is raised at once, and so is an unknown
+    remote id (as dead: nothing more can come of it)."""
+    base = min(1.0, max(0.02, 0.05 * latency))
+    failures = 0
+    while True:
+        try:
+            return generator.poll(remote_id)
+        except RemoteFailedError:
+            raise
+        except NotFoundError as err:  # the service has no such job: it cannot finish any more
+            raise RemoteFailedError(
+                f"the remote job {remote_id} is unknown to the service: {err.message}",
+                hint="`reelrag jobs retry ID` submits it again",
+            ) from err
+        except ReelragError as err:
+            if not err.retryable:
+                raise
+            failures += 1
+            delay = min(30.0, base * 2 ** (failures - 1))
+            log.info("status of %s unavailable (%s); asking again in %.2fs", remote_id, err, delay)
+            ctx.wait(delay)

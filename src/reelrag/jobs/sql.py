@@ -83,12 +83,19 @@ CANCEL_JOB = (
     "lease_until=NULL, updated_at=? WHERE id=?"
 )
 
+# A new idempotency generation (token) and no remote id: the remote attempt is known dead, so
+# the next attempt must not reattach to it.
+NEW_TOKEN = (
+    "remote_id=NULL, payload=json_set(payload, '$.retry', "
+    "COALESCE(json_extract(payload, '$.retry'), 0) + 1)"
+)
+# The same token and remote id: the remote attempt may still run or finish, so the next attempt
+# polls it (or looks the token up) instead of paying for another.
+KEEP_TOKEN = "payload=json_set(payload, '$.reattach', 1)"
+
 RETRY_JOB = (
     "UPDATE jobs SET state='queued', attempts=0, progress=0, error=NULL, "
-    "remote_id=NULL, result=NULL, not_before=0, message='queued again', updated_at=?, "
-    # a new idempotency generation: a retried job must not reattach to the failed run
-    "payload=json_set(payload, '$.retry', "
-    "COALESCE(json_extract(payload, '$.retry'), 0) + 1) "
+    "result=NULL, not_before=0, message='queued again', updated_at=?, {token} "
     "WHERE id=?"
 )
 
@@ -174,6 +181,14 @@ def next_due_query(batch_id: str | None) -> tuple[str, tuple[Any, ...]]:
     if batch_id is None:
         return sql, ()
     return sql + " AND batch_id=?", (batch_id,)
+
+
+def leases_query(batch_id: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT for (id, lease_owner, lease_until) of running jobs."""
+    sql = "SELECT id, lease_owner, lease_until FROM jobs WHERE state='running'"
+    if batch_id is None:
+        return sql + " ORDER BY ord", ()
+    return sql + " AND batch_id=? ORDER BY ord", (batch_id,)
 
 
 def job_row(job: Job, backend: str, now: str, ord_: int) -> dict[str, Any]:

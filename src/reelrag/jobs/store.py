@@ -23,6 +23,7 @@ from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
 from reelrag.jobs import sql
+from reelrag.jobs.leases import Lease
 from reelrag.settings import Settings
 from reelrag.sqlite import connect as sqlite_connect
 from reelrag.sqlite import immediate
@@ -62,6 +63,13 @@ def check_finish_state(state: str) -> None:
     """Refuse to finish a job in a state other than succeeded | failed | skipped."""
     if state not in ("succeeded", "failed", "skipped"):
         raise InputError(f"cannot finish a job as {state!r}", hint="succeeded|failed|skipped")
+
+
+def remote_dead(error: dict[str, Any] | None) -> bool:
+    """Whether a job's error says its remote attempt is over (failed remotely), so the next
+    attempt needs a new idempotency token; otherwise the old invocation may still finish and a
+    retry must reuse the token (never pay twice)."""
+    return error is not None and error.get("remote") == "dead"
 
 
 def job_backend(job: Job) -> str:
@@ -149,7 +157,8 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def retry(self, job_id: str) -> Job:
-        """Queue a failed, cancelled or skipped job again with a fresh attempt count."""
+        """Queue a failed, cancelled or skipped job again with a fresh attempt count; a new
+        idempotency token only when its remote attempt is known dead (:func:`remote_dead`)."""
 
     @abc.abstractmethod
     def events(
@@ -160,6 +169,15 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def next_due_in(self, *, batch_id: str | None = None) -> float | None:
         """Seconds until some active job becomes claimable (0 = now); None when none is active."""
+
+    def leases(self, *, batch_id: str | None = None) -> builtins.list[Lease]:
+        """The leases of running jobs (of ``batch_id`` when given)."""
+        return []
+
+    def free_lease(self, job_id: str, owner: str) -> bool:
+        """End ``owner``'s lease on a running job now (its process is gone) so the job can be
+        claimed at once; False when ``owner`` no longer holds it."""
+        return False
 
     def counts(self, *, batch_id: str | None = None) -> dict[str, int]:
         """Number of jobs per state (every state present, zero when none)."""
@@ -287,9 +305,8 @@ class SQLiteJobStore(JobStore):
         due = self._clock() + max(0.0, delay_s)
         msg = f"retrying in {delay_s:.1f}s: {error.get('message', '')}"
         params = (due, sql.dump(error), msg)
-        return self._owned_update(
-            job_id, worker_id, sql.RELEASE_SETS, params, event=msg, state="queued"
-        )
+        sets = sql.RELEASE_SETS + (", " + sql.NEW_TOKEN if remote_dead(error) else "")
+        return self._owned_update(job_id, worker_id, sets, params, event=msg, state="queued")
 
     def cancel(self, job_id: str) -> Job:
         with self._tx() as db:
@@ -311,11 +328,23 @@ class SQLiteJobStore(JobStore):
                     f"job {job_id} is {job.state}",
                     hint="only failed, cancelled or skipped jobs retry",
                 )
-            db.execute(sql.RETRY_JOB, (self._now_iso(), job_id))
+            token = sql.NEW_TOKEN if remote_dead(job.error) else sql.KEEP_TOKEN
+            db.execute(sql.RETRY_JOB.format(token=token), (self._now_iso(), job_id))
             self._event(db, job_id, job.batch_id, "queued", 0.0, "queued again")
             return self._get(db, job_id)
 
+    def free_lease(self, job_id: str, owner: str) -> bool:
+        msg = f"lease of worker {owner} freed: its process is gone"
+        return self._owned_update(job_id, owner, "lease_until=?", (0.0,), event=msg)
+
     # -- reads ----------------------------------------------------------------------------
+
+    def leases(self, *, batch_id: str | None = None) -> builtins.list[Lease]:
+        query, params = sql.leases_query(batch_id)
+        now = self._clock()
+        with self._lock:
+            rows = self._db.execute(query, params).fetchall()
+        return [Lease(r[0], r[1] or "", float(r[2] or 0.0) - now) for r in rows]
 
     def get(self, job_id: str) -> Job:
         with self._lock:

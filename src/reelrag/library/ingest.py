@@ -43,9 +43,11 @@ from reelrag.library.report import IngestReport
 from reelrag.library.sources import (
     ScanProblem,
     SourceFile,
+    is_utf8,
     open_source,
     prune_prefixes,
     stat_each,
+    utf8_safe,
 )
 from reelrag.media.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
 from reelrag.settings import Settings
@@ -61,6 +63,7 @@ EMBED_CHUNK = 64  # captions embedded together while the pool keeps decoding
 # Image embedders look at 224-384 px; 512 keeps detail for crops without holding full copies.
 EMBED_IMAGE_PX = 512
 GONE = "catalogued file is gone; forget it with `reelrag ingest FOLDER --prune`"
+NOT_UTF8 = "the file name is not valid UTF-8 and cannot be catalogued; rename the file"
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,9 @@ class Ingestor:
         for spec in specs:
             for entry in open_source(spec, self.settings).scan(spec, recursive):
                 if isinstance(entry, ScanProblem):
-                    report.failed.append((entry.uri, entry.reason))
+                    report.failed.append((utf8_safe(entry.uri), entry.reason))
+                elif not is_utf8(entry.uri):  # one such name must not stop the others
+                    report.failed.append((utf8_safe(entry.uri), NOT_UTF8))
                 else:
                     files.setdefault(entry.uri, entry)
         return list(files.values())

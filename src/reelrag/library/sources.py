@@ -192,6 +192,29 @@ class FileSource(Source):
         return Path(uri)
 
 
+def is_utf8(text: str) -> bool:
+    """False for a name with bytes that are not UTF-8 (Python keeps them as surrogate escapes,
+    which the catalog, the index and JSON outputs cannot store)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with its non-UTF-8 bytes written as ``\\xNN``, safe to store and print.
+
+    >>> utf8_safe("caf\udce9.jpg")
+    'caf\\xe9.jpg'
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _abs(path: Path) -> str:
     # abspath, not resolve(): keep the user's own names (symlinked folders stay as typed).
     return os.path.abspath(path)

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from reelrag.errors import DecodeError, InputError
+from reelrag.media.reduce import reduce_to
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ def decode_image(
     """Decode ``data`` into an upright RGB image.
 
     ``target_px``: when set, JPEGs may be decoded at a reduced size (DCT scaling) whose longest
-    side is at least 3/4 of ``target_px``; callers then resize to the exact size they need.
+    side is at least 3/4 of ``target_px``, other formats are box-filtered by an integer factor
+    right after decoding (longest side at least ``target_px``); callers then resize to the exact
+    size they need.
     ``reuse_target_px``: the smaller size to decode at when the original is reusable as the
     normalised copy (the caller then only needs a thumbnail from the pixels).
 
@@ -132,6 +135,10 @@ def _decode_opened(
         _draft(im, draft_px)
     mode = im.mode
     image = _load(im, name)
+    if fmt != "JPEG" and target_px:
+        image = reduce_to(image, target_px)  # before the steps that copy the pixels
+        if image is not im:
+            im.close()  # free the full-size pixels now
     notes: list[str] = []
     image = _upright(image, orientation, notes)
     image = to_rgb(image, notes)

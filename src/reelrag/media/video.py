@@ -9,7 +9,6 @@ a video, and a failure (disk full included) leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import logging
 import os
@@ -24,7 +23,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from reelrag.errors import InputError, NotFoundError, ReelragError
+from reelrag.errors import InputError, NotFoundError, ReelragError, from_os_error
 from reelrag.storage import atomic_write_bytes
 from reelrag.storage.local import temp_beside
 
@@ -72,16 +71,8 @@ class VideoInfo:
 
 
 def disk_error(exc: OSError, path: Path) -> ReelragError:
-    """A one-line error for an OS failure while writing ``path``."""
-    if exc.errno == errno.ENOSPC:
-        return ReelragError(
-            f"no space left on the device while writing {path}",
-            hint="free disk space or write elsewhere with --out",
-        )
-    return ReelragError(
-        f"cannot write {path}: {exc.strerror or exc}",
-        hint="check the folder exists and is writable",
-    )
+    """A one-line error for an OS failure while writing ``path`` (see errors.from_os_error)."""
+    return from_os_error(exc, path)
 
 
 class VideoWriter:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from reelrag.errors import NotFoundError, OutputExistsError
+from reelrag.errors import NotFoundError, OutputExistsError, from_os_error
 from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore, check_key
 
@@ -137,3 +137,16 @@ def _same_file(path: Path, other: str | Path) -> bool:
         return os.path.samefile(path, other)
     except OSError:  # either one missing: not the same file
         return False
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it, before any work is
+    spent on outputs that could not be saved; a one-line :class:`~reelrag.errors.StorageError`
+    (read-only, permission denied, full disk) otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise from_os_error(exc, folder) from exc

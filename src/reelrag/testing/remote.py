@@ -10,7 +10,14 @@ idempotency token, so tests can prove a batch never paid twice for one job.
 
 Failure injection by prompt text: ``FAIL`` -> the input is content-filtered at submission (not
 retryable); ``THROTTLE`` -> the first submission per token is throttled (retryable); ``BROKEN``
--> the remote job fails while running.
+-> the remote job fails while running; ``TIMEOUT`` -> the first submission per token is accepted
+(and paid) but its answer is lost, as a read timeout on Bedrock's StartAsyncInvoke (retryable, the
+outcome unknown); ``CAPACITY`` -> the first remote job for the prompt fails with "Service capacity
+exceeded" (retryable by resubmitting: that invocation is dead); ``SLOWSTATUS`` -> the first three
+status polls per remote job are throttled (the job itself runs on).
+
+Like Bedrock, a submission with a token already used answers with that token's remote id; the
+ledger still counts the call, so a count above 1 means a retry did not look the token up first.
 """
 
 from __future__ import annotations
@@ -27,7 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from reelrag.errors import ContentFilteredError, NotFoundError, RetryableBackendError
+from reelrag.errors import (
+    ContentFilteredError,
+    NotFoundError,
+    RemoteCapacityError,
+    RetryableBackendError,
+)
 from reelrag.generation.base import (
     Capabilities,
     Progress,
@@ -52,6 +64,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     submitted_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS throttles (token TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS doomed (remote_id TEXT PRIMARY KEY);
 """
 
 
@@ -108,9 +121,12 @@ class SimulatedGenerator(RemoteGenerator):
                 "the simulated service blocked the input (prompt contains FAIL)",
                 hint="change the prompt",
             )
-        if "THROTTLE" in prompt and self._throttle_once(token):
+        if "THROTTLE" in prompt and self._fault(token):
             raise RetryableBackendError("the simulated service is throttling requests")
         remote_id = "sim-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+        if "CAPACITY" in prompt and self._fault(f"capacity:{prompt}"):
+            with self._db() as db:
+                db.execute("INSERT OR IGNORE INTO doomed VALUES (?)", (remote_id,))
         if image is not None:
             self._save_input(remote_id, image)
         with self._db() as db:
@@ -129,6 +145,8 @@ class SimulatedGenerator(RemoteGenerator):
                     time.time(),
                 ),
             )
+        if "TIMEOUT" in prompt and self._fault(f"timeout:{token}"):
+            raise RetryableBackendError("the simulated service did not answer in time")
         return remote_id
 
     def find(self, token: str) -> str | None:
@@ -138,9 +156,13 @@ class SimulatedGenerator(RemoteGenerator):
 
     def poll(self, remote_id: str) -> tuple[str, str]:
         row = self._row(remote_id)
+        if "SLOWSTATUS" in row["prompt"] and self._fault(f"status:{remote_id}", times=3):
+            raise RetryableBackendError("the simulated status call is throttled")
         elapsed = time.time() - row["submitted_at"]
         if elapsed < self.latency_s:
             return "running", f"{elapsed / self.latency_s:.0%} of the simulated render"
+        if self._doomed(remote_id):
+            raise RemoteCapacityError("the simulated render failed: Service capacity exceeded")
         if "BROKEN" in row["prompt"]:
             return "failed", "the simulated render failed (prompt contains BROKEN)"
         return "succeeded", "ready"
@@ -190,13 +212,23 @@ class SimulatedGenerator(RemoteGenerator):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _throttle_once(self, token: str) -> bool:
+    def _fault(self, key: str, times: int = 1) -> bool:
+        """True the first ``times`` calls for ``key`` (an injected fault), then False."""
         with self._db() as db:
-            row = db.execute("SELECT count FROM throttles WHERE token=?", (token,)).fetchone()
-            if row is not None:
+            row = db.execute("SELECT count FROM throttles WHERE token=?", (key,)).fetchone()
+            if row is not None and row[0] >= times:
                 return False
-            db.execute("INSERT INTO throttles VALUES (?, 1)", (token,))
+            db.execute(
+                "INSERT INTO throttles VALUES (?, 1) "
+                "ON CONFLICT(token) DO UPDATE SET count = count + 1",
+                (key,),
+            )
         return True
+
+    def _doomed(self, remote_id: str) -> bool:
+        with self._db() as db:
+            row = db.execute("SELECT 1 FROM doomed WHERE remote_id=?", (remote_id,)).fetchone()
+        return row is not None
 
     def _row(self, remote_id: str) -> sqlite3.Row:
         with self._db() as db:

@@ -10,8 +10,12 @@ The work is asynchronous and paid, so the backend follows the remote contract of
   searched for the token, so a job that was already submitted is polled, not paid for twice;
 - :meth:`~BedrockGenerator.poll` maps ``GetAsyncInvoke`` to running | succeeded | failed. A
   failure whose message says the output was blocked by content filters raises
-  :class:`~reelrag.errors.ContentFilteredError` (not retryable); "Service capacity" / server errors
-  raise :class:`~reelrag.errors.RetryableBackendError` (a retry must submit with a new token);
+  :class:`~reelrag.errors.OutputFilteredError` (not retryable); "Service capacity" / server errors
+  raise :class:`~reelrag.errors.RemoteCapacityError` (retryable: the invocation is dead, so a retry
+  submits with a new token). A throttled or timed-out status call is an ordinary retryable error:
+  the invocation may still finish, so the job keeps polling it;
+- a read timeout on ``StartAsyncInvoke`` is retryable with an unknown outcome: the invocation may
+  have started, so the retry reuses the same token (AWS answers with the same invocation);
 - :meth:`~BedrockGenerator.collect` downloads ``output.mp4`` and, beside it, the shot files, the
   generation-status JSON and Bedrock's ``manifest.json``.
 
@@ -39,8 +43,9 @@ from reelrag.aws.schemas import validate_luma, validate_nova_reel
 from reelrag.errors import (
     BackendError,
     ConfigError,
-    ContentFilteredError,
     InputError,
+    OutputFilteredError,
+    RemoteCapacityError,
     RetryableBackendError,
 )
 from reelrag.generation.base import (
@@ -295,12 +300,12 @@ def check_token(token: str) -> None:
 def raise_for_failure(message: str) -> None:
     """Raise the typed error for a Failed invocation's message, if it has a known cause."""
     if schemas_blocked(message):
-        raise ContentFilteredError(
+        raise OutputFilteredError(
             f"Bedrock's content filters blocked the generated video: {message}",
             hint="change the prompt or the image; retrying the same request will not help",
         )
     if "Service capacity" in message or "Something went wrong on the server" in message:
-        raise RetryableBackendError(f"Bedrock could not finish the video: {message}")
+        raise RemoteCapacityError(f"Bedrock could not finish the video: {message}")
 
 
 def schemas_blocked(message: str) -> bool:
@@ -327,4 +332,9 @@ def _is_extra(key: str) -> bool:
 
 
 def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    """The AWS error code of a ClientError; "" for transport errors (a ReadTimeoutError carries
+    ``response = None``, inherited from requests)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
