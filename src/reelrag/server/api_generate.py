@@ -25,9 +25,9 @@ from reelrag.retrieval import best_matches
 from reelrag.server.security import (
     PROMPT_SUFFIXES,
     check_asset_id,
-    inside,
     max_upload_bytes,
     read_upload,
+    request_file,
 )
 from reelrag.server.state import ServerState, get_state
 from reelrag.types import GenerationRequest, Job, SearchHit
@@ -119,10 +119,7 @@ def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
         raise InputError("give only one of asset_id, image and object")
     image = None
     if body.image:
-        path = inside(state.settings.workspace, body.image, what="image")
-        if not path.is_file():
-            raise InputError(f"image {body.image!r} does not exist", hint="upload it first")
-        image = str(path)
+        image = str(request_file(state.settings, body.image, what="image"))
     options = {k: v for k in ("move", "speed", "easing", "atmosphere")
                if (v := getattr(body, k)) is not None}  # fmt: skip
     return GenerationRequest(
@@ -189,5 +186,21 @@ def _guard_row(row: BatchRow, state: ServerState) -> BatchRow:
         raise InputError(f"line {row.line}: output {row.output!r} must be a plain name")
     if row.image:
         where = f"line {row.line}: image"
-        row = row.replace(image=str(inside(state.settings.workspace, row.image, what=where)))
+        row = row.replace(image=str(request_file(state.settings, row.image, what=where)))
+    if row.edit is not None:
+        row = row.replace(edit=_guard_edit(row.edit, row.line, state))
     return row
+
+
+def _guard_edit(plan: dict[str, Any], line: int, state: ServerState) -> dict[str, Any]:
+    """The row's edit plan with its mask and polygon files passed through the same guard."""
+    from reelrag.editing.run import edit_options, plan_parts  # only rows with an edit step
+
+    spec, request = plan_parts(plan)
+    paths = {}
+    for column in ("mask", "polygon"):
+        value = getattr(spec, column)
+        if value:
+            where = f"line {line}: {column}"
+            paths[column] = str(request_file(state.settings, value, what=where))
+    return edit_options(spec.replace(**paths), request, plan.get("variant"))

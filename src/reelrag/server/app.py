@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -21,15 +22,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelrag import __version__, errors
 from reelrag.server import api_edit, api_generate, api_jobs, api_library, api_outputs
+from reelrag.server.guard import RequestGuard
 from reelrag.server.security import (
     COOKIE_NAME,
     AuthError,
+    BadRequestError,
     TooLargeError,
+    allowed_hosts,
     check_token,
+    max_json_bytes,
     max_upload_bytes,
     request_token,
     resolve_token,
-    too_large,
 )
 from reelrag.server.state import ServerState
 from reelrag.settings import Settings
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 STATUS: tuple[tuple[type[errors.ReelragError], int], ...] = (
     (AuthError, 401),
     (TooLargeError, 413),
+    (BadRequestError, 400),
     (errors.OutputExistsError, 409),
     (errors.NotFoundError, 404),
     (errors.InputError, 422),
@@ -51,7 +56,8 @@ STATUS: tuple[tuple[type[errors.ReelragError], int], ...] = (
     (errors.AccessDeniedError, 502),
     (errors.BackendError, 502),
 )
-HTTP_ERRORS = {401: "AuthError", 404: "NotFoundError", 405: "MethodNotAllowed"}
+HTTP_ERRORS = {400: "BadRequest", 401: "AuthError", 404: "NotFoundError",
+               405: "MethodNotAllowed", 413: "TooLargeError"}  # fmt: skip
 
 
 def create_app(
@@ -83,6 +89,11 @@ def create_app(
     app.state.reelrag = state
     _add_error_handlers(app)
     _add_guards(app, state)
+    app.add_middleware(
+        RequestGuard, hosts=allowed_hosts(settings), tokens=lambda: _tokens(state),
+        upload_bytes=max_upload_bytes(settings) + MULTIPART_SLACK,
+        json_bytes=max_json_bytes(settings),
+    )  # fmt: skip
     for module in (api_library, api_generate, api_jobs, api_outputs, api_edit):
         app.include_router(module.router, prefix="/api")
     _add_ui(app, state)
@@ -107,7 +118,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         err = errors.InputError(
-            f"{where or 'request'}: {first.get('msg', 'invalid value')}",
+            f"{where or 'request'}: {_plain_message(first)}",
             hint="see /docs for the request format",
         )
         return error_response(err)
@@ -127,23 +138,40 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=500)
 
 
+# pydantic's wording for the checks the request models use, in the UI's words
+PLAIN_MESSAGES = {
+    "string_too_short": "must not be empty",
+    "missing": "is required",
+    "string_too_long": "is too long",
+    "json_invalid": "is not valid JSON",
+}
+
+
+def _plain_message(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == r"\S":
+        return "must not be blank"
+    return PLAIN_MESSAGES.get(kind) or str(error.get("msg", "invalid value"))
+
+
 # -- token and upload size -------------------------------------------------------------------
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PATHS = ("/favicon.ico",)
+MULTIPART_SLACK = 64_000  # multipart framing around an upload of the largest allowed size
+
+
+def _tokens(state: ServerState) -> tuple[str, ...]:
+    """Values a state-changing request may carry in a header (CSRF token or access token)."""
+    return (state.csrf_token, state.token) if state.token else (state.csrf_token,)
 
 
 def _add_guards(app: FastAPI, state: ServerState) -> None:
-    limit = max_upload_bytes(state.settings)
-
     @app.middleware("http")
     async def guard(request: Request, call_next: Handler) -> Response:
         try:
             if request.url.path not in OPEN_PATHS:
                 check_token(state.token, request_token(request))
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limit + 64_000:  # multipart framing slack
-                raise too_large("the request", limit)
         except errors.ReelragError as err:
             if isinstance(err, AuthError) and _wants_html(request):
                 return _login_page()
@@ -184,6 +212,12 @@ def _add_ui(app: FastAPI, state: ServerState) -> None:
             _set_session(request, response, state.token)
             return response
         page = (static / "index.html").read_text(encoding="utf-8")
-        return Response(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
+        page = page.replace("{{csrf}}", state.csrf_token)
+        return Response(page, media_type="text/html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/session", tags=["library"])
+    def session() -> dict[str, str]:
+        """The CSRF token that state-changing requests send as ``X-Reelrag-CSRF``."""
+        return {"csrf_token": state.csrf_token, "csrf_header": "X-Reelrag-CSRF"}
 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

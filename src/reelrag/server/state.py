@@ -9,6 +9,7 @@ runs jobs queued from the CLI.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ class ServerState:
     settings: Settings
     token: str | None
     store: JobStore
+    csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     _library: Library | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
