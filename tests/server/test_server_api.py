@@ -21,6 +21,7 @@ from reelrag.jobs import open_job_store
 from reelrag.library import Library
 from reelrag.server.app import create_app
 from reelrag.settings import Settings, load_settings
+from webclient import api_client
 
 SMALL = {"width": 96, "height": 64, "duration_s": 0.5, "fps": 8}
 PHOTOS = ("vehicles", "animals", "food")
@@ -51,7 +52,7 @@ def ws_settings(library_ws: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(ws_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(ws_settings)) as test_client:
+    with api_client(create_app(ws_settings)) as test_client:
         yield test_client
 
 
@@ -154,7 +155,7 @@ def test_no_good_match_fails_at_once_with_one_error_shape(client: TestClient) ->
 
 
 def test_cancel_and_retry(ws_settings: Settings) -> None:
-    with TestClient(create_app(ws_settings, start_workers=False)) as client:
+    with api_client(create_app(ws_settings, start_workers=False)) as client:
         asset = client.get("/api/assets").json()["assets"][0]
         job_id = client.post("/api/generate", json={"prompt": "zoom", "asset_id": asset["id"],
                                                     **SMALL}).json()["job_id"]  # fmt: skip
