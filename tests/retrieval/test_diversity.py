@@ -35,8 +35,9 @@ def reference_mmr(
 
 def pool(n: int, seed: int, with_vectors: float = 1.0) -> tuple[list[SearchHit], dict]:
     rng = np.random.default_rng(seed)
+    scores = np.sort(rng.random(n))[::-1]
     hits = [SearchHit(Asset(id=f"{i:08x}", source=f"{i}.jpg", width=1, height=1, format="JPEG"),
-                      score=float(s)) for i, s in enumerate(np.sort(rng.random(n))[::-1])]  # fmt: skip
+                      score=float(s)) for i, s in enumerate(scores)]  # fmt: skip
     vecs = rng.normal(size=(n, 16))
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     keep = rng.random(n) < with_vectors
