@@ -9,7 +9,7 @@ open: it queues a durable job that the worker thread started here runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -22,17 +22,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelrag import __version__, errors
 from reelrag.server import api_edit, api_generate, api_jobs, api_library, api_outputs
-from reelrag.server.guard import RequestGuard
+from reelrag.server.guard import MULTIPART_SLACK, RequestGuard
 from reelrag.server.security import (
-    COOKIE_NAME,
     AuthError,
     BadRequestError,
     TooLargeError,
     allowed_hosts,
-    check_token,
     max_json_bytes,
     max_upload_bytes,
-    request_token,
     resolve_token,
 )
 from reelrag.server.state import ServerState
@@ -88,12 +85,7 @@ def create_app(
     )
     app.state.reelrag = state
     _add_error_handlers(app)
-    _add_guards(app, state)
-    app.add_middleware(
-        RequestGuard, hosts=allowed_hosts(settings), tokens=lambda: _tokens(state),
-        upload_bytes=max_upload_bytes(settings) + MULTIPART_SLACK,
-        json_bytes=max_json_bytes(settings),
-    )  # fmt: skip
+    _add_guard(app, state)
     for module in (api_library, api_generate, api_jobs, api_outputs, api_edit):
         app.include_router(module.router, prefix="/api")
     _add_ui(app, state)
@@ -154,49 +146,18 @@ def _plain_message(error: dict[str, Any]) -> str:
     return PLAIN_MESSAGES.get(kind) or str(error.get("msg", "invalid value"))
 
 
-# -- token and upload size -------------------------------------------------------------------
-
-Handler = Callable[[Request], Awaitable[Response]]
-OPEN_PATHS = ("/favicon.ico",)
-MULTIPART_SLACK = 64_000  # multipart framing around an upload of the largest allowed size
+# -- the request guard ---------------------------------------------------------------------
 
 
-def _tokens(state: ServerState) -> tuple[str, ...]:
-    """Values a state-changing request may carry in a header (CSRF token or access token)."""
-    return (state.csrf_token, state.token) if state.token else (state.csrf_token,)
-
-
-def _add_guards(app: FastAPI, state: ServerState) -> None:
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Handler) -> Response:
-        try:
-            if request.url.path not in OPEN_PATHS:
-                check_token(state.token, request_token(request))
-        except errors.ReelragError as err:
-            if isinstance(err, AuthError) and _wants_html(request):
-                return _login_page()
-            return error_response(err)
-        response = await call_next(request)
-        _set_session(request, response, state.token)
-        return response
-
-
-def _wants_html(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
-
-
-def _login_page() -> Response:
-    body = ("<!doctype html><title>ReelRAG</title><p style='font-family:sans-serif'>This ReelRAG "
-            "server needs its access token: open the URL that <code>reelrag serve</code> printed "
-            "(it ends with <code>?token=...</code>).</p>")  # fmt: skip
-    return Response(body, status_code=401, media_type="text/html")
-
-
-def _set_session(request: Request, response: Response, token: str | None) -> None:
-    """A page opened with ``?token=`` keeps a session cookie, so the UI's own requests (and
-    <video> and EventSource, which cannot send headers) carry the token."""
-    if token and request.query_params.get("token") == token:
-        response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict")
+def _add_guard(app: FastAPI, state: ServerState) -> None:
+    """Access token, Host, Origin, CSRF token and body limits: one middleware (guard.py)."""
+    settings = state.settings
+    tokens = (state.csrf_token, state.token) if state.token else (state.csrf_token,)
+    app.add_middleware(
+        RequestGuard, access_token=state.token, tokens=tokens, hosts=allowed_hosts(settings),
+        upload_bytes=max_upload_bytes(settings) + MULTIPART_SLACK,
+        json_bytes=max_json_bytes(settings),
+    )  # fmt: skip
 
 
 # -- UI --------------------------------------------------------------------------------------
@@ -208,9 +169,7 @@ def _add_ui(app: FastAPI, state: ServerState) -> None:
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> Response:
         if request.query_params.get("token"):  # drop the token from the address bar
-            response: Response = RedirectResponse("/", status_code=303)
-            _set_session(request, response, state.token)
-            return response
+            return RedirectResponse("/", status_code=303)  # the guard sets the session cookie
         page = (static / "index.html").read_text(encoding="utf-8")
         page = page.replace("{{csrf}}", state.csrf_token)
         return Response(page, media_type="text/html", headers={"Cache-Control": "no-store"})

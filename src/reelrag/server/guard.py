@@ -1,6 +1,9 @@
-"""One ASGI middleware in front of every request: Host, Origin and CSRF token checks, and body
-limits enforced while the body streams in.
+"""One ASGI middleware in front of every request: the access token, Host, Origin and CSRF token
+checks, and body limits enforced while the body streams in.
 
+- **Access token** (off loopback, or when ``server_token`` is set): every request but
+  ``/favicon.ico`` carries it (see :func:`reelrag.server.security.request_token`); a page
+  opened with ``?token=`` gets a session cookie so the UI's own requests carry it.
 - **Host** (DNS rebinding): a name in the Host header must be loopback (``localhost``), the name
   the server is bound to, or one of ``server_allowed_hosts``; IP literals always pass (a page on
   another site can never be served under one of this machine's addresses).
@@ -24,10 +27,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.exceptions import HTTPException
+from fastapi.exceptions import HTTPException
+from starlette.requests import Request
 
 from reelrag.errors import InputError
 from reelrag.parsing import check_json_depth
+from reelrag.server.security import COOKIE_NAME, AuthError, check_token, request_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,26 +43,35 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CSRF_HEADER = "x-reelrag-csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
+OPEN_PATHS = ("/favicon.ico",)
+MULTIPART_SLACK = 64_000  # multipart framing around an upload of the largest allowed size
+LOGIN_PAGE = (
+    "<!doctype html><title>ReelRAG</title><p style='font-family:sans-serif'>This ReelRAG server "
+    "needs its access token: open the URL that <code>reelrag serve</code> printed (it ends with "
+    "<code>?token=...</code>).</p>"
+)
 
 
 class BodyTooLarge(HTTPException):
-    """Raised from ``receive`` once a body passes its limit; FastAPI re-raises HTTPExceptions
+    """Raised from ``receive`` once a body passes its limit; FastAPI re-raises its HTTPExceptions
     from body parsing, so it becomes a 413 reply."""
 
 
 class RequestGuard:
-    """The middleware; ``tokens`` are the values accepted in the CSRF or token headers."""
+    """The middleware. ``access_token``: the server's token (None: not required); ``tokens``:
+    the values a state change may carry in a header (the CSRF token, the access token)."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
+        access_token: str | None,
+        tokens: tuple[str, ...],
         hosts: frozenset[str],
-        tokens: Callable[[], tuple[str, ...]],
         upload_bytes: int,
         json_bytes: int,
     ) -> None:
-        self.app, self.hosts, self.tokens = app, hosts, tokens
+        self.app, self.access_token, self.tokens, self.hosts = app, access_token, tokens, hosts
         self.upload_bytes, self.json_bytes = upload_bytes, json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,6 +83,10 @@ class RequestGuard:
         if problem is not None:
             await _reply(send, *problem)
             return
+        request = Request(scope)
+        if not await self._authorised(request, send):
+            return
+        send = _with_session(request.query_params.get("token"), send, self.access_token)
         multipart = headers.get("content-type", "").lower().startswith("multipart/")
         limit = self.upload_bytes if multipart else self.json_bytes
         length = headers.get("content-length", "")
@@ -101,6 +119,19 @@ class RequestGuard:
             return 403, "CSRFError", "this request needs the X-Reelrag-CSRF header"
         return None
 
+    async def _authorised(self, request: Request, send: Send) -> bool:
+        if self.access_token is None or request.url.path in OPEN_PATHS:
+            return True
+        try:
+            check_token(self.access_token, request_token(request))
+            return True
+        except AuthError as err:
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                await _send(send, 401, LOGIN_PAGE.encode(), b"text/html; charset=utf-8")
+            else:
+                await _reply(send, 401, "AuthError", err.message, err.hint or "")
+            return False
+
     def _host_allowed(self, host: str) -> bool:
         name = _host_name(host)
         if not name:
@@ -121,7 +152,7 @@ class RequestGuard:
             hmac.compare_digest(value.encode(), token.encode())
             for value in given
             if value
-            for token in self.tokens()
+            for token in self.tokens
         )
 
 
@@ -157,7 +188,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             total += len(message.get("body", b""))
             if total > limit:
-                raise BodyTooLarge(413, _too_large(limit))
+                raise BodyTooLarge(413, _too_large(limit), headers={"Connection": "close"})
         return message
 
     return wrapped
@@ -195,11 +226,30 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 async def _reply(send: Send, status: int, error: str, message: str, hint: str = "") -> None:
     hint = hint or _HINTS.get(status, "see /docs for the API")
     body = json.dumps({"error": error, "message": message, "hint": hint, "retryable": False})
+    await _send(send, status, body.encode(), b"application/json")
+
+
+async def _send(send: Send, status: int, body: bytes, media_type: bytes) -> None:
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", media_type),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})  # fmt: skip
-    await send({"type": "http.response.body", "body": body.encode()})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _with_session(given: str | None, send: Send, token: str | None) -> Send:
+    """A page opened with ``?token=`` keeps a session cookie, so the UI's own requests (and
+    <video> and EventSource, which cannot send headers) carry the token."""
+    if not token or given != token:
+        return send
+    cookie = f"{COOKIE_NAME}={token}; HttpOnly; Path=/; SameSite=strict".encode("latin-1")
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+        await send(message)
+
+    return wrapped
 
 
 _HINTS = {
