@@ -194,9 +194,11 @@ def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:
     files = {"file": ("prompts.txt", text.encode(), "text/plain")}
     plan = client.post("/api/batch", files=files, data=form).json()
     assert plan["jobs_added"] == 0 and plan["dry_run"] and len(plan["plan"]["rows"]) == 2
+    assert {row["state"] for row in plan["plan"]["rows"]} == {"planned"}  # not "queued"
     assert Path(plan["plan"]["rows"][0]["hit"]["asset"]["folder"]).name == "vehicles"
     run = client.post("/api/batch", files=files, data={**form, "dry_run": "false"}).json()
     assert run["batch_id"] == plan["batch_id"] and run["jobs_added"] == 2 and not run["dry_run"]
+    assert {row["state"] for row in run["plan"]["rows"]} == {"queued"}
     bad = client.post("/api/batch", files={"file": ("rows.jsonl", b'{"prompt": ', "text/plain")})
     assert bad.status_code == 422 and "rows.jsonl" in bad.json()["message"]
 

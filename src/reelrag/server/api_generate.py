@@ -173,7 +173,10 @@ def _plan_and_queue(
         "dry_run": options["dry_run"],
         "jobs_added": 0,
     }
-    if not options["dry_run"]:
+    if options["dry_run"]:  # nothing is queued: say what each row would do
+        for row in out["plan"]["rows"]:
+            row["state"] = "planned" if row["state"] == "queued" else row["state"]
+    else:
         out["jobs_added"] = len(queue(plan, state.store))
     return out
 

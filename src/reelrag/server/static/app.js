@@ -318,7 +318,7 @@ async function startBatch(event) {
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
     el("td", {}, row.hit ? `${row.hit.asset.caption} (${row.hit.score.toFixed(3)})` : row.request.asset_id || row.request.image || ""),
-    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : data.dry_run && row.state === "queued" ? "would queue" : row.state),
+    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : row.state === "planned" ? "would queue" : row.state),
     el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
   const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;
   $("batch-plan").replaceChildren(
