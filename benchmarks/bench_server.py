@@ -147,10 +147,17 @@ def mixed_request(rng: random.Random) -> tuple[str, str, dict]:
     return "GET", "/api/jobs?limit=50", {}
 
 
-def report(name: str, latencies: list[float], errors: int, wall: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, latencies: list[float], errors: int, wall: float, cpu_s: float) -> None:
     ms = np.asarray(latencies) * 1000
     print(f"{name:<8}{len(ms):>8}{len(ms) / wall:>10.1f}{np.percentile(ms, 50):>9.1f}"
-          f"{np.percentile(ms, 99):>9.1f}{ms.max():>9.1f}{errors:>8}")  # fmt: skip
+          f"{np.percentile(ms, 99):>9.1f}{ms.max():>9.1f}{errors:>8}"
+          f"{cpu_s * 1000 / max(len(ms), 1):>12.1f}")  # fmt: skip
 
 
 def main() -> None:
@@ -168,7 +175,7 @@ def main() -> None:
         port = args.port or _free_port()
         server = start_server(folder / "ws", port)
         try:
-            _run(f"http://127.0.0.1:{port}", args)
+            _run(f"http://127.0.0.1:{port}", args, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -176,14 +183,21 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(base: str, args: argparse.Namespace) -> None:
+def _run(base: str, args: argparse.Namespace, pid: int) -> None:
     run_clients(base, 4, 2.0, mixed_request)  # warm up: model load, caches
-    print(f"{args.clients} clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{args.clients} clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPUs, "
+        f"load average {load}"
+    )
     print(f"{'traffic':<8}{'requests':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'max ms':>9}{'errors':>8}")  # fmt: skip
+          f"{'max ms':>9}{'errors':>8}{'server CPU':>12}")  # fmt: skip
     for name, pick in (("search", search_request), ("assets", assets_request),
                        ("mixed", mixed_request)):  # fmt: skip
-        report(name, *run_clients(base, args.clients, args.seconds, pick))
+        before = cpu_seconds(pid)
+        latencies, errors, wall = run_clients(base, args.clients, args.seconds, pick)
+        report(name, latencies, errors, wall, cpu_seconds(pid) - before)
+    print("server CPU: CPU-milliseconds the server process spent per request (all threads)")
 
 
 def _free_port() -> int:

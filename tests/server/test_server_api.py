@@ -183,9 +183,12 @@ def test_upload_then_generate_from_it_and_ingest(client: TestClient) -> None:
     assert image.startswith("uploads/") and up.json()["width"] == 80
     job = client.post("/api/generate", json={"prompt": "zoom in", "image": image, **SMALL}).json()
     assert wait_job(client, job["job_id"])["state"] == "succeeded"
+    assert "uploads" not in " ".join(client.get("/api/assets").json()["folders"])
     added = client.post("/api/uploads", files=files, data={"ingest": "true"}).json()
     assert added["ingest"]["added"] == 1
     assert client.get(f"/api/assets/{added['asset_id']}").status_code == 200
+    # the cached folder facet follows the catalog
+    assert "uploads" in " ".join(client.get("/api/assets").json()["folders"])
 
 
 def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:

@@ -234,6 +234,14 @@ class Catalog:
         sql = "SELECT DISTINCT tag FROM asset_tags ORDER BY tag LIMIT ?"
         return [r[0] for r in self._query(sql, [limit])]
 
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever the catalog changes, through this connection or any
+        other (SQLite's ``data_version`` plus this connection's own change count): a cache
+        of query results is valid while it holds."""
+        with self._lock:
+            (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+            return int(data_version), self._db.total_changes
+
     def count_assets(self) -> int:
         return int(self._query("SELECT count(*) FROM assets")[0][0])
 

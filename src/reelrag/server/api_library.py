@@ -67,7 +67,7 @@ def list_assets(
     filters = BrowseFilters(folder=folder, tag=tag, orientation=orientation, text=text)
     total, page = library.browse(filters, limit, offset)
     return {"total": total, "offset": offset, "assets": [asset_view(a) for a in page],
-            **library.facets()}  # fmt: skip
+            **state.facets()}  # fmt: skip
 
 
 @router.get("/assets/{asset_id}")
