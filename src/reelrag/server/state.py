@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -34,6 +35,7 @@ class ServerState:
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     _library: Library | None = None
     _facets: tuple[tuple[int, int], dict[str, list[str]]] | None = None
+    search_limiter: Any = None  # anyio.CapacityLimiter for searches, made in the event loop
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
