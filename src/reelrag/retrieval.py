@@ -119,7 +119,9 @@ def search(
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
     if request.diversity > 0 and len(kept) > 1:
-        kept = mmr(kept, index.vectors([h.asset.id for h in kept]), request.diversity)
+        kept = mmr(
+            kept, index.vectors([h.asset.id for h in kept]), request.diversity, request.limit
+        )
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
     return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store)

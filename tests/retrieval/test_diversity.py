@@ -60,6 +60,14 @@ def test_same_order_as_the_definition(
     ]
 
 
+@settings(max_examples=30, deadline=None, database=None)
+@given(n=st.integers(0, 30), seed=st.integers(0, 10_000), limit=st.integers(0, 35))
+def test_a_limit_picks_the_same_first_hits(n: int, seed: int, limit: int) -> None:
+    hits, vectors = pool(n, seed)
+    full = [h.asset.id for h in mmr(hits, vectors, 0.6)]
+    assert [h.asset.id for h in mmr(hits, vectors, 0.6, limit)] == full[:limit]
+
+
 def test_a_thousand_candidates_take_well_under_a_second() -> None:
     hits, vectors = pool(1000, 7)
     started = time.perf_counter()
