@@ -16,9 +16,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "reelrag"
 
 # Lower number = lower layer. A module may import its own layer or lower ones.
 LAYERS: dict[str, int] = {
-    "errors": 0, "types": 0, "settings": 0, "events": 0, "sqlite": 0, "plugins": 0,
+    "errors": 0, "types": 0, "settings": 0, "events": 0, "sqlite": 0, "plugins": 0, "parsing": 0,
     "storage": 1, "aws": 1, "localmodels": 1, "data": 1, "raycluster": 1,
     "media": 2, "captioning": 2, "embeddings": 2, "index": 2, "contactsheet": 2,
+    "diversity": 2,
     "retrieval": 3, "matching": 3, "evaluation": 3, "library": 3, "editing": 3, "generation": 3,
     "testing": 3, "samples": 3,
     "pipeline": 4,

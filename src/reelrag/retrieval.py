@@ -17,8 +17,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-import numpy as np
-
+from reelrag.diversity import mmr
 from reelrag.embeddings.base import Embedder
 from reelrag.errors import InputError, NoMatchError
 from reelrag.index.base import Index, IndexQuery
@@ -135,7 +134,9 @@ def search(
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
     rejected = [] if kept else sorted(candidates, key=lambda h: -h.score)[:REJECTED_SHOWN]
     if request.diversity > 0 and len(kept) > 1:
-        kept = mmr(kept, index.vectors([h.asset.id for h in kept]), request.diversity)
+        kept = mmr(
+            kept, index.vectors([h.asset.id for h in kept]), request.diversity, request.limit
+        )
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
     return SearchResults(
@@ -197,33 +198,3 @@ def check_request(request: SearchRequest, settings: Settings) -> float:
         raise InputError(f"min_score must be between 0 and 1, not {min_score}")
     check_filters(request.filters)
     return float(min_score)
-
-
-def mmr(
-    hits: Sequence[SearchHit], vectors: dict[str, np.ndarray], diversity: float
-) -> list[SearchHit]:
-    """Maximal marginal relevance: trade score against similarity to what is already picked.
-
-    ``diversity`` 0 keeps score order; 1 picks the most different hits after the best one.
-    Hits without a stored vector keep their relevance but never count as similar.
-    """
-    relevance = 1.0 - diversity
-    remaining = list(hits)
-    picked: list[SearchHit] = []
-    while remaining:
-        best = max(remaining, key=lambda h: _mmr_gain(h, picked, vectors, relevance))
-        picked.append(best)
-        remaining.remove(best)
-    return picked
-
-
-def _mmr_gain(
-    hit: SearchHit, picked: list[SearchHit], vectors: dict[str, np.ndarray], relevance: float
-) -> float:
-    vec = vectors.get(hit.asset.id)
-    sims = [
-        float(vec @ vectors[p.asset.id])
-        for p in picked
-        if vec is not None and p.asset.id in vectors
-    ]
-    return relevance * hit.score - (1.0 - relevance) * max(sims, default=0.0)

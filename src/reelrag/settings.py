@@ -58,6 +58,8 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 8765
     server_token: str = ""
+    server_allowed_hosts: str = ""  # extra Host names the server answers to (comma-separated)
+    server_json_max_mb: float = 8.0  # largest JSON request body `reelrag serve` accepts
     backend_concurrency: str = ""  # per-backend job limits, e.g. "bedrock=2,diffusers=1"
     fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
     fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject

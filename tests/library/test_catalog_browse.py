@@ -111,3 +111,15 @@ def test_the_check_for_unfilled_rows_on_open_uses_an_index(catalog: Catalog) -> 
         sql = "EXPLAIN QUERY PLAN SELECT 1 FROM assets WHERE haystack IS NULL LIMIT 1"
         plan = " ".join(str(row[-1]) for row in db.execute(sql))
     assert plan.endswith("INDEX assets_unfilled")  # scans only the (normally empty) partial index
+
+
+def test_catalog_version_changes_with_commits_from_any_connection(tmp_path: Path) -> None:
+    mine, other = Catalog(tmp_path / "c.sqlite"), Catalog(tmp_path / "c.sqlite")
+    seen = mine.version()
+    assert mine.version() == seen  # reading changes nothing
+    asset = Asset(id="ab" * 32, source="/p/a.jpg", width=4, height=3, format="jpeg", folder="p")
+    other.commit_batch([asset], [])
+    assert mine.version() != seen
+    seen = mine.version()
+    mine.remove_asset(asset.id)
+    assert mine.version() != seen

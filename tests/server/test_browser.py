@@ -125,6 +125,14 @@ def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: igno
     shot(page, "generate")
     page.click("#gen-submit")
     page.wait_for_selector("#jobs-body tr[data-state=succeeded]", timeout=60_000)
+    # the finished job, its counts and the tab badge all refresh from the server
+    done = page.locator("#jobs-body tr[data-state=succeeded]").first
+    assert done.locator("button:has-text('Cancel')").count() == 0
+    page.wait_for_function(
+        "document.getElementById('jobs-counts').textContent.includes('succeeded')"
+    )
+    assert "running" not in page.inner_text("#jobs-counts")
+    page.wait_for_function("document.getElementById('active-count').classList.contains('hidden')")
     shot(page, "jobs")
     page.click("#tabs button[data-tab=gallery]")
     video = page.locator("#gallery-grid video").first
@@ -140,6 +148,25 @@ def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: igno
     assert card.evaluate("c => c.querySelector('.body').scrollWidth <= c.clientWidth")
     assert (card.locator(".source span").get_attribute("title") or "").startswith("asset:")
     shot(page, "gallery")
+
+
+def test_a_blank_prompt_is_one_plain_sentence(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#library-grid .card").first.click()
+    page.click("#tabs button[data-tab=generate]")
+    page.fill("#gen-prompt", "   ")
+    page.click("#gen-submit")
+    page.wait_for_selector("#error:not(.hidden)")
+    message = page.inner_text("#error-message")
+    assert "prompt" in message and "pattern" not in message and "String should" not in message
+
+
+def test_state_changes_carry_the_page_token(page, server) -> None:  # type: ignore[no-untyped-def]
+    token = page.get_attribute("meta[name=reelrag-csrf]", "content")
+    assert token and len(token) > 20
+    forged = page.request.post(server + "/api/jobs/web-x/cancel")  # no token, as another site
+    assert forged.status == 403
+    own = page.request.post(server + "/api/jobs/web-x/cancel", headers={"X-Reelrag-CSRF": token})
+    assert own.status == 404  # past the guard: the job does not exist
 
 
 def test_bad_upload_shows_an_error(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

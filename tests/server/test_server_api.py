@@ -21,6 +21,7 @@ from reelrag.jobs import open_job_store
 from reelrag.library import Library
 from reelrag.server.app import create_app
 from reelrag.settings import Settings, load_settings
+from webclient import api_client
 
 SMALL = {"width": 96, "height": 64, "duration_s": 0.5, "fps": 8}
 PHOTOS = ("vehicles", "animals", "food")
@@ -51,7 +52,7 @@ def ws_settings(library_ws: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(ws_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(ws_settings)) as test_client:
+    with api_client(create_app(ws_settings)) as test_client:
         yield test_client
 
 
@@ -154,7 +155,7 @@ def test_no_good_match_fails_at_once_with_one_error_shape(client: TestClient) ->
 
 
 def test_cancel_and_retry(ws_settings: Settings) -> None:
-    with TestClient(create_app(ws_settings, start_workers=False)) as client:
+    with api_client(create_app(ws_settings, start_workers=False)) as client:
         asset = client.get("/api/assets").json()["assets"][0]
         job_id = client.post("/api/generate", json={"prompt": "zoom", "asset_id": asset["id"],
                                                     **SMALL}).json()["job_id"]  # fmt: skip
@@ -182,9 +183,12 @@ def test_upload_then_generate_from_it_and_ingest(client: TestClient) -> None:
     assert image.startswith("uploads/") and up.json()["width"] == 80
     job = client.post("/api/generate", json={"prompt": "zoom in", "image": image, **SMALL}).json()
     assert wait_job(client, job["job_id"])["state"] == "succeeded"
+    assert "uploads" not in " ".join(client.get("/api/assets").json()["folders"])
     added = client.post("/api/uploads", files=files, data={"ingest": "true"}).json()
     assert added["ingest"]["added"] == 1
     assert client.get(f"/api/assets/{added['asset_id']}").status_code == 200
+    # the cached folder facet follows the catalog
+    assert "uploads" in " ".join(client.get("/api/assets").json()["folders"])
 
 
 def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:
@@ -193,9 +197,11 @@ def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:
     files = {"file": ("prompts.txt", text.encode(), "text/plain")}
     plan = client.post("/api/batch", files=files, data=form).json()
     assert plan["jobs_added"] == 0 and plan["dry_run"] and len(plan["plan"]["rows"]) == 2
+    assert {row["state"] for row in plan["plan"]["rows"]} == {"planned"}  # not "queued"
     assert Path(plan["plan"]["rows"][0]["hit"]["asset"]["folder"]).name == "vehicles"
     run = client.post("/api/batch", files=files, data={**form, "dry_run": "false"}).json()
     assert run["batch_id"] == plan["batch_id"] and run["jobs_added"] == 2 and not run["dry_run"]
+    assert {row["state"] for row in run["plan"]["rows"]} == {"queued"}
     bad = client.post("/api/batch", files={"file": ("rows.jsonl", b'{"prompt": ', "text/plain")})
     assert bad.status_code == 422 and "rows.jsonl" in bad.json()["message"]
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from reelrag.library import Library
 from reelrag.server.app import create_app
 from reelrag.settings import load_settings
+from webclient import api_client
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def library_ws(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) ->
 def client(library_ws: Path, tmp_path: Path) -> Iterator[TestClient]:
     ws = tmp_path / "ws"
     shutil.copytree(library_ws, ws)
-    with TestClient(create_app(load_settings({"workspace": ws}, environ={}))) as test_client:
+    with api_client(create_app(load_settings({"workspace": ws}, environ={}))) as test_client:
         yield test_client
 
 

@@ -26,7 +26,9 @@ def app(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path):  # type:
     shutil.copytree(sample_photos / "animals", root / "photos")
     ws = root / "ws"
     Library(load_settings({"workspace": ws}, environ={})).ingest(root / "photos")
-    return create_app(load_settings({"workspace": ws}, environ={}), start_workers=False)
+    # schemathesis calls the app as http://testserver; state changes carry the CSRF token
+    settings = load_settings({"workspace": ws, "server_allowed_hosts": "testserver"}, environ={})
+    return create_app(settings, start_workers=False)
 
 
 @pytest.mark.slow
@@ -36,15 +38,15 @@ def test_no_server_errors(app) -> None:  # type: ignore[no-untyped-def]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
-        check_operation(operation)
+        check_operation(operation, {"X-Reelrag-CSRF": app.state.reelrag.csrf_token})
 
 
-def check_operation(operation) -> None:  # type: ignore[no-untyped-def]
+def check_operation(operation, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     @given(case=operation.as_strategy())
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def run(case) -> None:  # type: ignore[no-untyped-def]
-        response = case.call()
+        response = case.call(headers=headers)
         case.validate_response(response, checks=[not_a_server_error])
         if response.status_code >= 400:
             assert set(response.json()) == {"error", "message", "hint", "retryable"}

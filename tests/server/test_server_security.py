@@ -16,11 +16,12 @@ from reelrag.errors import InputError
 from reelrag.server.app import create_app
 from reelrag.server.security import inside, is_loopback, resolve_token
 from reelrag.settings import load_settings
+from webclient import api_client
 
 
 def make_client(tmp_path: Path, **overrides: object) -> TestClient:
     settings = load_settings({"workspace": tmp_path / "ws", **overrides}, environ={})
-    return TestClient(create_app(settings, start_workers=False))
+    return api_client(create_app(settings, start_workers=False))
 
 
 def png(size: tuple[int, int] = (32, 24)) -> bytes:
@@ -38,7 +39,7 @@ def test_off_loopback_generates_a_token_and_requires_it_everywhere(tmp_path: Pat
     settings = load_settings({"workspace": tmp_path / "ws", "server_host": "0.0.0.0"}, environ={})
     token = resolve_token(settings)
     assert token and len(token) >= 24 and resolve_token(settings) != token
-    client = TestClient(create_app(settings, start_workers=False, token=token))
+    client = api_client(create_app(settings, start_workers=False, token=token))
     for path in ("/api/health", "/api/assets", "/api/jobs", "/openapi.json", "/static/app.js"):
         reply = client.get(path)
         assert reply.status_code == 401, path

@@ -17,6 +17,7 @@ from reelrag.batch.columns import row_fields
 from reelrag.batch.rows import BatchRow
 from reelrag.batch.templates import ACTION, DEFAULT_TEMPLATE, OBJECT, check_template, fill_template
 from reelrag.errors import InputError
+from reelrag.parsing import check_json_depth, load_json, load_yaml
 
 ROW_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                ".yaml": "yaml", ".yml": "yaml"}  # fmt: skip
@@ -179,6 +180,7 @@ def _jsonl_records(text: str, source: str) -> list[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        check_json_depth(line, f"{source} line {number}")
         try:
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
@@ -190,14 +192,7 @@ def _jsonl_records(text: str, source: str) -> list[tuple[int, Any]]:
 
 
 def _document_records(text: str, fmt: str, source: str) -> list[tuple[int, Any]]:
-    import yaml  # only YAML files need it
-
-    try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"{source} is not valid {fmt.upper()}: {_first_line(exc)}", hint="check the syntax"
-        ) from exc
+    data = load_json(text, source) if fmt == "json" else load_yaml(text, source)
     if isinstance(data, dict) and isinstance(data.get("rows"), list):
         data = data["rows"]
     if data is None:
@@ -205,7 +200,3 @@ def _document_records(text: str, fmt: str, source: str) -> list[tuple[int, Any]]
     if not isinstance(data, list):
         raise InputError(f"{source} must hold a list of rows", hint="or a mapping with 'rows:'")
     return list(enumerate(data, start=1))
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

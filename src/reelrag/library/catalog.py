@@ -243,6 +243,14 @@ class Catalog:
         )
         return {str(source): int(n) for source, n in self._query(sql)}
 
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever the catalog changes, through this connection or any
+        other (SQLite's ``data_version`` plus this connection's own change count): a cache
+        of query results is valid while it holds."""
+        with self._lock:
+            (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+            return int(data_version), self._db.total_changes
+
     def count_assets(self) -> int:
         return int(self._query("SELECT count(*) FROM assets")[0][0])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import struct
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,13 @@ from reelrag.editing.masks import MaskSpec
 from reelrag.editing.run import inpaint
 from reelrag.errors import InputError
 from reelrag.server.api_outputs import file_url, served_roots
-from reelrag.server.security import check_asset_id, inside, max_upload_bytes, too_large
+from reelrag.server.security import (
+    TooLargeError,
+    check_asset_id,
+    max_upload_bytes,
+    request_file,
+    too_large,
+)
 from reelrag.server.state import ServerState, get_state
 
 router = APIRouter(tags=["edit"])
@@ -50,11 +57,13 @@ def run_inpaint(body: InpaintBody, state: State) -> dict[str, Any]:
     if bool(body.boxes) == bool(body.mask_png):
         raise InputError("give exactly one region: boxes or mask_png", hint="draw on the image")
     settings = state.settings
-    image = inside(settings.workspace, body.image, what="image") if body.image else None
+    image = request_file(settings, body.image, what="image") if body.image else None
     request = EditRequest(prompt=body.prompt, variants=body.variants, seed=body.seed,
                           backend=body.backend)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="reelrag-mask-") as folder:
-        mask = _write_mask(body.mask_png, Path(folder), max_upload_bytes(settings))
+        mask = _write_mask(
+            body.mask_png, Path(folder), max_upload_bytes(settings), settings.max_image_pixels
+        )
         spec = MaskSpec(mask=mask, boxes=tuple(b.replace(" ", "") for b in body.boxes),
                         invert=body.invert)  # fmt: skip
         result = inpaint(
@@ -70,7 +79,7 @@ def run_inpaint(body: InpaintBody, state: State) -> dict[str, Any]:
                                for v in result.variants]}  # fmt: skip
 
 
-def _write_mask(data: str | None, folder: Path, max_bytes: int) -> str | None:
+def _write_mask(data: str | None, folder: Path, max_bytes: int, max_pixels: int) -> str | None:
     """Decode the brush mask into a temporary PNG file for the mask loader."""
     if data is None:
         return None
@@ -81,8 +90,14 @@ def _write_mask(data: str | None, folder: Path, max_bytes: int) -> str | None:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InputError("mask_png is not base64", hint="send a PNG as base64") from exc
-    if not raw.startswith(PNG_MAGIC):
+    if not raw.startswith(PNG_MAGIC) or raw[12:16] != b"IHDR":
         raise InputError("mask_png is not a PNG image", hint="send a PNG, white = edit")
+    width, height = struct.unpack(">II", raw[16:24])
+    if width * height > max_pixels:  # checked before any decoding (a PNG bomb is tiny)
+        raise TooLargeError(
+            f"mask_png is {width}×{height} pixels; the limit is {max_pixels:,}",
+            hint="paint the mask at the image's own size",
+        )
     path = folder / "mask.png"
     path.write_bytes(raw)
     return str(path)

@@ -27,9 +27,9 @@ from reelrag.retrieval import best_matches
 from reelrag.server.security import (
     PROMPT_SUFFIXES,
     check_asset_id,
-    inside,
     max_upload_bytes,
     read_upload,
+    request_file,
 )
 from reelrag.server.state import ServerState, get_state
 from reelrag.types import GeneratePayload, GenerationRequest, Job, SearchHit
@@ -122,10 +122,7 @@ def generate(body: GenerateBody, state: State) -> dict[str, Any]:
 def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
     image = None
     if body.image:
-        path = inside(state.settings.workspace, body.image, what="image")
-        if not path.is_file():
-            raise InputError(f"image {body.image!r} does not exist", hint="upload it first")
-        image = str(path)
+        image = str(request_file(state.settings, body.image, what="image"))
     camera = {key: getattr(body, key) for key in CAMERA_KEYS}
     return build_request(
         body.prompt, image=image, object_query=body.object, camera=camera,
@@ -183,7 +180,10 @@ def _plan_and_queue(
         "dry_run": options["dry_run"],
         "jobs_added": 0,
     }
-    if not options["dry_run"]:
+    if options["dry_run"]:  # nothing is queued: say what each row would do
+        for row in out["plan"]["rows"]:
+            row["state"] = "planned" if row["state"] == "queued" else row["state"]
+    else:
         out["jobs_added"] = len(queue(plan, state.store))
     return out
 
@@ -196,5 +196,22 @@ def _guard_row(row: BatchRow, state: ServerState) -> BatchRow:
         raise InputError(f"line {row.line}: output {row.output!r} must be a plain name")
     if row.image:
         where = f"line {row.line}: image"
-        row = row.replace(image=str(inside(state.settings.workspace, row.image, what=where)))
+        row = row.replace(image=str(request_file(state.settings, row.image, what=where)))
+    if row.edit is not None:
+        row = row.replace(edit=_guard_edit(row.edit, row.line, state))
     return row
+
+
+def _guard_edit(plan: dict[str, Any], line: int, state: ServerState) -> dict[str, Any]:
+    """The row's edit plan with its mask and polygon files passed through the same guard."""
+    from reelrag.editing.run import EditPlan  # only rows with an edit step
+
+    parsed = EditPlan.parse(plan)
+    spec = parsed.mask
+    paths = {}
+    for column in ("mask", "polygon"):
+        value = getattr(spec, column)
+        if value:
+            where = f"line {line}: {column}"
+            paths[column] = str(request_file(state.settings, value, what=where))
+    return parsed.replace(mask=spec.replace(**paths)).to_dict()

@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from reelrag.jobs import ACTIVE_STATES, JobStore
 from reelrag.server.api_outputs import file_url, served_roots
+from reelrag.server.security import BadRequestError
 from reelrag.server.state import ServerState, get_state
 from reelrag.types import JOB_STATES, Job
 
@@ -82,8 +83,8 @@ async def events(
 ) -> StreamingResponse:
     """Server-sent events: one ``job`` event per state change or progress report (``id`` is the
     cursor to resume from with ``since`` or Last-Event-ID)."""
-    last = request.headers.get("last-event-id", "")
-    cursor = int(last) if last.isdigit() else since
+    last = _last_event_id(request.headers.get("last-event-id", ""))
+    cursor = since if last is None else last
     if cursor is None:
         cursor = await asyncio.to_thread(latest_seq, state.store)
     stream = _stream(request, state, cursor, batch_id, until_idle, timeout_s)
@@ -112,6 +113,18 @@ async def _stream(
             last_sent = time.monotonic()
             yield ": keep-alive\n\n"
         await asyncio.sleep(POLL_S)
+
+
+def _last_event_id(header: str) -> int | None:
+    """The Last-Event-ID header as a cursor: ASCII digits only (``str.isdigit`` accepts '²')."""
+    text = header.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise BadRequestError(
+            f"Last-Event-ID {header[:40]!r} is not an event number", hint="send the id of an event"
+        )
+    return int(text)
 
 
 def _active(state: ServerState, batch_id: str | None) -> bool:

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -70,7 +72,7 @@ def list_assets(
     return {"total": total, "offset": offset, "assets": [asset_view(a) for a in page],
             "coverage": {**coverage.to_dict(), "summary": coverage.summary(),
                          "warning": coverage.warning()},
-            **library.facets()}  # fmt: skip
+            **state.facets()}  # fmt: skip
 
 
 @router.get("/assets/{asset_id}")
@@ -125,9 +127,18 @@ class SearchBody(BaseModel):
     filters: FiltersBody | None = None
 
 
+SEARCH_SLOTS = 3  # searches computed at once; more only contend for the GIL and the cores
+
+
 @router.post("/search", tags=["search"])
-def search(body: SearchBody, state: State) -> dict[str, Any]:
+async def search(body: SearchBody, state: State) -> dict[str, Any]:
     """Ranked hits with fused, vector and keyword scores and why each matched."""
+    if state.search_limiter is None:  # made inside the event loop (anyio needs one)
+        state.search_limiter = anyio.CapacityLimiter(SEARCH_SLOTS)
+    return await anyio.to_thread.run_sync(_search, body, state, limiter=state.search_limiter)
+
+
+def _search(body: SearchBody, state: ServerState) -> dict[str, Any]:
     filters = SearchFilters(**(body.filters.model_dump() if body.filters else {}))
     request = SearchRequest(
         query=body.query, limit=body.limit, min_score=body.min_score, mode=body.mode,

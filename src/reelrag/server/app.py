@@ -9,9 +9,10 @@ open: it queues a durable job that the worker thread started here runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -21,15 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelrag import __version__, errors
 from reelrag.server import api_edit, api_generate, api_jobs, api_library, api_outputs
+from reelrag.server.guard import MULTIPART_SLACK, RequestGuard
 from reelrag.server.security import (
-    COOKIE_NAME,
     AuthError,
+    BadRequestError,
     TooLargeError,
-    check_token,
+    allowed_hosts,
+    max_json_bytes,
     max_upload_bytes,
-    request_token,
     resolve_token,
-    too_large,
 )
 from reelrag.server.state import ServerState
 from reelrag.settings import Settings
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 STATUS: tuple[tuple[type[errors.ReelragError], int], ...] = (
     (AuthError, 401),
     (TooLargeError, 413),
+    (BadRequestError, 400),
     (errors.OutputExistsError, 409),
     (errors.NotFoundError, 404),
     (errors.InputError, 422),
@@ -51,7 +53,8 @@ STATUS: tuple[tuple[type[errors.ReelragError], int], ...] = (
     (errors.AccessDeniedError, 502),
     (errors.BackendError, 502),
 )
-HTTP_ERRORS = {401: "AuthError", 404: "NotFoundError", 405: "MethodNotAllowed"}
+HTTP_ERRORS = {400: "BadRequest", 401: "AuthError", 404: "NotFoundError",
+               405: "MethodNotAllowed", 413: "TooLargeError"}  # fmt: skip
 
 
 def create_app(
@@ -82,7 +85,7 @@ def create_app(
     )
     app.state.reelrag = state
     _add_error_handlers(app)
-    _add_guards(app, state)
+    _add_guard(app, state)
     for module in (api_library, api_generate, api_jobs, api_outputs, api_edit):
         app.include_router(module.router, prefix="/api")
     _add_ui(app, state)
@@ -107,7 +110,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         err = errors.InputError(
-            f"{where or 'request'}: {first.get('msg', 'invalid value')}",
+            f"{where or 'request'}: {_plain_message(first)}",
             hint="see /docs for the request format",
         )
         return error_response(err)
@@ -127,48 +130,34 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=500)
 
 
-# -- token and upload size -------------------------------------------------------------------
-
-Handler = Callable[[Request], Awaitable[Response]]
-OPEN_PATHS = ("/favicon.ico",)
-
-
-def _add_guards(app: FastAPI, state: ServerState) -> None:
-    limit = max_upload_bytes(state.settings)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Handler) -> Response:
-        try:
-            if request.url.path not in OPEN_PATHS:
-                check_token(state.token, request_token(request))
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limit + 64_000:  # multipart framing slack
-                raise too_large("the request", limit)
-        except errors.ReelragError as err:
-            if isinstance(err, AuthError) and _wants_html(request):
-                return _login_page()
-            return error_response(err)
-        response = await call_next(request)
-        _set_session(request, response, state.token)
-        return response
+# pydantic's wording for the checks the request models use, in the UI's words
+PLAIN_MESSAGES = {
+    "string_too_short": "must not be empty",
+    "missing": "is required",
+    "string_too_long": "is too long",
+    "json_invalid": "is not valid JSON",
+}
 
 
-def _wants_html(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+def _plain_message(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == r"\S":
+        return "must not be blank"
+    return PLAIN_MESSAGES.get(kind) or str(error.get("msg", "invalid value"))
 
 
-def _login_page() -> Response:
-    body = ("<!doctype html><title>ReelRAG</title><p style='font-family:sans-serif'>This ReelRAG "
-            "server needs its access token: open the URL that <code>reelrag serve</code> printed "
-            "(it ends with <code>?token=...</code>).</p>")  # fmt: skip
-    return Response(body, status_code=401, media_type="text/html")
+# -- the request guard ---------------------------------------------------------------------
 
 
-def _set_session(request: Request, response: Response, token: str | None) -> None:
-    """A page opened with ``?token=`` keeps a session cookie, so the UI's own requests (and
-    <video> and EventSource, which cannot send headers) carry the token."""
-    if token and request.query_params.get("token") == token:
-        response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict")
+def _add_guard(app: FastAPI, state: ServerState) -> None:
+    """Access token, Host, Origin, CSRF token and body limits: one middleware (guard.py)."""
+    settings = state.settings
+    tokens = (state.csrf_token, state.token) if state.token else (state.csrf_token,)
+    app.add_middleware(
+        RequestGuard, access_token=state.token, tokens=tokens, hosts=allowed_hosts(settings),
+        upload_bytes=max_upload_bytes(settings) + MULTIPART_SLACK,
+        json_bytes=max_json_bytes(settings),
+    )  # fmt: skip
 
 
 # -- UI --------------------------------------------------------------------------------------
@@ -180,10 +169,14 @@ def _add_ui(app: FastAPI, state: ServerState) -> None:
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> Response:
         if request.query_params.get("token"):  # drop the token from the address bar
-            response: Response = RedirectResponse("/", status_code=303)
-            _set_session(request, response, state.token)
-            return response
+            return RedirectResponse("/", status_code=303)  # the guard sets the session cookie
         page = (static / "index.html").read_text(encoding="utf-8")
-        return Response(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
+        page = page.replace("{{csrf}}", state.csrf_token)
+        return Response(page, media_type="text/html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/session", tags=["library"])
+    def session() -> dict[str, str]:
+        """The CSRF token that state-changing requests send as ``X-Reelrag-CSRF``."""
+        return {"csrf_token": state.csrf_token, "csrf_header": "X-Reelrag-CSRF"}
 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

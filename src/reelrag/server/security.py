@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import re
 import secrets
+import stat
 from pathlib import Path
 
 from fastapi import Request, UploadFile
@@ -36,6 +37,10 @@ class AuthError(ReelragError):
 
 class TooLargeError(InputError):
     """An upload exceeds ``upload_max_mb``."""
+
+
+class BadRequestError(InputError):
+    """A malformed request (a header that is not what HTTP allows there): HTTP 400."""
 
 
 def is_loopback(host: str) -> bool:
@@ -101,6 +106,35 @@ def inside(root: Path, relative: str, *, what: str = "path") -> Path:
     return target
 
 
+def served_areas(settings: Settings) -> tuple[Path, ...]:
+    """The folders whose files a web request may name: uploads, outputs and the local asset
+    store (the library's own copies). Never the workspace root (job and catalog databases,
+    settings) nor anything outside it."""
+    areas = [settings.workspace / "uploads", settings.outputs_dir]
+    if "://" not in settings.store_uri:
+        areas.append(Path(settings.store_uri))
+    return tuple(area.resolve() for area in areas)
+
+
+def request_file(settings: Settings, relative: str, *, what: str = "path") -> Path:
+    """THE guard for every request field that names a file (generate, in-paint, batch rows and
+    their mask/polygon cells): relative to the workspace, resolved (links included), inside one
+    of :func:`served_areas`, and an existing regular file (never a FIFO or a device)."""
+    target = inside(settings.workspace, relative, what=what)
+    if not any(area == target or area in target.parents for area in served_areas(settings)):
+        raise InputError(
+            f"{what} {relative!r} is not an uploaded image or an output",
+            hint="upload the file first, or give a path under uploads/ or outputs/",
+        )
+    try:
+        regular = stat.S_ISREG(target.stat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        raise InputError(f"{what} {relative!r} does not exist", hint="upload it first")
+    return target
+
+
 def _inside_hint(what: str) -> str:
     return f"give the {what} relative to the workspace, without '..'"
 
@@ -152,3 +186,16 @@ def decode_upload(data: bytes, name: str, settings: Settings) -> DecodedImage:
 
 def max_upload_bytes(settings: Settings) -> int:
     return int(settings.upload_max_mb * 1_000_000)
+
+
+def max_json_bytes(settings: Settings) -> int:
+    return int(settings.server_json_max_mb * 1_000_000)
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    """Host names (beyond loopback and IP literals) the server answers to."""
+    names = {n.strip().lower() for n in settings.server_allowed_hosts.split(",") if n.strip()}
+    bound = settings.server_host.strip().lower()
+    if bound and bound not in ("0.0.0.0", "::", "[::]"):
+        names.add(bound.strip("[]"))
+    return frozenset(names)

@@ -9,8 +9,10 @@ runs jobs queued from the CLI.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -30,7 +32,10 @@ class ServerState:
     settings: Settings
     token: str | None
     store: JobStore
+    csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     _library: Library | None = None
+    _facets: tuple[tuple[int, int], dict[str, list[str]]] | None = None
+    search_limiter: Any = None  # anyio.CapacityLimiter for searches, made in the event loop
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -46,6 +51,16 @@ class ServerState:
             if self._library is None:
                 self._library = Library(self.settings)
             return self._library
+
+    def facets(self) -> dict[str, list[str]]:
+        """The library's folder and tag facets, cached while the catalog is unchanged (they
+        cost a scan of every asset's folder and tag per listing)."""
+        library = self.library()
+        version = library.catalog.version()
+        cached = self._facets
+        if cached is None or cached[0] != version:
+            cached = self._facets = (version, library.facets())
+        return cached[1]
 
     def start_workers(self) -> None:
         """Run a job worker thread (its own per-backend concurrency applies inside it)."""

@@ -45,6 +45,7 @@ from reelrag.index.base import (
     IndexRecord,
     asset_from_fields,
 )
+from reelrag.index.lance import flat
 from reelrag.index.lance import search as lance_search
 from reelrag.index.lance.schema import (
     IMAGE_COLUMN,
@@ -350,7 +351,8 @@ class LanceIndex(Index):
                 ("caption", "image"), ("vector", IMAGE_COLUMN), vectors, strict=True
             ):
                 if vector is not None:
-                    plan[name] = (lance_search.vector_leg, (snap, vector, column, where, k))
+                    leg = flat.vector_leg if flat.applies(snap, column, where) else None
+                    plan[name] = (leg or lance_search.vector_leg, (snap, vector, column, where, k))
         if mode != "vector":
             plan["text"] = (lance_search.text_leg, (snap, text, where, k))
         return plan

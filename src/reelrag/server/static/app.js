@@ -19,12 +19,18 @@ function el(tag, attrs = {}, ...children) {
 
 // -- API and errors (one JSON error shape: error, message, hint, retryable) -------------------
 
+// State changes carry the page's CSRF token (the server refuses them without it).
+const CSRF = (document.querySelector("meta[name=reelrag-csrf]") || {}).content || "";
+
 async function api(path, options = {}) {
   const init = { credentials: "same-origin", ...options };
   if (options.json !== undefined) {
     init.method = init.method || "POST";
     init.headers = { "Content-Type": "application/json" };
     init.body = JSON.stringify(options.json);
+  }
+  if (!["GET", "HEAD"].includes((init.method || "GET").toUpperCase())) {
+    init.headers = { ...(init.headers || {}), "X-Reelrag-CSRF": CSRF };
   }
   const response = await fetch(path, init);
   const data = await response.json().catch(() => ({ message: response.statusText }));
@@ -206,6 +212,9 @@ async function updateEstimate() {
 async function startJob(event) {
   event.preventDefault();
   const body = generateBody();
+  if (!body.prompt.trim()) {
+    throw Object.assign(new Error("the prompt is empty"), { hint: "describe the action or camera move" });
+  }
   if (!body.object && !body.asset_id && !body.image) {
     throw Object.assign(new Error("no image chosen"), { hint: "select an image or type an object" });
   }
@@ -216,10 +225,20 @@ async function startJob(event) {
 
 // -- jobs (live through server-sent events) -----------------------------------------------------
 
+// The job list and counts are re-read from the server after job events (debounced), so a
+// finished job never keeps a stale state, and a late reply never overwrites a newer one.
+let jobsRequest = 0;
 async function loadJobs() {
+  const ticket = ++jobsRequest;
   const data = await api("/api/jobs?limit=200");
+  if (ticket !== jobsRequest) return;
   state.jobs = new Map(data.jobs.map((job) => [job.id, job]));
   renderJobs(data.counts);
+}
+let jobsTimer = null;
+function scheduleJobsReload() {
+  clearTimeout(jobsTimer);
+  jobsTimer = setTimeout(() => loadJobs().catch(() => {}), 200);
 }
 
 function renderJobs(counts) {
@@ -239,11 +258,14 @@ function renderJobs(counts) {
       el("td", {}, error || job.message), actions);
   });
   $("jobs-body").replaceChildren(...rows);
-  const active = [...state.jobs.values()].filter((j) => j.state === "queued" || j.state === "running").length;
+  if (counts) state.counts = counts;
+  const active = state.counts
+    ? (state.counts.queued || 0) + (state.counts.running || 0)
+    : [...state.jobs.values()].filter((j) => j.state === "queued" || j.state === "running").length;
   $("active-count").textContent = String(active);
   $("active-count").classList.toggle("hidden", active === 0);
-  if (counts) {
-    $("jobs-counts").textContent = Object.entries(counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(", ") || "No jobs yet.";
+  if (state.counts) {
+    $("jobs-counts").textContent = Object.entries(state.counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(", ") || "No jobs yet.";
   }
 }
 
@@ -251,6 +273,7 @@ async function jobAction(id, action) {
   const job = await api(`/api/jobs/${encodeURIComponent(id)}/${action}`, { method: "POST" });
   state.jobs.set(job.id, job);
   renderJobs();
+  scheduleJobsReload();
 }
 
 function followEvents() {
@@ -262,12 +285,8 @@ function followEvents() {
     if (known && event.state === "running" && known.state === "running") {
       known.progress = event.progress; known.message = event.message;
       renderJobs();
-    } else {
-      try { state.jobs.set(event.job_id, await api(`/api/jobs/${encodeURIComponent(event.job_id)}`)); } catch (err) { return; }
-      const fresh = [...state.jobs.entries()].sort((a, b) => (a[1].created_at < b[1].created_at ? 1 : -1));
-      state.jobs = new Map(fresh);
-      renderJobs();
     }
+    if (!known || event.state !== known.state) scheduleJobsReload();
   });
 }
 
@@ -305,7 +324,7 @@ async function startBatch(event) {
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
     el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? `${row.hit.asset.source} (${row.hit.score.toFixed(2)})` : row.request.asset_id || row.request.image || ""),
-    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : data.dry_run && row.state === "queued" ? "would queue" : row.state),
+    el("td", {}, row.reason ? `${row.state}: ${row.reason}` : row.state === "planned" ? "would queue" : row.state),
     el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
   const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;
   $("batch-plan").replaceChildren(

@@ -1,0 +1,213 @@
+"""The web API under load: 20 concurrent clients against a real ``uvicorn`` server on loopback
+with a 10k-asset library; prints requests/s and p50/p99 for search, asset listing and mixed
+traffic (search + listing + health + thumbnails-free pages).
+
+    .venv/bin/python benchmarks/bench_server.py [--assets 10000] [--clients 20] [--seconds 15]
+
+The library is synthetic and built in seconds: catalog rows plus LanceDB rows whose vectors are
+clustered unit vectors (as in bench_query.py) and whose captions come from a small vocabulary,
+so hybrid search does real ANN/BM25 work; every query text is embedded by the real MiniLM at
+request time. The server runs in a subprocess exactly as ``reelrag serve`` does (its settings
+included); clients are threads with one ``httpx`` connection each, bounded by ``--seconds``
+per scenario. Target: search >= 100 requests/s with p99 <= 250 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+WORDS = (  # noqa: SIM905
+    "red blue green shoe beach cat dog sky city night snow mountain lake car tree flower "
+         "boat bridge street market coffee bicycle forest desert river sunset").split()  # fmt: skip
+DIM = 384
+
+
+def build_library(workspace: Path, n: int, seed: int = 0) -> None:
+    """A workspace with ``n`` synthetic assets in the catalog and the LanceDB index."""
+    from reelrag.index.base import IndexRecord
+    from reelrag.library import Library
+    from reelrag.settings import load_settings
+    from reelrag.types import Asset
+
+    rng = random.Random(seed)
+    library = Library(load_settings({"workspace": workspace}, environ={}))
+    vectors = _vectors(n, np.random.default_rng(seed))
+    assets = [
+        Asset(id=f"{i:064x}", source=f"/photos/f{i % 40}/img{i}.jpg", width=rng.choice([800, 1200]),
+              height=rng.choice([800, 1000]), format="jpeg", caption=" ".join(rng.sample(WORDS, 6)),
+              keywords=tuple(rng.sample(WORDS, 3)), folder=f"f{i % 40}")
+        for i in range(n)
+    ]  # fmt: skip
+    for start in range(0, n, 5000):
+        chunk = assets[start : start + 5000]
+        library.catalog.commit_batch(chunk, [])
+        library.index.upsert([IndexRecord(a, vectors[start + j], a.caption)
+                              for j, a in enumerate(chunk)])  # fmt: skip
+    library.index.optimize()
+    library.close()
+
+
+def _vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    centres = rng.normal(size=(40, DIM)).astype(np.float32)
+    vectors = centres[rng.integers(0, 40, size=n)] + 0.8 * rng.normal(size=(n, DIM)).astype(
+        np.float32
+    )
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def start_server(workspace: Path, port: int) -> subprocess.Popen[bytes]:
+    """``reelrag serve`` on 127.0.0.1:``port`` in a subprocess; returns once it answers."""
+    import httpx
+
+    env = {**os.environ, "REELRAG_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-c", "from reelrag.cli.main import run; run()", "serve",
+               "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+Request = Callable[[object, int], object]
+
+
+def run_clients(
+    base: str, clients: int, seconds: float, pick: Callable[[random.Random], tuple[str, str, dict]]
+) -> tuple[list[float], int, float]:
+    """``clients`` threads issuing requests for ``seconds``: (latencies, errors, wall time)."""
+    import httpx
+
+    session = httpx.get(f"{base}/api/session")  # absent before the request guard existed
+    csrf = session.json()["csrf_token"] if session.status_code == 200 else ""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30, headers={"X-Reelrag-CSRF": csrf}) as http:
+            while time.monotonic() < stop:
+                method, path, body = pick(rng)
+                started = time.perf_counter()
+                try:
+                    reply = http.request(method, path, json=body or None)
+                    ok = reply.status_code < 400
+                except httpx.HTTPError:
+                    ok = False
+                took = time.perf_counter() - started
+                with lock:
+                    latencies.append(took)
+                    errors[0] += 0 if ok else 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def search_request(rng: random.Random) -> tuple[str, str, dict]:
+    query = " ".join(rng.sample(WORDS, 2)) + f" {rng.randrange(10_000)}"  # always a new text
+    return "POST", "/api/search", {"query": query, "limit": 12}
+
+
+def assets_request(rng: random.Random) -> tuple[str, str, dict]:
+    params = rng.choice(["", "&folder=f3", "&tag=cat", "&text=red", "&orientation=square"])
+    return "GET", f"/api/assets?limit=60&offset={rng.randrange(0, 5000)}{params}", {}
+
+
+def mixed_request(rng: random.Random) -> tuple[str, str, dict]:
+    roll = rng.random()
+    if roll < 0.4:
+        return search_request(rng)
+    if roll < 0.8:
+        return assets_request(rng)
+    if roll < 0.9:
+        return "GET", "/api/health", {}
+    return "GET", "/api/jobs?limit=50", {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, latencies: list[float], errors: int, wall: float, cpu_s: float) -> None:
+    ms = np.asarray(latencies) * 1000
+    print(f"{name:<8}{len(ms):>8}{len(ms) / wall:>10.1f}{np.percentile(ms, 50):>9.1f}"
+          f"{np.percentile(ms, 99):>9.1f}{ms.max():>9.1f}{errors:>8}"
+          f"{cpu_s * 1000 / max(len(ms), 1):>12.1f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    try:
+        started = time.perf_counter()
+        build_library(folder / "ws", args.assets)
+        print(f"library: {args.assets} assets in {time.perf_counter() - started:.1f} s")
+        port = args.port or _free_port()
+        server = start_server(folder / "ws", port)
+        try:
+            _run(f"http://127.0.0.1:{port}", args, server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(base: str, args: argparse.Namespace, pid: int) -> None:
+    run_clients(base, 4, 2.0, mixed_request)  # warm up: model load, caches
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{args.clients} clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPUs, "
+        f"load average {load}"
+    )
+    print(f"{'traffic':<8}{'requests':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'max ms':>9}{'errors':>8}{'server CPU':>12}")  # fmt: skip
+    for name, pick in (("search", search_request), ("assets", assets_request),
+                       ("mixed", mixed_request)):  # fmt: skip
+        before = cpu_seconds(pid)
+        latencies, errors, wall = run_clients(base, args.clients, args.seconds, pick)
+        report(name, latencies, errors, wall, cpu_seconds(pid) - before)
+    print("server CPU: CPU-milliseconds the server process spent per request (all threads)")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()
