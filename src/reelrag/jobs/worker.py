@@ -95,6 +95,7 @@ class Worker:
         *,
         worker_id: str | None = None,
         runner: JobRunner = run_generate_job,
+        runners: dict[str, JobRunner] | None = None,
         generators: dict[str, Generator] | None = None,
         library: Any = None,
         backoff_base_s: float = 2.0,
@@ -105,6 +106,7 @@ class Worker:
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.runner = runner
+        self._runners = {"generate": runner, **(runners or {})}  # by job kind
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._rng = rng or random.Random()
         self._generators: dict[str, Generator] = dict(generators or {})
@@ -173,7 +175,7 @@ class Worker:
                 self.settings.lease_s,
                 exclude_backends=full,
                 batch_id=batch_id,
-                kinds=["generate"],
+                kinds=list(self._runners),
             )
             if job is None:
                 return
@@ -222,7 +224,8 @@ class Worker:
 
     def _execute(self, job: Job, cancel: threading.Event) -> None:
         try:
-            result = self.runner(job, self._context(job, cancel))
+            runner = self._runners.get(job.kind, self.runner)
+            result = runner(job, self._context(job, cancel))
             if self.store.finish(
                 job.id, self.worker_id, "succeeded", result=result, message="done"
             ):
