@@ -188,7 +188,7 @@ def parse_aspects(value: Any, source: str = "--aspect") -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not items:
         raise InputError(f"{source}: aspect ratios must be a list like 16:9,9:16,1:1")
     out: list[str] = []
-    for item in (str(i).strip() for i in items):
+    for item in (_ratio(i) for i in items):
         if item not in ASPECT_RATIOS:
             raise InputError(
                 f"{source}: aspect ratio {item!r} is not supported",
@@ -197,6 +197,13 @@ def parse_aspects(value: Any, source: str = "--aspect") -> tuple[str, ...]:
         if item not in out:
             out.append(item)
     return tuple(out)
+
+
+def _ratio(value: Any) -> str:
+    """YAML 1.1 reads an unquoted 16:9 as the base-60 number 969: read it back as 16:9."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "{}:{}".format(*divmod(value, 60))
+    return str(value).strip()
 
 
 def _shot(item: Any, index: int, source: str) -> Shot:
