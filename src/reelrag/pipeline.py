@@ -22,7 +22,7 @@ from PIL import Image
 
 from reelrag import imaging, video
 from reelrag.editing.run import edit_from_options
-from reelrag.errors import InputError, NoMatchError
+from reelrag.errors import InputError, NoMatchError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
@@ -226,6 +226,9 @@ def finalize(
     except OSError as exc:
         remove_outputs(paths)
         raise video.disk_error(exc, Path(exc.filename or paths.manifest).parent) from exc
+    except ReelragError:  # signing failed: no unsigned video passes for a signed one
+        remove_outputs(paths)
+        raise
 
 
 def _finalize(

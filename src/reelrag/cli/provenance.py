@@ -27,10 +27,10 @@ def init_command(
     ] = False,
 ) -> None:
     """Create an UNTRUSTED local test CA and signing certificate in the workspace."""
-    from reelrag.provenance import init_test_ca, test_ca_dir
+    from reelrag.provenance import init_test_ca, local_ca_dir
 
     settings = settings_from(ctx)
-    folder = init_test_ca(test_ca_dir(settings), overwrite=overwrite)
+    folder = init_test_ca(local_ca_dir(settings), overwrite=overwrite)
     console.print(
         labelled("test certificate", "yellow", f" {folder} (UNTRUSTED: for local use only)")
     )

@@ -5,7 +5,7 @@ c2pa-python loads only when a file is signed or verified, so ``import reelrag`` 
 
 from __future__ import annotations
 
-from reelrag.provenance.certs import init_test_ca, test_ca_dir
+from reelrag.provenance.certs import init_test_ca, local_ca_dir
 from reelrag.provenance.outputs import sign_clip, sign_image, sign_reel
 from reelrag.provenance.verify import Verification, verify_file
 
@@ -15,6 +15,6 @@ __all__ = [
     "sign_clip",
     "sign_image",
     "sign_reel",
-    "test_ca_dir",
+    "local_ca_dir",
     "verify_file",
 ]

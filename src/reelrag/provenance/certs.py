@@ -23,7 +23,7 @@ from reelrag.storage import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Credentials", "credentials", "init_test_ca", "test_ca_dir"]
+__all__ = ["Credentials", "credentials", "init_test_ca", "local_ca_dir"]
 
 ORG = "ReelRAG local test CA - UNTRUSTED TEST CERTIFICATE"
 ALGS = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
@@ -40,7 +40,7 @@ class Credentials:
     source: str  # where they came from (paths), for manifests; never the key itself
 
 
-def test_ca_dir(settings: Any) -> Path:
+def local_ca_dir(settings: Any) -> Path:
     return Path(settings.workspace) / "provenance"
 
 
@@ -152,7 +152,7 @@ def credentials(settings: Any) -> Credentials:
     if settings.sign_cert:
         chain, key = _read(settings.sign_cert, "sign_cert"), _read(settings.sign_key, "sign_key")
         return Credentials(chain, key, alg, False, str(settings.sign_cert))
-    folder = init_test_ca(test_ca_dir(settings))
+    folder = init_test_ca(local_ca_dir(settings))
     chain = (folder / "signer.pem").read_bytes()
     return Credentials(chain, (folder / "signer.key").read_bytes(), "es256", True, str(folder))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reelrag.errors import InputError, NotFoundError
-from reelrag.provenance.certs import ORG, test_ca_dir
+from reelrag.provenance.certs import ORG, local_ca_dir
 from reelrag.provenance.sign import _c2pa
 from reelrag.types import Record
 
@@ -79,8 +79,8 @@ def _context(c2pa: Any, settings: Any) -> Any:
     anchors = b""
     if settings is not None and getattr(settings, "trust_anchors", ""):
         anchors += Path(settings.trust_anchors).expanduser().read_bytes()
-    if settings is not None and (test_ca_dir(settings) / "test-ca.pem").is_file():
-        anchors += (test_ca_dir(settings) / "test-ca.pem").read_bytes()
+    if settings is not None and (local_ca_dir(settings) / "test-ca.pem").is_file():
+        anchors += (local_ca_dir(settings) / "test-ca.pem").read_bytes()
     if not anchors:
         return None
     config = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors.decode()}}
