@@ -10,6 +10,7 @@ demo:
 test:
 	@scripts/setup.sh dev
 	@scripts/install-browser.sh || echo "test: no Chromium; the browser tests will be skipped"
+	@scripts/install-espeak.sh || echo "test: no espeak-ng; the text-to-speech tests will be skipped"
 	@scripts/test.sh
 
 lint:

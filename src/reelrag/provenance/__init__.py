@@ -12,9 +12,9 @@ from reelrag.provenance.verify import Verification, verify_file
 __all__ = [
     "Verification",
     "init_test_ca",
+    "local_ca_dir",
     "sign_clip",
     "sign_image",
     "sign_reel",
-    "local_ca_dir",
     "verify_file",
 ]

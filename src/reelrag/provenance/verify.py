@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelrag.errors import InputError, NotFoundError
+from reelrag.errors import ConfigError, InputError, NotFoundError
 from reelrag.provenance.certs import ORG, local_ca_dir
 from reelrag.provenance.sign import _c2pa
 from reelrag.types import Record
@@ -76,10 +76,15 @@ def verify_file(path: Path | str, settings: Any = None) -> Verification:
 
 
 def _context(c2pa: Any, settings: Any) -> Any:
+    if settings is None:
+        return None
     anchors = b""
-    if settings is not None and getattr(settings, "trust_anchors", ""):
-        anchors += Path(settings.trust_anchors).expanduser().read_bytes()
-    if settings is not None and (local_ca_dir(settings) / "test-ca.pem").is_file():
+    if settings.trust_anchors:
+        try:
+            anchors += Path(settings.trust_anchors).expanduser().read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read trust_anchors {settings.trust_anchors}") from exc
+    if (local_ca_dir(settings) / "test-ca.pem").is_file():
         anchors += (local_ca_dir(settings) / "test-ca.pem").read_bytes()
     if not anchors:
         return None
@@ -139,7 +144,7 @@ def _walk(manifest: dict[str, Any], manifests: dict[str, Any], depth: int, out: 
     ours = list((_assertion(manifest, "org.reelrag.ingredients") or {}).get("ingredients", []))
     for ingredient in manifest.get("ingredients", []):
         title = str(ingredient.get("title", ""))
-        entry = next((e for e in ours if e.get("title") == title), {})
+        entry: dict[str, Any] = next((e for e in ours if e.get("title") == title), {})
         if entry:
             ours.remove(entry)
         child = manifests.get(ingredient.get("active_manifest", ""), {})

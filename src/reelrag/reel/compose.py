@@ -48,7 +48,8 @@ class ClipReader:
         self._container = av.open(str(path))
         self._container.streams.video[0].thread_type = "AUTO"
         self._frames = self._container.decode(video=0)
-        self._at, self._last = -1, None
+        self._at = -1
+        self._last: np.ndarray | None = None
 
     def frame(self, local: int) -> np.ndarray:
         while self._at < local:

@@ -6,6 +6,8 @@ Extends :class:`reelrag.video.VideoWriter` (same x264 settings, BT.709, temp fil
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import numpy as np
 
@@ -23,16 +25,19 @@ class ReelWriter(VideoWriter):
 
     def __init__(
         self,
-        path: object,
+        path: Path,
         width: int,
         height: int,
         fps: int,
         samples: np.ndarray,
-        **options: object,
+        *,
+        crf: int = 20,
+        preset: str = "veryfast",
+        x264_params: str = "",
     ) -> None:
         self._samples = np.ascontiguousarray(samples, dtype=np.float32)
         self._audio_at = 0
-        super().__init__(path, width, height, fps, **options)  # type: ignore[arg-type]
+        super().__init__(path, width, height, fps, crf=crf, preset=preset, x264_params=x264_params)
 
     def _open(self, crf: int, preset: str, x264_params: str) -> None:
         super()._open(crf, preset, x264_params)
@@ -60,7 +65,7 @@ class ReelWriter(VideoWriter):
                 self._container.mux(packet)
             self._audio_at = stop
 
-    def close(self):  # type: ignore[no-untyped-def]
+    def close(self) -> Path:
         try:
             self._audio_until(self._samples.shape[1])
             for packet in self._audio.encode(None):

@@ -123,5 +123,5 @@ class Overlay:
         patch = self.rgba[y0 - self.y : y1 - self.y, x0 - self.x : x1 - self.x]
         a = patch[..., 3:4] * alpha
         region = rgb[y0:y1, x0:x1].astype(np.float32)
-        region = region * (1 - a) + patch[..., :3] * 255.0 * a
-        rgb[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+        mixed = region * (1 - a) + patch[..., :3] * np.float32(255.0) * a
+        rgb[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
