@@ -5,6 +5,7 @@
 
 demo:
 	@scripts/setup.sh samples
+	@scripts/install-espeak.sh || echo "demo: no espeak-ng; the demo reel will have no voice-over"
 	HF_HUB_OFFLINE=1 .venv/bin/reelrag --workspace demo-workspace demo
 
 test:
