@@ -134,3 +134,23 @@ def test_configured_certificate_and_trust_anchors(sample_photos: Path, tmp_path:
 def test_foreign_files_verify_as_unsigned(sample_photos: Path, tmp_path: Path) -> None:
     photo = shutil.copy(_photo(sample_photos), tmp_path / "p.jpg")
     assert verify_file(photo).state == "Unsigned"
+
+
+def test_edited_image_is_signed_with_its_parent(
+    settings: Settings, sample_photos: Path, tmp_path: Path
+) -> None:
+    from reelrag.editing.base import EditRequest
+    from reelrag.editing.masks import MaskSpec
+    from reelrag.editing.run import inpaint
+
+    photo = _photo(sample_photos)
+    done = inpaint(
+        photo, MaskSpec(boxes=("40,40,60,50",)), EditRequest(), settings, out=tmp_path / "edit"
+    )
+    variant = Path(done.variants[0])
+    result = verify_file(variant, settings)
+    assert result.valid and result.actions == ("c2pa.opened", "c2pa.edited")
+    assert result.photos == (photo.name,) and result.chain[0].relationship == "parentOf"
+    assert result.ai_generated is False  # OpenCV in-painting is no trained model
+    manifest = json.loads(Path(done.manifest).read_text())
+    assert manifest["provenance"][variant.name]["signed"] is True
