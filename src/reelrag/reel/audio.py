@@ -121,14 +121,15 @@ def fit_length(samples: np.ndarray, n: int) -> np.ndarray:
 
 def duck_envelope(n: int, spans: list[tuple[int, int]], duck_db: float) -> np.ndarray:
     """Gain per sample: 1, lowered by ``duck_db`` over each (start, end) span, with ramps."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
     mask = np.zeros(n, np.float32)
     for start, end in spans:
         mask[max(0, start) : min(n, end)] = 1.0
     ramp = max(1, int(RAMP_S * RATE))
-    kernel = np.ones(ramp, np.float32) / ramp
     # widen each span by the ramp first, so the music is already down when the voice starts
-    widened = np.convolve(mask, np.ones(2 * ramp, np.float32), mode="same") > 0
-    smooth = np.convolve(widened.astype(np.float32), kernel, mode="same")
+    widened = maximum_filter1d(mask, size=2 * ramp + 1)
+    smooth = uniform_filter1d(widened, size=ramp, mode="constant")
     floor = 10 ** (-abs(duck_db) / 20)
     gain: np.ndarray = 1.0 - (1.0 - floor) * np.clip(smooth, 0.0, 1.0)
     return gain.astype(np.float32)
