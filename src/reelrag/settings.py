@@ -115,6 +115,7 @@ class Settings:
     reel_voice: str = "espeak"  # TTS backend for voice-over text: espeak (offline) | polly
     espeak_voice: str = "en"  # espeak-ng voice name (espeak-ng --voices)
     polly_voice: str = "Joanna"  # Amazon Polly voice id (neural engine)
+    bedrock_storyboard_model: str = ""  # Converse model for `reel --brief`; "" = caption model
     sign_outputs: bool = True  # sign clips, edited images and reels with Content Credentials
     sign_cert: str = ""  # PEM certificate chain for signing; "" = the workspace's test cert
     sign_key: str = ""  # PEM private key matching sign_cert; "" = the workspace's test key

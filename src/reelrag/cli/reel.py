@@ -43,6 +43,13 @@ def reel_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing outputs.")
     ] = False,
+    brief: Annotated[
+        str | None,
+        typer.Option("--brief", help="Write STORYBOARD from a brief (Bedrock; reelrag[aws])."),
+    ] = None,
+    render: Annotated[
+        bool, typer.Option("--render", help="With --brief: also render the storyboard.")
+    ] = False,
     no_sign: Annotated[
         bool, typer.Option("--no-sign", help="Write the reel without Content Credentials.")
     ] = False,
@@ -78,3 +85,26 @@ def reel_command(
         f"{result.shots} shots, {result.duration_s:.2f} s ({result.frames} frames){loudness}, "
         f"{signed}; subtitles: {', '.join(result.subtitles) or 'none'}"
     )
+
+
+def _write_brief(target: Path, brief: str, settings: Any, overwrite: bool) -> None:
+    """Ask the model for a storyboard grounded in the library and write it as YAML."""
+    from reelrag.library import Library
+    from reelrag.reel.brief import storyboard_from_brief
+    from reelrag.storage import atomic_write_bytes, check_replaceable
+
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(
+            f"{target} must end in .yaml", hint="e.g. reelrag reel ad.yaml --brief ..."
+        )
+    check_replaceable([target], overwrite=overwrite, inputs=(), out_hint="another STORYBOARD")
+    library = Library(settings)
+    try:
+        result = storyboard_from_brief(brief, settings, library=library)
+    finally:
+        library.close()
+    atomic_write_bytes(target, result.yaml().encode("utf-8"))
+    for line in result.dropped:
+        console.print(labelled("dropped", "yellow", f" {line}"))
+    shots = len(result.storyboard["shots"])
+    console.print(labelled("wrote", "green", f" {target} ({shots} shots, by {result.model})"))
