@@ -23,6 +23,7 @@ from reelrag.reel.reframe import CropTrack, crop_track
 from reelrag.reel.subtitles import Cue
 from reelrag.reel.text import Overlay, font, render_block, wrap
 from reelrag.reel.timeline import Placement, Timeline, safe_area
+from reelrag.reel.yuv import dim, planes
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class Output:
 
 
 class ClipReader:
-    """Frames of one shot clip in order, as RGB; the last frame is held past the end."""
+    """Frames of one shot clip in order, as I420 arrays (the clips' own format, so no colour
+    conversion); the last frame is held past the end."""
 
     def __init__(self, path: Path) -> None:
         self._container = av.open(str(path))
@@ -54,7 +56,7 @@ class ClipReader:
     def frame(self, local: int) -> np.ndarray:
         while self._at < local:
             try:
-                self._last = next(self._frames).to_ndarray(format="rgb24")
+                self._last = next(self._frames).to_ndarray(format="yuv420p")
             except StopIteration:
                 break
             self._at += 1
@@ -85,33 +87,52 @@ def tracks_for(path: Path, outputs: list[Output], fps: int, frames: int) -> dict
 
 
 def reframe(
-    rgb: np.ndarray, track: CropTrack | None, local: int, size: tuple[int, int]
+    i420: np.ndarray, track: CropTrack | None, local: int, size: tuple[int, int]
 ) -> np.ndarray:
-    """The output-sized picture of one clip frame (its crop window, scaled)."""
-    h, w = rgb.shape[:2]
+    """The output-sized I420 picture of one clip frame (its crop window, scaled), a new array."""
+    out = np.empty((size[1] * 3 // 2, size[0]), np.uint8)
+    src, dst = planes(i420), planes(out)
+    h = src[0].shape[0]
     if track is None:
-        if (w, h) == size:
-            return rgb
-        return cv2.resize(
-            rgb, size, interpolation=cv2.INTER_AREA if w > size[0] else cv2.INTER_LINEAR
-        )
+        for a, b in zip(src, dst, strict=True):
+            if a.shape == b.shape:
+                b[:] = a
+            else:
+                shrink = a.shape[1] > b.shape[1]
+                cv2.resize(
+                    a,
+                    b.shape[::-1],
+                    dst=b,
+                    interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
+                )
+        return out
     x0, y0, x1, _ = track.box(local)
     scale = size[0] / (x1 - x0)
     top = (h - track.height) / 2
-    matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -(y0 + top) * scale]], np.float32)
-    return cv2.warpAffine(rgb, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    for k, (a, b) in enumerate(zip(src, dst, strict=True)):
+        div = 1 if k == 0 else 2  # chroma planes: half the coordinates
+        matrix = np.array(
+            [[scale, 0, -x0 * scale / div], [0, scale, -(y0 + top) * scale / div]], np.float32
+        )
+        cv2.warpAffine(
+            a, matrix, b.shape[::-1], dst=b, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+    return out
 
 
 def blend(a: np.ndarray, b: np.ndarray, mix: float, kind: str) -> np.ndarray:
-    """Two shots during a transition: a crossfade or a push slide (the new shot from the right)."""
-    if kind == "slide":
-        width = a.shape[1]
-        shift = round(width * mix)
-        out = np.empty_like(a)
-        out[:, : width - shift] = a[:, shift:]
-        out[:, width - shift :] = b[:, :shift]
-        return out
-    return cv2.addWeighted(a, 1.0 - mix, b, mix, 0.0)
+    """Two shots (I420) during a transition: a crossfade or a push slide (the new one from the
+    right, by an even number of pixels so the chroma planes move with the luma)."""
+    if kind != "slide":
+        return cv2.addWeighted(a, 1.0 - mix, b, mix, 0.0)
+    out = np.empty_like(a)
+    luma_shift = 2 * round(a.shape[1] * mix / 2)
+    for k, (pa, pb, po) in enumerate(zip(planes(a), planes(b), planes(out), strict=True)):
+        width = pa.shape[1]
+        shift = min(width, luma_shift if k == 0 else luma_shift // 2)
+        po[:, : width - shift] = pa[:, shift:]
+        po[:, width - shift :] = pb[:, :shift]
+    return out
 
 
 def overlays_for(
@@ -179,10 +200,11 @@ def compose(
     ]
     try:
         for index, pictures in _frames(timeline, clips, tracks, outputs):
-            for out, writer, rgb in zip(outputs, writers, pictures, strict=True):
+            for out, writer, picture in zip(outputs, writers, pictures, strict=True):
+                view = planes(picture)
                 for overlay in overlays.get(out.aspect, []):
-                    overlay.blend(rgb, index)
-                writer.write_rgb(rgb)
+                    overlay.blend(view, index)
+                writer.write_yuv420(picture)
             if index % fps == 0:
                 report(index / timeline.frames, f"frame {index}/{timeline.frames}")
         for writer in writers:
@@ -218,15 +240,15 @@ def _frames(
             pictures = []
             for out in outputs:
                 size = (out.width, out.height)
-                rgb = reframe(current, tracks[f.shot].get(out.aspect), f.local, size)
+                picture = reframe(current, tracks[f.shot].get(out.aspect), f.local, size)
                 if incoming is not None and f.next_local is not None:
                     other = reframe(
                         incoming, tracks[f.shot + 1].get(out.aspect), f.next_local, size
                     )
-                    rgb = blend(rgb, other, f.mix, f.kind)
+                    picture = blend(picture, other, f.mix, f.kind)
                 elif f.brightness < 1.0:
-                    rgb = cv2.convertScaleAbs(rgb, alpha=f.brightness)
-                pictures.append(np.array(rgb, copy=True) if rgb is current else rgb)
+                    picture = dim(picture, f.brightness)
+                pictures.append(picture)
             yield index, pictures
     finally:
         for reader in readers.values():

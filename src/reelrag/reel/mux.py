@@ -21,7 +21,8 @@ AAC_BITRATE = 192_000
 
 
 class ReelWriter(VideoWriter):
-    """``write_rgb`` frames; the audio ``samples`` (2, n) at 48 kHz are muxed alongside."""
+    """``write_yuv420`` / ``write_rgb`` frames; the audio ``samples`` (2, n) at 48 kHz are muxed
+    alongside."""
 
     def __init__(
         self,
@@ -46,8 +47,8 @@ class ReelWriter(VideoWriter):
         audio.bit_rate = AAC_BITRATE
         self._audio = audio
 
-    def write_rgb(self, rgb: np.ndarray) -> None:
-        super().write_rgb(rgb)
+    def write_yuv420(self, planes: np.ndarray) -> None:
+        super().write_yuv420(planes)
         self._audio_until(self.frames * RATE // self.fps)
 
     def _audio_until(self, sample: int) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -93,7 +94,11 @@ def render_block(
 
 @dataclass(frozen=True)
 class Overlay:
-    """A text block at (x, y) from frame ``start`` to ``end`` (exclusive), fading in and out."""
+    """A text block at (x, y) from frame ``start`` to ``end`` (exclusive), fading in and out.
+
+    Blended straight into I420 frames (the encoder's format): the block is converted once to
+    BT.709 Y, U, V planes with its alpha at full and at chroma resolution.
+    """
 
     rgba: np.ndarray
     x: int
@@ -110,18 +115,46 @@ class Overlay:
         ramp = max(1, self.fade)
         return float(min(1.0, (frame - self.start + 1) / ramp, (self.end - frame) / ramp))
 
-    def blend(self, rgb: np.ndarray, frame: int) -> None:
-        """Draw onto ``rgb`` (H, W, 3 uint8) in place at this frame's opacity."""
+    @functools.cached_property
+    def _planes(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """((Y, alpha), (U, alpha/2), (V, alpha/2)) float32 planes of the block, even-sized."""
+        from reelrag.reel.yuv import planes
+        from reelrag.video import rgb_to_yuv420
+
+        h, w = self.rgba.shape[:2]
+        block = np.pad(self.rgba, ((0, h % 2), (0, w % 2), (0, 0)))
+        h, w = block.shape[:2]
+        rgb = (block[..., :3] * block[..., 3:4] * 255.0 + 0.5).astype(np.uint8)  # premultiplied
+        y, u, v = (p.astype(np.float32) for p in planes(rgb_to_yuv420(rgb)))
+        alpha = block[..., 3]
+        half = cv2.resize(alpha, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        # premultiplied: plane = value * alpha, with black's Y 16 and U/V 128 taken out
+        return (
+            (y - 16 * (1 - alpha), alpha),
+            (u - 128 * (1 - half), half),
+            (v - 128 * (1 - half), half),
+        )
+
+    def blend(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], frame: int) -> None:
+        """Draw onto I420 ``planes`` (Y, U, V views) in place at this frame's opacity."""
         alpha = self.opacity(frame)
         if alpha <= 0:
             return
-        h, w = rgb.shape[:2]
-        x0, y0 = max(0, self.x), max(0, self.y)
-        x1, y1 = min(w, self.x + self.rgba.shape[1]), min(h, self.y + self.rgba.shape[0])
-        if x1 <= x0 or y1 <= y0:
-            return
-        patch = self.rgba[y0 - self.y : y1 - self.y, x0 - self.x : x1 - self.x]
-        a = patch[..., 3:4] * alpha
-        region = rgb[y0:y1, x0:x1].astype(np.float32)
-        mixed = region * (1 - a) + patch[..., :3] * np.float32(255.0) * a
-        rgb[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        x, y = self.x - self.x % 2, self.y - self.y % 2
+        for k, (plane, (value, a)) in enumerate(zip(planes, self._planes, strict=True)):
+            step = 1 if k == 0 else 2
+            _blend_plane(plane, value, a, x // step, y // step, alpha)
+
+
+def _blend_plane(
+    plane: np.ndarray, value: np.ndarray, a: np.ndarray, x: int, y: int, opacity: float
+) -> None:
+    h, w = plane.shape
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(w, x + value.shape[1]), min(h, y + value.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return
+    part = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+    region = plane[y0:y1, x0:x1].astype(np.float32)
+    mixed = region * (1 - a[part] * opacity) + value[part] * opacity
+    plane[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
