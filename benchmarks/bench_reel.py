@@ -49,7 +49,7 @@ ACTIONS = (
     "camera pans right",
     "camera zooms in",
 )
-SHOT_S, XFADE_S, FPS = 5.5, 0.6, 24  # 6 x 5.5 - 5 x 0.6 = 30 s
+SHOT_S, XFADE_S, FPS = 130 / 24, 0.5, 24  # 6 x 130 - 5 x 12 = 720 frames: 30 s
 TITLES = {0: "ReelRAG benchmark", 5: "Thank you"}
 VOICES = {1: 2.0, 3: 2.5}  # shot -> seconds of (synthetic) voice
 
