@@ -31,7 +31,7 @@ from reelrag.types import Job
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ReelPaths", "compose_job", "reel_paths", "run_compose_job"]
+__all__ = ["RUNNERS", "ReelPaths", "compose_job", "reel_paths", "run_compose_job"]
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,6 @@ def _shot_entry(clip: ShotClip, start: int, frames: int, fps: int) -> dict[str, 
         "asset_id": clip.asset_id,
         "score": clip.score,
     }
+
+
+RUNNERS = {"compose": run_compose_job}  # job kinds this package adds (Worker(runners=...))

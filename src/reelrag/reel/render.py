@@ -18,7 +18,7 @@ from typing import Any
 from reelrag.errors import BackendError, ReelragError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.jobs import JobStore, Worker, open_job_store
-from reelrag.reel.job import compose_job, reel_paths, run_compose_job
+from reelrag.reel.job import RUNNERS, compose_job, reel_paths
 from reelrag.reel.shots import clips_of, plan_shots, shot_jobs, shots_id
 from reelrag.reel.storyboard import Storyboard, load_storyboard
 from reelrag.settings import Settings
@@ -79,7 +79,7 @@ def render_reel(
         check_replaceable(
             paths.files(), overwrite=overwrite, inputs=board.inputs(), out_hint="--out"
         )
-    worker = Worker(store, settings, library=library, runners={"compose": run_compose_job})
+    worker = Worker(store, settings, library=library, runners=RUNNERS)
     store.add_many(shot_jobs(plan, board))
     shots = worker.run(batch_id=batch, progress=progress)
     clips, missing = clips_of(
