@@ -188,3 +188,12 @@ def test_missing_shots_fail_or_are_skipped(
     assets = [s["asset_id"] for s in json.loads(Path(done.manifests[0]).read_text())["shots"]]
     assert len(set(assets)) == 2
     library.close()
+
+
+def test_budget_is_checked_before_any_work(settings: Settings, tmp_path: Path) -> None:
+    from reelrag.errors import BudgetError
+
+    board = _board([_shot(subject_photo(tmp_path / "p.jpg"), 5.0)], backend="simulated")
+    with pytest.raises(BudgetError, match="over the budget"):
+        render_reel(board, settings, out=tmp_path / "b.mp4", budget_usd=0.1)  # 5 s x $0.08
+    assert open_job_store(settings).list() == []

@@ -40,6 +40,9 @@ def reel_command(
         bool | None,
         typer.Option("--skip-missing", help="Leave out shots without a match (else fail)."),
     ] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Refuse if the shots cost more (USD).")
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing outputs.")
     ] = False,
@@ -71,7 +74,9 @@ def reel_command(
     }  # fmt: skip
     board = load_storyboard(storyboard, **overrides)
     with progress_bars(not as_json) as bars:
-        result = render_reel(board, settings, out=out, overwrite=overwrite, progress=bars)
+        result = render_reel(
+            board, settings, out=out, overwrite=overwrite, progress=bars, budget_usd=budget
+        )
     if as_json:
         print_json(result.to_dict())
         return

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reelrag.batch_plan import check_budget
 from reelrag.errors import BackendError, ReelragError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.jobs import JobStore, Worker, open_job_store
@@ -61,17 +62,20 @@ def render_reel(
     overwrite: bool = False,
     progress: ProgressCallback = ignore_progress,
     store: JobStore | None = None,
+    budget_usd: float | None = None,
 ) -> ReelResult:
     """Render every shot as a durable job, then compose the reel in each aspect ratio.
 
     Re-running an interrupted reel resumes it: finished shots and a finished composition are
     not redone. Raises :class:`~reelrag.errors.NoMatchError` listing the shots without footage
-    unless the storyboard's ``skip_missing`` is set.
+    unless the storyboard's ``skip_missing`` is set, and :class:`~reelrag.errors.BudgetError`
+    before any work when the shots' estimated cost exceeds ``budget_usd``.
     """
     board = storyboard if isinstance(storyboard, Storyboard) else load_storyboard(storyboard)
     target = Path(out).expanduser() if out else default_out(settings, board)
     paths = reel_paths(target, board.aspect_ratios, board.size_px)
     plan = plan_shots(board, settings, library)
+    check_budget(plan, budget_usd)
     batch = shots_id(plan, board)
     compose_id = _compose_id(batch, board, target)
     store = store or open_job_store(settings)
