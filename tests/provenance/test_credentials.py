@@ -154,3 +154,25 @@ def test_edited_image_is_signed_with_its_parent(
     assert result.ai_generated is False  # OpenCV in-painting is no trained model
     manifest = json.loads(Path(done.manifest).read_text())
     assert manifest["provenance"][variant.name]["signed"] is True
+
+
+def test_a_providers_credentials_are_kept_as_the_parent(
+    settings: Settings, sample_photos: Path, tmp_path: Path
+) -> None:
+    from reelrag.provenance import sign_clip
+
+    photo = _photo(sample_photos)
+    _clip(settings, photo, tmp_path / "provider.mp4")  # stands in for a signed Nova Reel output
+    record = sign_clip(
+        tmp_path / "provider.mp4",
+        settings,
+        backend="bedrock",
+        model="amazon.nova-reel-v1:1",
+        photo=str(photo),
+    )
+    assert record["ingredients"][0]["role"] == "provider's signed output"
+    result = verify_file(tmp_path / "provider.mp4", settings)
+    assert result.valid and result.actions == ("c2pa.opened",) and result.ai_generated is True
+    parent = result.chain[0]
+    assert parent.relationship == "parentOf" and parent.credentials
+    assert photo.name in result.photos  # the provider's own chain is still there

@@ -87,6 +87,12 @@ def sign_clip(
             created["parameters"] = {"ingredientIds": ids}
         else:
             actions.append({"action": verb, "parameters": {"ingredientIds": ids}})
+    if has_credentials(video):  # a provider signed it (Nova Reel): keep theirs as the parent
+        ingredients.insert(0, Ingredient(str(video), "provider's signed output", "parentOf"))
+        created["action"] = "c2pa.opened"
+        created.pop("digitalSourceType")
+        created["parameters"] = {"ingredientIds": ["ingredient-1"]}
+        actions = [a for a in actions if a.get("action") != "c2pa.placed"]
     ai = generative or ai_edit
     disclosure = _disclosure(ai, [f"{backend}:{model}"] + ([f"editor:{editor}"] if editor else []))
     return sign_file(
@@ -97,6 +103,25 @@ def sign_clip(
         ingredients=ingredients,
         disclosure=disclosure,
     )
+
+
+def has_credentials(path: Path) -> bool:
+    """Whether ``path`` already carries a C2PA manifest (a provider's, for remote backends)."""
+    from reelrag.provenance.sign import _c2pa, file_format
+
+    c2pa = _c2pa()
+    fmt = file_format(path)
+    if fmt is None:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            reader = c2pa.Reader.try_create(fmt, handle)
+    except c2pa.C2paError:
+        return False
+    if reader is None:
+        return False
+    reader.close()
+    return True
 
 
 def sign_image(
