@@ -5,12 +5,14 @@
 
 demo:
 	@scripts/setup.sh samples
+	@scripts/install-espeak.sh || echo "demo: no espeak-ng; the demo reel will have no voice-over"
 	HF_HUB_OFFLINE=1 .venv/bin/reelrag --workspace demo-workspace demo
 
 test:
 	@scripts/setup.sh dev
 	@scripts/install-browser.sh || echo "test: no Chromium; the browser tests will be skipped"
 	@scripts/install-postgres.sh || echo "test: no PostgreSQL; the PostgreSQL job-store tests will be skipped"
+	@scripts/install-espeak.sh || echo "test: no espeak-ng; the text-to-speech tests will be skipped"
 	@scripts/test.sh
 
 lint:

@@ -97,7 +97,7 @@ def _item(path: Path, data: dict[str, Any]) -> GalleryItem:
         manifest=path,
         prompt=str(request.get("prompt", "")),
         backend=str(data.get("backend", "")),
-        model=str(data.get("model", "")),
+        model=str(data.get("model") or data.get("aspect_ratio", "")),  # a reel: its ratio
         seed=data.get("seed"),
         poster=beside(data.get("poster")),
         source_image=beside(data.get("fitted_image")),
@@ -191,7 +191,8 @@ def _card(item: GalleryItem, page_dir: Path) -> str:
         f'<figure><video src="{_rel(item.video, page_dir)}"{poster} controls loop muted '
         f'preload="metadata"></video>'
         f"<figcaption><p class=prompt>{esc(item.prompt)}</p>{thumb}"
-        f"<p class=meta>{esc(score)}{esc(item.backend)} ({esc(item.model)}) · seed {item.seed}"
+        f"<p class=meta>{esc(score)}{esc(item.backend)} ({esc(item.model)})"
+        f"{f' · seed {item.seed}' if item.seed is not None else ''}"
         f"{source}<br>{esc(timings)}</p>"
         f'<a href="{_rel(item.manifest, page_dir)}">manifest</a></figcaption></figure>'
     )

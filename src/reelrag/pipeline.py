@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from reelrag.editing.run import EDIT_OPTION, EditPlan, edit_from_options
-from reelrag.errors import InputError
+from reelrag.errors import InputError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
@@ -114,6 +114,8 @@ class Prepared:
     hit: SearchHit | None = None
     timings: dict[str, float] = field(default_factory=dict)
     edit: dict[str, Any] | None = None  # the edit step's manifest, when the request asked for one
+    settings: Settings | None = None  # for signing in finalize
+    source_file: str | None = None  # the photo's local file (Content Credentials ingredient)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def prepare(
     probe_request = request.replace(image=request.image or ("library" if wants_image else None))
     resolved = resolve_request(probe_request, gen.capabilities, seed, settings)
     resolved = ResolvedRequest(request.replace(seed=seed), *_dims(resolved), resolved.adjustments)
-    prepared = Prepared(resolved=resolved, generator=gen)
+    prepared = Prepared(resolved=resolved, generator=gen, settings=settings)
     if wants_image:
         _resolve_image(prepared, settings, library, object_query)
         _fit(prepared, settings)
@@ -169,6 +171,7 @@ def _resolve_image(
         path = Path(request.image).expanduser()
         decoded, digest = decode_file(path, max_pixels=settings.max_image_pixels)
         prepared.source, prepared.source_sha256 = str(path), digest
+        prepared.source_file = str(path)
         prepared.image = decoded.image.convert("RGB")
         return
     if library is None:
@@ -178,6 +181,9 @@ def _resolve_image(
     asset_id = request.asset_id or _retrieve(prepared, settings, library, object_query or "")
     asset = prepared.asset = library.get(asset_id)  # ids may be given as a prefix
     prepared.source, prepared.source_sha256 = f"asset:{asset.id}", asset.id
+    original = Path(asset.source) if "://" not in asset.source else None
+    local = original if original and original.is_file() else library.image_path(asset.id)
+    prepared.source_file = str(local) if local else None
     prepared.image = library.image(asset.id).convert("RGB")
 
 
@@ -260,6 +266,9 @@ def finalize(
     except OSError as exc:
         remove_outputs(paths)
         raise video.disk_error(exc, Path(exc.filename or paths.manifest).parent) from exc
+    except ReelragError:  # signing failed: no unsigned video passes for a signed one
+        remove_outputs(paths)
+        raise
 
 
 def _finalize(
@@ -287,9 +296,26 @@ def _finalize(
         not_rendered=tuple(output.not_rendered),
     )
     manifest = build_manifest(prepared, output, paths, all_timings, result)
+    manifest["provenance"] = _sign(prepared, output, paths)  # last write to the video
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
     atomic_write_bytes(paths.manifest, text.encode("utf-8"))
     return result
+
+
+def _sign(prepared: Prepared, output: VideoOutput, paths: OutputPaths) -> dict[str, Any]:
+    """Content Credentials on the finished video (see :mod:`reelrag.provenance`)."""
+    settings = prepared.settings
+    if settings is None or not settings.sign_outputs:
+        return {"signed": False, "reason": "--no-sign"}
+    from reelrag.provenance import sign_clip  # lazy: c2pa loads only to sign
+
+    extra = {"asset_id": prepared.asset.id} if prepared.asset else {}
+    edited = str(paths.fitted) if prepared.edit and paths.fitted.is_file() else None
+    editor = (prepared.edit or {}).get("backend")
+    return sign_clip(
+        Path(output.video), settings, backend=prepared.generator.name, model=output.model,
+        photo=prepared.source_file, photo_extra=extra, edited_image=edited, editor=editor,
+    )  # fmt: skip
 
 
 def build_manifest(

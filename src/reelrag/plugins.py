@@ -21,7 +21,7 @@ from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("store", "source", "captioner", "embedder", "index", "editor", "generator")
+KINDS = ("store", "source", "captioner", "embedder", "index", "editor", "generator", "voice")
 
 BUILTINS: dict[str, str] = {
     "store.file": "reelrag.storage.local:LocalStore",
@@ -44,6 +44,8 @@ BUILTINS: dict[str, str] = {
     "editor.diffusers": "reelrag.editing.diffusers:DiffusersEditor",
     "index.opensearch": "reelrag.index.opensearch.index:OpenSearchIndex",
     "source.s3": "reelrag.library.s3source:S3Source",
+    "voice.espeak": "reelrag.reel.voice:EspeakVoice",
+    "voice.polly": "reelrag.reel.polly:PollyVoice",
 }
 
 # Which pip extra provides the modules a backend needs, for the error message on a miss.

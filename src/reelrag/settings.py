@@ -120,6 +120,17 @@ class Settings:
     backend_caps: str = ""  # running jobs per backend across all workers, e.g. "bedrock=20"
     executor: str = "local"  # where jobs run: local (threads in the worker) | ray
     ray_address: str = ""  # Ray cluster to join (e.g. "auto", "ray://head:10001"); "" = start one
+    reel_loudness_lufs: float = -16.0  # integrated loudness of a reel's mix (BS.1770 / EBU R128)
+    reel_duck_db: float = 12.0  # how far the music bed drops under a voice-over line
+    reel_voice: str = "espeak"  # TTS backend for voice-over text: espeak (offline) | polly
+    espeak_voice: str = "en"  # espeak-ng voice name (espeak-ng --voices)
+    polly_voice: str = "Joanna"  # Amazon Polly voice id (neural engine)
+    bedrock_storyboard_model: str = ""  # Converse model for `reel --brief`; "" = caption model
+    sign_outputs: bool = True  # sign clips, edited images and reels with Content Credentials
+    sign_cert: str = ""  # PEM certificate chain for signing; "" = the workspace's test cert
+    sign_key: str = ""  # PEM private key matching sign_cert; "" = the workspace's test key
+    sign_alg: str = "es256"  # signature algorithm of sign_key: es256 | es384 | ps256 | ed25519
+    trust_anchors: str = ""  # PEM file of root certificates `reelrag verify` trusts
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

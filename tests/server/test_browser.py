@@ -221,3 +221,17 @@ def test_batch_dry_run_shows_the_plan(page, tmp_path: Path) -> None:  # type: ig
     page.click("#tabs button[data-tab=jobs]")
     assert page.locator(f"#jobs-body tr:has-text('{cells[0]}')").count() == 0
     shot(page, "batch")
+
+
+def test_reel_tab_plans_and_renders(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("#tabs button[data-tab=reel]")
+    board = (
+        "size: 144\nshots:\n  - object: a red motorcycle\n    action: zoom in\n    duration: 1\n"
+    )
+    page.fill("#reel-storyboard", board)
+    page.click("#reel-form button[type=submit]")
+    page.wait_for_selector("#reel-status table.plan tbody tr")
+    status = page.locator("#reel-status p").first.inner_text()
+    assert "reel.16x9.mp4, reel.9x16.mp4" in status and "Follow it in Jobs" in status
+    assert "motorcycle" in page.locator("#reel-status tbody td").nth(1).inner_text().lower()
+    shot(page, "reel")

@@ -58,6 +58,11 @@ def demo(
     with progress_bars() as bars:
         summary = run_plan(plan, settings, library=library, progress=bars)
     render_summary(summary, as_json=False)
+    from reelrag.reel.sample import render_demo_reel  # a short signed reel of the same library
+
+    with progress_bars() as bars:
+        reel = render_demo_reel(settings, library=library, progress=bars)
+    console.print(f"reel: {', '.join(reel.videos)} ({'signed' if reel.signed else 'unsigned'})")
     gallery = build_gallery(settings)
     console.print(f"gallery: {gallery.html} ({gallery.items} videos)")
     if open_page:

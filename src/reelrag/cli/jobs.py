@@ -143,7 +143,7 @@ def worker(
     stop = threading.Event()
     with progress_bars(enabled=not as_json) as bars:
         try:
-            summary = Worker(store, settings).run(
+            summary = Worker(store, settings, runners=_runners()).run(
                 batch_id=batch, until_idle=until_idle, progress=bars, stop=stop
             )
         except KeyboardInterrupt:
@@ -242,3 +242,10 @@ def _reason(job: Job) -> str:
 
 def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "no jobs"
+
+
+def _runners() -> dict[str, Any]:
+    """Job kinds besides ``generate``: a reel's ``compose`` job."""
+    from reelrag.reel.job import RUNNERS
+
+    return dict(RUNNERS)

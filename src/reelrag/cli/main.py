@@ -42,6 +42,8 @@ COMMAND_MODULES = (
     "inpaint",
     "serve",
     "doctor",
+    "reel",
+    "provenance",
 )
 
 
@@ -61,6 +63,9 @@ def main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log details to stderr.")
     ] = False,
+    no_sign: Annotated[
+        bool, typer.Option("--no-sign", help="Write outputs without Content Credentials.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -69,7 +74,7 @@ def main(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
-    overrides: dict[str, Any] = {"workspace": workspace}
+    overrides: dict[str, Any] = {"workspace": workspace, "sign_outputs": False if no_sign else None}
     ctx.obj = {"overrides": {k: v for k, v in overrides.items() if v is not None}}
 
 

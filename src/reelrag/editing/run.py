@@ -118,6 +118,7 @@ def inpaint(
     files = _write_outputs(folder, source, built, result, preview)
     elapsed = round(time.perf_counter() - started, 4)
     manifest = _manifest(source, mask_spec, built, request, result, best, files, elapsed)
+    manifest["provenance"] = _sign_variants(folder, source, result, settings)
     manifest_path = folder / "manifest.json"
     atomic_write_bytes(manifest_path, json.dumps(manifest, indent=2, default=str).encode("utf-8"))
     return InpaintResult(
@@ -250,6 +251,24 @@ def _write_outputs(
             preview_image(source.image, mask, [im for _, im in result.kept]), folder / "preview.png"
         )
     return files
+
+
+def _sign_variants(
+    folder: Path, source: _Source, result: EditResult, settings: Settings
+) -> dict[str, Any]:
+    """Content Credentials on each variant (its source photo as the parent ingredient)."""
+    if not settings.sign_outputs:
+        return {"signed": False, "reason": "--no-sign"}
+    from reelrag.provenance import sign_image  # lazy: c2pa loads only to sign
+
+    photo = str(source.path) if source.path else None
+    return {
+        v.file: sign_image(
+            folder / v.file, settings, source=photo, editor=result.backend, model=result.model
+        )
+        for v, _ in result.kept
+        if v.file
+    }
 
 
 def _save_png(picture: Image.Image, path: Path) -> None:

@@ -86,6 +86,7 @@ class Worker:
         worker_id: str | None = None,
         runner: JobRunner | None = None,
         executor: Executor | None = None,
+        runners: dict[str, JobRunner] | None = None,
         generators: dict[str, Generator] | None = None,
         library: Library | None = None,
         backoff_base_s: float = 2.0,
@@ -101,6 +102,7 @@ class Worker:
         self.runner: JobRunner = runner or (
             self.executor.run if self.executor else run_generate_job
         )
+        self._runners = {"generate": self.runner, **(runners or {})}  # by job kind
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._rng = rng or random.Random()
         self._generators: dict[str, Generator] = dict(generators or {})
@@ -190,7 +192,7 @@ class Worker:
                 self.settings.lease_s,
                 exclude_backends=full,
                 batch_id=batch_id,
-                kinds=["generate"],
+                kinds=list(self._runners),
             )
             if job is None:
                 return claimed
@@ -241,7 +243,8 @@ class Worker:
     def _execute(self, job: Job, cancel: threading.Event) -> None:
         attempt = job.attempts  # fences finish: a late result of an older attempt never lands
         try:
-            result = self.runner(job, self._context(job, cancel))
+            runner = self._runners.get(job.kind, self.runner)
+            result = runner(job, self._context(job, cancel))
             if self.store.finish(
                 job.id, self.worker_id, "succeeded", result=result, message="done", attempt=attempt
             ):

@@ -66,7 +66,9 @@ class ServerState:
         """Run a job worker thread (its own per-backend concurrency applies inside it)."""
         if self._threads:
             return
-        worker = Worker(self.store, self.settings, library=self.library())
+        from reelrag.reel.job import RUNNERS  # reels' compose jobs run here too
+
+        worker = Worker(self.store, self.settings, library=self.library(), runners=dict(RUNNERS))
         thread = threading.Thread(
             target=self._run_worker, args=(worker,), name="reelrag-worker", daemon=True
         )

@@ -332,6 +332,22 @@ async function startBatch(event) {
     el("table", { class: "plan" }, el("thead", {}, el("tr", {}, ["job", "prompt", "image", "state", "cost"].map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
 }
 
+// -- reel -----------------------------------------------------------------------------------------
+
+async function startReel(event) {
+  event.preventDefault();
+  const ratios = [...document.querySelectorAll("input[name=reel-ratio]:checked")].map((box) => box.value);
+  $("reel-status").replaceChildren(el("p", { class: "muted" }, "Planning the shots…"));
+  const body = { storyboard: $("reel-storyboard").value, distinct: $("reel-distinct").checked,
+    skip_missing: $("reel-skip").checked, aspect_ratios: ratios.length ? ratios : null };
+  const data = await api("/api/reels", { json: body }).catch((err) => { $("reel-status").replaceChildren(); throw err; });
+  const rows = data.shots.map((shot) => el("tr", {}, el("td", {}, shot.shot), el("td", {}, shot.caption || ""),
+    el("td", {}, shot.reason ? `${shot.state}: ${shot.reason}` : shot.state)));
+  $("reel-status").replaceChildren(
+    el("p", {}, `Reel ${data.reel_id}: rendering ${data.videos.join(", ")}. Follow it in Jobs; it appears in Gallery when done.`),
+    el("table", { class: "plan" }, el("thead", {}, el("tr", {}, ["shot", "photo", "state"].map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
+}
+
 // -- edit (rectangle or brush mask, white = edit) ------------------------------------------------
 
 const edit = { drawing: false, start: null, boxes: [], painted: false };
@@ -443,6 +459,7 @@ function init() {
   $("generate-form").addEventListener("input", scheduleEstimate);
   for (const radio of document.querySelectorAll("input[name=source]")) radio.addEventListener("change", () => { toggleSource(); scheduleEstimate(); });
   $("batch-form").addEventListener("submit", guarded(startBatch));
+  $("reel-form").addEventListener("submit", guarded(startReel));
   const canvas = $("edit-canvas");
   canvas.addEventListener("pointerdown", drawStart);
   canvas.addEventListener("pointermove", drawMove);

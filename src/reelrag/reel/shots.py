@@ -1,0 +1,136 @@
+"""A reel's shots as jobs: one ``generate`` job per shot in the job store, planned like a batch.
+
+Each shot becomes a batch row, so retrieval follows the library's match rule (one search per
+distinct object, ``distinct`` photos when asked, "no good match" rows skipped rather than
+animated from a wrong photo), requests are validated against the backend and estimated, and
+jobs are durable, resumable and leased like any other. Shots render at the reel's fps and at
+the 16:9 size of its short side (narrower outputs are reframed from it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelrag.batch.plan import BatchPlan, plan_rows
+from reelrag.batch.rows import BatchRow
+from reelrag.batch.templates import DEFAULT_TEMPLATE, fill_template
+from reelrag.errors import InputError, NoMatchError
+from reelrag.reel.storyboard import Shot, Storyboard
+from reelrag.reel.timeline import output_size
+from reelrag.settings import Settings
+from reelrag.types import Job, Record
+
+__all__ = ["ShotClip", "clips_of", "plan_shots", "shot_jobs"]
+
+
+@dataclass(frozen=True)
+class ShotClip(Record):
+    """A rendered shot: its storyboard entry, clip, manifest and where its photo came from."""
+
+    shot: Shot
+    video: str
+    manifest: str
+    source: str | None = None
+    asset_id: str | None = None
+    score: float | None = None
+
+
+def shot_rows(board: Storyboard) -> list[BatchRow]:
+    """The storyboard's shots as batch rows (paths resolved against the storyboard's folder)."""
+    rows = []
+    for shot in board.shots:
+        action = shot.action or "The camera holds still"
+        prompt = fill_template(DEFAULT_TEMPLATE, shot.object, action) if shot.object else action
+        rows.append(
+            BatchRow(
+                line=shot.index,
+                prompt=prompt,
+                template=DEFAULT_TEMPLATE,
+                object=shot.object,
+                action=action,
+                image=board.resolve(shot.image),
+                asset_id=shot.asset_id,
+                backend=shot.backend,
+                seed=shot.seed,
+                duration_s=shot.duration_s,
+                output=f"shot-{shot.index:02d}",
+            )
+        )
+    return rows
+
+
+def plan_shots(board: Storyboard, settings: Settings, library: Any = None) -> BatchPlan:
+    """Retrieve, validate and estimate every shot (nothing is rendered)."""
+    return plan_rows(
+        shot_rows(board),
+        settings,
+        library=library,
+        backend=board.backend,
+        distinct=board.distinct,
+        base_dir=Path(board.base_dir) if board.base_dir else None,
+    )
+
+
+def shots_id(plan: BatchPlan, board: Storyboard) -> str:
+    """The shots' batch id: the plan's rows and choices plus the render size and fps."""
+    blob = f"{plan.batch_id}:{board.size_px}:{board.fps}"
+    return "s" + hashlib.sha256(blob.encode()).hexdigest()[:11]
+
+
+def shot_jobs(plan: BatchPlan, board: Storyboard) -> list[Job]:
+    """Durable jobs for the shots, rendering at the reel's 16:9 size and fps."""
+    batch = shots_id(plan, board)
+    width, height = output_size("16:9", board.size_px)
+    jobs = []
+    for i, job in enumerate(plan.jobs(), start=1):
+        request = dict(job.payload["request"], width=width, height=height, fps=board.fps)
+        payload = {**job.payload, "request": request, "shot": i}
+        jobs.append(job.replace(id=f"{batch}-{i:04d}", batch_id=batch, payload=payload))
+    return jobs
+
+
+def clips_of(
+    jobs: list[Job], board: Storyboard, *, skip_missing: bool
+) -> tuple[list[ShotClip], list[str]]:
+    """Clips of the finished shots and a line per missing one; raises when shots are missing
+    and ``skip_missing`` is off, or when none is left."""
+    by_shot = {int(job.payload.get("shot", 0)): job for job in jobs}
+    clips: list[ShotClip] = []
+    missing: list[str] = []
+    for shot in board.shots:
+        job = by_shot.get(shot.index)
+        if job is None or job.state != "succeeded" or not job.result:
+            missing.append(_missing_line(shot, job))
+            continue
+        clips.append(_clip(shot, job))
+    if missing and not skip_missing:
+        raise NoMatchError(
+            f"{len(missing)} of {len(board.shots)} shots have no footage: " + "; ".join(missing),
+            hint="fix or rephrase those shots, or pass --skip-missing to leave them out",
+        )
+    if not clips:
+        raise InputError("no shot could be rendered: " + "; ".join(missing))
+    return clips, missing
+
+
+def _missing_line(shot: Shot, job: Job | None) -> str:
+    what = shot.object or shot.image or shot.asset_id or "?"
+    reason = (job.error or {}).get("message") or job.message if job else "not planned"
+    return f"shot {shot.index} ({what}): {job.state if job else 'missing'}, {reason}"
+
+
+def _clip(shot: Shot, job: Job) -> ShotClip:
+    result = job.result or {}
+    hit = job.payload.get("hit") or {}
+    request = job.payload.get("request") or {}
+    return ShotClip(
+        shot=shot,
+        video=str(result["video"]),
+        manifest=str(result["manifest"]),
+        source=request.get("image"),
+        asset_id=request.get("asset_id"),
+        score=hit.get("score"),
+    )
