@@ -24,6 +24,7 @@ from reelrag.generation.camera.vocabulary import (
     ATMOSPHERE_PATTERNS,
     ATMOSPHERES,
     BOTTOM_WORDS,
+    HANDHELD_RE,
     CAMERA_WORDS,
     EASING_PATTERNS,
     EASINGS,
@@ -36,10 +37,13 @@ from reelrag.generation.camera.vocabulary import (
     MOVE_PATTERNS,
     PLACE_WORDS,
     ROLL_PER_S,
+    SEQUENCE_RE,
     SPEED_PATTERNS,
     SPEEDS,
+    STILL_RE,
     TOP_WORDS,
     TRANSLATE_PER_S,
+    UNSUPPORTED_SHOTS,
     ZOOM_PER_S,
 )
 
@@ -58,6 +62,8 @@ __all__ = [
 
 
 EASE_SHARE = 0.5  # share of cosine easing in "ease-in-out"; the rest is constant speed
+HANDHELD_PX = 0.004  # handheld wobble: frame widths (5 px at 1280) ...
+HANDHELD_DEG = 0.25  # ... and degrees of roll, from a few slow incommensurate sines
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,10 @@ class MotionPlan:
     from_to: tuple[str, str] | None = None
     sources: dict[str, str] = field(default_factory=dict)
     adjustments: tuple[str, ...] = ()
+    keyframes: tuple[Framing, ...] = ()  # where each segment of a sequence ends, but the last
+    segments: tuple[tuple[str, ...], ...] = ()  # the move names of each segment, in order
+    shake: float = 0.0  # handheld wobble, in frame widths (0 = a steady camera)
+    duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,24 +127,49 @@ class MotionPlan:
             "from_to": list(self.from_to) if self.from_to else None,
             "sources": dict(self.sources),
             "adjustments": list(self.adjustments),
+            "segments": [list(seg) for seg in self.segments],
+            "keyframes": [k.to_dict() for k in self.keyframes],
+            "handheld": self.shake > 0,
         }
 
     def describe(self) -> str:
-        moves = " + ".join(m.name for m in self.moves)
+        parts = self.segments or ((tuple(m.name for m in self.moves)),)
+        moves = " then ".join(" + ".join(seg) for seg in parts)
+        moves += " (handheld)" if self.shake else ""
         tag = " (default: no camera move in the prompt)" if self.default else ""
         return f"{moves}, {self.speed}, {self.easing}{tag}"
 
     def at(self, t: float) -> Framing:
-        """The framing at time fraction ``t`` in [0, 1], after easing."""
-        p = ease(self.easing, t)
-        s, e = self.start, self.end
+        """The framing at time fraction ``t`` in [0, 1], after easing; a sequence eases each
+        of its segments in turn."""
+        points = (self.start, *self.keyframes, self.end)
+        n = len(points) - 1
+        t = min(1.0, max(0.0, t))
+        index = min(n - 1, int(t * n))
+        s, e = points[index], points[index + 1]
+        p = ease(self.easing, t * n - index)
         log_zoom = math.log(s.zoom) + p * (math.log(e.zoom) - math.log(s.zoom))
-        return Framing(
+        framing = Framing(
             x=s.x + p * (e.x - s.x),
             y=s.y + p * (e.y - s.y),
             zoom=math.exp(log_zoom),
             angle_deg=s.angle_deg + p * (e.angle_deg - s.angle_deg),
         )
+        return _shaken(framing, t * self.duration_s, self.shake) if self.shake else framing
+
+
+def _shaken(framing: Framing, seconds: float, amount: float) -> Framing:
+    """A handheld camera's slow wobble: smooth, deterministic, zero at the first frame."""
+
+    def wave(freqs: tuple[float, float, float]) -> float:
+        return sum(math.sin(2 * math.pi * f * seconds) * w for f, w in zip(freqs, (0.55, 0.3, 0.15)))
+
+    return Framing(
+        x=framing.x + amount * wave((0.31, 0.83, 1.91)),
+        y=framing.y + amount * 16 / 9 * wave((0.43, 0.67, 1.57)),
+        zoom=framing.zoom,
+        angle_deg=framing.angle_deg + HANDHELD_DEG * amount / HANDHELD_PX * wave((0.23, 0.59, 1.3)),
+    )
 
 
 def ease(name: str, t: float) -> float:
@@ -202,9 +237,15 @@ def _direction(kind: str, word: str) -> str:
         "counterclockwise": "ccw",
         "clockwise": "cw",
     }
-    word = aliases.get(word, word)
+    word = aliases.get(word.split()[0] if word else word, word)
+    if word.startswith(("rise", "rising", "lift", "ascend", "climb", "float", "rais", "elevat")):
+        word = "up"
+    elif word.startswith(("descend", "sink", "lower", "drop")):
+        word = "down"
     if kind in ("zoom", "dolly") and word not in ("in", "out"):
         return "in"
+    if kind == "roll" and word in ("left", "right"):
+        return "ccw" if word == "left" else "cw"
     return word
 
 
@@ -295,7 +336,8 @@ def _clauses(text: str) -> list[str]:
 def _not_rendered(text: str) -> tuple[str, ...]:
     actions = unrenderable(text)
     aims = [f"aim at {t}" for t in aim_targets(text) if not any(t in a for a in actions)]
-    return tuple(actions + aims)
+    shots = [note for pattern, note, _ in UNSUPPORTED_SHOTS if re.search(pattern, text)]
+    return tuple(actions + aims + shots)
 
 
 def _scene_words(clause: str) -> str:
@@ -315,59 +357,114 @@ def plan_motion(
 ) -> MotionPlan:
     """Turn ``prompt`` (and explicit ``options``) into a :class:`MotionPlan`.
 
+    Option ``amplitude`` (0-1] scales every move: the framing step shrinks a move the photo
+    cannot give in full.
+
     >>> plan_motion("very slow pan down", 6.0).describe()
     'pan-down, very slow, ease-in-out'
+    >>> plan_motion("zoom in, then pan right", 6.0).describe()
+    'zoom-in then pan-right, medium, ease-in-out'
     """
     opts = dict(options or {})
     text = normalize(prompt)
     sources: dict[str, str] = {}
     adjustments: list[str] = []
-    moves = _moves_from(text, opts, sources, adjustments)
+    segments = _segments_from(text, opts, sources)
+    moves = [m for seg in segments for m in seg]
     speed = _choice(opts, "speed", tuple(SPEEDS), first_match(text, SPEED_PATTERNS), sources)
     default = sources["moves"] == "default"
     speed = speed or ("slow" if default else "medium")
     sources.setdefault("speed", "default")
     easing = _choice(opts, "easing", EASINGS, first_match(text, EASING_PATTERNS), sources)
     sources.setdefault("easing", "default")
-    end = _end_framing(moves, SPEEDS[speed] * duration_s, adjustments)
+    amplitude = _amplitude(opts)
+    amount = SPEEDS[speed] * duration_s * amplitude / len(segments)
+    from_to = parse_from_to(text)
+    implied = from_to_direction(from_to) if from_to else None
+    if from_to and not implied:  # "tilts up from the pad to the sky": the move's own way
+        implied = next((m.direction for m in moves if m.kind in _TRAVEL_KINDS), None)
+    travel = (implied, MAX_TRANSLATE * amplitude / len(segments)) if implied else None
+    points = [Framing()]
+    for seg in segments:
+        step = _end_framing(seg, amount, adjustments, travel)
+        last = points[-1]
+        points.append(
+            Framing(last.x + step.x, last.y + step.y, last.zoom * step.zoom,
+                    last.angle_deg + step.angle_deg)  # fmt: skip
+        )
+    handheld = bool(HANDHELD_RE.search(text)) or "handheld" in _as_list(opts.get("move", ""), "+")
     return MotionPlan(
         moves=tuple(moves),
         speed=speed,
         easing=easing or "ease-in-out",
-        start=Framing(),
-        end=end,
+        start=points[0],
+        end=points[-1],
         default=default,
         atmosphere=tuple(_atmosphere(opts, text, sources)),
         not_rendered=_not_rendered(text),
-        from_to=parse_from_to(text),
+        from_to=from_to,
         sources=sources,
         adjustments=tuple(adjustments),
+        keyframes=tuple(points[1:-1]),
+        segments=tuple(tuple(m.name for m in seg) for seg in segments) if len(segments) > 1 else (),
+        shake=HANDHELD_PX * (0.5 if speed == "very slow" else 1.0) if handheld else 0.0,
+        duration_s=duration_s,
     )
 
 
-def _moves_from(
-    text: str, opts: dict[str, Any], sources: dict[str, str], adjustments: list[str]
-) -> list[Move]:
+_TRAVEL_KINDS = ("pan", "tilt", "truck", "pedestal")
+
+
+def _amplitude(opts: dict[str, Any]) -> float:
+    try:
+        value = float(opts.get("amplitude", 1.0))
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"amplitude {opts.get('amplitude')!r} is not in [0, 1]")
+    return value
+
+
+def _segments_from(text: str, opts: dict[str, Any], sources: dict[str, str]) -> list[list[Move]]:
+    """The moves of each part of a sequence ("zoom in, then pan right"), in order."""
     if opts.get("move"):
         sources["moves"] = "option"
-        return [_named_move(name) for name in _as_list(opts["move"], "+")]
-    moves = parse_moves(text)
+        names = [n for n in _as_list(opts["move"], "+") if n.strip().lower() != "handheld"]
+        return [[_named_move(name) for name in names] or [Move("static", "none", "handheld")]]
     from_to = parse_from_to(text)
     implied = from_to_direction(from_to) if from_to else None
-    moves = [_with_direction(m, implied, adjustments) for m in moves]
-    if not moves and implied:
-        moves = [Move("tilt" if implied in ("up", "down") else "pan", implied, "from ... to ...")]
-    if not moves:
-        sources["moves"] = "default"
-        return [Move("zoom", "in", "gentle default")]
+    segments = []
+    for part in SEQUENCE_RE.split(text):
+        moves = [_with_direction(m, implied) for m in parse_moves(part)] or _stand_in(part)
+        if len(moves) > 1:
+            moves = [m for m in moves if m.kind != "static"]
+        if moves:
+            segments.append(moves)
     sources["moves"] = "prompt"
-    return moves
+    if segments:
+        return segments
+    if implied:
+        kind = "tilt" if implied in ("up", "down") else "pan"
+        return [[Move(kind, implied, "from ... to ...")]]
+    still = STILL_RE.search(text) or HANDHELD_RE.search(text)
+    if still:
+        return [[Move("static", "none", still.group(0))]]
+    sources["moves"] = "default"
+    return [[Move("zoom", "in", "gentle default")]]
 
 
-def _with_direction(move: Move, implied: str | None, adjustments: list[str]) -> Move:
+def _stand_in(part: str) -> list[Move]:
+    """The move that stands in for a named shot the engine cannot make ("parallax")."""
+    for pattern, _note, move in UNSUPPORTED_SHOTS:
+        match = re.search(pattern, part)
+        if match and move:
+            kind, _, direction = move.partition("-")
+            return [Move(kind, direction, match.group(0))]
+    return []
+
+
+def _with_direction(move: Move, implied: str | None) -> Move:
     if move.direction:
-        if implied and move.kind in ("pan", "tilt") and move.direction != implied:
-            adjustments.append(f"'{move.phrase}' kept its own direction over the from/to phrase")
         return move
     fallback = {"pan": "right", "tilt": "up"}[move.kind]
     return Move(move.kind, implied or fallback, move.phrase)
@@ -425,10 +522,20 @@ def _atmosphere(opts: dict[str, Any], text: str, sources: dict[str, str]) -> lis
     return atmosphere_in(text)
 
 
-def _end_framing(moves: list[Move], amount: float, adjustments: list[str]) -> Framing:
-    """Sum each move's displacement over the clip; clamp to what a still image can give."""
+def _end_framing(
+    moves: list[Move],
+    amount: float,
+    adjustments: list[str],
+    travel: tuple[str, float] | None = None,
+) -> Framing:
+    """Sum each move's displacement over the clip; clamp to what a still image can give.
+
+    A move "from the road to the sky" (``travel``, its direction) travels the whole way the
+    photo allows: the framing step reduces it where the photo is too short."""
     dx = dy = log_zoom = angle = 0.0
     shift, zoom, roll = TRANSLATE_PER_S * amount, ZOOM_PER_S * amount, ROLL_PER_S * amount
+    if travel and any(m.direction == travel[0] for m in moves):
+        shift = travel[1]
     for move in moves:
         sign = -1.0 if move.direction in ("left", "up", "out", "ccw") else 1.0
         if move.kind in ("pan", "truck") and move.direction in ("left", "right"):
