@@ -9,6 +9,7 @@ all of them in one call.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -25,7 +26,6 @@ from reelrag.errors import InputError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
-    Margins,
     ResolvedRequest,
     VideoOutput,
     resolve_request,
@@ -62,6 +62,7 @@ class Prepared:
     hit: SearchHit | None = None
     timings: dict[str, float] = field(default_factory=dict)
     edit: dict[str, Any] | None = None  # the edit step's manifest, when the request asked for one
+    framing: dict[str, Any] | None = None  # the framing step's choices (mode, focus, from/to)
 
 
 @dataclass(frozen=True)
@@ -135,20 +136,17 @@ def _retrieve(prepared: Prepared, settings: Settings, library: Any, query: str) 
 
 
 def _fit(prepared: Prepared, settings: Settings) -> None:
+    from reelrag.generation.framing import fit_for  # lazy: keeps `import pipeline` light
+
     assert prepared.image is not None
-    job = prepared.resolved
-    margins: Margins = prepared.generator.framing_margins(job)
-    fitted = imaging.fit_image(
-        prepared.image,
-        job.width,
-        job.height,
-        mode=settings.fit_mode,
-        margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
-        min_kept_saliency=settings.fit_min_saliency,
+    framed = fit_for(prepared.generator, prepared.resolved, prepared.image, settings)
+    job = prepared.resolved = dataclasses.replace(
+        framed.job, adjustments=framed.job.adjustments + tuple(framed.adjustments)
     )
+    prepared.framing = framed.details
     # Optional edit (in-painting) of the fitted canvas, with the user's mask carried through
     # the fit transform so the edited region is where the user drew it.
-    fitted, prepared.edit = edit_from_options(fitted, job.request.options, settings)
+    fitted, prepared.edit = edit_from_options(framed.fitted, job.request.options, settings)
     prepared.fitted = fitted
     prepared.image = fitted.canvas
 
@@ -271,6 +269,7 @@ def build_manifest(
         "edit": prepared.edit,
         "fitted_image": paths.fitted.name if prepared.fitted else None,
         "fit": prepared.fitted.fit.to_dict() if prepared.fitted else None,
+        "framing": prepared.framing,
         "backend": result.backend,
         "model": result.model,
         "seed": job.seed,

@@ -59,7 +59,8 @@ class Settings:
     server_port: int = 8765
     server_token: str = ""
     backend_concurrency: str = ""  # per-backend job limits, e.g. "bedrock=2,diffusers=1"
-    fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
+    fit_mode: str = "cover"  # images to the model size: cover | pad | blur | extend | auto
+    camera_max_crop_zoom: float = 1.4  # camera moves: most extra crop-in beyond a plain cover
     fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject
     aws_region: str = ""  # AWS region for Bedrock/S3; "" means the SDK's own chain (AWS_REGION...)
     aws_profile: str = ""  # named AWS profile; "" means the default credential chain

@@ -211,18 +211,19 @@ def _plan_crop(
     fx, fy = sal.shape[1] / src_w, sal.shape[0] / src_h
     boxes = [((left + a) / scale, (top + b) / scale, (left + c) / scale, (top + d) / scale)
              for a, b, c, d in windows]  # fmt: skip
-    best: tuple[float, float, float] = (-math.inf, 0.0, 0.0)
-    for ex in np.linspace(0.0, max(0.0, src_w - ew), 33):
-        for ey in np.linspace(0.0, max(0.0, src_h - eh), 33):
-            masses = [_box_mass(integral, (ex + a, ey + b, ex + c, ey + d), fx, fy)
-                      for a, b, c, d in boxes]  # fmt: skip
-            # a slight pull to the centre breaks ties between equally good placements
-            pull = abs(ex - (src_w - ew) / 2) / src_w + abs(ey - (src_h - eh) / 2) / src_h
-            score = (min(masses) + 0.25 * sum(masses) / len(masses)) / max(
-                integral[-1, -1], 1e-12
-            ) - 0.01 * pull
-            if score > best[0]:
-                best = (score, float(ex), float(ey))
+    ex, ey = np.meshgrid(
+        np.linspace(0.0, max(0.0, src_w - ew), 33), np.linspace(0.0, max(0.0, src_h - eh), 33)
+    )
+    ex, ey = ex.ravel(), ey.ravel()
+    masses = np.stack(
+        [_box_masses(integral, (ex + a, ey + b, ex + c, ey + d), fx, fy) for a, b, c, d in boxes]
+    )
+    # a slight pull to the centre breaks ties between equally good placements
+    pull = np.abs(ex - (src_w - ew) / 2) / src_w + np.abs(ey - (src_h - eh) / 2) / src_h
+    total = max(float(integral[-1, -1]), 1e-12)
+    score = (masses.min(axis=0) + 0.25 * masses.mean(axis=0)) / total - 0.01 * pull
+    pick = int(np.argmax(score))
+    best = (float(score[pick]), float(ex[pick]), float(ey[pick]))
     box_w, box_h, off_x, off_y = width / scale, height / scale, left / scale, top / scale
     kept = _box_mass(
         integral,
@@ -231,6 +232,16 @@ def _plan_crop(
         fy,
     )
     return scale, (best[1], best[2]), kept / max(integral[-1, -1], 1e-12)
+
+
+def _box_masses(
+    integral: np.ndarray, box: tuple[np.ndarray, ...], fx: float, fy: float
+) -> np.ndarray:
+    """:func:`_box_mass` for arrays of boxes."""
+    hi_y, hi_x = integral.shape[0] - 1, integral.shape[1] - 1
+    x0, x1 = (np.clip(np.round(v * fx), 0, hi_x).astype(int) for v in (box[0], box[2]))
+    y0, y1 = (np.clip(np.round(v * fy), 0, hi_y).astype(int) for v in (box[1], box[3]))
+    return np.asarray(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
 def _box_mass(integral: np.ndarray, box: Box, fx: float, fy: float) -> float:
