@@ -86,4 +86,3 @@ def _reduced(image: Image.Image) -> Image.Image:
 def _binary(mask: Image.Image) -> Image.Image:
     values = np.asarray(mask.convert("L"))
     return Image.fromarray(np.where(values > 0, 255, 0).astype(np.uint8))
-

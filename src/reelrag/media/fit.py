@@ -211,10 +211,10 @@ def _plan_crop(
     fx, fy = sal.shape[1] / src_w, sal.shape[0] / src_h
     boxes = [((left + a) / scale, (top + b) / scale, (left + c) / scale, (top + d) / scale)
              for a, b, c, d in windows]  # fmt: skip
-    ex, ey = np.meshgrid(
+    grid_x, grid_y = np.meshgrid(
         np.linspace(0.0, max(0.0, src_w - ew), 33), np.linspace(0.0, max(0.0, src_h - eh), 33)
     )
-    ex, ey = ex.ravel(), ey.ravel()
+    ex, ey = grid_x.ravel(), grid_y.ravel()
     masses = np.stack(
         [_box_masses(integral, (ex + a, ey + b, ex + c, ey + d), fx, fy) for a, b, c, d in boxes]
     )

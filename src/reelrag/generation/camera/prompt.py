@@ -24,10 +24,10 @@ from reelrag.generation.camera.vocabulary import (
     ATMOSPHERE_PATTERNS,
     ATMOSPHERES,
     BOTTOM_WORDS,
-    HANDHELD_RE,
     CAMERA_WORDS,
     EASING_PATTERNS,
     EASINGS,
+    HANDHELD_RE,
     ING_NOUNS,
     MAX_ROLL,
     MAX_TRANSLATE,
@@ -162,7 +162,10 @@ def _shaken(framing: Framing, seconds: float, amount: float) -> Framing:
     """A handheld camera's slow wobble: smooth, deterministic, zero at the first frame."""
 
     def wave(freqs: tuple[float, float, float]) -> float:
-        return sum(math.sin(2 * math.pi * f * seconds) * w for f, w in zip(freqs, (0.55, 0.3, 0.15)))
+        return sum(
+            math.sin(2 * math.pi * f * seconds) * w
+            for f, w in zip(freqs, (0.55, 0.3, 0.15), strict=True)
+        )
 
     return Framing(
         x=framing.x + amount * wave((0.31, 0.83, 1.91)),
@@ -389,8 +392,12 @@ def plan_motion(
         step = _end_framing(seg, amount, adjustments, travel)
         last = points[-1]
         points.append(
-            Framing(last.x + step.x, last.y + step.y, last.zoom * step.zoom,
-                    last.angle_deg + step.angle_deg)  # fmt: skip
+            Framing(
+                last.x + step.x,
+                last.y + step.y,
+                last.zoom * step.zoom,
+                last.angle_deg + step.angle_deg,
+            )
         )
     handheld = bool(HANDHELD_RE.search(text)) or "handheld" in _as_list(opts.get("move", ""), "+")
     return MotionPlan(

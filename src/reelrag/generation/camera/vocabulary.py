@@ -71,7 +71,11 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
         "dolly",
         "out",
     ),
-    (r"\b(?:pull[\s-]?back|pull[\s-]?out|dolly[\s-]out|reveal shot|drone reveal)\b", "dolly", "out"),
+    (
+        r"\b(?:pull[\s-]?back|pull[\s-]?out|dolly[\s-]out|reveal shot|drone reveal)\b",
+        "dolly",
+        "out",
+    ),
     (r"\bcrash[\s-]?zoom(?:s|ing)?\b", "zoom", "in"),
     (
         r"\bzoom(?:s|ing|ed)?\b(?:" + _W + r"[\s-]+(?P<d>in|into|out|closer|away|back)\b)?",
@@ -106,9 +110,7 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         r"\b(?:pedestal(?:s|ing)?|crane[sd]?|craning|boom(?:s|ing)?|jib(?:s|bing)?"
-        r"|elevat(?:e|es|ing|or))\b(?:"
-        + _W
-        + r"[\s-]+(?P<d>up|upwards?|down|downwards?)\b)?",
+        r"|elevat(?:e|es|ing|or))\b(?:" + _W + r"[\s-]+(?P<d>up|upwards?|down|downwards?)\b)?",
         "pedestal",
         "up",
     ),
@@ -126,10 +128,20 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
         "arc",
         "left",
     ),
-    (r"\b(?:camera|we|view|frame|shot)\s+" + _TRAVEL + r"(?:\s+\w+ly)?" + _SIDE
-     + r"(?P<d>left|right)(?:wards?)?\b", "truck", ""),  # fmt: skip
-    (r"\b" + _TRAVEL + r"(?:\s+\w+ly)?\s+(?:to|towards?)\s+the\s+(?P<d>left|right)\b",
-     "truck", ""),  # fmt: skip
+    (
+        r"\b(?:camera|we|view|frame|shot)\s+"
+        + _TRAVEL
+        + r"(?:\s+\w+ly)?"
+        + _SIDE
+        + r"(?P<d>left|right)(?:wards?)?\b",
+        "truck",
+        "",
+    ),
+    (
+        r"\b" + _TRAVEL + r"(?:\s+\w+ly)?\s+(?:to|towards?)\s+the\s+(?P<d>left|right)\b",
+        "truck",
+        "",
+    ),
     (
         r"\b(?:camera|we|view|frame|shot)\s+(?:\w+ly\s+)?(?:moves|moving|glides|slides|drifts"
         r"|travels|rises|rising|lifts|lifting|floats|floating|climbs|climbing|ascends|ascending"
@@ -144,8 +156,11 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
         "pedestal",
         "",
     ),
-    (r"\b(?:drone|aerial)\s+(?:shot\s+)?(?P<d>rises?|rising|ascends?|ascending|lift[\s-]?off)\b",
-     "pedestal", "up"),  # fmt: skip
+    (
+        r"\b(?:drone|aerial)\s+(?:shot\s+)?(?P<d>rises?|rising|ascends?|ascending|lift[\s-]?off)\b",
+        "pedestal",
+        "up",
+    ),
     (
         r"\b(?:static|still camera|locked[\s-]off|lock[\s-]off|fixed camera|tripod shot"
         r"|stationary camera|no camera (?:movement|motion)|camera (?:stays|remains|is|holds)"
@@ -171,21 +186,42 @@ HANDHELD_RE = re.compile(
 )
 # named shots a camera over a flat photo cannot make: (pattern, note, stand-in move or "")
 UNSUPPORTED_SHOTS: tuple[tuple[str, str, str], ...] = (
-    (r"\bparallax\b|\b2\.5d\b", "parallax (a flat photo has no depth; rendered as a truck move)",
-     "truck-right"),  # fmt: skip
-    (r"\bdolly[\s-]?zoom\b|\bvertigo (?:shot|effect)\b|\bzolly\b",
-     "dolly zoom (needs depth; rendered as a zoom in)", "zoom-in"),  # fmt: skip
-    (r"\brack[\s-]?focus\b|\bfocus pull\b|\bpull focus\b",
-     "rack focus (the photo's focus cannot change)", ""),  # fmt: skip
-    (r"\b(?:follow(?:s|ing)?|tracking) (?:shot|the subject|behind)\b|\bfollow[\s-]cam\b",
-     "following a moving subject (the photo's subject does not move)", ""),  # fmt: skip
-    (r"\bfpv\b|\bfly[\s-]?through\b|\bbolt[\s-]?cam\b",
-     "fly-through (needs depth; rendered as a push in)", "dolly-in"),  # fmt: skip
+    (
+        r"\bparallax\b|\b2\.5d\b",
+        "parallax (a flat photo has no depth; rendered as a truck move)",
+        "truck-right",
+    ),
+    (
+        r"\bdolly[\s-]?zoom\b|\bvertigo (?:shot|effect)\b|\bzolly\b",
+        "dolly zoom (needs depth; rendered as a zoom in)",
+        "zoom-in",
+    ),
+    (
+        r"\brack[\s-]?focus\b|\bfocus pull\b|\bpull focus\b",
+        "rack focus (the photo's focus cannot change)",
+        "",
+    ),
+    (
+        r"\b(?:follow(?:s|ing)?|tracking) (?:shot|the subject|behind)\b|\bfollow[\s-]cam\b",
+        "following a moving subject (the photo's subject does not move)",
+        "",
+    ),
+    (
+        r"\bfpv\b|\bfly[\s-]?through\b|\bbolt[\s-]?cam\b",
+        "fly-through (needs depth; rendered as a push in)",
+        "dolly-in",
+    ),
     (r"\btiny[\s-]?planet\b|\bfish[\s-]?eye\b", "lens distortion (tiny planet / fisheye)", ""),
-    (r"\bpov\b|\bpoint[\s-]of[\s-]view\b|\bfirst[\s-]person\b",
-     "point-of-view movement (needs a scene, not a photo)", ""),  # fmt: skip
-    (r"\bbokeh\s+shift\b|\bdepth[\s-]of[\s-]field\s+change\b",
-     "depth-of-field change", ""),  # fmt: skip
+    (
+        r"\bpov\b|\bpoint[\s-]of[\s-]view\b|\bfirst[\s-]person\b",
+        "point-of-view movement (needs a scene, not a photo)",
+        "",
+    ),
+    (
+        r"\bbokeh\s+shift\b|\bdepth[\s-]of[\s-]field\s+change\b",
+        "depth-of-field change",
+        "",
+    ),
 )
 # "zoom in, then pan right": parts of a sequence, run one after the other
 SEQUENCE_RE = re.compile(
