@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,9 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
     edit: dict[str, Any] | None = None  # the edit step's manifest, when the request asked for one
     framing: dict[str, Any] | None = None  # the framing step's choices (mode, focus, from/to)
+    qa_check: bool = True  # finalize checks the output (reelrag.media.check)
+    qa_retries: int = 0  # re-generations with a new seed when the check fails
+    qa_history: list[dict[str, Any]] = field(default_factory=list)  # the failed tries
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,28 @@ def prepare(
     probe_request = request.replace(image=request.image or ("library" if wants_image else None))
     resolved = resolve_request(probe_request, gen.capabilities, seed, settings)
     resolved = ResolvedRequest(request.replace(seed=seed), *_dims(resolved), resolved.adjustments)
-    prepared = Prepared(resolved=resolved, generator=gen)
+    prepared = Prepared(resolved=resolved, generator=gen, qa_check=settings.qa_check)
+    prepared.qa_retries = _qa_retries(request, gen, settings)
     if wants_image:
         _resolve_image(prepared, settings, library, object_query)
         _fit(prepared, settings)
     prepared.timings["prepare_s"] = round(time.perf_counter() - started, 4)
     return prepared
+
+
+def _qa_retries(request: GenerationRequest, generator: Generator, settings: Settings) -> int:
+    """Re-generations allowed when the QA check fails: none for the camera engine (the same
+    request renders the same clip), else the request's ``qa_retry`` option or the setting."""
+    if generator.name == "camera" or not settings.qa_check:
+        return 0
+    raw = request.options.get("qa_retry", settings.qa_retries)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value <= 5:
+        raise InputError(f"qa retry {raw!r} is not 0..5", hint="e.g. --qa-retry 2")
+    return value
 
 
 def _dims(resolved: ResolvedRequest) -> tuple[int, int, float, int, int, int]:
@@ -214,6 +234,7 @@ def _finalize(
     poster = video.write_poster(output.video, paths.poster)
     if prepared.fitted is not None:
         imaging.save_png(prepared.fitted.image, paths.fitted)
+    qa = _qa(prepared, output, paths)
     job = prepared.resolved
     all_timings = {**prepared.timings, **timings}
     result = GenerationResult(
@@ -231,11 +252,55 @@ def _finalize(
         elapsed_s=round(sum(all_timings.values()), 4),
         cost_usd=prepared.generator.estimate_cost_usd(job),
         not_rendered=tuple(output.not_rendered),
+        qa=qa["summary"] if qa else "",
     )
     manifest = build_manifest(prepared, output, paths, all_timings, result)
+    manifest["qa"] = qa
+    if prepared.qa_history:
+        manifest["qa_retries"] = list(prepared.qa_history)
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
     atomic_write_bytes(paths.manifest, text.encode("utf-8"))
     return result
+
+
+def _qa(prepared: Prepared, output: VideoOutput, paths: OutputPaths) -> dict[str, Any] | None:
+    """The output check's report (media.check), or None when the check is off."""
+    if not prepared.qa_check:
+        return None
+    from reelrag.media.check import Expect, check_video  # lazy: only when outputs are made
+
+    job = prepared.resolved
+    expect = Expect(
+        prompt=job.request.prompt,
+        options={k: v for k, v in job.request.options.items() if k != "edit"},
+        duration_s=job.duration_s,
+        fps=job.fps,
+        frames=job.frames,
+        reference=paths.fitted if prepared.fitted is not None else None,
+        backend=prepared.generator.name,
+    )
+    return check_video(output.video, expect)
+
+
+def render_checked(
+    prepared: Prepared, paths: OutputPaths, render: Callable[[], VideoOutput]
+) -> GenerationResult:
+    """``render()`` then :func:`finalize`; while the QA check fails and retries are left, render
+    again with a new seed (the failed tries are listed in the manifest's ``qa_retries``)."""
+    while True:
+        started = time.perf_counter()
+        output = render()
+        timings = {"generate_s": round(time.perf_counter() - started, 4)}
+        result = finalize(prepared, output, paths, timings)
+        if not result.qa.startswith("FAIL") or len(prepared.qa_history) >= prepared.qa_retries:
+            return result
+        job = prepared.resolved
+        prepared.qa_history.append({"seed": job.seed, "qa": result.qa})
+        seed = (job.seed + 1_000_003) % 2**31
+        log.warning("QA failed (%s); generating again with seed %d", result.qa, seed)
+        prepared.resolved = dataclasses.replace(
+            job, seed=seed, request=job.request.replace(seed=seed)
+        )
 
 
 def build_manifest(
@@ -310,14 +375,11 @@ def generate(
     def report(fraction: float, message: str) -> None:
         progress(ProgressEvent("generate", round(fraction * 100), 100, message))
 
-    output = prepared.generator.generate(prepared.resolved, prepared.image, paths.video, report)
+    def render() -> VideoOutput:
+        job, image = prepared.resolved, prepared.image
+        return prepared.generator.generate(job, image, paths.video, report)
+
+    result = render_checked(prepared, paths, render)
     timings = {"generate_s": round(time.perf_counter() - started, 4)}
-    started = time.perf_counter()
-    result = finalize(prepared, output, paths, timings)
-    log.info(
-        "wrote %s in %.2fs (finalize %.2fs)",
-        paths.video,
-        timings["generate_s"],
-        time.perf_counter() - started,
-    )
+    log.info("wrote %s in %.2fs (%s)", paths.video, timings["generate_s"], result.qa or "no QA")
     return result

@@ -63,6 +63,18 @@ def generate_command(
     atmosphere: Annotated[
         str | None, typer.Option("--atmosphere", help="snow, rain, particles, sparks, fog or none.")
     ] = None,
+    fit: Annotated[
+        str | None,
+        typer.Option("--fit", help="Framing: cover (default), pad, blur, extend or auto."),
+    ] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", help="Where the subject is: x,y or x,y,w,h (fractions or px)."),
+    ] = None,
+    qa_retry: Annotated[
+        int | None,
+        typer.Option("--qa-retry", help="Generative backends: new-seed tries if the QA fails."),
+    ] = None,
     mask: Annotated[
         Path | None, typer.Option("--mask", help="Edit first: mask image (white = edit).")
     ] = None,
@@ -109,6 +121,9 @@ def generate_command(
             ("speed", speed),
             ("easing", easing),
             ("atmosphere", atmosphere),
+            ("fit", fit),
+            ("focus", focus),
+            ("qa_retry", qa_retry),
         )
         if v is not None
     }
@@ -180,6 +195,10 @@ def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> 
         console.print(labelled("not rendered:", "yellow", f" {item}"), highlight=False)
     for item in manifest.get("adjustments", []):
         console.print(labelled("adjusted:", "yellow", f" {item}"), highlight=False)
+    if result.qa:
+        verdict, _, rest = result.qa.partition(" ")
+        colour = "green" if verdict == "PASS" else "red"
+        console.print(labelled(f"QA {verdict}", colour, f" {rest}"), highlight=False)
     plan = manifest.get("details", {}).get("plan")
     if explain and plan:
         table = Table("plan", "value")

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "library",
     "index",
     "generate",
+    "check",
     "batch",
     "jobs",
     "gallery",
@@ -91,3 +92,7 @@ def run() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()
