@@ -49,8 +49,17 @@ def render(cfg: Settings, tmp_path: Path, photo: Image.Image, prompt: str, **opt
     path = tmp_path / f"photo{photo.size[0]}x{photo.size[1]}.png"
     if not path.exists():
         photo.save(path)
-    request = GenerationRequest(prompt=prompt, image=str(path), width=W, height=H, fps=12,
-                                duration_s=1.5, seed=3, backend="camera", options=options)  # fmt: skip
+    request = GenerationRequest(
+        prompt=prompt,
+        image=str(path),
+        width=W,
+        height=H,
+        fps=12,
+        duration_s=1.5,
+        seed=3,
+        backend="camera",
+        options=options,
+    )
     out = tmp_path / f"{abs(hash((prompt, str(options), photo.size)))}.mp4"
     result = generate(request, cfg, out=out)
     manifest = json.loads(Path(result.manifest).read_text(encoding="utf-8"))
@@ -83,7 +92,7 @@ def test_a_move_the_photo_cannot_give_is_reduced_and_recorded(cfg, tmp_path) -> 
 def test_focus_keeps_the_named_subject_in_every_frame(cfg, tmp_path) -> None:
     photo = textured((400, 400))
     _, manifest, _ = render(cfg, tmp_path, photo, "pan right", focus="0.0,0.0,0.3,0.2")
-    x0, y0, x1, y1 = manifest["fit"]["crop_box"]
+    x0, y0, _x1, _y1 = manifest["fit"]["crop_box"]
     assert y0 <= 5 and x0 <= 5  # the crop reaches the top-left corner where the subject is
 
 

@@ -17,8 +17,17 @@ from reelrag.types import GenerationRequest
 def run(settings: Settings, tmp_path: Path, prompt: str, **options: object) -> dict:
     photo = tmp_path / "cat.png"
     Image.fromarray(data.chelsea()).save(photo)
-    request = GenerationRequest(prompt=prompt, image=str(photo), width=256, height=144, fps=12,
-                                duration_s=2.0, seed=11, backend="simulated", options=options)  # fmt: skip
+    request = GenerationRequest(
+        prompt=prompt,
+        image=str(photo),
+        width=256,
+        height=144,
+        fps=12,
+        duration_s=2.0,
+        seed=11,
+        backend="simulated",
+        options=options,
+    )
     result = generate(request, settings, out=tmp_path / "clip.mp4", overwrite=True)
     return json.loads(Path(result.manifest).read_text(encoding="utf-8"))
 
@@ -30,7 +39,7 @@ def test_a_failed_clip_is_generated_again_with_new_seeds(
     # the simulated service always drifts the picture right (the camera moves left)
     manifest = run(settings, tmp_path, "camera moves to the right", qa_retry=2)
     tries = manifest["qa_retries"]
-    assert [t["seed"] for t in tries][0] == 11 and len(tries) == 2
+    assert tries[0]["seed"] == 11 and len(tries) == 2
     assert len({t["seed"] for t in tries} | {manifest["seed"]}) == 3
     assert all("wrong direction" in t["qa"] for t in tries)
     assert manifest["qa"]["verdict"] == "fail"  # still failing after the retries: recorded

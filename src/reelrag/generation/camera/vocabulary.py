@@ -110,7 +110,10 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         r"\b(?:pedestal(?:s|ing)?|crane[sd]?|craning|boom(?:s|ing)?|jib(?:s|bing)?"
-        r"|elevat(?:e|es|ing|or))\b(?:" + _W + r"[\s-]+(?P<d>up|upwards?|down|downwards?|rising|rises|ascending|descending|lowering)\b)?",
+        r"|elevat(?:e|es|ing|or))\b(?:"
+        + _W
+        + r"[\s-]+(?P<d>up|upwards?|down|downwards?|rising|rises|ascending|descending"
+        r"|lowering)\b)?",
         "pedestal",
         "up",
     ),
@@ -177,7 +180,8 @@ MOVE_PATTERNS: tuple[tuple[str, str, str], ...] = (
 STILL_RE = re.compile(
     r"\b(?:(?:stays?|remains?|stands?|is|are|keeps?|holds?|sits?)\s+(?:\w+\s+and\s+)?"
     r"(?:perfectly\s+|completely\s+|totally\s+)?(?:still|motionless|static|frozen|unmoving)"
-    r"|(?:perfectly|completely|totally|utterly|dead)\s+still|motionless|stillness|no (?:movement|motion)|frozen in time|freeze[\s-]frame"
+    r"|(?:perfectly|completely|totally|utterly|dead)\s+still|motionless|stillness"
+    r"|no (?:movement|motion)|frozen in time|freeze[\s-]frame"
     r"|hold(?:s|ing)? still|still life|everything is still)\b"
 )
 HANDHELD_RE = re.compile(
