@@ -24,7 +24,8 @@ __all__ = ["Motion", "black_frame", "camera_motion", "padding_bands", "ssim"]
 
 FLOW_WIDTH_PX = 480  # frames are tracked at this width
 BLACK_LEVEL, FLAT_STD = 24.0, 4.0  # a black bar: darker than this and this flat
-EDGE_STEP, EDGE_ROWS = 4.0, 0.7  # a hard edge: this step on this share of the rows
+EDGE_STEP, EDGE_ROWS = 4.0, 0.7  # a hard edge: this step on this share of the rows ...
+EDGE_ENDS = 0.3  # ... and on this share of the rows of each end (a pasted photo's edge is whole)
 SMOOTH_GRAD = 1.0  # a fill: mean gradient (levels per pixel) below this
 MIN_BAND = 0.012  # bands thinner than this share of the frame are not padding
 MAX_BAND = 0.45
@@ -121,7 +122,10 @@ def _left_band(grey: np.ndarray) -> float:
     black = int(np.argmin(flat)) if not flat.all() else limit
     steps = np.abs(np.diff(g[:, : limit + 1], axis=1))  # steps[:, c] is between c and c+1
     wide = np.maximum(steps, np.roll(steps, 1, axis=1))  # an edge may straddle two columns
-    consistent = (wide > EDGE_STEP).mean(axis=0)
+    hard = wide > EDGE_STEP
+    end = max(1, hard.shape[0] // 7)  # a pasted photo's edge runs the frame's whole length
+    ends = np.minimum(hard[:end].mean(axis=0), hard[-end:].mean(axis=0))
+    consistent = np.where(ends >= EDGE_ENDS, hard.mean(axis=0), 0.0)
     vertical = np.abs(np.diff(g[:, :limit], axis=0)).mean(axis=0)
     smooth = np.cumsum(steps.mean(axis=0) + vertical[: steps.shape[1]]) / np.arange(
         1, steps.shape[1] + 1
