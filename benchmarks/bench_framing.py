@@ -168,7 +168,7 @@ def summarise(rows: list[dict[str, Any]], wall: float) -> None:
         pads = sum(r[side]["fit"] == "pad" for r in rows)
         print(f"{side}: clips without padding {clean}/{len(rows)} (mean padded share "
               f"{padded:.1%}); motion as asked {right}/{len(rows)} ({right / len(rows):.0%}); "
-              f"QA pass {passed}/{len(rows)}; photo fitted with padding {pads}/{len(rows)}")  # fmt: skip
+              f"QA pass {passed}/{len(rows)}; fitted with padding {pads}/{len(rows)}")  # fmt: skip
     if "t_old" in rows[0]:
         t_new, t_old = sum(r["t_new"] for r in rows), sum(r["t_old"] for r in rows)
         print(f"render time: new {t_new:.1f}s, old {t_old:.1f}s, ratio {t_new / t_old:.2f}")
