@@ -79,7 +79,7 @@ def fit_for(
         fitted, details["extend"] = extend_fitted(fitted, job.request.prompt, settings)
     if fitted.fit.method == "pad" and mode not in ("pad", "blur", "extend"):
         adjustments.append("padded: a crop would have lost the subject (fit mode auto)")
-    places = _places(generator, job, image)
+    places = _places(job, image)
     if places:
         details["from_to"] = places
     return Framed(fitted, job, adjustments, details)
@@ -124,9 +124,10 @@ def _with_amplitude(job: ResolvedRequest, amplitude: float) -> ResolvedRequest:
     return dataclasses.replace(job, request=job.request.replace(options=options))
 
 
-def _places(generator: Generator, job: ResolvedRequest, image: Image.Image) -> dict[str, Any]:
-    plan = getattr(generator, "plan", None)
-    from_to = getattr(plan(job), "from_to", None) if callable(plan) else None
+def _places(job: ResolvedRequest, image: Image.Image) -> dict[str, Any]:
+    from reelrag.generation.camera.prompt import normalize, parse_from_to
+
+    from_to = parse_from_to(normalize(job.request.prompt))
     return locate_places(from_to, image) if from_to else {}
 
 
