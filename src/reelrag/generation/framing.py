@@ -139,21 +139,26 @@ _GROUND = {"road", "ground", "floor", "street", "sand", "grass", "pavement", "si
 def locate_places(from_to: tuple[str, str], image: Image.Image) -> dict[str, Any]:
     """Whether the named places of "from A to B" were found in the photo, and how.
 
-    Sky is a bright, smooth band at the top; ground a band at the bottom with more texture
+    Sky is a smooth band at the top, brighter than the rest or blue; ground a band at the
+    bottom with more texture
     than the top. Anything else is not located: the move follows the words' usual place.
 
     >>> locate_places(("road", "sky"), Image.new("RGB", (64, 64)))["to"]["located"]
     False
     """
-    grey = np.asarray(image.convert("L").resize((96, 96)), np.float32)
+    rgb = np.asarray(image.convert("RGB").resize((96, 96)), np.float32)
+    grey = rgb.mean(axis=2)
     band = 24
     top, bottom = grey[:band], grey[-band:]
+    blue = float(rgb[:band, :, 2].mean() - rgb[:band, :, 0].mean())
 
     def texture(part: np.ndarray) -> float:
         return float(np.abs(np.diff(part, axis=0)).mean() + np.abs(np.diff(part, axis=1)).mean())
 
     found = {
-        "sky": bool(top.mean() > grey.mean() + 5 and texture(top) < texture(grey)),
+        "sky": bool(
+            texture(top) < 0.8 * texture(grey) and (top.mean() > grey.mean() + 5 or blue > 10)
+        ),
         "ground": bool(texture(bottom) > texture(top) * 1.1),
     }
     out: dict[str, Any] = {}
@@ -162,7 +167,7 @@ def locate_places(from_to: tuple[str, str], image: Image.Image) -> dict[str, Any
         kind = "sky" if tokens & _SKY else "ground" if tokens & _GROUND else None
         located = bool(kind and found[kind])
         how = (
-            f"{'bright smooth band at the top' if kind == 'sky' else 'textured band at the bottom'}"
+            f"{'smooth bright or blue band at the top' if kind == 'sky' else 'textured band at the bottom'}"
             if located
             else "not located: the move follows where such things usually are"
         )
