@@ -133,6 +133,7 @@ def _places(job: ResolvedRequest, image: Image.Image) -> dict[str, Any]:
 
 # words whose place in a photo can be guessed from pixels: (words, where, test)
 _SKY = {"sky", "clouds", "heavens", "horizon", "skyline", "stars", "moon", "sun"}
+_HOW = {"sky": "smooth bright or blue band at the top", "ground": "textured band at the bottom"}
 _GROUND = {"road", "ground", "floor", "street", "sand", "grass", "pavement", "sidewalk", "path"}
 
 
@@ -166,10 +167,6 @@ def locate_places(from_to: tuple[str, str], image: Image.Image) -> dict[str, Any
         tokens = set(words.split())
         kind = "sky" if tokens & _SKY else "ground" if tokens & _GROUND else None
         located = bool(kind and found[kind])
-        how = (
-            f"{'smooth bright or blue band at the top' if kind == 'sky' else 'textured band at the bottom'}"
-            if located
-            else "not located: the move follows where such things usually are"
-        )
+        how = _HOW[kind or ""] if located else "not located: the move follows the words"
         out[key] = {"words": words, "located": located, "how": how}
     return out

@@ -157,7 +157,7 @@ def parse_focus(text: str, size: tuple[int, int]) -> Box:
     fractions of the image (all values <= 1) or pixels.
 
     >>> parse_focus("0.5,0.25", (400, 200))
-    (150.0, 20.0, 250.0, 80.0)
+    (175.0, 25.0, 225.0, 75.0)
     >>> parse_focus("10,20,100,50", (400, 200))
     (10.0, 20.0, 110.0, 70.0)
     """
