@@ -122,9 +122,13 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--duration", type=float, default=4.0)
     parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--photos", help="only these aspect ratios, e.g. 3:2,2:3")
     args = parser.parse_args()
     args.work = Path(tempfile.mkdtemp(prefix="bench-framing-"))
     shots = photos(args.work)
+    if args.photos:
+        keep = set(args.photos.split(","))
+        shots = {name: path for name, path in shots.items() if name.split()[0] in keep}
     clips = [(name, path, prompt) for name, path in shots.items()
              for prompt in SEED_PROMPTS + OWN_PROMPTS]  # fmt: skip
     here = str(Path(__file__).resolve().parents[1] / "src")
