@@ -55,6 +55,9 @@ class GenerateBody(BaseModel):
     speed: Speed | None = None
     easing: Easing | None = None
     atmosphere: str | None = Field(None, min_length=1, max_length=40)
+    fit: Literal["cover", "crop", "auto", "pad", "blur", "extend"] | None = None
+    focus: str | None = Field(None, min_length=3, max_length=80, pattern=r"^[0-9., ]+$")
+    qa_retry: int | None = Field(None, ge=0, le=5)
 
 
 def backend_view(name: str, generator: Generator | None, error: str | None) -> dict[str, Any]:
@@ -123,7 +126,7 @@ def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
         if not path.is_file():
             raise InputError(f"image {body.image!r} does not exist", hint="upload it first")
         image = str(path)
-    options = {k: v for k in ("move", "speed", "easing", "atmosphere")
+    options = {k: v for k in ("move", "speed", "easing", "atmosphere", "fit", "focus", "qa_retry")
                if (v := getattr(body, k)) is not None}  # fmt: skip
     return GenerationRequest(
         prompt=body.prompt, image=image,
