@@ -125,7 +125,7 @@ def _with_amplitude(job: ResolvedRequest, amplitude: float) -> ResolvedRequest:
 
 
 def _places(job: ResolvedRequest, image: Image.Image) -> dict[str, Any]:
-    from reelrag.generation.camera.prompt import normalize, parse_from_to
+    from reelrag.generation.camera.reading import normalize, parse_from_to
 
     from_to = parse_from_to(normalize(job.request.prompt))
     return locate_places(from_to, image) if from_to else {}
