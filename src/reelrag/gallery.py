@@ -48,6 +48,7 @@ class GalleryItem:
     score: float | None = None
     timings: dict[str, float] | None = None
     created_at: str = ""
+    qa: str = ""  # the output check's one-line verdict, "" when not checked
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _item(path: Path, data: dict[str, Any]) -> GalleryItem:
         score=hit.get("score"),
         timings=data.get("timings_s") or {},
         created_at=str(data.get("created_at", "")),
+        qa=str((data.get("qa") or {}).get("summary", "")),
     )
 
 
@@ -193,9 +195,17 @@ def _card(item: GalleryItem, page_dir: Path) -> str:
         f"<figcaption><p class=prompt>{esc(item.prompt)}</p>{thumb}"
         f"<p class=meta>{esc(score)}{esc(item.backend)} ({esc(item.model)})"
         f"{f' · seed {item.seed}' if item.seed is not None else ''}"
-        f"{source}<br>{esc(timings)}</p>"
+        f"{source}<br>{esc(timings)}</p>{_qa_line(item.qa)}"
         f'<a href="{_rel(item.manifest, page_dir)}">manifest</a></figcaption></figure>'
     )
+
+
+def _qa_line(qa: str) -> str:
+    if not qa:
+        return ""
+    verdict, _, rest = qa.partition(" ")
+    kind = "pass" if verdict == "PASS" else "fail"
+    return f'<p class="qa {kind}"><b>QA {html.escape(verdict)}</b> {html.escape(rest)}</p>'
 
 
 def _source_label(source: str) -> str:
@@ -233,6 +243,8 @@ figure {{ margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6p
 video {{ width: 100%; background: #000; }}
 .prompt {{ font-weight: 600; margin: .3rem 0; }}
 .meta {{ color: #555; font-size: .85rem; overflow-wrap: anywhere; }}
+.qa {{ font-size: .8rem; overflow-wrap: anywhere; }} .qa.pass b {{ color: #17803d; }}
+.qa.fail {{ color: #b42318; }}
 img.src {{ float: right; width: 72px; margin-left: .5rem; border: 1px solid #ccc; }}
 </style></head>
 <body><h1>ReelRAG gallery</h1><p>{count} videos {sheet}</p>

@@ -9,10 +9,12 @@ all of them in one call.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,6 @@ from reelrag.errors import InputError, ReelragError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import (
     Generator,
-    Margins,
     ResolvedRequest,
     VideoOutput,
     resolve_request,
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 CAMERA_KEYS = ("move", "speed", "easing", "atmosphere")  # the camera engine's explicit controls
+# Every explicit control a request may carry in its options: camera moves, then framing
+# (--fit, --focus) and the output check's re-generations (--qa-retry).
+CONTROL_KEYS = (*CAMERA_KEYS, "fit", "focus", "qa_retry")
 
 
 def build_request(
@@ -62,18 +66,18 @@ def build_request(
     image: str | None = None,
     asset_id: str | None = None,
     object_query: str | None = None,
-    camera: dict[str, Any] | None = None,
+    controls: dict[str, Any] | None = None,
     edit: EditPlan | None = None,
     **fields: Any,
 ) -> GenerationRequest:
     """The one way the CLI, the web app and batch planning build a :class:`GenerationRequest`.
 
     At most one image source (``image``, ``asset_id`` or ``object_query`` for retrieval);
-    ``camera`` holds the explicit camera controls (:data:`CAMERA_KEYS`), ``edit`` the edit step
+    ``controls`` holds the explicit controls (:data:`CONTROL_KEYS`), ``edit`` the edit step
     to run on the fitted image; ``fields`` are the request's own (width, height, duration_s,
     fps, seed, negative_prompt, backend, model).
 
-    >>> build_request("pan left", image="a.jpg", camera={"speed": "slow"}).options
+    >>> build_request("pan left", image="a.jpg", controls={"speed": "slow"}).options
     {'speed': 'slow'}
     """
     given = [n for n, v in (("image", image), ("asset", asset_id), ("object", object_query)) if v]
@@ -84,10 +88,10 @@ def build_request(
         )
     if not prompt or not prompt.strip():
         raise InputError("the prompt is empty", hint='describe the motion, e.g. "camera pans left"')
-    unknown = set(camera or {}) - set(CAMERA_KEYS)
+    unknown = set(controls or {}) - set(CONTROL_KEYS)
     if unknown:
-        raise InputError(f"unknown camera control(s): {', '.join(sorted(unknown))}")
-    options: dict[str, Any] = {k: v for k, v in (camera or {}).items() if v is not None}
+        raise InputError(f"unknown control(s): {', '.join(sorted(unknown))}")
+    options: dict[str, Any] = {k: v for k, v in (controls or {}).items() if v is not None}
     if edit is not None:
         options[EDIT_OPTION] = edit.to_dict()
     return GenerationRequest(
@@ -116,6 +120,10 @@ class Prepared:
     edit: dict[str, Any] | None = None  # the edit step's manifest, when the request asked for one
     settings: Settings | None = None  # for signing in finalize
     source_file: str | None = None  # the photo's local file (Content Credentials ingredient)
+    framing: dict[str, Any] | None = None  # the framing step's choices (mode, focus, from/to)
+    qa_check: bool = True  # finalize checks the output (reelrag.qa)
+    qa_retries: int = 0  # re-generations with a new seed when the check fails
+    qa_history: list[dict[str, Any]] = field(default_factory=list)  # the failed tries
 
 
 @dataclass(frozen=True)
@@ -148,12 +156,30 @@ def prepare(
     probe_request = request.replace(image=request.image or ("library" if wants_image else None))
     resolved = resolve_request(probe_request, gen.capabilities, seed, settings)
     resolved = ResolvedRequest(request.replace(seed=seed), *_dims(resolved), resolved.adjustments)
-    prepared = Prepared(resolved=resolved, generator=gen, settings=settings)
+    prepared = Prepared(
+        resolved=resolved, generator=gen, settings=settings, qa_check=settings.qa_check
+    )
+    prepared.qa_retries = _qa_retries(request, gen, settings)
     if wants_image:
         _resolve_image(prepared, settings, library, object_query)
         _fit(prepared, settings)
     prepared.timings["prepare_s"] = round(time.perf_counter() - started, 4)
     return prepared
+
+
+def _qa_retries(request: GenerationRequest, generator: Generator, settings: Settings) -> int:
+    """Re-generations allowed when the QA check fails: none for the camera engine (the same
+    request renders the same clip), else the request's ``qa_retry`` option or the setting."""
+    if generator.name == "camera" or not settings.qa_check:
+        return 0
+    raw = request.options.get("qa_retry", settings.qa_retries)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value <= 5:
+        raise InputError(f"qa retry {raw!r} is not 0..5", hint="e.g. --qa-retry 2")
+    return value
 
 
 def _dims(resolved: ResolvedRequest) -> tuple[int, int, float, int, int, int]:
@@ -193,20 +219,17 @@ def _retrieve(prepared: Prepared, settings: Settings, library: Library, query: s
 
 
 def _fit(prepared: Prepared, settings: Settings) -> None:
+    from reelrag.generation.framing import fit_for  # lazy: keeps `import pipeline` light
+
     assert prepared.image is not None
-    job = prepared.resolved
-    margins: Margins = prepared.generator.framing_margins(job)
-    fitted = imaging.fit_image(
-        prepared.image,
-        job.width,
-        job.height,
-        mode=settings.fit_mode,
-        margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
-        min_kept_saliency=settings.fit_min_saliency,
+    framed = fit_for(prepared.generator, prepared.resolved, prepared.image, settings)
+    job = prepared.resolved = dataclasses.replace(
+        framed.job, adjustments=framed.job.adjustments + tuple(framed.adjustments)
     )
+    prepared.framing = framed.details
     # Optional edit (in-painting) of the fitted canvas, with the user's mask carried through
     # the fit transform so the edited region is where the user drew it.
-    fitted, prepared.edit = edit_from_options(fitted, job.request.options, settings)
+    fitted, prepared.edit = edit_from_options(framed.fitted, job.request.options, settings)
     prepared.fitted = fitted
     prepared.image = fitted.canvas
 
@@ -277,6 +300,7 @@ def _finalize(
     poster = video.write_poster(output.video, paths.poster)
     if prepared.fitted is not None:
         imaging.save_png(prepared.fitted.image, paths.fitted)
+    qa = _qa(prepared, output, paths)
     job = prepared.resolved
     all_timings = {**prepared.timings, **timings}
     result = GenerationResult(
@@ -294,8 +318,12 @@ def _finalize(
         elapsed_s=round(sum(all_timings.values()), 4),
         cost_usd=prepared.generator.estimate_cost_usd(job),
         not_rendered=tuple(output.not_rendered),
+        qa=qa["summary"] if qa else "",
     )
     manifest = build_manifest(prepared, output, paths, all_timings, result)
+    manifest["qa"] = qa
+    if prepared.qa_history:
+        manifest["qa_retries"] = list(prepared.qa_history)
     manifest["provenance"] = _sign(prepared, output, paths)  # last write to the video
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
     atomic_write_bytes(paths.manifest, text.encode("utf-8"))
@@ -316,6 +344,46 @@ def _sign(prepared: Prepared, output: VideoOutput, paths: OutputPaths) -> dict[s
         Path(output.video), settings, backend=prepared.generator.name, model=output.model,
         photo=prepared.source_file, photo_extra=extra, edited_image=edited, editor=editor,
     )  # fmt: skip
+
+
+def _qa(prepared: Prepared, output: VideoOutput, paths: OutputPaths) -> dict[str, Any] | None:
+    """The output check's report (reelrag.qa), or None when the check is off."""
+    if not prepared.qa_check:
+        return None
+    from reelrag.qa import Expect, check_video  # lazy: only when outputs are made
+
+    job = prepared.resolved
+    expect = Expect(
+        prompt=job.request.prompt,
+        options={k: v for k, v in job.request.options.items() if k != "edit"},
+        duration_s=job.duration_s,
+        fps=job.fps,
+        frames=job.frames,
+        reference=paths.fitted if prepared.fitted is not None else None,
+        backend=prepared.generator.name,
+    )
+    return check_video(output.video, expect)
+
+
+def render_checked(
+    prepared: Prepared, paths: OutputPaths, render: Callable[[], VideoOutput]
+) -> GenerationResult:
+    """``render()`` then :func:`finalize`; while the QA check fails and retries are left, render
+    again with a new seed (the failed tries are listed in the manifest's ``qa_retries``)."""
+    while True:
+        started = time.perf_counter()
+        output = render()
+        timings = {"generate_s": round(time.perf_counter() - started, 4)}
+        result = finalize(prepared, output, paths, timings)
+        if not result.qa.startswith("FAIL") or len(prepared.qa_history) >= prepared.qa_retries:
+            return result
+        job = prepared.resolved
+        prepared.qa_history.append({"seed": job.seed, "qa": result.qa})
+        seed = (job.seed + 1_000_003) % 2**31
+        log.warning("QA failed (%s); generating again with seed %d", result.qa, seed)
+        prepared.resolved = dataclasses.replace(
+            job, seed=seed, request=job.request.replace(seed=seed)
+        )
 
 
 def build_manifest(
@@ -349,6 +417,7 @@ def build_manifest(
         "edit": prepared.edit,
         "fitted_image": paths.fitted.name if prepared.fitted else None,
         "fit": prepared.fitted.fit.to_dict() if prepared.fitted else None,
+        "framing": prepared.framing,
         "backend": result.backend,
         "model": result.model,
         "seed": job.seed,
@@ -389,14 +458,11 @@ def generate(
     def report(fraction: float, message: str) -> None:
         progress(ProgressEvent("generate", round(fraction * 100), 100, message))
 
-    output = prepared.generator.generate(prepared.resolved, prepared.image, paths.video, report)
+    def render() -> VideoOutput:
+        job, image = prepared.resolved, prepared.image
+        return prepared.generator.generate(job, image, paths.video, report)
+
+    result = render_checked(prepared, paths, render)
     timings = {"generate_s": round(time.perf_counter() - started, 4)}
-    started = time.perf_counter()
-    result = finalize(prepared, output, paths, timings)
-    log.info(
-        "wrote %s in %.2fs (finalize %.2fs)",
-        paths.video,
-        timings["generate_s"],
-        time.perf_counter() - started,
-    )
+    log.info("wrote %s in %.2fs (%s)", paths.video, timings["generate_s"], result.qa or "no QA")
     return result

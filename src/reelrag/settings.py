@@ -61,7 +61,10 @@ class Settings:
     server_allowed_hosts: str = ""  # extra Host names the server answers to (comma-separated)
     server_json_max_mb: float = 8.0  # largest JSON request body `reelrag serve` accepts
     backend_concurrency: str = ""  # per-backend job limits, e.g. "bedrock=2,diffusers=1"
-    fit_mode: str = "auto"  # how images meet the model size: auto | crop | pad (never stretch)
+    fit_mode: str = "cover"  # images to the model size: cover | pad | blur | extend | auto
+    camera_max_crop_zoom: float = 1.4  # camera moves: most extra crop-in beyond a plain cover
+    qa_check: bool = True  # check every output (reelrag check) and record it in the manifest
+    qa_retries: int = 0  # generative backends: new-seed re-generations when the check fails
     fit_min_saliency: float = 0.8  # auto mode pads when a crop would keep less of the subject
     aws_region: str = ""  # AWS region for Bedrock/S3; else AWS_REGION, else the SDK's own chain
     aws_profile: str = ""  # named AWS profile; "" means the default credential chain

@@ -183,6 +183,7 @@ class GenerationResult(Record):
     elapsed_s: float
     cost_usd: float = 0.0
     not_rendered: tuple[str, ...] = ()
+    qa: str = ""  # the output check's one-line verdict ("PASS ..." / "FAIL ..."); "" = not run
 
     def _repr_html_(self) -> str:
         from html import escape

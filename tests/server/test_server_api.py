@@ -245,3 +245,16 @@ def test_validation_errors_share_the_error_shape(client: TestClient) -> None:
     assert set(reply.json()) == {"error", "message", "hint", "retryable"}
     missing = client.get("/api/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"] == "NotFoundError"
+
+
+def test_generate_takes_fit_and_focus_and_the_job_shows_the_qa_verdict(client: TestClient) -> None:
+    asset = client.get("/api/assets").json()["assets"][0]
+    body = {"prompt": "pan right", "asset_id": asset["id"], "fit": "cover", "focus": "0.5,0.5",
+            **SMALL}  # fmt: skip
+    job = wait_job(client, client.post("/api/generate", json=body).json()["job_id"])
+    assert job["state"] == "succeeded", job
+    assert job["result"]["qa"].startswith(("PASS", "FAIL"))  # what the Jobs tab shows
+    manifest = client.get(job["links"]["manifest"]).json()
+    assert manifest["request"]["options"]["focus"] == "0.5,0.5" and manifest["qa"]["verdict"]
+    bad = client.post("/api/generate", json={**body, "fit": "stretch"})
+    assert bad.status_code == 422

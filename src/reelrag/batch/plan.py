@@ -204,7 +204,9 @@ def _plan_row(
     except ReelragError as err:
         return planned.replace(state="failed", reason=str(err))
     cost, seconds = generator.estimate_cost_usd(resolved), generator.estimate_time_s(resolved)
-    return planned.replace(cost_usd=round(cost, 4), time_s=round(seconds, 3))
+    # the budget covers the worst case: every QA retry (generative backends) paid for too
+    tries = 1 + (settings.qa_retries if settings.qa_check and generator.name != "camera" else 0)
+    return planned.replace(cost_usd=round(cost * tries, 4), time_s=round(seconds, 3))
 
 
 def _request(

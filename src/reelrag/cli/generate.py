@@ -64,6 +64,18 @@ def generate_command(
     atmosphere: Annotated[
         str | None, typer.Option("--atmosphere", help="snow, rain, particles, sparks, fog or none.")
     ] = None,
+    fit: Annotated[
+        str | None,
+        typer.Option("--fit", help="Framing: cover (default), pad, blur, extend or auto."),
+    ] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", help="Where the subject is: x,y or x,y,w,h (fractions or px)."),
+    ] = None,
+    qa_retry: Annotated[
+        int | None,
+        typer.Option("--qa-retry", help="Generative backends: new-seed tries if the QA fails."),
+    ] = None,
     mask: Annotated[
         Path | None, typer.Option("--mask", help="Edit first: mask image (white = edit).")
     ] = None,
@@ -105,7 +117,8 @@ def generate_command(
         raise InputError("no prompt given", hint="pass --prompt (or --action with --object)")
     settings = settings_from(ctx, min_score=min_score)
     width, height = parse_size(size)
-    camera = {"move": move, "speed": speed, "easing": easing, "atmosphere": atmosphere}
+    controls = {"move": move, "speed": speed, "easing": easing, "atmosphere": atmosphere,
+                "fit": fit, "focus": focus, "qa_retry": qa_retry}  # fmt: skip
     plan: EditPlan | None = None
     spec = MaskSpec(
         mask=str(mask) if mask else None,
@@ -123,7 +136,7 @@ def generate_command(
         raise InputError("--edit-prompt needs a region", hint="add --mask, --box or --polygon")
     request = build_request(
         text, image=str(image) if image else None, asset_id=asset, object_query=object_query,
-        camera=camera, edit=plan, width=width, height=height, duration_s=duration, fps=fps,
+        controls=controls, edit=plan, width=width, height=height, duration_s=duration, fps=fps,
         seed=seed, backend=backend,
     )  # fmt: skip
     library = _library(settings) if (asset or object_query) else None
@@ -179,6 +192,10 @@ def _show(result: GenerationResult, manifest: dict[str, Any], explain: bool) -> 
         console.print(labelled("not rendered:", "yellow", f" {item}"), highlight=False)
     for item in manifest.get("adjustments", []):
         console.print(labelled("adjusted:", "yellow", f" {item}"), highlight=False)
+    if result.qa:
+        verdict, _, rest = result.qa.partition(" ")
+        colour = "green" if verdict == "PASS" else "red"
+        console.print(labelled(f"QA {verdict}", colour, f" {rest}"), highlight=False)
     plan = manifest.get("details", {}).get("plan")
     if explain and plan:
         table = Table("plan", "value")

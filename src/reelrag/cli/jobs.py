@@ -229,6 +229,8 @@ def render_summary(summary: BatchSummary, as_json: bool) -> None:
     for name in ("succeeded", "failed", "skipped", "cancelled", "pending"):
         for item in data[name]:
             detail = item["video"] if name == "succeeded" else item["reason"]
+            if name == "succeeded" and item.get("qa"):
+                detail = f"{detail}\nQA {item['qa']}"
             table.add_row(item["id"], name, str(detail or ""))
     console.print(table)
     console.print(", ".join(f"{len(v)} {k}" for k, v in data.items() if v) or "no jobs")

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "library",
     "index",
     "generate",
+    "check",
     "batch",
     "jobs",
     "gallery",
@@ -97,3 +98,7 @@ def run() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

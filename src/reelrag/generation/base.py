@@ -123,6 +123,11 @@ class Generator(abc.ABC):
         ``(left, top)`` offset window is the nominal first frame."""
         return Margins()
 
+    def framing_windows(self, job: ResolvedRequest) -> list[tuple[float, float, float, float]]:
+        """The boxes (output pixels, relative to the nominal frame's top-left) the clip will
+        show: the framing keeps the subject inside all of them. A still frame by default."""
+        return [(0.0, 0.0, float(job.width), float(job.height))]
+
     def estimate_cost_usd(self, job: ResolvedRequest) -> float:
         return self.capabilities.cost_per_second_usd * job.duration_s
 

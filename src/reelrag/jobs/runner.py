@@ -120,14 +120,17 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
         prepared.hit = hit
     paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
-    render_started = time.perf_counter()
-    if isinstance(generator, RemoteGenerator):
-        output = _run_remote(job, ctx, generator, prepared, paths.video)
-    else:
-        output = generator.generate(prepared.resolved, prepared.image, paths.video, ctx.report)
-    timings = {"generate_s": round(time.perf_counter() - render_started, 4)}
-    ctx.check()
-    result = pipeline.finalize(prepared, output, paths, timings)
+
+    def render() -> Any:
+        if isinstance(generator, RemoteGenerator):
+            retry = len(prepared.qa_history)
+            output = _run_remote(job, ctx, generator, prepared, paths.video, retry)
+        else:
+            output = generator.generate(prepared.resolved, prepared.image, paths.video, ctx.report)
+        ctx.check()
+        return output
+
+    result = pipeline.render_checked(prepared, paths, render)
     log.info("job %s done in %.2fs", job.id, time.perf_counter() - started)
     return result.to_dict()
 
@@ -153,10 +156,13 @@ def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:
 
 
 def _run_remote(
-    job: Job, ctx: JobContext, generator: RemoteGenerator, prepared: Any, out: Path
+    job: Job, ctx: JobContext, generator: RemoteGenerator, prepared: Any, out: Path, retry: int = 0
 ) -> Any:
+    """Submit (or resume), wait and collect; a QA ``retry`` (1, 2, ...) is a new submission."""
     token = job_token(job)
-    remote_id = job.remote_id or (generator.find(token) if token_may_be_used(job) else None)
+    token = idempotency_token(f"{token}#qa{retry}") if retry else token  # a QA retry pays anew
+    remote_id = None if retry else job.remote_id
+    remote_id = remote_id or (generator.find(token) if token_may_be_used(job) else None)
     resuming = remote_id is not None
     if remote_id is None:
         remote_id = generator.submit(prepared.resolved, prepared.image, token)

@@ -59,8 +59,8 @@ class BatchSummary:
     def to_dict(self) -> dict[str, Any]:
         def brief(job: Job) -> dict[str, Any]:
             reason = (job.error or {}).get("message") or job.message
-            video = (job.result or {}).get("video")
-            return {"id": job.id, "state": job.state, "reason": reason, "video": video}
+            video, qa = (job.result or {}).get("video"), (job.result or {}).get("qa", "")
+            return {"id": job.id, "state": job.state, "reason": reason, "video": video, "qa": qa}
 
         names = ("succeeded", "failed", "skipped", "cancelled", "pending")
         return {name: [brief(j) for j in getattr(self, name)] for name in names}

@@ -23,9 +23,22 @@ from PIL import Image
 from reelrag.errors import InputError
 from reelrag.storage import atomic_write_bytes
 
-__all__ = ["Fit", "FittedImage", "apply_fit", "fit_image", "saliency_map", "save_png"]
+__all__ = [
+    "FIT_MODES",
+    "Fit",
+    "FittedImage",
+    "apply_fit",
+    "fit_image",
+    "focus_map",
+    "parse_focus",
+    "saliency_map",
+    "save_png",
+]
 
-FIT_MODES = ("auto", "crop", "pad")
+# cover (= crop): a window inside the photo, never a border; pad: black bars; blur: a blurred
+# fill around the whole photo; auto: cover unless that loses the subject, then blur; extend:
+# the pad layout with the band filled by an editor (media.extend)
+FIT_MODES = ("cover", "crop", "auto", "pad", "blur", "extend")
 Box = tuple[float, float, float, float]
 
 
@@ -47,6 +60,7 @@ class Fit:
     canvas_offset: tuple[int, int]
     kept_saliency: float
     subject_center: tuple[float, float]
+    fill: str = ""  # pad only: "black" or "blur"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +73,7 @@ class Fit:
             "canvas_offset": list(self.canvas_offset),
             "kept_saliency": round(self.kept_saliency, 4),
             "subject_center": [round(v, 2) for v in self.subject_center],
+            **({"fill": self.fill} if self.fill else {}),
         }
 
     def canvas_matrix(self) -> np.ndarray:
@@ -107,11 +122,16 @@ def fit_image(
     mode: str = "auto",
     margins: tuple[int, int, int, int] = (0, 0, 0, 0),
     min_kept_saliency: float = 0.8,
+    windows: list[Box] | None = None,
+    focus: Box | None = None,
 ) -> FittedImage:
-    """Fit ``image`` to ``width`` x ``height`` by a subject-aware crop or a blurred-fill pad.
+    """Fit ``image`` to ``width`` x ``height`` by a subject-aware crop or a pad.
 
     ``margins`` (left, top, right, bottom, in output pixels) extend the canvas around the frame.
     ``mode`` "auto" crops unless the crop keeps less than ``min_kept_saliency`` of the saliency.
+    ``windows`` are the frames a camera move will show (boxes in output pixels, relative to the
+    nominal frame's top-left): a crop is placed so the subject stays in all of them. ``focus``
+    (a source-pixel box) replaces the estimated saliency: where the user says the subject is.
 
     >>> fitted = fit_image(Image.new("RGB", (400, 300), "red"), 160, 90, mode="crop")
     >>> fitted.image.size, fitted.fit.method
@@ -122,32 +142,89 @@ def fit_image(
     if width < 1 or height < 1 or min(margins) < 0:
         raise InputError(f"cannot fit to {width}x{height} with margins {margins}")
     rgb = np.asarray(image.convert("RGB"))
-    sal = saliency_map(rgb)
-    crop = _plan_crop(rgb.shape[1], rgb.shape[0], width, height, margins, sal)
-    if mode == "crop" or (mode == "auto" and crop[2] >= min_kept_saliency):
+    sal = saliency_map(rgb) if focus is None else focus_map(focus, image.size)
+    if mode in ("pad", "blur", "extend"):
+        return _render_pad(image, width, height, margins, sal, "black" if mode == "pad" else "blur")
+    nominal = [(0.0, 0.0, float(width), float(height))]
+    crop = _plan_crop(rgb.shape[1], rgb.shape[0], width, height, margins, sal, windows or nominal)
+    if mode in ("crop", "cover") or crop[2] >= min_kept_saliency:
         return _render_crop(image, width, height, margins, crop, sal)
-    return _render_pad(image, width, height, margins, sal)
+    return _render_pad(image, width, height, margins, sal, "blur")
+
+
+def parse_focus(text: str, size: tuple[int, int]) -> Box:
+    """Where the subject is, as a source-pixel box: "x,y" (a point) or "x,y,w,h" (a box), in
+    fractions of the image (all values <= 1) or pixels.
+
+    >>> parse_focus("0.5,0.25", (400, 200))
+    (175.0, 25.0, 225.0, 75.0)
+    >>> parse_focus("10,20,100,50", (400, 200))
+    (10.0, 20.0, 110.0, 70.0)
+    """
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 4) or min(values) < 0:
+        raise InputError(
+            f"focus {text!r} is not x,y or x,y,w,h", hint="e.g. --focus 0.5,0.3 or 120,80,200,160"
+        )
+    w, h = size
+    if max(values) <= 1.0:
+        values = [v * (w if i % 2 == 0 else h) for i, v in enumerate(values)]
+    if len(values) == 2:  # a point: a box a quarter of the short side across
+        r = min(w, h) / 8
+        values = [values[0] - r, values[1] - r, 2 * r, 2 * r]
+    x, y, bw, bh = values
+    x0, y0 = min(max(0.0, x), w - 1.0), min(max(0.0, y), h - 1.0)
+    return (x0, y0, max(x0 + 1.0, min(float(w), x + bw)), max(y0 + 1.0, min(float(h), y + bh)))
+
+
+def focus_map(box: Box, size: tuple[int, int], width_px: int = 64) -> np.ndarray:
+    """A saliency-shaped map that is 1 inside ``box`` (source pixels) and ~0 elsewhere."""
+    w, h = size
+    scale = width_px / max(w, h)
+    sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
+    out = np.full((sh, sw), 1e-4, np.float32)
+    fx, fy = sw / w, sh / h
+    x0, y0 = math.floor(box[0] * fx), math.floor(box[1] * fy)
+    x1, y1 = max(x0 + 1, math.ceil(box[2] * fx)), max(y0 + 1, math.ceil(box[3] * fy))
+    out[y0:y1, x0:x1] = 1.0
+    return out
 
 
 def _plan_crop(
-    src_w: int, src_h: int, width: int, height: int, margins: tuple[int, ...], sal: np.ndarray
+    src_w: int,
+    src_h: int,
+    width: int,
+    height: int,
+    margins: tuple[int, ...],
+    sal: np.ndarray,
+    windows: list[Box],
 ) -> tuple[float, tuple[float, float], float]:
-    """(scale, expanded-box origin, kept saliency) of the best crop with its margins."""
+    """(scale, expanded-box origin, kept saliency) of the best crop with its margins: the
+    placement whose worst window (the frame that shows least of the subject) shows most."""
     left, top, right, bottom = margins
     scale = max((width + left + right) / src_w, (height + top + bottom) / src_h)
     ew, eh = (width + left + right) / scale, (height + top + bottom) / scale
-    box_w, box_h, off_x, off_y = width / scale, height / scale, left / scale, top / scale
     integral = cv2.integral(sal.astype(np.float64))
     fx, fy = sal.shape[1] / src_w, sal.shape[0] / src_h
-    best: tuple[float, float, float] = (-math.inf, 0.0, 0.0)
-    for ex in np.linspace(0.0, max(0.0, src_w - ew), 33):
-        for ey in np.linspace(0.0, max(0.0, src_h - eh), 33):
-            box = (ex + off_x, ey + off_y, ex + off_x + box_w, ey + off_y + box_h)
-            mass = _box_mass(integral, box, fx, fy)
-            # a slight pull to the centre breaks ties between equally good placements
-            pull = abs(ex - (src_w - ew) / 2) / src_w + abs(ey - (src_h - eh) / 2) / src_h
-            if mass - 0.01 * pull > best[0]:
-                best = (mass - 0.01 * pull, float(ex), float(ey))
+    boxes = [((left + a) / scale, (top + b) / scale, (left + c) / scale, (top + d) / scale)
+             for a, b, c, d in windows]  # fmt: skip
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(0.0, max(0.0, src_w - ew), 33), np.linspace(0.0, max(0.0, src_h - eh), 33)
+    )
+    ex, ey = grid_x.ravel(), grid_y.ravel()
+    masses = np.stack(
+        [_box_masses(integral, (ex + a, ey + b, ex + c, ey + d), fx, fy) for a, b, c, d in boxes]
+    )
+    # a slight pull to the centre breaks ties between equally good placements
+    pull = np.abs(ex - (src_w - ew) / 2) / src_w + np.abs(ey - (src_h - eh) / 2) / src_h
+    total = max(float(integral[-1, -1]), 1e-12)
+    score = (masses.min(axis=0) + 0.25 * masses.mean(axis=0)) / total - 0.01 * pull
+    pick = int(np.argmax(score))
+    best = (float(score[pick]), float(ex[pick]), float(ey[pick]))
+    box_w, box_h, off_x, off_y = width / scale, height / scale, left / scale, top / scale
     kept = _box_mass(
         integral,
         (best[1] + off_x, best[2] + off_y, best[1] + off_x + box_w, best[2] + off_y + box_h),
@@ -157,9 +234,20 @@ def _plan_crop(
     return scale, (best[1], best[2]), kept / max(integral[-1, -1], 1e-12)
 
 
+def _box_masses(
+    integral: np.ndarray, box: tuple[np.ndarray, ...], fx: float, fy: float
+) -> np.ndarray:
+    """:func:`_box_mass` for arrays of boxes."""
+    hi_y, hi_x = integral.shape[0] - 1, integral.shape[1] - 1
+    x0, x1 = (np.clip(np.round(v * fx), 0, hi_x).astype(int) for v in (box[0], box[2]))
+    y0, y1 = (np.clip(np.round(v * fy), 0, hi_y).astype(int) for v in (box[1], box[3]))
+    return np.asarray(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
+
+
 def _box_mass(integral: np.ndarray, box: Box, fx: float, fy: float) -> float:
-    x0, y0 = round(box[0] * fx), round(box[1] * fy)
-    x1, y1 = round(box[2] * fx), round(box[3] * fy)
+    hi_y, hi_x = integral.shape[0] - 1, integral.shape[1] - 1
+    x0, y0 = min(hi_x, max(0, round(box[0] * fx))), min(hi_y, max(0, round(box[1] * fy)))
+    x1, y1 = min(hi_x, max(0, round(box[2] * fx))), min(hi_y, max(0, round(box[3] * fy)))
     return float(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
@@ -212,14 +300,19 @@ def _matrix(
 
 
 def _render_pad(
-    image: Image.Image, width: int, height: int, margins: tuple[int, int, int, int], sal: np.ndarray
+    image: Image.Image,
+    width: int,
+    height: int,
+    margins: tuple[int, int, int, int],
+    sal: np.ndarray,
+    fill: str,
 ) -> FittedImage:
     left, top, right, bottom = margins
     src_w, src_h = image.size
     scale = min(width / src_w, height / src_h)
     inner = (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
     canvas_size = (width + left + right, height + top + bottom)
-    canvas = _blurred_fill(image, canvas_size)
+    canvas = _blurred_fill(image, canvas_size) if fill == "blur" else Image.new("RGB", canvas_size)
     ox, oy = left + (width - inner[0]) // 2, top + (height - inner[1]) // 2
     canvas.paste(image.convert("RGB").resize(inner, Image.Resampling.LANCZOS), (ox, oy))
     sx, sy = inner[0] / src_w, inner[1] / src_h
@@ -233,6 +326,7 @@ def _render_pad(
         canvas_offset=(left, top),
         kept_saliency=1.0,
         subject_center=_subject_center(sal, src_w, src_h),
+        fill=fill,
     )
     nominal = canvas.crop((left, top, left + width, top + height))
     return FittedImage(image=nominal, canvas=canvas, fit=fit)

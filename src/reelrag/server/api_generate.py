@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from reelrag.batch import BatchRow, plan_batch, queue, read_prompt_file
 from reelrag.errors import InputError, ReelragError
 from reelrag.generation.base import Generator, resolve_request
-from reelrag.pipeline import CAMERA_KEYS, build_request
+from reelrag.pipeline import CONTROL_KEYS, build_request
 from reelrag.plugins import registry
 from reelrag.retrieval import best_matches
 from reelrag.server.security import (
@@ -58,6 +58,9 @@ class GenerateBody(BaseModel):
     speed: Speed | None = None
     easing: Easing | None = None
     atmosphere: str | None = Field(None, min_length=1, max_length=40)
+    fit: Literal["cover", "crop", "auto", "pad", "blur", "extend"] | None = None
+    focus: str | None = Field(None, min_length=3, max_length=80, pattern=r"^[0-9., ]+$")
+    qa_retry: int | None = Field(None, ge=0, le=5)
 
 
 def backend_view(name: str, generator: Generator | None, error: str | None) -> dict[str, Any]:
@@ -123,9 +126,9 @@ def _request(body: GenerateBody, state: ServerState) -> GenerationRequest:
     image = None
     if body.image:
         image = str(request_file(state.settings, body.image, what="image"))
-    camera = {key: getattr(body, key) for key in CAMERA_KEYS}
+    controls = {key: getattr(body, key) for key in CONTROL_KEYS}
     return build_request(
-        body.prompt, image=image, object_query=body.object, camera=camera,
+        body.prompt, image=image, object_query=body.object, controls=controls,
         asset_id=check_asset_id(body.asset_id) if body.asset_id else None,
         width=body.width, height=body.height, duration_s=body.duration_s, fps=body.fps,
         seed=body.seed, backend=body.backend,

@@ -1,12 +1,14 @@
 """Natural-language camera prompts -> an explicit :class:`MotionPlan`.
 
-Owns reading a prompt with the vocabulary in :mod:`~reelrag.generation.camera.vocabulary`: camera
-moves (pan, tilt, zoom, dolly/push/pull, truck, pedestal, roll, arc, static), speed, easing,
-"from A to B" phrasing, atmosphere, and the list of things a prompt asks for that a camera over
-a still photo cannot draw (``not_rendered``); and the plan's framing over time.
+Owns turning a prompt, read with the vocabulary in :mod:`~reelrag.generation.camera.vocabulary`
+and the text analysis in :mod:`~reelrag.generation.camera.reading`, into camera moves (pan, tilt,
+zoom, dolly/push/pull, truck, pedestal, roll, arc, static) in one or more segments run in order
+("zoom in, then pan right"), speed, easing, a handheld shake, and the plan's framing over time.
+Stillness phrases ("hold still") give a static shot; "from A to B" travels the photo.
 Directions follow the physical camera: "pan left" turns the camera left, so the picture slides
 right; "roll clockwise" turns the camera clockwise, so the picture turns counter-clockwise.
-Explicit options (``move``, ``speed``, ``easing``, ``atmosphere``) override the prompt.
+Explicit options (``move``, ``speed``, ``easing``, ``atmosphere``) override the prompt;
+``amplitude`` scales every move (the framing step sets it when a photo cannot give the move).
 """
 
 from __future__ import annotations
@@ -18,28 +20,32 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from reelrag.errors import InputError
+from reelrag.generation.camera.reading import (
+    atmosphere_in,
+    first_match,
+    from_to_direction,
+    normalize,
+    not_rendered,
+    parse_from_to,
+)
 from reelrag.generation.camera.vocabulary import (
-    ACTION_RE,
-    AIM_RE,
-    ATMOSPHERE_PATTERNS,
     ATMOSPHERES,
-    BOTTOM_WORDS,
-    CAMERA_WORDS,
     EASING_PATTERNS,
     EASINGS,
-    ING_NOUNS,
+    HANDHELD_RE,
     MAX_ROLL,
     MAX_TRANSLATE,
     MAX_ZOOM_IN,
     MAX_ZOOM_OUT,
     MOVE_NAMES,
     MOVE_PATTERNS,
-    PLACE_WORDS,
     ROLL_PER_S,
+    SEQUENCE_RE,
     SPEED_PATTERNS,
     SPEEDS,
-    TOP_WORDS,
+    STILL_RE,
     TRANSLATE_PER_S,
+    UNSUPPORTED_SHOTS,
     ZOOM_PER_S,
 )
 
@@ -58,6 +64,8 @@ __all__ = [
 
 
 EASE_SHARE = 0.5  # share of cosine easing in "ease-in-out"; the rest is constant speed
+HANDHELD_PX = 0.004  # handheld wobble: frame widths (5 px at 1280) ...
+HANDHELD_DEG = 0.25  # ... and degrees of roll, from a few slow incommensurate sines
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,10 @@ class MotionPlan:
     from_to: tuple[str, str] | None = None
     sources: dict[str, str] = field(default_factory=dict)
     adjustments: tuple[str, ...] = ()
+    keyframes: tuple[Framing, ...] = ()  # where each segment of a sequence ends, but the last
+    segments: tuple[tuple[str, ...], ...] = ()  # the move names of each segment, in order
+    shake: float = 0.0  # handheld wobble, in frame widths (0 = a steady camera)
+    duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,24 +129,52 @@ class MotionPlan:
             "from_to": list(self.from_to) if self.from_to else None,
             "sources": dict(self.sources),
             "adjustments": list(self.adjustments),
+            "segments": [list(seg) for seg in self.segments],
+            "keyframes": [k.to_dict() for k in self.keyframes],
+            "handheld": self.shake > 0,
         }
 
     def describe(self) -> str:
-        moves = " + ".join(m.name for m in self.moves)
+        parts = self.segments or ((tuple(m.name for m in self.moves)),)
+        moves = " then ".join(" + ".join(seg) for seg in parts)
+        moves += " (handheld)" if self.shake else ""
         tag = " (default: no camera move in the prompt)" if self.default else ""
         return f"{moves}, {self.speed}, {self.easing}{tag}"
 
     def at(self, t: float) -> Framing:
-        """The framing at time fraction ``t`` in [0, 1], after easing."""
-        p = ease(self.easing, t)
-        s, e = self.start, self.end
+        """The framing at time fraction ``t`` in [0, 1], after easing; a sequence eases each
+        of its segments in turn."""
+        points = (self.start, *self.keyframes, self.end)
+        n = len(points) - 1
+        t = min(1.0, max(0.0, t))
+        index = min(n - 1, int(t * n))
+        s, e = points[index], points[index + 1]
+        p = ease(self.easing, t * n - index)
         log_zoom = math.log(s.zoom) + p * (math.log(e.zoom) - math.log(s.zoom))
-        return Framing(
+        framing = Framing(
             x=s.x + p * (e.x - s.x),
             y=s.y + p * (e.y - s.y),
             zoom=math.exp(log_zoom),
             angle_deg=s.angle_deg + p * (e.angle_deg - s.angle_deg),
         )
+        return _shaken(framing, t * self.duration_s, self.shake) if self.shake else framing
+
+
+def _shaken(framing: Framing, seconds: float, amount: float) -> Framing:
+    """A handheld camera's slow wobble: smooth, deterministic, zero at the first frame."""
+
+    def wave(freqs: tuple[float, float, float]) -> float:
+        return sum(
+            math.sin(2 * math.pi * f * seconds) * w
+            for f, w in zip(freqs, (0.55, 0.3, 0.15), strict=True)
+        )
+
+    return Framing(
+        x=framing.x + amount * wave((0.31, 0.83, 1.91)),
+        y=framing.y + amount * 16 / 9 * wave((0.43, 0.67, 1.57)),
+        zoom=framing.zoom,
+        angle_deg=framing.angle_deg + HANDHELD_DEG * amount / HANDHELD_PX * wave((0.23, 0.59, 1.3)),
+    )
 
 
 def ease(name: str, t: float) -> float:
@@ -156,19 +196,6 @@ def ease(name: str, t: float) -> float:
     if name == "ease-out":
         return math.sin(t * math.pi / 2)
     return (1 - EASE_SHARE) * t + EASE_SHARE * (0.5 - 0.5 * math.cos(math.pi * t))
-
-
-def normalize(prompt: str) -> str:
-    """Lower case, unified spellings ("counter-clockwise" -> "counterclockwise")."""
-    text = prompt.lower().replace("’", "'")
-    text = re.sub(r"\b(?:counter|anti)[\s-]*clock[\s-]*wise\b", "counterclockwise", text)
-    text = re.sub(r"\bclock[\s-]+wise\b", "clockwise", text)
-    text = re.sub(r"\bleft[\s-]+to[\s-]+right\b", "from left to right", text)
-    text = re.sub(r"\bright[\s-]+to[\s-]+left\b", "from right to left", text)
-    text = re.sub(r"\bfrom from\b", "from", text)
-    text = re.sub(r"\blocked[\s-]+off\b", "locked off", text)
-    text = re.sub(r"\bpush[\s-]+in\b", "push in", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def parse_moves(text: str) -> list[Move]:
@@ -202,112 +229,16 @@ def _direction(kind: str, word: str) -> str:
         "counterclockwise": "ccw",
         "clockwise": "cw",
     }
-    word = aliases.get(word, word)
+    word = aliases.get(word.split()[0] if word else word, word)
+    if word.startswith(("rise", "rising", "lift", "ascend", "climb", "float", "rais", "elevat")):
+        word = "up"
+    elif word.startswith(("descend", "sink", "lower", "drop")):
+        word = "down"
     if kind in ("zoom", "dolly") and word not in ("in", "out"):
         return "in"
+    if kind == "roll" and word in ("left", "right"):
+        return "ccw" if word == "left" else "cw"
     return word
-
-
-def first_match(text: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
-    hits = [(m.start(), value) for pattern, value in patterns for m in re.finditer(pattern, text)]
-    return min(hits)[1] if hits else None
-
-
-def parse_from_to(text: str) -> tuple[str, str] | None:
-    match = re.search(
-        r"\bfrom (?:the )?([\w' ]+?) to (?:the )?([\w' ]+?)(?=[,.;]| while\b| and\b"
-        r"| as\b| in\b| with\b|$)",
-        text,
-    )
-    return (match.group(1).strip(), match.group(2).strip()) if match else None
-
-
-def from_to_direction(from_to: tuple[str, str]) -> str | None:
-    """ "from the road to the sky" -> "up"; "from left to right" -> "right"."""
-
-    def place(words: str) -> str | None:
-        tokens = set(words.split())
-        for name, vocab in (
-            ("top", TOP_WORDS),
-            ("bottom", BOTTOM_WORDS),
-            ("left", {"left"}),
-            ("right", {"right"}),
-        ):
-            if tokens & vocab:
-                return name
-        return None
-
-    a, b = place(from_to[0]), place(from_to[1])
-    pairs = {
-        ("bottom", "top"): "up",
-        ("top", "bottom"): "down",
-        ("left", "right"): "right",
-        ("right", "left"): "left",
-    }
-    return pairs.get((a or "", b or ""))
-
-
-def atmosphere_in(text: str) -> list[str]:
-    found = {value for pattern, value in ATMOSPHERE_PATTERNS if re.search(pattern, text)}
-    return [a for a in ATMOSPHERES if a in found]
-
-
-def unrenderable(text: str) -> list[str]:
-    """Clauses that ask for action in the scene (a dog runs in, the sun sets): not drawable.
-
-    Camera and speed words are taken out of a clause first, so the rest is judged on its own:
-
-    >>> unrenderable("zoom in on the dog wagging its tail, snow falls")
-    ['the dog wagging its tail']
-    """
-    out = []
-    for clause in (c.strip() for c in _clauses(text)):
-        rest = _scene_words(clause)
-        if ACTION_RE.search(ING_NOUNS.sub(" ", rest)) and not atmosphere_in(rest):
-            out.append(rest)
-    return out
-
-
-def aim_targets(text: str) -> list[str]:
-    """What the prompt asks the camera to aim at ("zoom in on the face"): the engine frames
-    the photo's centre, so such a target is not honoured. Places in the frame are directions.
-
-    >>> aim_targets("slow zoom in on the face, pan towards the left")
-    ['the face']
-    """
-    found = []
-    for clause in _clauses(text):
-        match = AIM_RE.search(clause)
-        if match is None:
-            continue
-        target = _scene_words(match.group("target").strip())
-        if target and not set(target.split()) & PLACE_WORDS:
-            found.append(target)
-    return found
-
-
-def _clauses(text: str) -> list[str]:
-    """The prompt's clauses: split at punctuation (a full stop only before a space or the
-    end, so "1.5" stays whole) and at linking words."""
-    return re.split(r"[,;!]|\.(?:\s|$)|\b(?:and|while|as|then|with|but)\b", text)
-
-
-def _not_rendered(text: str) -> tuple[str, ...]:
-    actions = unrenderable(text)
-    aims = [f"aim at {t}" for t in aim_targets(text) if not any(t in a for a in actions)]
-    return tuple(actions + aims)
-
-
-def _scene_words(clause: str) -> str:
-    """``clause`` without its camera, speed and easing phrases (and the words linking them)."""
-    rest = CAMERA_WORDS.sub(" ", clause)
-    for pattern, _ in SPEED_PATTERNS + EASING_PATTERNS:
-        rest = re.sub(pattern, " ", rest)
-    rest = " ".join(rest.split())
-    if rest == clause:
-        return clause
-    rest = re.sub(r"^(?:(?:on|onto|at|to|towards?|over|of|in|into)\b\s*)+", "", rest)
-    return re.sub(r"^(?:the\s+)?(?:camera|shot)\b\s*", "", rest)
 
 
 def plan_motion(
@@ -315,59 +246,118 @@ def plan_motion(
 ) -> MotionPlan:
     """Turn ``prompt`` (and explicit ``options``) into a :class:`MotionPlan`.
 
+    Option ``amplitude`` (0-1] scales every move: the framing step shrinks a move the photo
+    cannot give in full.
+
     >>> plan_motion("very slow pan down", 6.0).describe()
     'pan-down, very slow, ease-in-out'
+    >>> plan_motion("zoom in, then pan right", 6.0).describe()
+    'zoom-in then pan-right, medium, ease-in-out'
     """
     opts = dict(options or {})
     text = normalize(prompt)
     sources: dict[str, str] = {}
     adjustments: list[str] = []
-    moves = _moves_from(text, opts, sources, adjustments)
+    segments = _segments_from(text, opts, sources)
+    moves = [m for seg in segments for m in seg]
     speed = _choice(opts, "speed", tuple(SPEEDS), first_match(text, SPEED_PATTERNS), sources)
     default = sources["moves"] == "default"
     speed = speed or ("slow" if default else "medium")
     sources.setdefault("speed", "default")
     easing = _choice(opts, "easing", EASINGS, first_match(text, EASING_PATTERNS), sources)
     sources.setdefault("easing", "default")
-    end = _end_framing(moves, SPEEDS[speed] * duration_s, adjustments)
+    amplitude = _amplitude(opts)
+    amount = SPEEDS[speed] * duration_s * amplitude / len(segments)
+    from_to = parse_from_to(text)
+    implied = from_to_direction(from_to) if from_to else None
+    if from_to and not implied:  # "tilts up from the pad to the sky": the move's own way
+        implied = next((m.direction for m in moves if m.kind in _TRAVEL_KINDS), None)
+    travel = (implied, MAX_TRANSLATE * amplitude / len(segments)) if implied else None
+    points = [Framing()]
+    for seg in segments:
+        step = _end_framing(seg, amount, adjustments, travel)
+        last = points[-1]
+        points.append(
+            Framing(
+                last.x + step.x,
+                last.y + step.y,
+                last.zoom * step.zoom,
+                last.angle_deg + step.angle_deg,
+            )
+        )
+    handheld = bool(HANDHELD_RE.search(text)) or "handheld" in _as_list(opts.get("move", ""), "+")
     return MotionPlan(
         moves=tuple(moves),
         speed=speed,
         easing=easing or "ease-in-out",
-        start=Framing(),
-        end=end,
+        start=points[0],
+        end=points[-1],
         default=default,
         atmosphere=tuple(_atmosphere(opts, text, sources)),
-        not_rendered=_not_rendered(text),
-        from_to=parse_from_to(text),
+        not_rendered=not_rendered(text),
+        from_to=from_to,
         sources=sources,
         adjustments=tuple(adjustments),
+        keyframes=tuple(points[1:-1]),
+        segments=tuple(tuple(m.name for m in seg) for seg in segments) if len(segments) > 1 else (),
+        shake=HANDHELD_PX * (0.5 if speed == "very slow" else 1.0) if handheld else 0.0,
+        duration_s=duration_s,
     )
 
 
-def _moves_from(
-    text: str, opts: dict[str, Any], sources: dict[str, str], adjustments: list[str]
-) -> list[Move]:
+_TRAVEL_KINDS = ("pan", "tilt", "truck", "pedestal")
+
+
+def _amplitude(opts: dict[str, Any]) -> float:
+    try:
+        value = float(opts.get("amplitude", 1.0))
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"amplitude {opts.get('amplitude')!r} is not in [0, 1]")
+    return value
+
+
+def _segments_from(text: str, opts: dict[str, Any], sources: dict[str, str]) -> list[list[Move]]:
+    """The moves of each part of a sequence ("zoom in, then pan right"), in order."""
     if opts.get("move"):
         sources["moves"] = "option"
-        return [_named_move(name) for name in _as_list(opts["move"], "+")]
-    moves = parse_moves(text)
+        names = [n for n in _as_list(opts["move"], "+") if n.strip().lower() != "handheld"]
+        return [[_named_move(name) for name in names] or [Move("static", "none", "handheld")]]
     from_to = parse_from_to(text)
     implied = from_to_direction(from_to) if from_to else None
-    moves = [_with_direction(m, implied, adjustments) for m in moves]
-    if not moves and implied:
-        moves = [Move("tilt" if implied in ("up", "down") else "pan", implied, "from ... to ...")]
-    if not moves:
-        sources["moves"] = "default"
-        return [Move("zoom", "in", "gentle default")]
+    segments = []
+    for part in SEQUENCE_RE.split(text):
+        moves = [_with_direction(m, implied) for m in parse_moves(part)] or _stand_in(part)
+        if len(moves) > 1:
+            moves = [m for m in moves if m.kind != "static"]
+        if moves:
+            segments.append(moves)
     sources["moves"] = "prompt"
-    return moves
+    if segments:
+        return segments
+    if implied:
+        kind = "tilt" if implied in ("up", "down") else "pan"
+        return [[Move(kind, implied, "from ... to ...")]]
+    still = STILL_RE.search(text) or HANDHELD_RE.search(text)
+    if still:
+        return [[Move("static", "none", still.group(0))]]
+    sources["moves"] = "default"
+    return [[Move("zoom", "in", "gentle default")]]
 
 
-def _with_direction(move: Move, implied: str | None, adjustments: list[str]) -> Move:
+def _stand_in(part: str) -> list[Move]:
+    """The move that stands in for a named shot the engine cannot make ("parallax")."""
+    for pattern, _note, move in UNSUPPORTED_SHOTS:
+        match = re.search(pattern, part)
+        if match and move:
+            kind, _, direction = move.partition("-")
+            return [Move(kind, direction, match.group(0))]
+    return []
+
+
+def _with_direction(move: Move, implied: str | None) -> Move:
     if move.direction:
-        if implied and move.kind in ("pan", "tilt") and move.direction != implied:
-            adjustments.append(f"'{move.phrase}' kept its own direction over the from/to phrase")
         return move
     fallback = {"pan": "right", "tilt": "up"}[move.kind]
     return Move(move.kind, implied or fallback, move.phrase)
@@ -425,10 +415,20 @@ def _atmosphere(opts: dict[str, Any], text: str, sources: dict[str, str]) -> lis
     return atmosphere_in(text)
 
 
-def _end_framing(moves: list[Move], amount: float, adjustments: list[str]) -> Framing:
-    """Sum each move's displacement over the clip; clamp to what a still image can give."""
+def _end_framing(
+    moves: list[Move],
+    amount: float,
+    adjustments: list[str],
+    travel: tuple[str, float] | None = None,
+) -> Framing:
+    """Sum each move's displacement over the clip; clamp to what a still image can give.
+
+    A move "from the road to the sky" (``travel``, its direction) travels the whole way the
+    photo allows: the framing step reduces it where the photo is too short."""
     dx = dy = log_zoom = angle = 0.0
     shift, zoom, roll = TRANSLATE_PER_S * amount, ZOOM_PER_S * amount, ROLL_PER_S * amount
+    if travel and any(m.direction == travel[0] for m in moves):
+        shift = travel[1]
     for move in moves:
         sign = -1.0 if move.direction in ("left", "up", "out", "ccw") else 1.0
         if move.kind in ("pan", "truck") and move.direction in ("left", "right"):

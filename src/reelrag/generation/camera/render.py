@@ -119,6 +119,18 @@ class CameraGenerator(Generator):
         """Room the whole move needs around the frame, from the extreme corners of every frame."""
         return _margins(self.framings(job), job.width, job.height)
 
+    def framing_windows(self, job: ResolvedRequest) -> list[tuple[float, float, float, float]]:
+        """The axis-aligned box each of a few sampled frames shows (see ``Generator``)."""
+        framings = self.framings(job)
+        step = max(1, len(framings) // 12)
+        w, h = job.width, job.height
+        corners = np.array([[0, 0, w, w], [0, h, 0, h], [1, 1, 1, 1]], float)
+        boxes = []
+        for framing in [*framings[::step], framings[-1]]:
+            xs, ys = frame_matrix(framing, w, h, (0.0, 0.0)) @ corners
+            boxes.append((float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())))
+        return boxes
+
     def generate(
         self, job: ResolvedRequest, image: Any, out: Path, progress: Progress = no_progress
     ) -> VideoOutput:
@@ -177,7 +189,9 @@ class CameraGenerator(Generator):
             image,
             job.width,
             job.height,
+            mode="cover",
             margins=(margins.left_px, margins.top_px, margins.right_px, margins.bottom_px),
+            windows=self.framing_windows(job),
         )
         return fitted.canvas, [f"image {image.size[0]}x{image.size[1]} fitted by the generator"]
 

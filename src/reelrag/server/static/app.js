@@ -255,7 +255,7 @@ function renderJobs(counts) {
     return el("tr", { "data-job": job.id, "data-state": job.state },
       el("td", {}, job.id), el("td", { class: `state-${job.state}` }, job.state),
       el("td", {}, el("div", { class: "bar" }, el("div", { style: `width:${Math.round(job.progress * 100)}%` }))),
-      el("td", {}, error || job.message), actions);
+      el("td", {}, error || job.message, qaBadge(job)), actions);
   });
   $("jobs-body").replaceChildren(...rows);
   if (counts) state.counts = counts;
@@ -267,6 +267,14 @@ function renderJobs(counts) {
   if (state.counts) {
     $("jobs-counts").textContent = Object.entries(state.counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(", ") || "No jobs yet.";
   }
+}
+
+function qaBadge(job) {
+  // the output check's verdict (reelrag check), recorded by the pipeline for every output
+  const qa = job.result && job.result.qa;
+  if (!qa) return "";
+  const pass = qa.startsWith("PASS");
+  return el("div", { class: pass ? "qa-pass" : "qa-fail", title: qa }, `QA ${qa}`);
 }
 
 async function jobAction(id, action) {
