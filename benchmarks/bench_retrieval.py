@@ -53,7 +53,7 @@ print(json.dumps(out))
 
 
 def runtimes() -> list[str]:
-    from reelrag.embeddings.minilm_onnx import onnxruntime_available
+    from reelrag.embeddings.minilm.onnx_runtime import onnxruntime_available
 
     return (["onnx"] if onnxruntime_available() else []) + ["numpy"]
 
