@@ -40,8 +40,8 @@ import numpy as np
 from reelrag.embeddings.base import Embedder
 from reelrag.index import scoring
 
-DROP_MARGIN = -0.02  # dropping a word must not raise the caption's cosine by more than this
-WORD_MATCH = 0.5  # a caption word this close to a query word supports it
+DROP_MARGIN = 0.0  # dropping a word must not raise the caption's cosine
+WORD_MATCH = 0.45  # a caption word this close to a query word supports it
 PARTIAL = 0.25  # the most caption evidence a hit with an unsupported query word keeps
 # Words that carry no object or attribute of their own (beyond scoring.STOP_WORDS): dropping
 # them says nothing about the caption. "us" is mostly the country in queries ("US flag").
