@@ -12,8 +12,9 @@ For every built-in embedder configuration that works offline (MiniLM with each r
 installed; CLIP/SigLIP/Titan need weights or AWS and are reported as skipped), at the default
 settings: figures of the new decision, and of the OLD fusion on the same photos and queries,
 run from the old source tree (``git archive OLD_REF src``) in a subprocess, at its own default
-threshold (0.45). Targets on the held-out half with captions: recall@1 accepted >= 0.90 and
-no-answer refusal >= 0.90.
+threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
+(``match_every_word``, :mod:`reelrag.matching.support`) instead. Targets on the held-out half
+with captions: recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ def runtimes() -> list[str]:
     return (["onnx"] if onnxruntime_available() else []) + ["numpy"]
 
 
-def new_reports(photos: Path, workspace: Path, runtime: str) -> dict[str, EvalReport]:
-    library = open_library(workspace, minilm_runtime=runtime)
+def new_reports(
+    photos: Path, workspace: Path, runtime: str, every_word: bool = False
+) -> dict[str, EvalReport]:
+    library = open_library(workspace, minilm_runtime=runtime, match_every_word=every_word)
     library.ingest([str(photos)], recursive=True)
     reports = {}
     for split in ("dev", "heldout"):
@@ -108,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old-ref", default=OLD_REF, help="commit of the old fusion")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--every-word", action="store_true", help="new decision with match_every_word = true"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
@@ -117,9 +123,9 @@ def main() -> None:
             photos = base / ("captioned" if captions else "uncaptioned")
             write_devset(photos, captions=captions)
             for runtime in runtimes():
-                label = f"minilm/{runtime}"
+                label = f"minilm/{runtime}" + ("+words" if args.every_word else "")
                 tag = f"{photos.name}-{runtime}"
-                new = new_reports(photos, base / f"new-{tag}", runtime)
+                new = new_reports(photos, base / f"new-{tag}", runtime, args.every_word)
                 old = old_reports(photos, base / f"old-{tag}", runtime, old_src)
                 for split in ("dev", "heldout"):
                     rows.append(_row(label, captions, split, new[split], old[split]))

@@ -29,14 +29,14 @@ def decide(
     """``hits`` with ``score`` = match confidence and ``why`` its evidence, best first.
 
     Confidence saturates near 1, so hits equal to two decimals are ordered by how far their
-    caption stands out, then by the index's order. A multi-word query is probed word by word
-    (:mod:`reelrag.matching.support`): a caption that leaves one of its words unsupported is
-    only partial caption evidence."""
+    caption stands out, then by the index's order. With ``settings.match_every_word`` a
+    multi-word query is probed word by word (:mod:`reelrag.matching.support`): a caption that
+    leaves one of its words unsupported is only partial caption evidence."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
     model = match_model(embedder.identity.name, embedder.identity.model)
-    words = probe(embedder, query, query_unit)
+    words = probe(embedder, query, query_unit) if settings.match_every_word else None
     # A caption-only index reports the caption cosine as vector_score (clipped at 0, below any
     # floor); with image vectors that is max(caption, image), so the caption vectors are read.
     # The probe needs the caption vectors of the hits whose caption can count.
