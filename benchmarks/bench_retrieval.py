@@ -152,16 +152,16 @@ def _row(
 
 
 def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
-    head = f"{'embedder':14} {'captions':8} {'split':8} {'queries':7} "
+    head = f"{'embedder':18} {'captions':8} {'split':8} {'queries':7} "
     head += " ".join(f"{name:>30}" for name in FIGURES)
     print(head)
-    print(" " * 40 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
+    print(" " * 44 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
     for row in rows:
         new, old = row["new"], row["old"]
         assert isinstance(new, dict) and isinstance(old, dict)
         cells = [f"{new[f]:.3f} / {old[f]:.3f} ({_ratio(new[f], old[f])})" for f in FIGURES]
         yes = "yes" if row["captions"] else "no"
-        line = f"{row['embedder']!s:14} {yes:8} {row['split']!s:8} {row['queries']!s:7} "
+        line = f"{row['embedder']!s:18} {yes:8} {row['split']!s:8} {row['queries']!s:7} "
         print(line + " ".join(f"{c:>30}" for c in cells))
     for name, why in skipped.items():
         print(f"{name}: skipped ({why})")
