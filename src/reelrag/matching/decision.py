@@ -6,7 +6,8 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   cosine stands out from the query's cohort background (:mod:`reelrag.matching.cohort`), times
   a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual);
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
-  When a multi-word query has a word the caption does not support (:mod:`reelrag.matching.support`),
+  With ``match_every_word``, when a multi-word query has a word the caption does not support
+  (:mod:`reelrag.matching.support`),
   the caption evidence is capped at ``PARTIAL`` (0.25);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
