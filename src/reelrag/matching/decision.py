@@ -4,11 +4,10 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
 
 - caption: ``sigmoid(slope * (standout - centre))`` where ``standout`` is how far the caption's
   cosine stands out from the query's cohort background (:mod:`reelrag.matching.cohort`), times
-  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual);
-- image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
+  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual).
   With ``match_every_word``, when a multi-word query has a word the caption does not support
-  (:mod:`reelrag.matching.support`),
-  the caption evidence is capped at ``PARTIAL`` (0.25);
+  (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25);
+- image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
 - file and folder names: the caption evidence of a vector made only of path words, or the
