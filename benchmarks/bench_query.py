@@ -20,6 +20,7 @@ import argparse
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,9 @@ import numpy as np
 from reelrag.embeddings.minilm import MiniLMEmbedder
 from reelrag.index.base import IndexQuery, IndexRecord
 from reelrag.index.lance.index import LanceIndex
+from reelrag.retrieval import search
 from reelrag.settings import load_settings
-from reelrag.types import Asset
+from reelrag.types import Asset, SearchRequest
 
 DIM = 384
 CLUSTERS = 200
@@ -152,6 +154,18 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
     hybrid = timed("hybrid")
     vector_only = timed("vector")
 
+    def decided(tag: str, every_word: bool) -> list[float]:  # embedding, index and decision
+        chosen = replace(settings, match_every_word=every_word)
+        out = []
+        for text, _ in queries:
+            t = time.perf_counter()
+            search(index, embedder, SearchRequest(query=f"{text} {tag}", limit=5), chosen)
+            out.append(time.perf_counter() - t)
+        return out
+
+    full = decided("decide", every_word=False)
+    words = decided("words", every_word=True)
+
     # Seed baseline: exact k-NN top-1 over vectors only, numpy, with the query embedding.
     base = []
     for text, qv in queries:
@@ -181,6 +195,8 @@ def run(args, rng, settings, embedder, vectors, centres, captions, uri) -> None:
         (f"query embedding alone (MiniLM {embedder.runtime})", embed_only),
         ("ReelRAG hybrid top-5 (incl. embedding)", hybrid),
         ("ReelRAG vector top-5 (incl. embedding)", vector_only),
+        ("retrieval.search top-5 (incl. match decision)", full),
+        ("... with match_every_word", words),
         ("seed baseline: numpy exact top-1 (incl. emb.)", base),
     ]
     for name, samples in rows:

@@ -12,8 +12,9 @@ For every built-in embedder configuration that works offline (MiniLM with each r
 installed; CLIP/SigLIP/Titan need weights or AWS and are reported as skipped), at the default
 settings: figures of the new decision, and of the OLD fusion on the same photos and queries,
 run from the old source tree (``git archive OLD_REF src``) in a subprocess, at its own default
-threshold (0.45). Targets on the held-out half with captions: recall@1 accepted >= 0.90 and
-no-answer refusal >= 0.90.
+threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
+(``match_every_word``, :mod:`reelrag.matching.support`) instead. Targets on the held-out half
+with captions: recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ def runtimes() -> list[str]:
     return (["onnx"] if onnxruntime_available() else []) + ["numpy"]
 
 
-def new_reports(photos: Path, workspace: Path, runtime: str) -> dict[str, EvalReport]:
-    library = open_library(workspace, minilm_runtime=runtime)
+def new_reports(
+    photos: Path, workspace: Path, runtime: str, every_word: bool = False
+) -> dict[str, EvalReport]:
+    library = open_library(workspace, minilm_runtime=runtime, match_every_word=every_word)
     library.ingest([str(photos)], recursive=True)
     reports = {}
     for split in ("dev", "heldout"):
@@ -108,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old-ref", default=OLD_REF, help="commit of the old fusion")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--every-word", action="store_true", help="new decision with match_every_word = true"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
@@ -117,9 +123,9 @@ def main() -> None:
             photos = base / ("captioned" if captions else "uncaptioned")
             write_devset(photos, captions=captions)
             for runtime in runtimes():
-                label = f"minilm/{runtime}"
+                label = f"minilm/{runtime}" + ("+words" if args.every_word else "")
                 tag = f"{photos.name}-{runtime}"
-                new = new_reports(photos, base / f"new-{tag}", runtime)
+                new = new_reports(photos, base / f"new-{tag}", runtime, args.every_word)
                 old = old_reports(photos, base / f"old-{tag}", runtime, old_src)
                 for split in ("dev", "heldout"):
                     rows.append(_row(label, captions, split, new[split], old[split]))
@@ -146,16 +152,16 @@ def _row(
 
 
 def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
-    head = f"{'embedder':14} {'captions':8} {'split':8} {'queries':7} "
+    head = f"{'embedder':18} {'captions':8} {'split':8} {'queries':7} "
     head += " ".join(f"{name:>30}" for name in FIGURES)
     print(head)
-    print(" " * 40 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
+    print(" " * 44 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
     for row in rows:
         new, old = row["new"], row["old"]
         assert isinstance(new, dict) and isinstance(old, dict)
         cells = [f"{new[f]:.3f} / {old[f]:.3f} ({_ratio(new[f], old[f])})" for f in FIGURES]
         yes = "yes" if row["captions"] else "no"
-        line = f"{row['embedder']!s:14} {yes:8} {row['split']!s:8} {row['queries']!s:7} "
+        line = f"{row['embedder']!s:18} {yes:8} {row['split']!s:8} {row['queries']!s:7} "
         print(line + " ".join(f"{c:>30}" for c in cells))
     for name, why in skipped.items():
         print(f"{name}: skipped ({why})")

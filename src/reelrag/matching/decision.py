@@ -4,7 +4,9 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
 
 - caption: ``sigmoid(slope * (standout - centre))`` where ``standout`` is how far the caption's
   cosine stands out from the query's cohort background (:mod:`reelrag.matching.cohort`), times
-  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual);
+  a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual).
+  With ``match_every_word``, when a multi-word query has a word the caption does not support
+  (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25);
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from reelrag.captioning.evidence import has_caption, strong_text, weak_text
 from reelrag.index import scoring
 from reelrag.matching.cohort import Background
+from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
 WEAK = 0.4  # the most that file and folder names can add
@@ -73,11 +76,14 @@ class Evidence:
     names: float
     matched: tuple[str, ...]  # query terms in the caption and keywords
     named: tuple[str, ...] = ()  # query terms in the file and folder names
+    lacking: tuple[str, ...] = ()  # query terms the caption does not support
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
         if self.cosine is not None and self.standout is not None:
             parts.append(f"caption {self.cosine:.2f} (stands out {self.standout:+.1f})")
+        if self.lacking:
+            parts.append(f"caption lacks {', '.join(self.lacking)}")
         if image is not None:
             parts.append(f"image {image:.2f}")
         words = f" ({', '.join(self.matched)})" if self.matched else ""
@@ -95,17 +101,23 @@ def weigh(
     query_terms: Sequence[str],
     model: MatchModel,
     text_weight: float,
+    lacking: Sequence[str] = (),
 ) -> Evidence:
-    """The confidence that ``hit`` shows what the query asks for."""
+    """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
+    its caption does not support (the caption evidence is then at most ``PARTIAL``)."""
     asset = hit.asset
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:
         similar = model.caption(cosine, standout)
+    if lacking:
+        similar = min(similar, PARTIAL)
     captioned = has_caption(asset)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong_text(asset))
     names, named = scoring.text_score(query_terms, weak_text(asset))
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
-    return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named))
+    return Evidence(
+        1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named), tuple(lacking)
+    )

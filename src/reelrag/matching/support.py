@@ -1,0 +1,156 @@
+"""Does a caption support EVERY content word of the query? A leave-one-term-out test.
+
+The cohort standout (:mod:`reelrag.matching.cohort`) measures the query as a whole, so a caption
+that matches one word strongly passes even when another word is absent: "beach at sunset" ->
+"rocket on the launch pad at dusk" (sunset ~ dusk), "a red sports car" -> "red motorbike",
+"skyscrapers at night" -> "a steel tower at dusk". A query word ``t`` is SUPPORTED by a caption
+when it is one of the caption's own terms, or when dropping it from the query does not RAISE the
+cosine with the caption by more than ``-DROP_MARGIN``::
+
+    delta(t) = cos(query, caption) - cos(query without t, caption) >= DROP_MARGIN
+
+or when one of the caption's words is close to it on its own (word cosine >= ``WORD_MATCH``:
+"orange" ~ "ginger" 0.51, "kitty" ~ "cat" 0.84; "car" ~ "motorbike" is not enough once the
+other tests failed).
+
+A synonym adds meaning the caption shares ("american flag" vs "the stars and stripes flag":
++0.06; "gift box" vs "a wrapped present": +0.01), a word the caption lacks adds meaning it does
+not share (the query moves away: "eye scan" vs "a scanned page of text", eye: -0.14). A caption
+that leaves a word unsupported counts as at most ``PARTIAL`` caption evidence (below the default
+threshold). Only queries with two or more content words are probed: a one-word query's cosine
+already is that word's similarity. ``DROP_MARGIN`` and ``WORD_MATCH`` were fitted on the
+development half of ``reelrag/data/retrieval_set`` (docs/retrieval.md): over its multi-word
+queries' candidates with confidence >= 0.45, (0.0, 0.45) drops 25 of 50 wrong candidates and 1
+of 34 right ones. On the held-out half it costs more right hits than that (captions omit words
+users add: "birthday", "storage"), so it is opt-in: ``settings.match_every_word``.
+
+Cost: one batched embedding of the query's ``n`` shortened forms and an ``n x dim`` product per
+probed hit; caption words are embedded only for a word that failed the first two tests, once
+per word and embedder (kept in memory, :class:`WordVectors`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reelrag.embeddings.base import Embedder
+from reelrag.index import scoring
+
+DROP_MARGIN = 0.0  # dropping a word must not raise the caption's cosine
+WORD_MATCH = 0.45  # a caption word this close to a query word supports it
+PARTIAL = 0.25  # the most caption evidence a hit with an unsupported query word keeps
+# Words that carry no object or attribute of their own (beyond scoring.STOP_WORDS): dropping
+# them says nothing about the caption. "us" is mostly the country in queries ("US flag").
+_FUNCTION = (
+    "about above across after against along among around before behind below beneath beside "
+    "between down during inside into like my near next off onto our out outside over s some "
+    "their them there these they those through under up upon us very we while your"
+)
+FUNCTION_WORDS = frozenset(_FUNCTION.split(" "))
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def content_terms(text: str) -> list[str]:
+    """The query's content terms (:func:`scoring.terms` less function words).
+
+    >>> content_terms("a cell under the microscope")
+    ['cell', 'microscope']
+    """
+    return [t for t in scoring.terms(text) if t not in FUNCTION_WORDS]
+
+
+def without(text: str, term: str) -> str:
+    """``text`` with every word whose term is ``term`` left out.
+
+    >>> without("skyscrapers at night", "skyscraper")
+    'at night'
+    """
+    return " ".join(w for w in _WORD.findall(text) if scoring.normalise_term(w) != term)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One query's content terms and the unit vectors of the query without each of them."""
+
+    terms: tuple[str, ...]
+    query: np.ndarray  # unit vector of the whole query
+    shortened: np.ndarray  # (len(terms), dim) unit vectors, row i without terms[i]
+
+    words: WordVectors
+
+    def unsupported(self, caption: np.ndarray, caption_terms: Sequence[str]) -> tuple[str, ...]:
+        """The query terms that ``caption`` (its vector and its own terms) does not support."""
+        norm = float(np.linalg.norm(caption))
+        if norm == 0.0:
+            return ()
+        unit = np.asarray(caption, dtype=np.float32) / norm
+        delta = float(self.query @ unit) - self.shortened @ unit
+        own = set(caption_terms)
+        doubtful = [
+            t for t, d in zip(self.terms, delta, strict=True) if t not in own and d < DROP_MARGIN
+        ]
+        if not doubtful or not caption_terms:
+            return tuple(doubtful)
+        close = self.words.closest(doubtful, caption_terms)
+        return tuple(t for t, c in zip(doubtful, close, strict=True) if c < WORD_MATCH)
+
+
+class WordVectors:
+    """Unit vectors of single words for one embedder, embedded once and kept (bounded)."""
+
+    LIMIT = 100_000
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def closest(self, terms: Sequence[str], words: Sequence[str]) -> list[float]:
+        """For each of ``terms``, its highest cosine with one of ``words``."""
+        table = self._get([*terms, *words])
+        grid = np.stack([table[t] for t in terms]) @ np.stack([table[w] for w in words]).T
+        return [float(row.max()) for row in grid]
+
+    def _get(self, words: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
+        if missing:
+            fresh = _units(self.embedder.embed_texts(missing))
+            with self._lock:
+                if len(self._vectors) + len(missing) > self.LIMIT:
+                    self._vectors.clear()
+                self._vectors.update(zip(missing, fresh, strict=True))
+        with self._lock:
+            return {w: self._vectors[w] for w in words}
+
+
+def probe(embedder: Embedder, query: str, query_unit: np.ndarray) -> Probe | None:
+    """The leave-one-term-out probe of ``query``; ``None`` for fewer than two content terms."""
+    terms = content_terms(query)
+    if len(terms) < 2:
+        return None
+    shortened = _units(embedder.embed_texts([without(query, t) for t in terms]))
+    whole = np.asarray(query_unit, dtype=np.float32)
+    return Probe(tuple(terms), whole, shortened, word_vectors(embedder))
+
+
+_WORDS: dict[str, WordVectors] = {}
+_WORDS_LOCK = threading.Lock()
+
+
+def word_vectors(embedder: Embedder) -> WordVectors:
+    """The word-vector cache of ``embedder`` (one per embedder identity, per process)."""
+    key = embedder.identity.key()
+    with _WORDS_LOCK:
+        return _WORDS.setdefault(key, WordVectors(embedder))
+
+
+def _units(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
