@@ -12,7 +12,8 @@ echo "== mypy"
 echo "== pytest"
 # Ray's background threads stay in the process that used it, so its tests run in their own
 # process after the rest; coverage adds up over both runs.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" -m "not ray" --cov=reelrag --cov-report= "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup -m "not ray" --cov=reelrag \
+  --cov-report= "$@"
 status=0
 .venv/bin/python -m pytest -m ray --cov=reelrag --cov-append --cov-report=term:skip-covered "$@" \
   || status=$?

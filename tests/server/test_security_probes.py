@@ -77,6 +77,24 @@ def jobs_count(server: dict) -> int:
     return len(server["client"].get("/api/jobs?limit=5000").json()["jobs"])
 
 
+@pytest.fixture(autouse=True)
+def _still_healthy(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every probe: no 5xx so far, no bypass, the server alive, answering and small.
+
+    The server is one per module and xdist may spread the probes over workers, so each test
+    checks what it did rather than one test at the end checking all of them."""
+    yield
+    if "server" not in request.fixturenames:
+        return
+    server = request.getfixturevalue("server")
+    errors = [(name, status) for name, status in server["statuses"] if status >= 500]
+    assert not errors, errors
+    assert not server["bypasses"], server["bypasses"]
+    assert server["proc"].poll() is None
+    assert server["client"].get("/api/health").status_code == 200
+    assert rss_bytes(server["proc"].pid) < 1_000_000_000
+
+
 def test_paths_in_every_file_field_reach_only_uploads_and_outputs(server: dict) -> None:
     client, before = server["client"], jobs_count(server)
     for path in BAD_PATHS:
@@ -234,4 +252,4 @@ def test_zz_no_5xx_and_the_server_is_alive_and_small(server: dict) -> None:
     assert server["proc"].poll() is None
     assert server["client"].get("/api/health").status_code == 200
     assert rss_bytes(server["proc"].pid) < 1_000_000_000
-    assert len(server["statuses"]) > 200, "the probes ran"
+    assert server["statuses"], "the probes ran"
