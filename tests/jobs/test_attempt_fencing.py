@@ -46,7 +46,7 @@ class Zombie:
         # As in an actor: the remote id goes to the driver, which alone writes the store.
         deaf = dataclasses.replace(ctx, cancelled=threading.Event(), store_remote=lambda _: True)
         result = run_generate_job(job, deaf)
-        self.staged = staging.staging_dir(job_dir(ctx.settings, job), job)
+        self.staged = staging.staging_dir(ctx.settings, job)
         (self.staged / "zombie.txt").write_text("attempt 1 was here", encoding="utf-8")
         (self.staged / "video.mp4").write_bytes(b"zombie video")
         return result
@@ -84,7 +84,8 @@ def test_a_zombie_attempt_never_replaces_the_winners_files(
     assert (after.state, after.attempts, after.result) == ("succeeded", 2, won.result)
     assert _digests(final) == before  # the winner's files, unchanged; no zombie.txt
     assert not zombie.staged.exists()  # the refused attempt's staging folder is gone
-    assert not list((final.parent / staging.STAGING).glob(f"{job.id}.attempt-*"))
+    assert not list(staging.staging_root(settings).glob(f"{job.id}*"))
+    assert sorted(p.name for p in final.parent.iterdir()) == [final.name]  # nothing else
     assert after.result is not None and after.result["video"] == str(final / "video.mp4")
     manifest = (final / "manifest.json").read_text(encoding="utf-8")
     assert staging.STAGING not in manifest and staging.STAGING not in str(after.result)
@@ -94,7 +95,7 @@ def test_promotion_replaces_the_set_and_rollback_restores_it(tmp_path: Path) -> 
     final = tmp_path / "batch" / "clip"
     final.mkdir(parents=True)
     (final / "video.mp4").write_bytes(b"winner")
-    staged = tmp_path / "batch" / staging.STAGING / "b-0001.attempt-3"
+    staged = tmp_path / staging.STAGING / "b-0001.attempt-3"
     staged.mkdir(parents=True)
     (staged / "video.mp4").write_bytes(b"late")
     backup = staging.promote(staged, final)

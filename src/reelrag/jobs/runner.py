@@ -122,7 +122,7 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     if hit is not None:
         prepared.hit = hit
     final = job_dir(ctx.settings, job)
-    paths = _paths(pipeline, final, job)
+    paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
 
     def render() -> Any:
@@ -146,10 +146,10 @@ def retrieve(query: str, ctx: JobContext) -> SearchHit:
     return best_matches(ctx.library(), query, ctx.settings, limit=1)[0]
 
 
-def _paths(pipeline: Any, final: Path, job: Job) -> Any:
+def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:
     """The attempt's staging folder, emptied, and the other attempts' leftovers removed."""
-    folder = staging.staging_dir(final, job)
-    staging.clear_stale(final, job)
+    folder = staging.staging_dir(settings, job)
+    staging.clear_stale(settings, job)
     staging.discard(folder)  # partial writes of this attempt's earlier run (a killed worker)
     folder.mkdir(parents=True, exist_ok=True)
     return pipeline.OutputPaths(

@@ -1,8 +1,9 @@
 """Attempt-fenced outputs: each attempt renders into its own staging folder, promoted on finish.
 
 A job's attempt writes ``video.mp4``, ``manifest.json`` and the rest into
-``<outputs_dir>/<batch_id>/.staging/<job id>.attempt-<n>/``, never into the job's folder. The
-worker that claimed the attempt (the driver) then, holding the batch's promotion lock:
+``<outputs_dir>/.staging/<job id>.attempt-<n>/`` (the same file system as the job's folder, out
+of the batch folders), never into the job's folder. The worker that claimed the attempt (the
+driver) then, holding the promotion lock (``<outputs_dir>/.staging/.lock``):
 
 1. checks the fence: it renews the lease and the store still says the job runs attempt ``n``;
 2. promotes: renames the job's folder aside (if any) and the staging folder into its place, one
@@ -27,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reelrag.settings import Settings
 from reelrag.types import Job
 
 log = logging.getLogger(__name__)
@@ -34,16 +36,20 @@ log = logging.getLogger(__name__)
 STAGING = ".staging"
 
 
-def staging_dir(final: Path, job: Job) -> Path:
-    """Where attempt ``job.attempts`` of ``job`` writes the outputs meant for ``final``."""
-    return final.parent / STAGING / f"{job.id}.attempt-{job.attempts}"
+def staging_root(settings: Settings) -> Path:
+    """The folder of every attempt's staged outputs (and of the promotion lock)."""
+    return settings.outputs_dir / STAGING
 
 
-def clear_stale(final: Path, job: Job) -> None:
+def staging_dir(settings: Settings, job: Job) -> Path:
+    """Where attempt ``job.attempts`` of ``job`` writes its outputs."""
+    return staging_root(settings) / f"{job.id}.attempt-{job.attempts}"
+
+
+def clear_stale(settings: Settings, job: Job) -> None:
     """Remove the staging folders of ``job``'s other attempts (killed or taken over)."""
-    root = final.parent / STAGING
-    for folder in root.glob(f"{job.id}.attempt-*"):
-        if folder != staging_dir(final, job):
+    for folder in staging_root(settings).glob(f"{job.id}.attempt-*"):
+        if folder != staging_dir(settings, job):
             discard(folder)
 
 
@@ -75,7 +81,7 @@ def promote(staged: Path, final: Path) -> Path | None:
     """Put ``staged`` in place of ``final``; the replaced folder (kept aside) or None."""
     backup = None
     if final.exists():
-        backup = staged.parent / f"{final.name}.replaced-{uuid.uuid4().hex[:8]}"
+        backup = staged.with_name(f"{staged.name}.replaced-{uuid.uuid4().hex[:8]}")
         final.rename(backup)
     final.parent.mkdir(parents=True, exist_ok=True)
     staged.rename(final)
@@ -96,10 +102,11 @@ def discard(folder: Path | None) -> None:
 
 
 @contextlib.contextmanager
-def promotion_lock(final: Path) -> Iterator[None]:
-    """Serialise promotions in one batch folder (an advisory lock; where the file system has
-    none, the lease renewed by the fence check still keeps two attempts apart)."""
-    root = final.parent / STAGING
+def promotion_lock(settings: Settings) -> Iterator[None]:
+    """Serialise promotions (an advisory lock, held for a few renames and one store write;
+    where the file system has none, the lease renewed by the fence check still keeps two
+    attempts apart)."""
+    root = staging_root(settings)
     root.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl

@@ -268,7 +268,7 @@ class Worker:
             )
         finally:
             if job.kind == "generate":  # whatever this attempt staged and did not promote
-                staging.discard(staging.staging_dir(job_dir(self.settings, job), job))
+                staging.discard(staging.staging_dir(self.settings, job))
             with self._lock:
                 self._active.pop(job.id, None)
                 self._finishing.discard(job.id)
@@ -278,11 +278,11 @@ class Worker:
     def _succeed(self, job: Job, result: dict[str, Any]) -> bool:
         """Promote the attempt's staged outputs and finish the job, both fenced by attempt
         (see :mod:`reelrag.jobs.staging`); False when the attempt lost the job."""
-        final = job_dir(self.settings, job) if job.kind == "generate" else None
-        staged = staging.staging_dir(final, job) if final is not None else None
-        if final is None or staged is None or not staged.is_dir():  # nothing staged to promote
+        staged = staging.staging_dir(self.settings, job)
+        if job.kind != "generate" or not staged.is_dir():  # nothing staged to promote
             return self._finish_ok(job, result)
-        with staging.promotion_lock(final):
+        final = job_dir(self.settings, job)
+        with staging.promotion_lock(self.settings):
             if not self._holds(job):
                 log.info("job %s: attempt %d was taken over; its outputs are dropped", job.id,
                          job.attempts)  # fmt: skip
@@ -297,7 +297,7 @@ class Worker:
                 staging.rollback(final, backup)
             else:
                 staging.discard(backup)
-                staging.clear_stale(final, job)  # a zombie's late writes
+                staging.clear_stale(self.settings, job)  # a zombie's late writes
             return finished
 
     def _holds(self, job: Job) -> bool:
