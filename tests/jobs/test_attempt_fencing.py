@@ -117,3 +117,15 @@ def test_results_and_manifests_name_the_final_folder(tmp_path: Path) -> None:
     assert sealed == {"video": str(final / "video.mp4"), "poster": None, "frames": 3,
                       "tags": [str(final)]}  # fmt: skip
     assert str(final / "video.mp4") in (staged / "manifest.json").read_text(encoding="utf-8")
+
+
+def test_a_failed_promotion_leaves_the_job_folder_as_it_was(tmp_path: Path) -> None:
+    final = tmp_path / "batch" / "clip"
+    final.mkdir(parents=True)
+    (final / "video.mp4").write_bytes(b"winner")
+    missing = tmp_path / staging.STAGING / "b-0001.attempt-2"  # removed under the promoter
+    missing.parent.mkdir()
+    with pytest.raises(FileNotFoundError):
+        staging.promote(missing, final)
+    assert (final / "video.mp4").read_bytes() == b"winner"
+    assert [p.name for p in missing.parent.iterdir()] == []

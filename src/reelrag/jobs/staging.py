@@ -83,8 +83,13 @@ def promote(staged: Path, final: Path) -> Path | None:
     if final.exists():
         backup = staged.with_name(f"{staged.name}.replaced-{uuid.uuid4().hex[:8]}")
         final.rename(backup)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staged.rename(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staged.rename(final)
+    except OSError:
+        if backup is not None:  # the job's folder stays as it was
+            backup.rename(final)
+        raise
     return backup
 
 
