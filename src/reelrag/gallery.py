@@ -67,7 +67,8 @@ def collect_items(outputs_dir: Path) -> tuple[list[GalleryItem], list[str]]:
     items: list[GalleryItem] = []
     problems: list[str] = []
     for path in sorted(Path(outputs_dir).rglob("*.json")):
-        if path.name.startswith(".tmp-"):
+        hidden = any(part.startswith(".") for part in path.relative_to(outputs_dir).parts)
+        if hidden:  # partial writes (.tmp-*) and jobs' attempts in flight (.staging)
             continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -5,6 +5,7 @@ stops with one line instead of hanging."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -98,7 +99,9 @@ def test_a_live_workers_lease_is_kept_and_the_batch_says_so(
     result = CliRunner().invoke(app, ["--workspace", str(workspace), "batch", str(prompts),
                                       "--backend", "simulated", "--action", "zoom in"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "leased by another worker" in result.stderr and "within 2s" in result.stderr
+    assert "leased by another worker" in result.stderr
+    # the lease's remaining time at the moment it is read: 2 s, or less on a slow machine
+    assert re.search(r"within [12]s", result.stderr), result.stderr
 
 
 def test_wait_without_a_worker_stops_with_one_line(workspace: Path) -> None:

@@ -97,3 +97,44 @@ def test_killed_worker_and_driver_then_resume(
     assert report["added"] == IMAGES - committed and report["unchanged"] == committed
     assert library.catalog.count_assets() == IMAGES
     assert library.index.count() == IMAGES
+
+
+def test_ray_ingest_prunes_and_reindexes_like_local_ingest(
+    photos: Path, tmp_path: Path, ray_cluster: Any
+) -> None:
+    from reelrag.library.ray_ingest import ray_ingest
+
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for i in range(12):
+        for suffix in (".png", ".txt"):
+            name = f"photo_{i:03d}{suffix}"
+            (folder / name).write_bytes((photos / name).read_bytes())
+    library = Library(load_settings({"workspace": tmp_path / "ws"}, environ={}))
+    assert ray_ingest(library, [str(folder)]).added == 12
+    for i in (0, 1):
+        (folder / f"photo_{i:03d}.png").unlink()
+    pruned = ray_ingest(library, [str(folder)], prune=True)
+    assert (pruned.removed, pruned.unchanged, pruned.added) == (2, 10, 0)
+    assert library.catalog.count_sources() == library.index.count() == 10
+    (folder / "photo_005.txt").write_text("a lighthouse on a cliff at dusk")
+    library.index.delete([a.id for a in library.index.list_assets()])  # an index emptied
+    assert library.index.count() == 0
+    again = ray_ingest(library, [], reindex=True)  # every catalogued file, captioned again
+    assert (again.reindexed, again.updated, again.added, again.not_reindexed) == (9, 1, 0, 0)
+    assert library.index.count() == 10
+    hit = library.search("lighthouse on a cliff", limit=1, min_score=0.0).hits[0]
+    assert hit.asset.source.endswith("photo_005.png")
+
+
+def test_cli_ingest_with_ray_accepts_prune(photos: Path, tmp_path: Path, ray_cluster: Any) -> None:
+    from typer.testing import CliRunner
+
+    from reelrag.cli.main import app
+
+    ws = ["--workspace", str(tmp_path / "ws")]
+    args = ["ingest", str(photos / "photo_00*.png"), "--executor", "ray", "--prune", "--json"]
+    result = CliRunner().invoke(app, [*ws, *args])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["added"], report["removed"]) == (10, 0)

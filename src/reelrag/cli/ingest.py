@@ -67,7 +67,7 @@ def ingest(
     )
     with progress_bars(enabled=not as_json) as progress:
         if library.settings.executor == "ray":
-            report = _ray_ingest(library, paths or [], recursive, prune or reindex, progress)
+            report = _ray_ingest(library, paths or [], recursive, prune, reindex, progress)
         else:
             report = library.ingest(
                 paths or [], recursive=recursive, prune=prune, reindex=reindex, progress=progress
@@ -84,21 +84,22 @@ def _ray_ingest(
     library: Library,
     paths: list[str],
     recursive: bool,
-    other_mode: bool,
+    prune: bool,
+    reindex: bool,
     progress: ProgressCallback,
 ) -> IngestReport:
-    """Ingest through Ray Data (new and changed files; --prune and --reindex run locally)."""
-    if other_mode or not paths:
+    """Ingest through Ray Data (--prune and --reindex as without it)."""
+    if not paths and not reindex:
         raise InputError(
-            "--executor ray ingests new and changed files of PATHS only",
-            hint="run --prune or --reindex without --executor ray",
+            "no folders, files or globs to ingest",
+            hint="name at least one PATH, or use --reindex alone for every catalogued file",
         )
     from reelrag.library.ray_ingest import ray_ingest  # ray loads only here
 
-    settings = library.settings
     return ray_ingest(
-        library, paths, recursive=recursive, address=settings.ray_address, progress=progress
-    )
+        library, paths, recursive=recursive, prune=prune, reindex=reindex,
+        address=library.settings.ray_address, progress=progress,
+    )  # fmt: skip
 
 
 def _print_report(report: IngestReport) -> None:

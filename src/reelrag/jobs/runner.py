@@ -4,7 +4,9 @@ Local generators: prepare -> generator.generate -> finalize. Remote generators: 
 (the job's stored remote id, or the service's record of our idempotency token, or a new submission)
 -> store the remote id -> poll on a schedule adapted to the backend's typical latency -> collect ->
 finalize. Outputs go to ``<outputs_dir>/<batch_id>/<job dir>/video.mp4`` with ``manifest.json``
-and ``poster.jpg`` beside it.
+and ``poster.jpg`` beside it: each attempt writes them into its own staging folder, which the
+worker promotes into the job's folder only for the attempt the store still holds (see
+:mod:`reelrag.jobs.staging`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reelrag.errors import (
     RemoteFailedError,
 )
 from reelrag.generation.base import Generator, RemoteGenerator
+from reelrag.jobs import staging
 from reelrag.jobs.store import idempotency_token, remote_dead
 from reelrag.settings import Settings
 from reelrag.types import GeneratePayload, Job, SearchHit
@@ -118,6 +121,7 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     prepared = pipeline.prepare(request, ctx.settings, library=library, generator=generator)
     if hit is not None:
         prepared.hit = hit
+    final = job_dir(ctx.settings, job)
     paths = _paths(pipeline, ctx.settings, job)
     ctx.check()
 
@@ -132,7 +136,7 @@ def run_generate_job(job: Job, ctx: JobContext) -> dict[str, Any]:
 
     result = pipeline.render_checked(prepared, paths, render)
     log.info("job %s done in %.2fs", job.id, time.perf_counter() - started)
-    return result.to_dict()
+    return staging.seal(result.to_dict(), paths.video.parent, final)
 
 
 def retrieve(query: str, ctx: JobContext) -> SearchHit:
@@ -143,10 +147,11 @@ def retrieve(query: str, ctx: JobContext) -> SearchHit:
 
 
 def _paths(pipeline: Any, settings: Settings, job: Job) -> Any:
-    folder = job_dir(settings, job)
+    """The attempt's staging folder, emptied, and the other attempts' leftovers removed."""
+    folder = staging.staging_dir(settings, job)
+    staging.clear_stale(settings, job)
+    staging.discard(folder)  # partial writes of this attempt's earlier run (a killed worker)
     folder.mkdir(parents=True, exist_ok=True)
-    for leftover in folder.glob(".tmp-*"):  # partial writes of a worker that was killed
-        leftover.unlink(missing_ok=True)
     return pipeline.OutputPaths(
         video=folder / "video.mp4",
         manifest=folder / "manifest.json",

@@ -24,9 +24,9 @@ from reelrag.errors import (
 )
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.generation.base import Generator
-from reelrag.jobs import leases
+from reelrag.jobs import leases, staging
 from reelrag.jobs.executors import Executor, open_executor
-from reelrag.jobs.runner import JobContext, JobRunner, run_generate_job
+from reelrag.jobs.runner import JobContext, JobRunner, job_dir, run_generate_job
 from reelrag.jobs.store import JobStore, job_backend
 from reelrag.plugins import registry
 from reelrag.settings import Settings
@@ -245,9 +245,7 @@ class Worker:
         try:
             runner = self._runners.get(job.kind, self.runner)
             result = runner(job, self._context(job, cancel))
-            if self.store.finish(
-                job.id, self.worker_id, "succeeded", result=result, message="done", attempt=attempt
-            ):
+            if self._succeed(job, result):
                 self._progress(ProgressEvent(job.id, 100, 100, "done"))
         except CancelledError:
             log.info("job %s stopped: cancelled, taken over or worker stopping", job.id)
@@ -269,11 +267,51 @@ class Worker:
                 job.id, self.worker_id, "failed", error=error, message=str(err), attempt=attempt
             )
         finally:
+            if job.kind == "generate":  # whatever this attempt staged and did not promote
+                staging.discard(staging.staging_dir(self.settings, job))
             with self._lock:
                 self._active.pop(job.id, None)
                 self._finishing.discard(job.id)
             self._emit(job, "batch")
             self._wake.set()
+
+    def _succeed(self, job: Job, result: dict[str, Any]) -> bool:
+        """Promote the attempt's staged outputs and finish the job, both fenced by attempt
+        (see :mod:`reelrag.jobs.staging`); False when the attempt lost the job."""
+        staged = staging.staging_dir(self.settings, job)
+        if job.kind != "generate" or not staged.is_dir():  # nothing staged to promote
+            return self._finish_ok(job, result)
+        final = job_dir(self.settings, job)
+        with staging.promotion_lock(self.settings):
+            if not self._holds(job):
+                log.info("job %s: attempt %d was taken over; its outputs are dropped", job.id,
+                         job.attempts)  # fmt: skip
+                return False
+            backup = staging.promote(staged, final)
+            try:
+                finished = self._finish_ok(job, result)
+            except BaseException:
+                staging.rollback(final, backup)
+                raise
+            if not finished:
+                staging.rollback(final, backup)
+            else:
+                staging.discard(backup)
+                staging.clear_stale(self.settings, job)  # a zombie's late writes
+            return finished
+
+    def _holds(self, job: Job) -> bool:
+        """The fence: this worker still holds ``job`` at the attempt it claimed (lease renewed)."""
+        if not self.store.heartbeat(job.id, self.worker_id, self.settings.lease_s):
+            return False
+        current = self.store.get(job.id)
+        return current.state == "running" and current.attempts == job.attempts
+
+    def _finish_ok(self, job: Job, result: dict[str, Any]) -> bool:
+        return self.store.finish(
+            job.id, self.worker_id, "succeeded", result=result, message="done",
+            attempt=job.attempts,
+        )  # fmt: skip
 
     def _context(self, job: Job, cancel: threading.Event) -> JobContext:
         def report(fraction: float, message: str) -> None:

@@ -120,7 +120,7 @@ class Ingestor:
         self._reindex = False
         self._sigs = CaptionSignatures(captioner.reads_side_files)
         self._touched: set[str] = set()  # asset ids this run upserted or found unchanged
-        self._embeds_images: bool | None = None  # known once a file needs reading
+        self.embeds_images: bool | None = None  # known once a file needs reading
 
     def run(
         self,
@@ -135,9 +135,8 @@ class Ingestor:
         see the module docstring for the stages."""
         started = time.perf_counter()
         report = IngestReport()
-        self._reindex = reindex
-        self._sigs = CaptionSignatures(self.captioner.reads_side_files)
-        files = self._scan(specs, recursive, report) if specs else self._catalogued(report)
+        self.begin(reindex=reindex)
+        files = self.list_files(specs, recursive, report)
         workers = self.settings.ingest_workers or os.cpu_count() or 1
         done = 0
         progress(ProgressEvent("ingest", 0, len(files)))
@@ -152,15 +151,47 @@ class Ingestor:
             batch = max(1, self.settings.ingest_batch)
             chunks = [files[start : start + batch] for start in range(0, len(files), batch)]
             changed = self._run_batches(chunks, pool, report, tick)
+        self.wrap_up(specs, files, report, changed=changed, prune=prune)
+        report.elapsed_s = time.perf_counter() - started
+        log.info("ingest: %s", report.to_dict())
+        return report
+
+    # The steps of a run, public for drivers that spread the reading (``ray_ingest``).
+
+    def begin(self, *, reindex: bool = False) -> None:
+        """Start a run: ``reindex`` re-captions and re-embeds even unchanged files."""
+        self._reindex = reindex
+        self._sigs = CaptionSignatures(self.captioner.reads_side_files)
+        self._touched = set()
+
+    def list_files(
+        self, specs: Sequence[str], recursive: bool, report: IngestReport
+    ) -> list[SourceFile]:
+        """The files ``specs`` name (none: every catalogued file); problems go to ``report``."""
+        return self._scan(specs, recursive, report) if specs else self._catalogued(report)
+
+    def upsert(self, records: Sequence[IndexRecord]) -> None:
+        """Write index records (the index opens, or starts afresh for a reindex, on first use)."""
+        if records:
+            self._index().upsert(list(records))
+
+    def wrap_up(
+        self,
+        specs: Sequence[str],
+        files: Sequence[SourceFile],
+        report: IngestReport,
+        *,
+        changed: bool,
+        prune: bool = False,
+    ) -> None:
+        """End a run: forget gone files under ``specs`` (``prune``), optimise a changed index,
+        count the assets a reindex did not reach."""
         if prune:
             changed |= self._prune(specs, files, report)
         if changed:
             self._index().optimize()
-        if reindex:
+        if self._reindex:
             report.not_reindexed = max(0, self.catalog.count_assets() - len(self._touched))
-        report.elapsed_s = time.perf_counter() - started
-        log.info("ingest: %s", report.to_dict())
-        return report
 
     def _scan(
         self, specs: Sequence[str], recursive: bool, report: IngestReport
@@ -221,13 +252,13 @@ class Ingestor:
     ) -> Batch:
         """Plan one batch and queue the reading of its new or changed files."""
         known = self.catalog.lookup([f.uri for f in files])
-        todo = self._plan(files, known)
+        todo = self.plan(files, known)
         report.unchanged += len(files) - len(todo)
         for _ in range(len(files) - len(todo)):
             tick("unchanged")
-        if todo and self._embeds_images is None:  # on the main thread: loads only when needed
-            self._embeds_images = "image" in self._embedder().identity.modalities
-        return Batch(known, [pool.submit(self._prepare_safely, task) for task in todo])
+        if todo and self.embeds_images is None:  # on the main thread: loads only when needed
+            self.embeds_images = "image" in self._embedder().identity.modalities
+        return Batch(known, [pool.submit(self.prepare_safely, task) for task in todo])
 
     def _finish(self, batch: Batch, report: IngestReport, tick: Callable[[str], None]) -> bool:
         """Caption, embed, index and commit one queued batch (False: it had nothing to read)."""
@@ -248,16 +279,15 @@ class Ingestor:
                 seen.add(item.asset.id)
                 waiting.append(item)
             if len(waiting) >= EMBED_CHUNK:
-                records += self._caption_embed(waiting)
+                records += self.caption_embed(waiting)
                 waiting = []
             tick(item.file.name)
-        records += self._caption_embed(waiting)
-        if records:
-            self._index().upsert(records)
-        self._record(prepared, [r.asset for r in records], batch.known, report)
+        records += self.caption_embed(waiting)
+        self.upsert(records)
+        self.record(prepared, [r.asset for r in records], batch.known, report)
         return True
 
-    def _plan(self, files: Sequence[SourceFile], known: dict[str, SourceRow]) -> list[Task]:
+    def plan(self, files: Sequence[SourceFile], known: dict[str, SourceRow]) -> list[Task]:
         """Tasks for the files that need reading; unchanged ones are only counted."""
         todo, backfill = [], []
         for file in files:
@@ -276,7 +306,7 @@ class Ingestor:
             self.catalog.set_caption_sigs(backfill)
         return todo
 
-    def _prepare_safely(self, task: Task) -> Prepared | tuple[str, str]:
+    def prepare_safely(self, task: Task) -> Prepared | tuple[str, str]:
         try:
             return self._prepare(task)
         except ReelragError as exc:  # the report names the file already: drop the decoder's prefix
@@ -295,7 +325,7 @@ class Ingestor:
             return Prepared(task, existing, is_new=False)
         needs_px = max(
             CAPTION_IMAGE_PX if self.captioner.needs_pixels else 0,
-            EMBED_IMAGE_PX if self._embeds_images else 0,
+            EMBED_IMAGE_PX if self.embeds_images else 0,
         )
         decoded = decode_image(
             data,
@@ -314,7 +344,7 @@ class Ingestor:
             fit_longest(decoded.image, CAPTION_IMAGE_PX) if self.captioner.needs_pixels else None
         )
         caption_input = CaptionInput(file.uri, file.name, asset_id, decoded.metadata, pixels)
-        embed_image = fit_longest(decoded.image, EMBED_IMAGE_PX) if self._embeds_images else None
+        embed_image = fit_longest(decoded.image, EMBED_IMAGE_PX) if self.embeds_images else None
         return Prepared(task, asset, existing is None, caption_input, embed_image)
 
     def _objects_exist(self, asset: Asset) -> bool:
@@ -350,7 +380,7 @@ class Ingestor:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )  # fmt: skip
 
-    def _caption_embed(self, prepared: Sequence[Prepared]) -> list[IndexRecord]:
+    def caption_embed(self, prepared: Sequence[Prepared]) -> list[IndexRecord]:
         """Index records for new assets: caption them, embed the index text and the pixels."""
         if not prepared:
             return []
@@ -370,13 +400,13 @@ class Ingestor:
 
     def _embed_images(self, prepared: Sequence[Prepared]) -> list[np.ndarray | None]:
         """Image vectors in ``prepared`` order (``None`` without an image embedder)."""
-        if not self._embeds_images:
+        if not self.embeds_images:
             return [None] * len(prepared)
         pixels = [p.embed_image for p in prepared if p.embed_image is not None]
         found = iter(self._embedder().embed_images(pixels) if pixels else [])
         return [None if p.embed_image is None else next(found) for p in prepared]
 
-    def _record(
+    def record(
         self,
         prepared: Sequence[Prepared],
         captioned: Sequence[Asset],

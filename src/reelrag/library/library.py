@@ -85,7 +85,8 @@ class Library:
             self._captioner = registry.create("captioner", self.settings.captioner, self.settings)
         return self._captioner
 
-    def _ingestor(self, reindex: bool = False) -> Ingestor:
+    def ingestor(self, reindex: bool = False) -> Ingestor:
+        """An ingestor over this library (``reindex``: the index starts afresh on a mismatch)."""
         index = self._index_afresh_on_mismatch if reindex else lambda: self.index
         return Ingestor(
             self.settings, self.store, self.catalog, self.captioner,
@@ -128,10 +129,14 @@ class Library:
                 hint="name at least one PATH, or use --reindex alone for every catalogued file",
             )
         self._index_reset = False
-        report = self._ingestor(reindex).run(
+        report = self.ingestor(reindex).run(
             specs, recursive=recursive, prune=prune, reindex=reindex, progress=progress
         )
-        report.index_reset = self._index_reset
+        return self.complete(report)
+
+    def complete(self, report: IngestReport) -> IngestReport:
+        """Finish an ingest run's report: whether the index started afresh, caption coverage."""
+        report.index_reset, self._index_reset = self._index_reset, False
         report.coverage = self.coverage()
         report.coverage_warning = self.coverage_warning(report.coverage)
         return report
@@ -226,7 +231,7 @@ class Library:
     def remove(self, asset_id: str) -> Asset:
         """Remove an asset from catalog, index and store; the user's files stay untouched."""
         asset = self.get(asset_id)
-        self._ingestor().purge([asset.id])
+        self.ingestor().purge([asset.id])
         return asset
 
     def image(self, asset_id: str) -> Image.Image:

@@ -8,7 +8,10 @@ content-addressed store keys (a re-run writes the same keys); a second actor poo
 models' needs (MiniLM on CPU, CLIP/SigLIP or Florence on a GPU, Titan and Bedrock as one
 rate-limited I/O actor), captions and embeds; the driver upserts each batch into the index and
 commits it to the catalog, the "done" marker. A worker that dies has its tasks retried by Ray
-Data. The store, the catalog and the index must be on storage every node reaches.
+Data. ``prune`` (forget gone files) and ``reindex`` (caption and embed again; with no sources,
+every catalogued file) behave as in local ingest: the driver runs the same
+:class:`~reelrag.library.ingest.Ingestor` steps around the distributed reading. The store, the
+catalog and the index must be on storage every node reaches.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def _ingestor(settings: Settings, embeds_images: bool, embedder: Any = None) -> 
         settings, open_store(settings), Catalog(settings.catalog_path), captioner,
         embedder=(lambda: embedder) if embedder is not None else _no_model, index=_no_model,
     )  # fmt: skip
-    ingestor._embeds_images = embeds_images
+    ingestor.embeds_images = embeds_images
     return ingestor
 
 
@@ -67,7 +70,7 @@ class PrepareFiles:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[bytes]]:
         tasks: list[Task] = [pickle.loads(blob) for blob in batch["blob"]]
-        return {"blob": [pickle.dumps(self.ingestor._prepare_safely(t)) for t in tasks]}
+        return {"blob": [pickle.dumps(self.ingestor.prepare_safely(t)) for t in tasks]}
 
 
 class CaptionEmbed:
@@ -83,7 +86,7 @@ class CaptionEmbed:
         for item in items:
             if isinstance(item, Prepared) and item.caption_input is not None:
                 waiting.setdefault(item.asset.id, item)
-        records = {r.asset.id: r for r in self.ingestor._caption_embed(list(waiting.values()))}
+        records = {r.asset.id: r for r in self.ingestor.caption_embed(list(waiting.values()))}
         out = []
         for item in items:
             if isinstance(item, Prepared):  # pixels stay here; the driver needs the rows only
@@ -100,27 +103,32 @@ def ray_ingest(
     specs: Sequence[str],
     *,
     recursive: bool = False,
+    prune: bool = False,
+    reindex: bool = False,
     address: str = "",
     progress: ProgressCallback = ignore_progress,
 ) -> IngestReport:
     """Ingest ``specs`` through Ray Data on the cluster at ``address`` (see the module
-    docstring); returns the same report as :meth:`Library.ingest`."""
+    docstring); ``prune`` and ``reindex`` as in :meth:`Library.ingest` (no ``specs`` with
+    ``reindex``: every catalogued file). Returns the same report as :meth:`Library.ingest`."""
     started = time.perf_counter()
     report = IngestReport()
-    ingestor = library._ingestor()
-    files = ingestor._scan(specs, recursive, report)
+    ingestor = library.ingestor(reindex)
+    ingestor.begin(reindex=reindex)
+    files = ingestor.list_files(specs, recursive, report)
     known = library.catalog.lookup([f.uri for f in files])
-    todo = ingestor._plan(files, known)
+    todo = ingestor.plan(files, known)
     report.unchanged += len(files) - len(todo)
     progress(ProgressEvent("ingest", report.unchanged, len(files)))
+    changed = False
     if todo:
         embeds_images = "image" in library.embedder.identity.modalities
         batches = _stream(connect(address), library.settings, todo, embeds_images)
-        if _commit(library, ingestor, batches, known, report, progress, len(files)):
-            library.index.optimize()
+        changed = _commit(ingestor, batches, known, report, progress, len(files))
+    ingestor.wrap_up(specs, files, report, changed=changed, prune=prune)
     report.elapsed_s = time.perf_counter() - started
     log.info("ray ingest: %s", report.to_dict())
-    return report
+    return library.complete(report)
 
 
 def _stream(
@@ -157,7 +165,6 @@ def _units(ray: Any, resources: dict[str, float]) -> float:
 
 
 def _commit(
-    library: Library,
     ingestor: Ingestor,
     batches: Iterable[list[tuple[Prepared | tuple[str, str], IndexRecord | None]]],
     known: dict[str, Any],
@@ -171,9 +178,8 @@ def _commit(
         prepared = [item for item, _ in batch if isinstance(item, Prepared)]
         report.failed.extend(item for item, _ in batch if isinstance(item, tuple))
         records = [record for _, record in batch if record is not None]
-        if records:
-            library.index.upsert(records)
-        ingestor._record(prepared, [r.asset for r in records], known, report)
+        ingestor.upsert(records)
+        ingestor.record(prepared, [r.asset for r in records], known, report)
         changed = changed or bool(prepared)
         done += len(batch)
         progress(ProgressEvent("ingest", done, total, f"{len(batch)} files committed"))

@@ -7,8 +7,10 @@ finishes (fenced by attempt); actors only run. Each backend gets a pool of long-
 loads once per GPU), one per CPU for CPU generators, and one threaded actor for I/O-bound remote
 backends with as many slots as the backend's cap. An actor that dies (killed, node lost) fails
 only its own jobs, with a retryable error, so the worker retries them on a fresh actor.
-Outputs are written by the actors, so ``workspace`` (or ``store``) must be storage every node
-mounts. Ray is imported here only (extra ``reelrag[ray]``).
+Outputs are written by the actors into their attempt's staging folder and promoted into the
+job's folder by the driver only for the attempt the store still holds (a zombie actor's files
+never land: :mod:`reelrag.jobs.staging`), so ``workspace`` (or ``store``) must be storage every
+node mounts. Ray is imported here only (extra ``reelrag[ray]``).
 """
 
 from __future__ import annotations
