@@ -155,7 +155,7 @@ class Catalog:
                 self._memo.clear()
                 self._memo_version = version
             if key in self._memo:
-                return self._memo[key]  # type: ignore[no-any-return]
+                return self._memo[key]
         value = compute()
         with self._lock:  # computed after ``version`` was read: at worst newer, never older
             if self._memo_version == version:
