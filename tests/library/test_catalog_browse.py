@@ -123,3 +123,37 @@ def test_catalog_version_changes_with_commits_from_any_connection(tmp_path: Path
     seen = mine.version()
     mine.remove_asset(asset.id)
     assert mine.version() != seen
+
+
+def test_remembered_counts_follow_changes_from_any_connection(tmp_path: Path) -> None:
+    """Coverage, the asset count and browse counts are remembered per catalog version: a
+    commit or removal through this connection or another one is seen at once."""
+    mine, other = Catalog(tmp_path / "c.sqlite"), Catalog(tmp_path / "c.sqlite")
+    assets = make_assets(40)
+    mine.commit_batch(assets[:30], [])
+    trips = BrowseFilters(folder="trips")
+
+    def answers() -> tuple[int, dict[str, int], int]:
+        return mine.count_assets(), mine.caption_sources(), mine.browse(trips, 5)[0]
+
+    def truth(present: list[Asset]) -> tuple[int, dict[str, int], int]:
+        sources: dict[str, int] = {}
+        for a in present:
+            key = a.caption_source if a.caption else ""
+            sources[key] = sources.get(key, 0) + 1
+        return len(present), sources, len(expected(present, trips))
+
+    assert answers() == truth(assets[:30])
+    statements: list[str] = []
+    mine._db.set_trace_callback(statements.append)
+    assert answers() == truth(assets[:30])  # asked again: remembered, no scan
+    assert not [s for s in statements if "count(*)" in s]
+    mine.caption_sources()["filename"] = -1  # a caller's copy, not the remembered answer
+    assert answers() == truth(assets[:30])
+    sidecar = [a.replace(caption_source="sidecar") for a in assets[30:]]
+    other.commit_batch(sidecar, [])  # another connection (the CLI beside the server)
+    assert answers() == truth(assets[:30] + sidecar)
+    mine.remove_asset(assets[0].id)  # this connection
+    assert answers() == truth(assets[1:30] + sidecar)
+    other.remove_asset(assets[1].id)
+    assert answers() == truth(assets[2:30] + sidecar)

@@ -66,3 +66,23 @@ def test_generate_and_batch_take_a_min_score(client: TestClient) -> None:
     assert row["state"] != "queued" and "no good match" in row["reason"]
     loose = client.post("/api/batch", files=files, data={"dry_run": "true", "min_score": "0.3"})
     assert loose.json()["plan"]["rows"][0]["hit"]["asset"]["source"].endswith("coffee.jpg")
+
+
+def test_listing_counts_follow_an_ingest_beside_the_server(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Coverage and totals are remembered per catalog version: an ingest by another process
+    (the CLI beside the server) shows on the next listing, not a stale cached count."""
+    before = client.get("/api/assets").json()
+    assert client.get("/api/assets").json()["coverage"] == before["coverage"]  # remembered
+    from PIL import Image
+
+    photo = tmp_path / "new" / "IMG_0001.png"
+    photo.parent.mkdir()
+    Image.new("RGB", (40, 30), "blue").save(photo)
+    ws = client.app.state.reelrag.settings.workspace  # type: ignore[attr-defined]
+    Library(load_settings({"workspace": ws}, environ={})).ingest(photo)  # another connection
+    after = client.get("/api/assets").json()
+    assert after["total"] == before["total"] + 1
+    assert after["coverage"]["assets"] == before["coverage"]["assets"] + 1
+    assert after["coverage"]["captioned"] == before["coverage"]["captioned"]  # a camera-roll name

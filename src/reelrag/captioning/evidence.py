@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 
 from reelrag.captioning.metadata import folder_words_of, words_from_name
 from reelrag.types import Asset
@@ -37,10 +38,16 @@ def has_caption(asset: Asset) -> bool:
 
 def path_words(source: str) -> list[str]:
     """Words of the file name and of its folder (none for camera-roll names)."""
+    return list(_path_words(source))
+
+
+@lru_cache(maxsize=8192)
+def _path_words(source: str) -> tuple[str, ...]:
+    # A pure function of the path, asked ~5 times per hit by each search's match decision.
     path = source.replace("\\", "/")
     stem = os.path.splitext(path.rsplit("/", 1)[-1])[0]
     folder = path.rsplit("/", 2)[-2] if path.count("/") >= 1 else ""
-    return [*words_from_name(stem), *folder_words_of(folder)]
+    return (*words_from_name(stem), *folder_words_of(folder))
 
 
 def strong_text(asset: Asset) -> str:

@@ -14,6 +14,7 @@ import io
 import logging
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -41,22 +42,31 @@ class Background:
 
 
 def cohort_texts() -> list[str]:
+    return list(_cohort_texts())
+
+
+@lru_cache(maxsize=1)
+def _cohort_texts() -> tuple[str, ...]:  # read once: every search asks for the cohort
     text = resources.files("reelrag.data").joinpath("cohort.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+@lru_cache(maxsize=64)
+def _cohort_key(embedder_key: str) -> str:
+    return hashlib.sha256("\n".join([embedder_key, *_cohort_texts()]).encode()).hexdigest()[:16]
 
 
 def cohort_vectors(embedder: Embedder, cache_dir: Path | None = None) -> np.ndarray:
     """The cohort's unit vectors for ``embedder``: embedded once per embedder, then kept in
     memory and, with ``cache_dir`` (the workspace's ``cache/``), on disk: a remote embedder such
     as Titan pays its 80 calls once per workspace, not once per process."""
-    texts = cohort_texts()
-    key = hashlib.sha256("\n".join([embedder.identity.key(), *texts]).encode()).hexdigest()[:16]
+    key = _cohort_key(embedder.identity.key())
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is None:
         cached = _load(cache_dir, key) if cache_dir else None
     if cached is None:
-        cached = unit(np.asarray(embedder.embed_texts(texts), dtype=np.float32))
+        cached = unit(np.asarray(embedder.embed_texts(cohort_texts()), dtype=np.float32))
         if cache_dir:
             _save(cache_dir, key, cached)
     with _LOCK:
