@@ -30,7 +30,7 @@ EDGE_ENDS = 0.3  # ... and on this share of the rows of each end (a pasted photo
 # strongest step lies on the edge's own column (+-1), and two adjacent columns hold this share of
 # all the step energy. A pasted photo's border is one sharp straight cut; an object's outline
 # beside a smooth sky (a rocket against clear sky) wanders and is soft, and fails this
-EDGE_NEAR, EDGE_STRAIGHT, EDGE_SHARP = 6, 0.7, 0.38
+EDGE_NEAR, EDGE_STRAIGHT, EDGE_SHARP = 6, 0.4, 0.36
 SMOOTH_GRAD = 1.0  # a fill: mean gradient (levels per pixel) below this
 MIN_BAND = 0.012  # bands thinner than this share of the frame are not padding
 MAX_BAND = 0.45
