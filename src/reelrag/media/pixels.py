@@ -6,8 +6,9 @@ Owns what :mod:`reelrag.qa` measures from decoded grey frames:
   tracked corners (pyramidal Lucas-Kanade + RANSAC), chained from the first sample to the last
   and turned into camera terms: the picture sliding left is the camera moving right, the picture
   growing is a zoom in, the picture turning counter-clockwise is the camera rolling clockwise;
-* padding -- bands along an edge that are black bars, or a smooth fill ending at a straight hard
-  edge along the whole frame (a photo pasted on a blurred copy of itself);
+* padding -- bands along an edge that are black bars, or a smooth fill ending at a hard edge
+  along the whole frame that is one sharp, straight cut (a photo pasted on a blurred copy of
+  itself), not an object's softer outline beside a smooth sky;
 * black frames, and SSIM (Wang et al., 2004) of a frame against a reference image.
 """
 
