@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,7 +13,8 @@ from skimage import data
 from typer.testing import CliRunner
 
 from reelrag.cli.main import app
-from reelrag.media.video import VideoWriter
+from reelrag.media.pixels import padding_bands
+from reelrag.media.video import VideoWriter, read_frames
 from reelrag.pipeline import generate
 from reelrag.qa import Expect, check_video
 from reelrag.settings import load_settings
@@ -109,3 +111,29 @@ def test_generate_records_the_verdict_in_the_manifest(clips) -> None:
     manifest = json.loads(clips["zoom"].with_suffix(".json").read_text(encoding="utf-8"))
     assert manifest["qa"]["verdict"] == "pass"
     assert manifest["details"]["plan"]["segments"] == [["zoom-in"], ["pan-left"]]
+
+
+def _rocket_tilt(root: Path) -> Path:
+    """The benchmark's false positive: a tilt on the 3:1 rocket panorama, whose straight
+    full-height rocket beside clear sky read as a photo pasted on a fill."""
+    settings = load_settings({"workspace": root / "ws", "qa_check": False}, environ={})
+    photo = root / "rocket_640x213.png"
+    Image.fromarray(np.ascontiguousarray(data.rocket()[107:320])).save(photo)
+    request = GenerationRequest(prompt="camera tilt up from the road to the sky", image=str(photo),
+                                width=640, height=360, fps=24, duration_s=2.0, seed=1,
+                                backend="camera")  # fmt: skip
+    return Path(generate(request, settings, out=root / "rocket.mp4").video)
+
+
+def test_an_object_edge_beside_clear_sky_is_not_padding(tmp_path: Path) -> None:
+    clip = _rocket_tilt(tmp_path)
+    report = check_video(clip)
+    assert report["verdict"] == "pass", report["summary"]
+    assert report["checks"]["padding"]["frames_with_padding"] == 0
+    # the same frame with its right fifth replaced by a blurred, dimmed fill is padding
+    frame = next(iter(read_frames(clip, "gray"))).astype(np.float32)
+    cut = frame.shape[1] - frame.shape[1] // 5
+    fill = cv2.GaussianBlur(frame, (0, 0), 12) * 0.75
+    pasted = np.concatenate([frame[:, :cut], fill[:, cut:]], axis=1).astype(np.uint8)
+    assert padding_bands(frame.astype(np.uint8))["right"] == 0.0
+    assert padding_bands(pasted)["right"] == pytest.approx(0.2, abs=0.02)

@@ -6,8 +6,9 @@ Owns what :mod:`reelrag.qa` measures from decoded grey frames:
   tracked corners (pyramidal Lucas-Kanade + RANSAC), chained from the first sample to the last
   and turned into camera terms: the picture sliding left is the camera moving right, the picture
   growing is a zoom in, the picture turning counter-clockwise is the camera rolling clockwise;
-* padding -- bands along an edge that are black bars, or a smooth fill ending at a straight hard
-  edge along the whole frame (a photo pasted on a blurred copy of itself);
+* padding -- bands along an edge that are black bars, or a smooth fill ending at a hard edge
+  along the whole frame that is one sharp, straight cut (a photo pasted on a blurred copy of
+  itself), not an object's softer outline beside a smooth sky;
 * black frames, and SSIM (Wang et al., 2004) of a frame against a reference image.
 """
 
@@ -26,6 +27,11 @@ FLOW_WIDTH_PX = 480  # frames are tracked at this width
 BLACK_LEVEL, FLAT_STD = 24.0, 4.0  # a black bar: darker than this and this flat
 EDGE_STEP, EDGE_ROWS = 4.0, 0.7  # a hard edge: this step on this share of the rows ...
 EDGE_ENDS = 0.3  # ... and on this share of the rows of each end (a pasted photo's edge is whole)
+# ... and a single straight cut: within EDGE_NEAR columns of it, on this share of the rows the
+# strongest step lies on the edge's own column (+-1), and two adjacent columns hold this share of
+# all the step energy. A pasted photo's border is one sharp straight cut; an object's outline
+# beside a smooth sky (a rocket against clear sky) wanders and is soft, and fails this
+EDGE_NEAR, EDGE_STRAIGHT, EDGE_SHARP = 6, 0.4, 0.36
 SMOOTH_GRAD = 1.0  # a fill: mean gradient (levels per pixel) below this
 MIN_BAND = 0.012  # bands thinner than this share of the frame are not padding
 MAX_BAND = 0.45
@@ -133,10 +139,27 @@ def _left_band(grey: np.ndarray) -> float:
     # an edge at column c ends a fill that is smooth on columns < c - 1
     edge = 0
     for c in range(2, limit):
-        if consistent[c] >= EDGE_ROWS and smooth[c - 2] < SMOOTH_GRAD:
+        if consistent[c] >= EDGE_ROWS and smooth[c - 2] < SMOOTH_GRAD and _single_cut(steps, c):
             edge = c + 1
     band = max(black, edge)
     return band / w if band / w >= MIN_BAND else 0.0
+
+
+def _single_cut(steps: np.ndarray, c: int) -> bool:
+    """Whether the edge between columns ``c`` and ``c + 1`` is one sharp, straight cut.
+
+    ``steps[:, k]`` is the step between columns k and k+1. An edge may straddle two columns, so a
+    row agrees when its strongest step near ``c`` lies on ``c - 1 .. c + 1``; and the columns
+    near ``c`` must not share the step energy out (a soft or wandering outline does).
+    """
+    lo, hi = max(0, c - EDGE_NEAR), min(steps.shape[1], c + EDGE_NEAR + 1)
+    window = steps[:, lo:hi]
+    strongest = np.argmax(window, axis=1) + lo
+    if float((np.abs(strongest - c) <= 1).mean()) < EDGE_STRAIGHT:
+        return False
+    energy = window.sum(axis=0)
+    pair = float((energy[:-1] + energy[1:]).max()) if len(energy) > 1 else float(energy.sum())
+    return pair >= EDGE_SHARP * float(energy.sum())
 
 
 def padding_bands(grey: np.ndarray) -> dict[str, float]:
