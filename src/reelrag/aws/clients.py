@@ -275,6 +275,17 @@ def with_backoff(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def invoke_retrying(
+    client: Any, model: str, body: dict[str, Any], sleep: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    """:func:`invoke_json` with :func:`with_backoff` (``sleep`` replaceable in tests)."""
+
+    def call() -> dict[str, Any]:
+        return invoke_json(client, model, body, resource=f"model {model}")
+
+    return with_backoff(call) if sleep is None else with_backoff(call, sleep=sleep)
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/prefix`` -> (``bucket``, ``some/prefix``) with no trailing slash.
 

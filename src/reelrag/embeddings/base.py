@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from reelrag.errors import BackendError
 from reelrag.settings import Settings
 
 
@@ -44,3 +45,16 @@ class Embedder(abc.ABC):
     def embed_images(self, images: Sequence[Any]) -> np.ndarray:
         """Image vectors in the same space as text vectors (multimodal embedders only)."""
         raise NotImplementedError(f"{self.identity.name} does not embed images")
+
+
+def unit_rows(rows: list[np.ndarray], dim: int, backend: str) -> np.ndarray:
+    """``rows`` stacked into float32 unit vectors, shape (n, dim); an all-zero row is the
+    backend's error (it cannot be normalised, and search would treat it as matching nothing)."""
+    if not rows:
+        return np.zeros((0, dim), dtype=np.float32)
+    matrix = np.vstack(rows).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise BackendError(f"{backend} returned an all-zero embedding")
+    out: np.ndarray = matrix / norms
+    return out

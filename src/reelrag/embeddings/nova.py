@@ -42,8 +42,8 @@ import numpy as np
 from PIL import Image
 
 from reelrag.aws import lifecycle, schemas
-from reelrag.aws.clients import invoke_json, make_client, with_backoff
-from reelrag.embeddings.base import Embedder, EmbedderIdentity
+from reelrag.aws.clients import invoke_retrying, make_client
+from reelrag.embeddings.base import Embedder, EmbedderIdentity, unit_rows
 from reelrag.embeddings.titan import blank_text_vector
 from reelrag.errors import BackendError, ConfigError, InputError
 from reelrag.settings import Settings
@@ -194,23 +194,10 @@ class NovaEmbedder(Embedder):
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
         self._check_lifecycle()
-
-        def call() -> dict[str, Any]:
-            return invoke_json(self.client, MODEL_ID, body, resource=f"model {MODEL_ID}")
-
-        if self._sleep is None:
-            return with_backoff(call)
-        return with_backoff(call, sleep=self._sleep)
+        return invoke_retrying(self.client, MODEL_ID, body, self._sleep)
 
     def _stack(self, rows: list[np.ndarray]) -> np.ndarray:
-        if not rows:
-            return np.zeros((0, self.identity.dim), dtype=np.float32)
-        matrix = np.vstack(rows).astype(np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        if np.any(norms == 0):
-            raise BackendError("Nova returned an all-zero embedding")
-        out: np.ndarray = matrix / norms
-        return out
+        return unit_rows(rows, self.identity.dim, "Nova")
 
 
 def validate_nova_embedding(body: Mapping[str, Any]) -> None:

@@ -25,18 +25,14 @@ import base64
 import io
 import logging
 import random
-import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from PIL import Image, ImageOps
 
 from reelrag.aws import lifecycle
-from reelrag.aws.clients import LazyClient, invoke_json, with_backoff
+from reelrag.aws.clients import invoke_json, with_backoff
 from reelrag.aws.schemas import MAX_SEED
 from reelrag.editing.base import (
-    Editor,
     EditorCapabilities,
     EditRequest,
     EditResult,
@@ -51,6 +47,7 @@ from reelrag.editing.bedrock.canvas import (
     check_canvas_size,
     validate_canvas_edit,
 )
+from reelrag.editing.bedrock.plumbing import BedrockEditor
 from reelrag.errors import BackendError, ContentFilteredError
 from reelrag.settings import Settings
 
@@ -58,10 +55,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "amazon.nova-canvas-v1:0"
 DEFAULT_CFG_SCALE = 6.5
-MIN_READ_TIMEOUT_S = 300.0  # AWS recommends at least 300 s for image models
 
 
-class CanvasEditor(Editor):
+class CanvasEditor(BedrockEditor):
     """Nova Canvas INPAINTING / OUTPAINTING with mask images or mask prompts."""
 
     name = "bedrock"
@@ -73,24 +69,10 @@ class CanvasEditor(Editor):
         max_prompt_chars=1024,
         can_outpaint=True,
     )
-    runtime = LazyClient("bedrock-runtime", min_read_timeout_s=MIN_READ_TIMEOUT_S)
-    control = LazyClient("bedrock")
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        model: str | None = None,
-        runtime: Any = None,
-        control: Any = None,
-        now: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.settings = settings
+    def default_model(self, settings: Settings) -> str:
         configured = settings.bedrock_edit_model
-        self.model = str(model or (configured if "nova-canvas" in configured else DEFAULT_MODEL))
-        self._runtime, self._control = runtime, control
-        self._now, self._sleep = now, sleep
+        return configured if "nova-canvas" in configured else DEFAULT_MODEL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CanvasEditor:
@@ -155,8 +137,7 @@ class CanvasEditor(Editor):
         return {"taskType": task, key: params, "imageGenerationConfig": config}
 
     def _check_lifecycle(self) -> lifecycle.Lifecycle:
-        now = self._now() if self._now else None
-        return lifecycle.check_for_settings(self.control, self.model, self.settings, now=now)
+        return self.check_lifecycle(self.model)
 
     def _invoke(self, body: dict[str, Any]) -> dict[str, Any]:
         return invoke_json(self.runtime, self.model, body)

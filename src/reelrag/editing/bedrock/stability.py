@@ -26,16 +26,12 @@ import base64
 import io
 import logging
 import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from PIL import Image
 
-from reelrag.aws import lifecycle
-from reelrag.aws.clients import LazyClient, invoke_json, with_backoff
+from reelrag.aws.clients import invoke_json, with_backoff
 from reelrag.editing.base import (
     Editor,
     EditorCapabilities,
@@ -45,6 +41,7 @@ from reelrag.editing.base import (
     check_edit,
     keep_outside,
 )
+from reelrag.editing.bedrock.plumbing import BedrockEditor
 from reelrag.editing.bedrock.stability_bodies import (
     FINISH_INPUT,
     MAX_OUTPAINT_PX,
@@ -65,7 +62,6 @@ from reelrag.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_VARIANTS = 4  # one paid call each
-MIN_READ_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -76,7 +72,7 @@ class Extended:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class StabilityEditor(Editor):
+class StabilityEditor(BedrockEditor):
     """Stability AI Inpaint / Erase Object / Search and Replace / Outpaint on Bedrock."""
 
     name = "bedrock"
@@ -88,28 +84,14 @@ class StabilityEditor(Editor):
         max_prompt_chars=MAX_PROMPT,
         can_outpaint=True,
     )
-    runtime = LazyClient("bedrock-runtime", min_read_timeout_s=MIN_READ_TIMEOUT_S)
-    control = LazyClient("bedrock")
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        model: str | None = None,
-        runtime: Any = None,
-        control: Any = None,
-        now: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.settings = settings
-        self.model = str(model or settings.bedrock_edit_model)
+    def __init__(self, settings: Settings, **kwargs: Any):
+        super().__init__(settings, **kwargs)
         if not is_stability(self.model):
             raise CapabilityError(
                 f"{self.model} is not a Stability AI model",
                 hint="set bedrock_edit_model to us.stability.stable-image-inpaint-v1:0",
             )
-        self._runtime, self._control = runtime, control
-        self._now, self._sleep = now, sleep
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Editor:
@@ -137,7 +119,7 @@ class StabilityEditor(Editor):
         for body in bodies:
             validate_stability(key, body)
         model = service_model(self.model, key)
-        cycle = self._check_lifecycle(model)
+        cycle = self.check_lifecycle(model)
         images, variants, calls = self._run(model, bodies)
         restored = [_restore(im, image, mask) for im in images]
         return EditResult(
@@ -243,7 +225,7 @@ class StabilityEditor(Editor):
             body["creativity"] = creativity
         validate_stability("outpaint", body)
         model = service_model(self.model, "outpaint")
-        cycle = self._check_lifecycle(model)
+        cycle = self.check_lifecycle(model)
         response = self._invoke(model, body)
         reason = finish_reason(response)
         if reason is not None:
@@ -265,10 +247,6 @@ class StabilityEditor(Editor):
         return Extended(grown.resize(size, Image.Resampling.LANCZOS), details)
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _check_lifecycle(self, model: str) -> lifecycle.Lifecycle:
-        now = self._now() if self._now else None
-        return lifecycle.check_for_settings(self.control, model, self.settings, now=now)
 
     def _invoke(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         return with_backoff(lambda: invoke_json(self.runtime, model, body), sleep=self._sleep)
