@@ -47,7 +47,7 @@ from reelrag.editing.bedrock.canvas import (
     check_canvas_size,
     validate_canvas_edit,
 )
-from reelrag.editing.bedrock.plumbing import BedrockEditor
+from reelrag.editing.bedrock.plumbing import BedrockEditor, scale_for_service
 from reelrag.errors import BackendError, ContentFilteredError
 from reelrag.settings import Settings
 
@@ -168,17 +168,7 @@ def _fit_to_canvas(
     scale = min(
         1.0, CANVAS_MAX_SIDE_PX / max(width, height), (CANVAS_MAX_PIXELS / (width * height)) ** 0.5
     )
-    if scale >= 1.0:
-        check_canvas_size(image.size)
-        return image, mask, []
-    size = (max(1, int(width * scale)), max(1, int(height * scale)))
-    check_canvas_size(size)
-    small_mask = None
-    if mask is not None:
-        small_mask = mask.resize(size, Image.Resampling.BOX).point(lambda v: 255 if v >= 128 else 0)
-    note = f"scaled {width}x{height} to {size[0]}x{size[1]} for Canvas; result scaled back"
-    log.warning(note)
-    return image.resize(size, Image.Resampling.LANCZOS), small_mask, [note]
+    return scale_for_service(image, mask, scale, check_canvas_size, "Canvas")
 
 
 def _variants(

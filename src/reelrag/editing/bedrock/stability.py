@@ -41,7 +41,7 @@ from reelrag.editing.base import (
     check_edit,
     keep_outside,
 )
-from reelrag.editing.bedrock.plumbing import BedrockEditor
+from reelrag.editing.bedrock.plumbing import BedrockEditor, scale_for_service
 from reelrag.editing.bedrock.stability_bodies import (
     FINISH_INPUT,
     MAX_OUTPAINT_PX,
@@ -331,17 +331,7 @@ def _fit(
     """Scale an image above the 9.4 MP limit down uniformly; smaller ones are checked as-is."""
     width, height = image.size
     scale = min(1.0, (MAX_PIXELS / (width * height)) ** 0.5)
-    if scale >= 1.0:
-        check_stability_size(image.size)
-        return image, mask, []
-    size = (max(1, int(width * scale)), max(1, int(height * scale)))
-    check_stability_size(size)
-    small_mask = None
-    if mask is not None:
-        small_mask = mask.resize(size, Image.Resampling.BOX).point(lambda v: 255 if v >= 128 else 0)
-    note = f"scaled {width}x{height} to {size[0]}x{size[1]} for Stability; result scaled back"
-    log.warning(note)
-    return image.resize(size, Image.Resampling.LANCZOS), small_mask, [note]
+    return scale_for_service(image, mask, scale, check_stability_size, "Stability")
 
 
 def _restore(
