@@ -16,7 +16,7 @@ from reelrag.evaluation import evaluate
 from reelrag.evaluation.devset import devset_queries, write_devset
 from reelrag.library import Library, open_library
 from reelrag.matching.cohort import Background
-from reelrag.matching.decision import MINILM, WEAK, weigh
+from reelrag.matching.decision import MINILM, UNNAMED_SHIFT, WEAK, weigh
 from reelrag.retrieval import best_matches
 from reelrag.types import Asset, SearchHit
 
@@ -67,6 +67,19 @@ def test_absent_objects_are_refused(captioned: Library, query: str) -> None:
         best_matches(captioned, query, captioned.settings)
 
 
+@pytest.mark.parametrize(
+    ("query", "object_"), [("a red sports car", "sports car"), ("waterfall", "waterfall")]
+)
+def test_near_neighbours_naming_another_object_are_refused(
+    captioned: Library, query: str, object_: str
+) -> None:
+    # "Red motorbike parked in the garage." stands out for "a red sports car" (+3.7) and was
+    # accepted before the caption had to name the query's object (or a kind of it).
+    results = captioned.search(query)
+    assert results.no_match, [(h.asset.source, h.why) for h in results]
+    assert f"caption names no {object_}" in results.rejected[0].why
+
+
 def test_camera_roll_names_never_decide(camera_roll: Library) -> None:
     # "apple" is the phone's folder name (100APPLE) and "camera" an Android folder: no words.
     for query in ("apple", "photographer", "iphone", "camera"):
@@ -101,6 +114,9 @@ def test_weigh_combines_evidence_as_documented() -> None:
     unnamed = asset.replace(caption="", caption_source="filename")
     path_only = weigh(SearchHit(unnamed, 0.0), 0.9, back, ["red"], MINILM, 0.5)
     assert path_only.confidence == pytest.approx(WEAK)
+    other = weigh(hit, 0.6, back, ["pear"], MINILM, 0.5, unnamed="pear")  # names no pear
+    shifted = 1 / (1 + math.exp(-MINILM.slope * (4.0 - MINILM.centre - UNNAMED_SHIFT)))
+    assert other.confidence == pytest.approx(shifted) and "caption names no pear" in other.why(None)
 
 
 def test_dev_half_meets_the_targets(captioned: Library) -> None:
@@ -111,10 +127,11 @@ def test_dev_half_meets_the_targets(captioned: Library) -> None:
 
 
 def test_devset_splits_are_disjoint_and_complete() -> None:
-    dev, held = devset_queries("dev"), devset_queries("heldout")
-    assert {q.query for q in dev}.isdisjoint({q.query for q in held})
-    assert len(dev) + len(held) == len(devset_queries("all")) >= 100
-    assert sum(not q.answerable for q in held) >= 10
+    splits = [devset_queries(name) for name in ("dev", "heldout", "test")]
+    texts = [{q.query for q in split} for split in splits]
+    assert all(a.isdisjoint(b) for i, a in enumerate(texts) for b in texts[i + 1 :])
+    assert sum(map(len, splits)) == len(devset_queries("all")) >= 180
+    assert all(sum(not q.answerable for q in split) >= 10 for split in splits)
 
 
 def test_refusal_explains_itself(captioned: Library, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from reelrag.samples import load_sample
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("dev", "heldout", "all")
+SPLITS = ("dev", "heldout", "test", "all")
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | all)."""
     if split not in SPLITS:
-        raise InputError(f"unknown split {split!r}", hint="use dev, heldout or all")
+        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test or all")
     with resources.as_file(_data("queries.csv")) as path:
         queries = load_queries(path)
     return [q for q in queries if split == "all" or q.split == split]

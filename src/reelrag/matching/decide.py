@@ -13,6 +13,7 @@ from reelrag.index import scoring
 from reelrag.index.base import Index
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import MatchModel, match_model, weigh
+from reelrag.matching.objects import query_objects, unnamed
 from reelrag.matching.support import Probe, content_terms, probe
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
@@ -31,7 +32,9 @@ def decide(
     Confidence saturates near 1, so hits equal to two decimals are ordered by how far their
     caption stands out, then by the index's order. With ``settings.match_every_word`` a
     multi-word query is probed word by word (:mod:`reelrag.matching.support`): a caption that
-    leaves one of its words unsupported is only partial caption evidence."""
+    leaves one of its words unsupported is only partial caption evidence. With
+    ``settings.match_objects`` a caption that names no kind of the query's object
+    (:mod:`reelrag.matching.objects`) must stand out further."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
@@ -44,11 +47,13 @@ def decide(
     stored = index.vectors(wanted) if wanted else {}
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
+    objects = query_objects(query) if settings.match_objects else ()
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)
         lacking = _unsupported(hit, stored, words)
-        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking)
+        missing = unnamed(objects, strong_text(hit.asset)) if has_caption(hit.asset) else None
+        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, missing)
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
         rescored.append(
             (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))

@@ -6,7 +6,10 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   cosine stands out from the query's cohort background (:mod:`reelrag.matching.cohort`), times
   a ramp that silences cosines below ``floor`` (a near-zero cosine is no match however unusual).
   With ``match_every_word``, when a multi-word query has a word the caption does not support
-  (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25);
+  (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25).
+  With ``match_objects`` (the default), a caption that names neither the query's object nor a
+  kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
+  out ``UNNAMED_SHIFT`` further for the same confidence;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
@@ -33,6 +36,10 @@ from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
 WEAK = 0.4  # the most that file and folder names can add
+# How much further a caption that does not name the query's object must stand out: the default
+# threshold then needs a standout of about 4.0 instead of 2.4 (fitted on the dev and former
+# held-out halves of reelrag/data/retrieval_set; see docs/retrieval.md).
+UNNAMED_SHIFT = 1.6
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,10 @@ class MatchModel:
     floor: tuple[float, float]  # cosines below floor[0] count 0, above floor[1] fully
     measured: bool  # fitted on labelled data here (False: an estimate)
 
-    def caption(self, cosine: float, standout: float) -> float:
+    def caption(self, cosine: float, standout: float, shift: float = 0.0) -> float:
         low, high = self.floor
         ramp = min(max((cosine - low) / (high - low), 0.0), 1.0)
-        return ramp / (1.0 + math.exp(-self.slope * (standout - self.centre)))
+        return ramp / (1.0 + math.exp(-self.slope * (standout - self.centre - shift)))
 
 
 MINILM = MatchModel(centre=2.5, slope=2.0, floor=(0.2, 0.3), measured=True)
@@ -77,6 +84,7 @@ class Evidence:
     matched: tuple[str, ...]  # query terms in the caption and keywords
     named: tuple[str, ...] = ()  # query terms in the file and folder names
     lacking: tuple[str, ...] = ()  # query terms the caption does not support
+    unnamed: str | None = None  # the query's object, when the caption names no kind of it
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
@@ -84,6 +92,8 @@ class Evidence:
             parts.append(f"caption {self.cosine:.2f} (stands out {self.standout:+.1f})")
         if self.lacking:
             parts.append(f"caption lacks {', '.join(self.lacking)}")
+        if self.unnamed:
+            parts.append(f"caption names no {self.unnamed.replace('_', ' ')}")
         if image is not None:
             parts.append(f"image {image:.2f}")
         words = f" ({', '.join(self.matched)})" if self.matched else ""
@@ -102,14 +112,17 @@ def weigh(
     model: MatchModel,
     text_weight: float,
     lacking: Sequence[str] = (),
+    unnamed: str | None = None,
 ) -> Evidence:
     """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
-    its caption does not support (the caption evidence is then at most ``PARTIAL``)."""
+    its caption does not support (the caption evidence is then at most ``PARTIAL``);
+    ``unnamed``: the query's object when the caption names no kind of it (the caption must then
+    stand out ``UNNAMED_SHIFT`` further)."""
     asset = hit.asset
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:
-        similar = model.caption(cosine, standout)
+        similar = model.caption(cosine, standout, UNNAMED_SHIFT if unnamed else 0.0)
     if lacking:
         similar = min(similar, PARTIAL)
     captioned = has_caption(asset)
@@ -118,6 +131,5 @@ def weigh(
     names, named = scoring.text_score(query_terms, weak_text(asset))
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
-    return Evidence(
-        1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named), tuple(lacking)
-    )
+    return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named),
+                    tuple(lacking), unnamed)  # fmt: skip
