@@ -24,11 +24,12 @@ from reelrag.index.scoring import STOP_WORDS
 from reelrag.matching.nouns import Relation, Taxonomy, taxonomy
 
 NAMING = (Relation.SAME, Relation.BROADER, Relation.NARROWER)
-PREPOSITIONS = frozenset(
+_PREPOSITIONS = (
     "about above against along among around at behind below beneath beside between by during "
-    "for from in inside into near of off on onto over through under with within without".split()
+    "for from in inside into near of off on onto over through under with within without"
 )
-_DETERMINERS = frozenset("my our your her his their its some".split())
+PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
+_DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
 
