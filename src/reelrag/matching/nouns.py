@@ -59,16 +59,23 @@ class Taxonomy:
     def relation(self, query: str, caption: str, sibling_steps: int = 2) -> Relation:
         """How the query's noun lemma relates to the caption's, over all their senses (the
         closest pair decides); SIBLING when a common kind is within ``sibling_steps`` of both."""
+        kind = self.kinship(query, caption)
+        if kind is not None:
+            return kind
+        up_mine = [self.ancestors(s) for s in self.senses.get(query, ())]
+        up_theirs = [self.ancestors(s) for s in self.senses.get(caption, ())]
+        return Relation.SIBLING if _close(up_mine, up_theirs, sibling_steps) else Relation.UNRELATED
+
+    def kinship(self, query: str, caption: str) -> Relation | None:
+        """SAME, BROADER or NARROWER when one of the nouns is (a kind of) the other; else None."""
         mine, theirs = self.senses.get(query, ()), self.senses.get(caption, ())
         if set(mine) & set(theirs):
             return Relation.SAME
-        up_mine = [self.ancestors(s) for s in mine]
-        up_theirs = [self.ancestors(s) for s in theirs]
-        if any(s in up for s in mine for up in up_theirs):
+        if any(s in self.ancestors(t) for s in mine for t in theirs):
             return Relation.BROADER
-        if any(s in up for s in theirs for up in up_mine):
+        if any(t in self.ancestors(s) for s in mine for t in theirs):
             return Relation.NARROWER
-        return Relation.SIBLING if _close(up_mine, up_theirs, sibling_steps) else Relation.UNRELATED
+        return None
 
 
 def _close(ours: list[dict[int, int]], theirs: list[dict[int, int]], steps: int) -> bool:

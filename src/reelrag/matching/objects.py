@@ -8,7 +8,7 @@ kind of skyscraper, nor one a kind of the other. So the query's object, its **he
 last noun before a preposition: ``beach`` in "beach at sunset", ``sports_car`` in "a red sports
 car"; in "cup of joe" either ``cup`` or ``joe``), is looked up among the caption's nouns (single
 words and two- or three-word compounds, "space shuttle"). The caption *names* it when one of its
-nouns is the same thing, a kind of it, or a broader kind (:data:`NAMING`); otherwise a caption
+nouns is the same thing, a kind of it, or a broader kind (``Taxonomy.kinship``); otherwise a caption
 must stand out further to be believed (:mod:`reelrag.matching.decision`), since captions do say
 things in other words ("lawn" for "grass", "photographer" for "a man with a camera").
 
@@ -21,9 +21,8 @@ import re
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
-from reelrag.matching.nouns import Relation, Taxonomy, taxonomy
+from reelrag.matching.nouns import Taxonomy, taxonomy
 
-NAMING = (Relation.SAME, Relation.BROADER, Relation.NARROWER)
 _PREPOSITIONS = (
     "about above against along among around at behind below beneath beside between by during "
     "for from in inside into near of off on onto over through under with within without"
@@ -109,4 +108,4 @@ def unnamed(objects: tuple[str, ...], caption: str) -> str | None:
 
 @lru_cache(maxsize=65_536)
 def _names(mine: str, theirs: str) -> bool:
-    return taxonomy().relation(mine, theirs) in NAMING
+    return taxonomy().kinship(mine, theirs) is not None
