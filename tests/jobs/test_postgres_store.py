@@ -165,3 +165,39 @@ def test_two_workers_share_one_queue_with_an_account_cap(
     assert elapsed >= 4 * 0.3 * 0.95  # 8 jobs, at most 2 at once across both workers
     ledger = SimulatedGenerator.from_settings(settings).submissions()
     assert len(ledger) == 8 and set(ledger.values()) == {1}
+
+
+def test_events_are_numbered_in_commit_order(postgres_url: str) -> None:
+    """A reader following ``events(since=last_seq)`` must not skip an event whose number was
+    drawn before a later-committed one's (BIGSERIAL numbers are drawn at INSERT, seen at COMMIT)."""
+    import psycopg
+
+    from reelrag.jobs.postgres import PostgresJobStore
+
+    store, writer = PostgresJobStore(postgres_url), PostgresJobStore(postgres_url)
+    store.add_many(_jobs(2, "camera"))
+    last = store.events()[-1].seq
+    with psycopg.connect(postgres_url, autocommit=True) as slow, slow.transaction():
+        with slow.cursor() as cur:  # another worker, its transaction still open
+            store._event(cur, "b-000", "b", "running", 0.5, "slow worker")
+        late = threading.Thread(target=writer.cancel, args=("b-001",))
+        late.start()
+        deadline = time.monotonic() + 10
+        while (
+            late.is_alive() and not _waiting_on_advisory_lock(store) and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        seen = store.events(since=last)
+    late.join(timeout=10)
+    seen += store.events(since=max((e.seq for e in seen), default=last))
+    assert [e.message for e in seen] == ["slow worker", "cancelled by user"]
+    store.close()
+    writer.close()
+
+
+def _waiting_on_advisory_lock(store: object) -> bool:
+    with store._tx() as cur:  # type: ignore[attr-defined]
+        row = cur.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'advisory'"
+        ).fetchone()
+    return bool(row["n"])

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS reelrag_job_events (
 CREATE INDEX IF NOT EXISTS reelrag_job_events_batch ON reelrag_job_events (batch_id, seq);
 """
 
+# Event numbers are drawn at INSERT but seen at COMMIT: writers take turns until they commit.
+EVENT_ORDER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reelrag-job-events'))"
+
 # Two workers starting at once must not race on CREATE TABLE IF NOT EXISTS.
 SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reelrag-jobs-schema'))"
 

@@ -121,7 +121,7 @@ class PostgresJobStore(JobStore):
     def add_many(self, jobs: Sequence[Job]) -> builtins.list[str]:
         from psycopg.types.json import Jsonb
 
-        added: builtins.list[str] = []
+        added: builtins.list[Job] = []
         with self._tx() as cur:
             for job in jobs:
                 check_state(job.state)
@@ -134,9 +134,10 @@ class PostgresJobStore(JobStore):
                     "created_at": job.created_at or None,
                 }
                 if cur.execute(pgsql.INSERT_JOB, self._p(**row)).fetchone() is not None:
-                    added.append(job.id)
-                    self._event(cur, job.id, job.batch_id, job.state, job.progress, job.message)
-        return added
+                    added.append(job)
+            for job in added:  # events last: the event lock is held until the commit
+                self._event(cur, job.id, job.batch_id, job.state, job.progress, job.message)
+        return [job.id for job in added]
 
     def claim(
         self,
@@ -323,7 +324,12 @@ class PostgresJobStore(JobStore):
         progress: float,
         message: str,
     ) -> None:
+        """Append an event. Event numbers must be committed in the order they are drawn, or a
+        reader that has seen ``seq`` 11 (committed first) never sees 10: the transaction-scoped
+        lock makes writers of events take turns from their first event to their commit, so it is
+        the last thing a transaction does."""
         params = self._p(
             job_id=job_id, batch_id=batch_id, state=state, progress=progress, message=message
         )
+        cur.execute(pgsql.EVENT_ORDER_LOCK)
         cur.execute(pgsql.INSERT_EVENT, params)
