@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from reelrag.errors import InputError, NotFoundError
-from reelrag.jobs.store import JobStore, SQLiteJobStore, idempotency_token
+from reelrag.jobs.sqlite_store import SQLiteJobStore
+from reelrag.jobs.store import JobStore, idempotency_token
 from reelrag.types import Job
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from reelrag.jobs.runner import JobContext, job_dir, job_token, poll_delays, run_generate_job
+from reelrag.jobs.sqlite_store import SQLiteJobStore
 from reelrag.jobs.store import (
     ACTIVE_STATES,
     TERMINAL_STATES,
     JobEvent,
     JobStore,
-    SQLiteJobStore,
     idempotency_token,
     job_backend,
 )

@@ -18,17 +18,13 @@ an index that was deleted, reset or started afresh for another embedder.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PIL import Image
 
 from reelrag.captioning.base import Captioner, CaptionInput
 from reelrag.captioning.evidence import embed_text
@@ -49,7 +45,9 @@ from reelrag.library.sources import (
     stat_each,
     utf8_safe,
 )
-from reelrag.media.decode import LOSSLESS_FORMATS, DecodedImage, decode_image
+from reelrag.library.stored import fit_longest, objects_exist, store_objects
+from reelrag.library.tasks import Batch, Prepared, Task
+from reelrag.media.decode import decode_image
 from reelrag.settings import Settings
 from reelrag.storage.base import ObjectStore
 from reelrag.types import Asset
@@ -57,46 +55,11 @@ from reelrag.types import Asset
 log = logging.getLogger(__name__)
 
 CAPTION_IMAGE_PX = 768  # vision captioners look at <= 768 px; keeping full copies costs GBs
-JPEG_QUALITY = 90
-THUMBNAIL_QUALITY = 85
 EMBED_CHUNK = 64  # captions embedded together while the pool keeps decoding
 # Image embedders look at 224-384 px; 512 keeps detail for crops without holding full copies.
 EMBED_IMAGE_PX = 512
 GONE = "catalogued file is gone; forget it with `reelrag ingest FOLDER --prune`"
 NOT_UTF8 = "the file name is not valid UTF-8 and cannot be catalogued; rename the file"
-
-
-@dataclass(frozen=True)
-class Task:
-    """One file to read: ``recaption`` even when its bytes are a known asset."""
-
-    file: SourceFile
-    caption_sig: str
-    recaption: bool = False
-    caption_changed: bool = False  # only the caption inputs changed: reported as updated
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One batch in flight: its catalog rows before the run and its queued reads."""
-
-    known: dict[str, SourceRow]
-    futures: list[Future[Prepared | tuple[str, str]]]
-
-
-@dataclass
-class Prepared:
-    """One file after the thread-pool stage: an asset, with a caption input when it needs one."""
-
-    task: Task
-    asset: Asset
-    is_new: bool
-    caption_input: CaptionInput | None = None
-    embed_image: Image.Image | None = None  # pixels for an image embedder
-
-    @property
-    def file(self) -> SourceFile:
-        return self.task.file
 
 
 class Ingestor:
@@ -334,10 +297,10 @@ class Ingestor:
             name=file.name,
             reuse_target_px=max(self.settings.thumbnail_px, needs_px),
         )
-        if existing is not None and self._objects_exist(existing):
+        if existing is not None and objects_exist(self.store, existing):
             asset = existing  # re-captioning only: the stored copies stay as they are
         else:
-            asset = self._store_objects(file, asset_id, data, decoded)
+            asset = store_objects(self.store, self.settings, file, asset_id, data, decoded)
             if existing is not None:  # its store objects had gone: keep its place in the list
                 asset = asset.replace(ingested_at=existing.ingested_at)
         pixels = (
@@ -346,39 +309,6 @@ class Ingestor:
         caption_input = CaptionInput(file.uri, file.name, asset_id, decoded.metadata, pixels)
         embed_image = fit_longest(decoded.image, EMBED_IMAGE_PX) if self.embeds_images else None
         return Prepared(task, asset, existing is None, caption_input, embed_image)
-
-    def _objects_exist(self, asset: Asset) -> bool:
-        keys = {asset.original_key, asset.normalized_key, asset.thumbnail_key} - {""}
-        return all(self.store.exists(key) for key in keys)
-
-    def _store_objects(
-        self, file: SourceFile, asset_id: str, data: bytes, decoded: DecodedImage
-    ) -> Asset:
-        # One folder per hash prefix, no folder per asset: creating one costs as much as a file.
-        base = f"assets/{asset_id[:2]}/{asset_id}"
-        original_key = f"{base}.original.{decoded.extension}"
-        if not self.store.exists(original_key):
-            self.store.put_bytes(original_key, data, _content_type(decoded.format))
-        normalized = fit_longest(decoded.image, self.settings.normalized_max_px)
-        if decoded.reusable_jpeg:
-            # Already an upright 8-bit RGB baseline JPEG: it serves as the normalised copy, and
-            # readers decode it at a reduced size (Library.image) when it is larger.
-            normalized_key = original_key
-        else:
-            fmt = "PNG" if decoded.format in LOSSLESS_FORMATS else "JPEG"
-            normalized_key = f"{base}.normalized.{'png' if fmt == 'PNG' else 'jpg'}"
-            self.store.put_bytes(normalized_key, encode(normalized, fmt), _content_type(fmt))
-        thumb_key = f"{base}.thumbnail.jpg"
-        thumb = fit_longest(normalized, self.settings.thumbnail_px, 2.0, Image.Resampling.BICUBIC)
-        self.store.put_bytes(thumb_key, encode(thumb, "JPEG", THUMBNAIL_QUALITY), "image/jpeg")
-        for note in decoded.notes:
-            log.info("%s: %s", file.name, note)
-        return Asset(
-            id=asset_id, source=file.uri, width=decoded.width, height=decoded.height,
-            format=decoded.format, folder=file.folder, original_key=original_key,
-            normalized_key=normalized_key, thumbnail_key=thumb_key, size_bytes=len(data),
-            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )  # fmt: skip
 
     def caption_embed(self, prepared: Sequence[Prepared]) -> list[IndexRecord]:
         """Index records for new assets: caption them, embed the index text and the pixels."""
@@ -479,39 +409,3 @@ def index_text(asset: Asset) -> str:
     name_words = words_from_name(os.path.splitext(os.path.basename(asset.source))[0])
     parts = [asset.caption, " ".join(asset.keywords), " ".join(name_words)]
     return " ".join(p for p in parts if p).strip()
-
-
-def fit_longest(
-    image: Image.Image,
-    max_px: int,
-    reducing_gap: float = 3.0,
-    resample: Image.Resampling = Image.Resampling.LANCZOS,
-) -> Image.Image:
-    """``image`` scaled down (never up) so its longest side is at most ``max_px``.
-
-    ``reducing_gap``: box-reduce first down to that multiple of the size, then ``resample``;
-    2.0 with bicubic is fine for thumbnails and several times faster than a full Lanczos.
-    """
-    width, height = image.size
-    longest = max(width, height)
-    if longest <= max_px:
-        return image
-    scale = max_px / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, resample, reducing_gap=reducing_gap)
-
-
-def encode(image: Image.Image, fmt: str, quality: int = JPEG_QUALITY) -> bytes:
-    """Bytes of ``image`` as JPEG (``quality``) or PNG (fast compression)."""
-    buffer = io.BytesIO()
-    if fmt == "PNG":
-        image.save(buffer, "PNG", compress_level=1)
-    else:
-        image.save(buffer, "JPEG", quality=quality, optimize=False)
-    return buffer.getvalue()
-
-
-def _content_type(fmt: str) -> str:
-    return {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic"}.get(
-        fmt, f"image/{fmt.lower()}"
-    )

@@ -21,7 +21,8 @@ from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.index.base import Index
 from reelrag.library.catalog import BrowseFilters, Catalog
 from reelrag.library.coverage import Coverage
-from reelrag.library.ingest import Ingestor, IngestReport, fit_longest
+from reelrag.library.ingest import Ingestor, IngestReport
+from reelrag.library.stored import fit_longest
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings

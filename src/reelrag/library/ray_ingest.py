@@ -25,9 +25,10 @@ from typing import Any
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.index.base import IndexRecord
 from reelrag.library.catalog import Catalog
-from reelrag.library.ingest import EMBED_CHUNK, Ingestor, Prepared, Task
+from reelrag.library.ingest import EMBED_CHUNK, Ingestor
 from reelrag.library.library import Library
 from reelrag.library.report import IngestReport
+from reelrag.library.tasks import Prepared, Task
 from reelrag.plugins import registry
 from reelrag.raycluster import connect
 from reelrag.settings import Settings
