@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "diversity": 2,
     "retrieval": 3, "matching": 3, "evaluation": 3, "library": 3, "editing": 3, "generation": 3,
     "testing": 3, "samples": 3,
-    "pipeline": 4, "qa": 4,
+    "pipeline": 4, "finishing": 4, "qa": 4,
     "batch": 5, "jobs": 5, "reel": 5, "provenance": 2, "gallery": 6, "doctor": 6,
     "cli": 7, "server": 7,
 }  # fmt: skip
