@@ -1,9 +1,10 @@
 """The job store on PostgreSQL, for many workers on many machines sharing one queue.
 
-Same contract as :class:`reelrag.jobs.sqlite_store.SQLiteJobStore`: claims take the oldest runnable job
-with ``FOR UPDATE SKIP LOCKED`` (claimers never wait on each other), leases and heartbeats use the
-database clock, per-backend caps (``backend_caps``, e.g. ``bedrock=20``) hold across every
-worker, and every state change is fenced by the lease owner (and by attempt when finishing).
+Same contract as :class:`reelrag.jobs.sqlite_store.SQLiteJobStore`: claims take the oldest
+runnable job with ``FOR UPDATE SKIP LOCKED`` (claimers never wait on each other), leases and
+heartbeats use the database clock, per-backend caps (``backend_caps``, e.g. ``bedrock=20``) hold
+across every worker, and every state change is fenced by the lease owner (and by attempt when
+finishing).
 psycopg is imported here only, so ``import reelrag`` never loads it (extra ``reelrag[postgres]``).
 """
 

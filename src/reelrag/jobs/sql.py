@@ -1,5 +1,5 @@
-"""The SQL side of :class:`reelrag.jobs.sqlite_store.SQLiteJobStore`: the schema, the statement text,
-the query builders for filtered reads and claims, and the row <-> :class:`Job` conversion.
+"""The SQL side of :class:`reelrag.jobs.sqlite_store.SQLiteJobStore`: the schema, the statement
+text, the query builders for filtered reads and claims, and the row <-> :class:`Job` conversion.
 
 Nothing here touches a connection; the store owns connections, locks and transactions.
 """
