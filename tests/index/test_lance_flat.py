@@ -52,3 +52,47 @@ def test_filters_and_other_columns_stay_in_lance(index: LanceIndex) -> None:
     snap = index._snapshot()
     assert not flat.applies(snap, "vector", "folder = 'f1'")
     assert not flat.applies(snap, "image_vector", None)
+
+
+def _same_rows(ours: list[dict], lance: list[dict]) -> bool:
+    """Row dicts equal key for key, arrays bit for bit."""
+    return len(ours) == len(lance) and all(
+        a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+        for a, b in zip(ours, lance, strict=True)
+    )
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
+
+
+def test_fetch_from_memory_returns_what_lance_returns(index: LanceIndex) -> None:
+    snap = index._snapshot()
+    assert flat.holds(snap)
+    query = np.random.default_rng(7).normal(size=DIM).astype(np.float32)
+    vector_rows = flat.vector_leg(snap, query / np.linalg.norm(query), "vector", None, 40)
+    text_rows = lance_search.text_leg(snap, "thing 5 12 599", None, 40)
+    assert vector_rows and text_rows
+    for rows in (vector_rows, text_rows, vector_rows[::-1][:7], [text_rows[0]] * 3, []):
+        ours = flat.fetch(snap, rows)
+        assert _same_rows(ours, lance_search.fetch(snap, rows))
+        assert [r["id"] for r in ours] == [r["id"] for r in lance_search.fetch(snap, rows)]
+    held = flat.resident(snap)
+    assert len(held.ids) == 600 - len(range(0, 600, 7))  # deleted rows are not held
+    assert flat.resident(index._snapshot()) is held  # read once per table version
+
+
+def test_a_write_gives_searches_a_fresh_copy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    identity = EmbedderIdentity(name="tiny", model="test/random", dim=DIM)
+    idx = LanceIndex(str(tmp_path_factory.mktemp("fresh") / "idx"), identity)
+    vector = np.eye(DIM, dtype=np.float32)
+    asset = Asset(id="a" * 8, source="a.jpg", width=10, height=10, format="jpeg", caption="old")
+    idx.upsert([IndexRecord(asset, vector[0], "old")])
+    before = flat.resident(idx._snapshot())
+    idx.upsert([IndexRecord(asset.replace(caption="new"), vector[1], "new")])
+    snap = idx._snapshot()
+    rows = flat.vector_leg(snap, vector[1], "vector", None, 5)
+    assert flat.resident(snap) is not before
+    assert [r["text"] for r in flat.fetch(snap, rows)] == ["new"]
