@@ -3,6 +3,8 @@ rows, same order, same distances), and the index uses it only where that holds."
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,14 @@ def test_a_write_gives_searches_a_fresh_copy(tmp_path_factory: pytest.TempPathFa
     rows = flat.vector_leg(snap, vector[1], "vector", None, 5)
     assert flat.resident(snap) is not before
     assert [r["text"] for r in flat.fetch(snap, rows)] == ["new"]
+
+
+def test_a_table_too_large_to_hold_keeps_only_its_vectors(index: LanceIndex) -> None:
+    snap = index._snapshot()
+    large = dataclasses.replace(snap, rows=flat.RESIDENT_MAX_ROWS + 1)
+    assert not flat.holds(large) and flat.applies(large, "vector", None)
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    rows = flat.vector_leg(large, query, "vector", None, 10)
+    assert flat.resident(large).table is None  # vectors only, as before
+    assert rows == flat.vector_leg(snap, query, "vector", None, 10)
+    assert _same_rows(flat.fetch(large, rows), lance_search.fetch(snap, rows))

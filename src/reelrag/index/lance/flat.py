@@ -6,11 +6,11 @@ well under a millisecond, so a busy server answers several times more searches. 
 the result is the same: the caption column, no filter (a filter runs inside Lance), no ANN
 index, a caption-only table (rows carry ``_distance`` only).
 
-The shortlisted rows' text, vectors and asset fields are taken from the same in-memory copy
-(:func:`fetch`): a Lance ``take_rows`` of 12 rows cost ~1 ms plus two thread hops per search
-at 10k rows, an Arrow ``take`` ~0.05 ms, and the values are the same. The copy holds what a
-fetch returns for every row (~1.6 kB a row at 384 dimensions: 16 MB at 10k rows) plus the unit
-caption vectors, read on the first search after each write.
+Up to :data:`RESIDENT_MAX_ROWS` rows, the shortlisted rows' text, vectors and asset fields are
+taken from the same in-memory copy (:func:`fetch`): a Lance ``take_rows`` of 12 rows cost ~1 ms
+plus two thread hops per search at 10k rows, an Arrow ``take`` ~0.05 ms, and the values are the
+same. The copy holds what a fetch returns for every row plus the unit caption vectors, ~3.3 kB
+a row at 384 dimensions (33 MB at 10k rows), read on the first search after each write.
 """
 
 from __future__ import annotations
@@ -26,15 +26,18 @@ from reelrag.index.lance.schema import candidate_rows, vector_matrix
 from reelrag.index.lance.search import ROW_ID, Row, Snapshot, fetch_columns
 from reelrag.index.lance.search import fetch as lance_fetch
 
+RESIDENT_MAX_ROWS = 50_000  # the default ann_min_rows: a larger table is about to get its index
+
 
 @dataclass(frozen=True)
 class Resident:
-    """One snapshot's rows in memory: what :func:`fetch` returns, and the unit caption vectors."""
+    """One snapshot's rows in memory: the unit caption vectors, and what :func:`fetch` returns
+    when the snapshot :func:`holds` its rows."""
 
-    table: pa.Table  # row id plus the fetched columns, in scan order
     ids: np.ndarray  # row ids, in scan order
-    by_id: np.ndarray  # positions that sort ``ids``
     unit: np.ndarray  # unit caption vectors, in scan order
+    table: pa.Table | None = None  # row id plus the fetched columns, in scan order
+    by_id: np.ndarray | None = None  # positions that sort ``ids``
 
 
 _CACHE: weakref.WeakKeyDictionary[Snapshot, Resident] = weakref.WeakKeyDictionary()
@@ -47,16 +50,17 @@ def applies(snap: Snapshot, column: str, where: str | None) -> bool:
 
 
 def holds(snap: Snapshot) -> bool:
-    """True when the snapshot is small enough to keep in memory (it has no ANN index)."""
-    return not snap.ivf
+    """True when :func:`fetch` reads from memory: no ANN index and at most
+    :data:`RESIDENT_MAX_ROWS` rows (a larger one waiting for its index keeps only vectors)."""
+    return not snap.ivf and snap.rows <= RESIDENT_MAX_ROWS
 
 
 def vector_leg(
     snap: Snapshot, vector: np.ndarray, column: str, where: str | None, k: int
 ) -> list[Row]:
     """The ``k`` nearest rows by cosine: ``{_rowid, _distance}`` rows, nearest first."""
-    rows = resident(snap)
-    ids, unit = rows.ids, rows.unit
+    held = resident(snap)
+    ids, unit = held.ids, held.unit
     if not len(ids):
         return []
     query = np.asarray(vector, dtype=np.float32)
@@ -69,12 +73,15 @@ def vector_leg(
 
 
 def fetch(snap: Snapshot, rows: list[Row]) -> list[Row]:
-    """What :func:`reelrag.index.lance.search.fetch` returns, read from memory."""
-    if not rows:
-        return []
+    """What :func:`reelrag.index.lance.search.fetch` returns, read from memory where the
+    snapshot :func:`holds` its rows."""
+    if not rows or not holds(snap):
+        return lance_fetch(snap, rows)
     held = resident(snap)
+    assert held.table is not None and held.by_id is not None  # held: read with its columns
     wanted = np.asarray([row[ROW_ID] for row in rows], dtype=np.uint64)
-    found = held.by_id[np.searchsorted(held.ids, wanted, sorter=held.by_id)]
+    place = np.minimum(np.searchsorted(held.ids, wanted, sorter=held.by_id), len(held.ids) - 1)
+    found = held.by_id[place]
     if not np.array_equal(held.ids[found], wanted):  # never for rows of this snapshot
         return lance_fetch(snap, rows)
     taken = candidate_rows(held.table.take(pa.array(found)).drop_columns([ROW_ID]), snap.dim)
@@ -92,9 +99,13 @@ def resident(snap: Snapshot) -> Resident:
 
 
 def _read(snap: Snapshot) -> Resident:
-    table = snap.dataset.to_table(columns=fetch_columns(snap), with_row_id=True).combine_chunks()
+    held = holds(snap)
+    columns = fetch_columns(snap) if held else ["vector"]
+    table = snap.dataset.to_table(columns=columns, with_row_id=True).combine_chunks()
     ids = np.asarray(table.column(ROW_ID).to_numpy(), dtype=np.uint64)
     matrix = vector_matrix(table, snap.dim)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
-    return Resident(table, ids, np.argsort(ids, kind="stable"), unit)
+    if not held:
+        return Resident(ids, unit)
+    return Resident(ids, unit, table, np.argsort(ids, kind="stable"))

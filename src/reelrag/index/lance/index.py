@@ -368,6 +368,6 @@ class LanceIndex(Index):
             dataset = self._table.to_lance()
             ivf = vector_index_type(self._table) is not None
             self._lance = lance_search.Snapshot(
-                dataset, self.identity.dim, self.images, ivf, self.nprobes
+                dataset, self.identity.dim, self.images, ivf, self.nprobes, dataset.count_rows()
             )
         return self._lance

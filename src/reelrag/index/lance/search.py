@@ -34,6 +34,7 @@ class Snapshot:
     images: bool  # the table holds image vectors too
     ivf: bool  # the caption vectors have an ANN index
     nprobes: int
+    rows: int = 0  # rows at this version
 
     def vectors(self) -> list[str]:
         return ["vector", IMAGE_COLUMN] if self.images else ["vector"]
