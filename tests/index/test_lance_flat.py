@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.index.base import IndexRecord
+from reelrag.index.base import IndexQuery, IndexRecord
 from reelrag.index.lance import flat
 from reelrag.index.lance import search as lance_search
 from reelrag.index.lance.index import LanceIndex
-from reelrag.types import Asset
+from reelrag.types import Asset, SearchFilters
 
 DIM = 32
 
@@ -109,3 +109,23 @@ def test_a_table_too_large_to_hold_keeps_only_its_vectors(index: LanceIndex) -> 
     assert flat.resident(large).table is None  # vectors only, as before
     assert rows == flat.vector_leg(snap, query, "vector", None, 10)
     assert _same_rows(flat.fetch(large, rows), lance_search.fetch(snap, rows))
+
+
+def test_searches_see_writes_made_through_another_handle(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    identity = EmbedderIdentity(name="tiny", model="test/random", dim=DIM)
+    uri = str(tmp_path_factory.mktemp("handles") / "idx")
+    reader, writer = LanceIndex(uri, identity), LanceIndex(uri, identity)  # as two processes
+    vector = np.eye(DIM, dtype=np.float32)
+    asset = Asset(id="b" * 8, source="b.jpg", width=10, height=10, format="jpeg", caption="cat")
+    writer.upsert([IndexRecord(asset, vector[0], "cat")])
+    query = IndexQuery("cat", vector[0], 5, SearchFilters(), "hybrid", None)
+    assert [h.asset.caption for h in reader.search(query)] == ["cat"]
+    held = reader._snapshot()
+    assert reader._snapshot() is held  # no write: the same snapshot
+    writer.upsert([IndexRecord(asset.replace(caption="dog"), vector[0], "dog")])
+    assert [h.asset.caption for h in reader.search(query)] == ["dog"]
+    assert reader._snapshot() is not held
+    writer.delete([asset.id])
+    assert reader.search(query) == []
