@@ -12,7 +12,7 @@ MiniLM at request time. The server runs in a subprocess exactly as ``reelrag ser
 settings included). The clients are one separate process (:mod:`loadgen`): 20 asyncio tasks,
 each with one keep-alive HTTP/1.1 connection, every request timed from send to the last byte
 of its reply and errors counted; it costs ~0.3 CPU-ms per request where 20 ``httpx`` threads
-cost ~1.4, CPU taken from the server on the same 2 cores. Target: search >= 100 requests/s
+cost 1.3-1.7, CPU taken from the server on the same 2 cores. Target: search >= 100 requests/s
 with p99 <= 250 ms on 2 cores (reached: 129-144 requests/s, p99 176-199 ms, docs/server.md).
 """
 
