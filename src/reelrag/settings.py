@@ -119,7 +119,7 @@ class Settings:
     inpaint_steps: int = 0  # denoising steps per diffusers edit; 0 = the model's recommended
     inpaint_guidance: float = 0.0  # prompt guidance of diffusers edits; 0 = the model's own
     minilm_runtime: str = "auto"  # MiniLM runtime: auto (onnx if installed) | onnx | numpy
-    minilm_threads: int = 0  # onnxruntime intra-op threads for MiniLM; 0 means min(2, CPUs)
+    minilm_threads: int = 0  # MiniLM onnxruntime threads; 0: min(2, CPUs), 1 for one query
     cache_dir: str = ""  # built-model cache; "" means $XDG_CACHE_HOME/reelrag or ~/.cache/reelrag
     jobs_url: str = ""  # job store: "" = <workspace>/jobs.sqlite, a SQLite path, or postgresql://…
     backend_caps: str = ""  # running jobs per backend across all workers, e.g. "bedrock=20"

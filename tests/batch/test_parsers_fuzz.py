@@ -159,3 +159,20 @@ def test_json_bodies_never_cause_a_server_error(client, body: str, route: str) -
     assert reply.status_code < 500, (route, body[:200], reply.text)
     if reply.status_code >= 400:
         assert set(reply.json()) == {"error", "message", "hint", "retryable"}
+
+
+def test_the_depth_check_refuses_exactly_the_bodies_nested_too_deeply() -> None:
+    from reelrag.parsing import check_json_depth
+
+    texts = ['{"query": "red shoes", "limit": 12}', '{"q": "' + "[{" * 80 + '"}']
+    for depth in (1, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 3 * MAX_DEPTH):
+        texts += ["[" * depth + "]" * depth, '{"a": ' + "[" * depth + "]" * depth + "}"]
+    for text in texts:
+        too_deep = json_depth(text) > MAX_DEPTH
+        try:
+            check_json_depth(text, "body")
+        except InputError:
+            assert too_deep, text[:40]
+        else:
+            assert not too_deep, text[:40]
+    assert json_depth('{"q": "' + "[{" * 80 + '"}') == 1  # brackets in strings never count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import shutil
@@ -104,6 +105,22 @@ def test_search_ranks_the_matching_image_first_with_scores(client: TestClient) -
     assert 0 < best["score"] <= 1 and best["asset"]["thumbnail_url"].endswith("/thumbnail")
     none = client.post("/api/search", json={"query": "submarine sonar", "min_score": 0.99}).json()
     assert none["no_match"] and none["hits"] == []
+
+
+def test_only_the_servers_own_process_freezes_the_collector(ws_settings: Settings) -> None:
+    query = {"query": "red motorcycle", "limit": 3}
+    with api_client(create_app(ws_settings, start_workers=False)) as embedded:
+        embedded.post("/api/search", json=query)
+        assert not embedded.app.state.reelrag._settled  # an app inside another process
+    try:
+        with api_client(create_app(ws_settings, start_workers=False, freeze_gc=True)) as own:
+            first = own.post("/api/search", json=query).json()
+            frozen = gc.get_freeze_count()
+            assert own.app.state.reelrag._settled and frozen > 0
+            assert own.post("/api/search", json=query).json() == first  # same answer after
+            assert gc.get_freeze_count() <= frozen  # frozen once (freed objects leave it)
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
 
 
 def test_estimate_then_generate_runs_a_job_to_a_playable_video(client: TestClient) -> None:

@@ -43,7 +43,7 @@ def serve(
     from reelrag.server.security import is_loopback
 
     settings = settings_from(ctx, server_host=host, server_port=port, server_token=token)
-    app = create_app(settings)
+    app = create_app(settings, freeze_gc=True)  # this process is the server's alone
     state = app.state.reelrag
     shown = f"[{settings.server_host}]" if ":" in settings.server_host else settings.server_host
     url = f"http://{shown}:{settings.server_port}/"

@@ -156,6 +156,7 @@ def _search(body: SearchBody, state: ServerState) -> dict[str, Any]:
     for hit in [*data["hits"], *data["rejected"], *([data["nearest"]] if data["nearest"] else [])]:
         hit["asset"] = asset_view(Asset.from_dict(hit["asset"]))
     data["coverage_warning"] = library.coverage_warning() if results.no_match else None
+    state.settle()
     return data
 
 

@@ -58,15 +58,22 @@ HTTP_ERRORS = {400: "BadRequest", 401: "AuthError", 404: "NotFoundError",
 
 
 def create_app(
-    settings: Settings, *, start_workers: bool = True, token: str | None = None
+    settings: Settings,
+    *,
+    start_workers: bool = True,
+    token: str | None = None,
+    freeze_gc: bool = False,
 ) -> FastAPI:
     """The ReelRAG web app for ``settings``.
 
     ``token`` overrides the one :func:`~reelrag.server.security.resolve_token` would choose (the
     CLI passes the token it prints). ``start_workers=False`` leaves jobs queued (tests, or a
-    separate ``reelrag jobs worker``). The app's state is ``app.state.reelrag``.
+    separate ``reelrag jobs worker``). ``freeze_gc``: the process is this server's own (``reelrag
+    serve``), so after the first search what it has loaded leaves the garbage collector's
+    sight (see :meth:`ServerState.settle`). The app's state is ``app.state.reelrag``.
     """
     state = ServerState.open(settings, token or resolve_token(settings))
+    state.freeze_gc = freeze_gc
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

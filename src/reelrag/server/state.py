@@ -8,6 +8,7 @@ runs jobs queued from the CLI.
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import threading
@@ -36,6 +37,8 @@ class ServerState:
     _library: Library | None = None
     _facets: tuple[tuple[int, int], dict[str, list[str]]] | None = None
     search_limiter: Any = None  # anyio.CapacityLimiter for searches, made in the event loop
+    freeze_gc: bool = False  # see settle(): the process is the server's own (``reelrag serve``)
+    _settled: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -51,6 +54,20 @@ class ServerState:
             if self._library is None:
                 self._library = Library(self.settings)
             return self._library
+
+    def settle(self) -> None:
+        """Once, after the first search has loaded the model and the index: move every object
+        the process holds so far out of the cyclic garbage collector's sight (``gc.freeze``),
+        when ``freeze_gc`` says the process is the server's own.
+
+        A full collection otherwise walks those ~200k long-lived objects every few seconds
+        under load, a pause of 60-120 ms on 2 busy cores that every request in flight waits
+        out; afterwards it walks only what was made since.
+        """
+        if self.freeze_gc and not self._settled:
+            self._settled = True
+            gc.freeze()
+            log.debug("froze %d objects out of the garbage collector", gc.get_freeze_count())
 
     def facets(self) -> dict[str, list[str]]:
         """The library's folder and tag facets, cached while the catalog is unchanged (they

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -194,9 +194,14 @@ class BatchedEncoder:
         if not texts:
             return out
         ids = self.tokenize(texts)
+        run = self._rows_encoder(len(texts))
         for batch in _length_batches(ids):
-            out[batch] = self._encode_rows([ids[i] for i in batch])
+            out[batch] = run([ids[i] for i in batch])
         return out
+
+    def _rows_encoder(self, texts: int) -> Callable[[list[list[int]]], np.ndarray]:
+        """What encodes the padded groups of one call with ``texts`` texts."""
+        return self._encode_rows
 
     def _encode_rows(self, rows: list[list[int]]) -> np.ndarray:
         raise NotImplementedError

@@ -34,6 +34,7 @@ class Snapshot:
     images: bool  # the table holds image vectors too
     ivf: bool  # the caption vectors have an ANN index
     nprobes: int
+    rows: int = 0  # rows at this version
 
     def vectors(self) -> list[str]:
         return ["vector", IMAGE_COLUMN] if self.images else ["vector"]
@@ -74,11 +75,15 @@ def fetch(snap: Snapshot, rows: list[Row]) -> list[Row]:
     """``rows`` completed with their text, vectors and asset fields, in the same order."""
     if not rows:
         return []
-    columns = ["text", *snap.vectors(), *ASSET_FIELDS]
-    taken = snap.dataset._take_rows([row[ROW_ID] for row in rows], columns=columns)
+    taken = snap.dataset._take_rows([row[ROW_ID] for row in rows], columns=fetch_columns(snap))
     return [
         {**row, **full} for row, full in zip(rows, candidate_rows(taken, snap.dim), strict=True)
     ]
+
+
+def fetch_columns(snap: Snapshot) -> list[str]:
+    """The columns that :func:`fetch` adds to a candidate row."""
+    return ["text", *snap.vectors(), *ASSET_FIELDS]
 
 
 def cosines(
