@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reelrag.editing.run import EDIT_OPTION, EditPlan, edit_from_options
+from reelrag.editing.step import EDIT_OPTION, EditPlan, edit_from_options
 from reelrag.errors import InputError
 from reelrag.events import ProgressCallback, ProgressEvent, ignore_progress
 from reelrag.finishing import (  # re-exported: the pipeline's public steps

@@ -13,7 +13,8 @@ from skimage import data
 from reelrag.editing.base import EditRequest
 from reelrag.editing.masks import MaskSpec, mask_from_boxes, mask_from_polygons, transform_mask
 from reelrag.editing.opencv import OpenCVEditor
-from reelrag.editing.run import EDIT_OPTION, edit_fitted, edit_from_options, edit_options, inpaint
+from reelrag.editing.run import inpaint
+from reelrag.editing.step import EDIT_OPTION, edit_fitted, edit_from_options, edit_options
 from reelrag.errors import CapabilityError, InputError, OutputExistsError
 from reelrag.media.fit import fit_image
 from reelrag.settings import Settings

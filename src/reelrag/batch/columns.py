@@ -67,7 +67,7 @@ def _edit_plan(cells: dict[str, Any], where: str) -> dict[str, Any] | None:
         return None
     from reelrag.editing.base import EditRequest  # lazy: plain template batches stay light
     from reelrag.editing.masks import MaskSpec
-    from reelrag.editing.run import edit_options
+    from reelrag.editing.step import edit_options
 
     spec = MaskSpec(mask=cells.get("mask"), boxes=_boxes(cells.get("box"), where),
                     polygon=cells.get("polygon"))  # fmt: skip

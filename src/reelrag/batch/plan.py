@@ -219,7 +219,7 @@ def _request(
     edit = None
     if row.edit:
         from reelrag.editing.plans import resolve_edit_plan  # only rows with an edit step
-        from reelrag.editing.run import EditPlan
+        from reelrag.editing.step import EditPlan
 
         edit = EditPlan.parse(resolve_edit_plan(row.edit, base_dir, seed))
     return build_request(

@@ -12,7 +12,7 @@ from rich.table import Table
 from reelrag.cli.common import console, labelled, print_json, progress_bars, settings_from
 from reelrag.editing.base import EditRequest
 from reelrag.editing.masks import MaskSpec
-from reelrag.editing.run import EditPlan
+from reelrag.editing.step import EditPlan
 from reelrag.errors import InputError
 from reelrag.settings import Settings
 from reelrag.types import GenerationResult

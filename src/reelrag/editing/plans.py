@@ -16,7 +16,8 @@ from PIL import Image, UnidentifiedImageError
 
 from reelrag.editing.base import check_edit_request
 from reelrag.editing.masks import build_mask, load_polygons, parse_box
-from reelrag.editing.run import EditPlan, make_editor
+from reelrag.editing.run import make_editor
+from reelrag.editing.step import EditPlan
 from reelrag.errors import InputError
 from reelrag.settings import Settings
 

@@ -207,7 +207,7 @@ def _guard_row(row: BatchRow, state: ServerState) -> BatchRow:
 
 def _guard_edit(plan: dict[str, Any], line: int, state: ServerState) -> dict[str, Any]:
     """The row's edit plan with its mask and polygon files passed through the same guard."""
-    from reelrag.editing.run import EditPlan  # only rows with an edit step
+    from reelrag.editing.step import EditPlan  # only rows with an edit step
 
     parsed = EditPlan.parse(plan)
     spec = parsed.mask
