@@ -69,3 +69,23 @@ def test_log_lines_and_json_are_visible() -> None:
     _clean(text)
     text.encode("utf-8")
     assert json.loads(text)["name"] == EVIL + "\udcff"
+
+
+def test_multi_line_messages_keep_their_own_lines(tmp_path: Path, sample_photos: Path) -> None:
+    """Lines the CLI itself breaks (a refusal and its reason; a clip and its QA verdict) stay
+    separate lines, not one line with a visible ``\\n``."""
+    ws = ["--workspace", str(tmp_path / "ws")]
+    assert runner.invoke(app, [*ws, "ingest", str(sample_photos), "-r"]).exit_code == 0
+    refused = runner.invoke(app, [*ws, "search", "a red sports car"], env={"COLUMNS": "300"})
+    assert "\\n" not in refused.stdout, refused.stdout
+    lines = refused.stdout.splitlines()
+    assert lines[0].startswith("no good match for 'a red sports car'")
+    assert lines[1].startswith("  why: match ") and "caption names no sports car" in lines[1]
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("<object_prompt>. <action_prompt>.\n", encoding="utf-8")
+    batch = runner.invoke(
+        app, [*ws, "batch", str(prompts), "--object", "a ginger cat", "--action", "zoom in"],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert batch.exit_code == 0, batch.stdout
+    assert "\\n" not in batch.stdout and "QA PASS" in batch.stdout, batch.stdout

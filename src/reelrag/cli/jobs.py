@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from reelrag.cli.common import console, print_json, progress_bars, settings_from
+from reelrag.cli.visible import visible
 from reelrag.errors import NotFoundError, NoWorkerError
 from reelrag.events import ProgressCallback, ProgressEvent
 from reelrag.jobs import (
@@ -229,9 +231,11 @@ def render_summary(summary: BatchSummary, as_json: bool) -> None:
     for name in ("succeeded", "failed", "skipped", "cancelled", "pending"):
         for item in data[name]:
             detail = item["video"] if name == "succeeded" else item["reason"]
+            lines = [str(detail or "")]
             if name == "succeeded" and item.get("qa"):
-                detail = f"{detail}\nQA {item['qa']}"
-            table.add_row(item["id"], name, str(detail or ""))
+                lines.append(f"QA {item['qa']}")
+            cell = Text("\n").join(Text(visible(line)) for line in lines)  # two lines on purpose
+            table.add_row(item["id"], name, cell)
     console.print(table)
     console.print(", ".join(f"{len(v)} {k}" for k, v in data.items() if v) or "no jobs")
 

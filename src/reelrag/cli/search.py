@@ -119,7 +119,8 @@ def coverage_warning(settings: Settings, results: SearchResults) -> str | None:
 
 def render(results: SearchResults) -> None:
     if results.no_match:
-        console.print(no_match_message(results), highlight=False)
+        for line in no_match_message(results):  # one print per line: text is escaped whole
+            console.print(line, highlight=False)
         return
     table = Table("#", "score", "caption", "size", title=results.request.query)
     table.add_column("source", overflow="fold")  # the file name is at the end: never cut it
@@ -133,7 +134,8 @@ def render(results: SearchResults) -> None:
     console.print(table)
 
 
-def no_match_message(results: SearchResults) -> str:
+def no_match_message(results: SearchResults) -> list[str]:
+    """The refusal, and on a second line why the nearest candidate fell short."""
     text: list[Any] = [f"no good match for {results.request.query!r}"]
     nearest = results.nearest
     if nearest is not None:
@@ -142,6 +144,7 @@ def no_match_message(results: SearchResults) -> str:
             f"{nearest.asset.caption or nearest.asset.source})"
         )
     text.append("; try other words, fewer filters or a lower --min-score")
+    lines = ["".join(str(t) for t in text)]
     if nearest is not None and nearest.why:
-        text.append(f"\n  why: {nearest.why}")
-    return "".join(str(t) for t in text)
+        lines.append(f"  why: {nearest.why}")
+    return lines
