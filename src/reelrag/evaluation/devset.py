@@ -3,7 +3,8 @@ captions and labelled queries written by this project (``reelrag/data/retrieval_
 
 :func:`write_devset` lays the photos out as a user's library (named folders and an iPhone camera
 roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
-labelled queries of one half, ``dev`` (tuned on) or ``heldout`` (never tuned on).
+labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
+on since) or ``test`` (written later, measured once, never tuned on).
 """
 
 from __future__ import annotations
