@@ -70,3 +70,11 @@ def test_caption_nouns_include_compounds() -> None:
 )
 def test_unnamed_objects(query: str, caption: str, missing: str | None) -> None:
     assert unnamed(query_objects(query), caption) == missing
+
+
+def test_a_plural_that_is_a_lemma_of_its_own_still_means_its_singular() -> None:
+    # WordNet's "shoes" is only "being in someone's shoes"; a user asking for shoes means shoes.
+    assert taxonomy().lemma("shoes") == "shoes"
+    assert unnamed(query_objects("red shoes"), "A red running shoe on a mat.") is None
+    assert unnamed(query_objects("a shoe"), "Red shoes on the floor.") is None
+    assert taxonomy().kinship("glasses", "spectacles") is not None  # its own sense stays

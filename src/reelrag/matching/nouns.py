@@ -52,6 +52,15 @@ class Taxonomy:
                 return base
         return None
 
+    def meanings(self, lemma: str) -> tuple[int, ...]:
+        """The synsets ``lemma`` can name: its own and, for a plural that is a lemma of its own
+        ("shoes": being in someone's shoes; "glasses": spectacles), its singular's too."""
+        own = self.senses.get(lemma, ())
+        bases = [self.plurals.get(lemma, "")]
+        bases += [lemma[: -len(s)] + e for s, e in _SUFFIXES if lemma.endswith(s)]
+        extra = [n for b in bases if b and b != lemma for n in self.senses.get(b, ())]
+        return tuple(dict.fromkeys((*own, *extra)))
+
     def ancestors(self, synset: int) -> dict[int, int]:
         """Every hypernym of ``synset`` (itself included) with its distance in steps."""
         return _ancestors(self, synset)
@@ -62,13 +71,13 @@ class Taxonomy:
         kind = self.kinship(query, caption)
         if kind is not None:
             return kind
-        up_mine = [self.ancestors(s) for s in self.senses.get(query, ())]
-        up_theirs = [self.ancestors(s) for s in self.senses.get(caption, ())]
+        up_mine = [self.ancestors(s) for s in self.meanings(query)]
+        up_theirs = [self.ancestors(s) for s in self.meanings(caption)]
         return Relation.SIBLING if _close(up_mine, up_theirs, sibling_steps) else Relation.UNRELATED
 
     def kinship(self, query: str, caption: str) -> Relation | None:
         """SAME, BROADER or NARROWER when one of the nouns is (a kind of) the other; else None."""
-        mine, theirs = self.senses.get(query, ()), self.senses.get(caption, ())
+        mine, theirs = self.meanings(query), self.meanings(caption)
         if set(mine) & set(theirs):
             return Relation.SAME
         if any(s in self.ancestors(t) for s in mine for t in theirs):
