@@ -8,11 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from clirunner import run_cli
 from reelrag.cli.batch import edit_label
-from reelrag.cli.main import app
-from reelrag.errors import ReelragError
 from reelrag.library import Library
 from reelrag.settings import load_settings
 from reelrag.testing.remote import SimulatedGenerator
@@ -36,16 +34,6 @@ def ws(ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def _cli(ws: Path, *args: str) -> tuple[int, str]:
-    """Run like the console script: expected errors become one line and their exit code."""
-    result = CliRunner().invoke(app, ["--workspace", str(ws), *args])
-    if isinstance(result.exception, ReelragError):
-        return result.exception.exit_code, result.output + str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
-
-
 def _prompts(tmp_path: Path, lines: list[str]) -> Path:
     path = tmp_path / "prompts.txt"
     path.write_text("\n".join(["# test prompts", *lines]) + "\n", encoding="utf-8")
@@ -58,25 +46,25 @@ def test_dry_run_plans_retrieval_once_and_distinct_images(ws: Path, tmp_path: Pa
     # a caption must name it (or stand out): the galaxies and the astronaut's space suit do
     args = ["batch", str(prompts), "--object", "outer space", "--action", "Camera pans down.",
             "--backend", "simulated", "--dry-run", "--json"]  # fmt: skip
-    code, out = _cli(ws, *args)
+    code, out = run_cli(ws, *args)
     plan = json.loads(out)
     assert code == 0 and plan["searches"] == 1
     assert len({row["request"]["asset_id"] for row in plan["rows"]}) == 1
     assert plan["rows"][0]["request"]["prompt"] == "Shot 0: outer space. Camera pans down."
-    code, out = _cli(ws, *args, "--distinct")
+    code, out = run_cli(ws, *args, "--distinct")
     rows = json.loads(out)["rows"]
     assert len({row["request"]["asset_id"] for row in rows}) == 2
     assert all(row["hit"]["score"] >= 0.45 for row in rows)
     # two clips of the simulated backend's own 1 s at $0.08 per second
     assert json.loads(out)["cost_usd"] == pytest.approx(2 * 0.08)
     assert not (ws / "jobs.sqlite").exists() or not json.loads(
-        _cli(ws, "jobs", "list", "--json")[1]
+        run_cli(ws, "jobs", "list", "--json")[1]
     )
 
 
 def test_budget_refuses_an_expensive_batch(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, ["<object_prompt> <action_prompt>"] * 2)
-    code, out = _cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
+    code, out = run_cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
                      "--backend", "simulated", "--budget", "0.1")  # fmt: skip
     assert code == 1 and "over the budget" in out
 
@@ -85,7 +73,7 @@ def test_batch_runs_skips_no_match_and_rerun_does_nothing(ws: Path, tmp_path: Pa
     path = tmp_path / "rows.csv"
     path.write_text("object,action,output\ncat,Camera pans left.,cat\ncoffee,zoom in,coffee\n"
                     "red shoes,pan,shoes\n", encoding="utf-8")  # fmt: skip
-    code, out = _cli(ws, "batch", str(path), "--backend", "simulated", "--json")
+    code, out = run_cli(ws, "batch", str(path), "--backend", "simulated", "--json")
     summary = json.loads(out)
     assert code == 0, out
     assert [s["id"][-1] for s in summary["succeeded"]] == ["1", "2"]
@@ -94,12 +82,12 @@ def test_batch_runs_skips_no_match_and_rerun_does_nothing(ws: Path, tmp_path: Pa
     assert sorted(p.name for p in batch_dir.iterdir()) == ["cat", "coffee"]
     manifest = json.loads((batch_dir / "cat" / "manifest.json").read_text())
     assert manifest["search_hit"]["asset"]["source"].endswith("cat.jpg")
-    code, out = _cli(ws, "batch", str(path), "--backend", "simulated")
+    code, out = run_cli(ws, "batch", str(path), "--backend", "simulated")
     assert code == 0 and "already finished" in out
     ledger = SimulatedGenerator.from_settings(load_settings({"workspace": ws}, environ={}))
     assert set(ledger.submissions().values()) == {1}
 
-    code, out = _cli(ws, "gallery", "--json")
+    code, out = run_cli(ws, "gallery", "--json")
     gallery = json.loads(out)
     assert code == 0 and gallery["videos"] == 2
     html = Path(gallery["html"]).read_text()
@@ -108,25 +96,25 @@ def test_batch_runs_skips_no_match_and_rerun_does_nothing(ws: Path, tmp_path: Pa
 
 def test_jobs_commands_show_wait_cancel_retry(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, ["BROKEN <action_prompt>", "Fine <action_prompt>"])
-    code, out = _cli(
+    code, out = run_cli(
         ws, "batch", str(prompts), "--action", "pan", "--backend", "simulated", "--json"
     )
     summary = json.loads(out)
     assert code == 1 and len(summary["failed"]) == 1  # a failed row sets the exit code
     failed_id = summary["failed"][0]["id"]
     batch_id = failed_id.rsplit("-", 1)[0]
-    code, out = _cli(ws, "jobs", "show", failed_id, "--json")
+    code, out = run_cli(ws, "jobs", "show", failed_id, "--json")
     shown = json.loads(out)
     assert shown["state"] == "failed" and "BROKEN" in shown["error"]["message"]
     assert [e["state"] for e in shown["events"]][:2] == ["queued", "running"]
-    code, out = _cli(ws, "jobs", "retry", batch_id, "--json")
+    code, out = run_cli(ws, "jobs", "retry", batch_id, "--json")
     assert [j["state"] for j in json.loads(out)] == ["queued"]
-    code, out = _cli(ws, "jobs", "cancel", failed_id)
+    code, out = run_cli(ws, "jobs", "cancel", failed_id)
     assert code == 0 and "cancelled" in out
-    code, out = _cli(ws, "jobs", "wait", batch_id, "--json")
+    code, out = run_cli(ws, "jobs", "wait", batch_id, "--json")
     waited = json.loads(out)
     assert len(waited["succeeded"]) == 1 and len(waited["cancelled"]) == 1
-    code, out = _cli(ws, "jobs", "show", "nope")
+    code, out = run_cli(ws, "jobs", "show", "nope")
     assert code == 1 and "no job" in out
 
 
@@ -134,17 +122,17 @@ def test_jobs_commands_show_wait_cancel_retry(ws: Path, tmp_path: Path) -> None:
 def test_detached_batch_is_followed_from_another_command(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, ["One <object_prompt>, <action_prompt>", "Two <object_prompt>"])
     # the detached worker is another process: a built-in backend (test twins register per process)
-    code, out = _cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
+    code, out = run_cli(ws, "batch", str(prompts), "--object", "cat", "--action", "pan",
                      "--backend", "camera", "--detach", "--json")  # fmt: skip
     info = json.loads(out)
     assert code == 0 and info["jobs_added"] == 2
-    code, out = _cli(ws, "jobs", "wait", info["batch_id"], "--timeout", "60", "--json")
+    code, out = run_cli(ws, "jobs", "wait", info["batch_id"], "--timeout", "60", "--json")
     assert len(json.loads(out)["succeeded"]) == 2, out + Path(info["log"]).read_text()
 
 
 def test_bad_prompts_file_is_one_line(ws: Path, tmp_path: Path) -> None:
     path = _prompts(tmp_path, ["A photo of <object-prompt>"])
-    code, out = _cli(ws, "batch", str(path), "--object", "cat", "--dry-run")
+    code, out = run_cli(ws, "batch", str(path), "--object", "cat", "--dry-run")
     assert code == 2 and "unknown placeholder" in out
 
 
@@ -162,9 +150,9 @@ def test_rows_with_an_edit_step_remove_before_animating(
     path.write_text("prompt,image,box,mask,duration,output\n"
                     'slow zoom in,p.png,"40,30,30,20",,1,removed\n'
                     "pan left,p.png,,no-such-mask.png,1,broken\n", encoding="utf-8")  # fmt: skip
-    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run")
+    code, out = run_cli(ws, "batch", str(path), "--backend", "camera", "--dry-run")
     assert code == 0 and "edit:" in out, out  # the table cell wraps at 80 columns
-    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--dry-run", "--json")
+    code, out = run_cli(ws, "batch", str(path), "--backend", "camera", "--dry-run", "--json")
     planned = json.loads(out)["rows"]
     assert edit_label(planned[0]["request"]["options"]["edit"]) == (
         "+ edit: remove in 1 box(es) (default editor)"
@@ -173,7 +161,7 @@ def test_rows_with_an_edit_step_remove_before_animating(
         planned[1]["state"] == "failed"
         and "no-such-mask.png does not exist" in planned[1]["reason"]
     )
-    code, out = _cli(ws, "batch", str(path), "--backend", "camera", "--json")
+    code, out = run_cli(ws, "batch", str(path), "--backend", "camera", "--json")
     summary = json.loads(out)
     assert code == 1  # the bad row failed; the batch went on
     assert [Path(s["video"]).parent.name for s in summary["succeeded"]] == ["removed"]
@@ -189,15 +177,15 @@ def test_min_score_flags_and_the_photo_each_job_animates(ws: Path, tmp_path: Pat
     out = tmp_path / "cat.mp4"
     args = ["generate", "--object", "a ginger cat", "--prompt", "zoom in", "--size", "96x64",
             "--duration", "0.5", "--fps", "8", "--out", str(out)]  # fmt: skip
-    code, text = _cli(ws, *args, "--min-score", "1")
+    code, text = run_cli(ws, *args, "--min-score", "1")
     assert code != 0 and "no good match" in text and not out.exists()
-    code, text = _cli(ws, *args)
+    code, text = run_cli(ws, *args)
     assert code == 0, text
     assert "animated" in text and "cat.jpg (score" in text and "stands out" in text
     prompts = _prompts(tmp_path, ["<object_prompt> <action_prompt>"])
     batch = ["batch", str(prompts), "--object", "a ginger cat", "--action", "pan",
              "--backend", "simulated"]  # fmt: skip
-    code, text = _cli(ws, *batch, "--dry-run", "--json", "--min-score", "1")
+    code, text = run_cli(ws, *batch, "--dry-run", "--json", "--min-score", "1")
     assert json.loads(text)["rows"][0]["state"] != "queued"
-    code, text = _cli(ws, *batch)
+    code, text = run_cli(ws, *batch)
     assert code == 0 and "line 2: " in text and "cat.jpg (score" in text  # line 1: a comment

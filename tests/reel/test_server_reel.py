@@ -3,7 +3,6 @@ through the shared job store, shown in the gallery; bad storyboards are immediat
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,7 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient
 
-from reelrag.library import Library
-from reelrag.server.app import create_app
-from reelrag.settings import load_settings
-from webclient import api_client
+from webclient import ingested_workspace, workspace_client
 
 BOARD = """size: 144
 shots:
@@ -35,19 +31,13 @@ shots:
 
 @pytest.fixture(scope="module")
 def library_ws(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> Path:
-    ws = tmp_path_factory.mktemp("reel-server") / "ws"
-    photos = ws.parent / "photos"
-    for folder in ("animals", "food"):
-        shutil.copytree(sample_photos / folder, photos / folder)
-    Library(load_settings({"workspace": ws}, environ={})).ingest(photos, recursive=True)
-    return ws
+    root = tmp_path_factory.mktemp("reel-server")
+    return ingested_workspace(root, sample_photos, ("animals", "food"))
 
 
 @pytest.fixture
 def client(library_ws: Path, tmp_path: Path) -> Iterator[TestClient]:
-    ws = tmp_path / "ws"
-    shutil.copytree(library_ws, ws)
-    with api_client(create_app(load_settings({"workspace": ws}, environ={}))) as test_client:
+    with workspace_client(library_ws, tmp_path) as test_client:
         yield test_client
 
 

@@ -19,28 +19,17 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from reelrag.jobs import open_job_store
-from reelrag.library import Library
 from reelrag.server.app import create_app
 from reelrag.settings import Settings, load_settings
-from webclient import api_client
+from webclient import api_client, ingested_workspace
 
 SMALL = {"width": 96, "height": 64, "duration_s": 0.5, "fps": 8}
 PHOTOS = ("vehicles", "animals", "food")
 
 
-def ingested_workspace(root: Path, sample_photos: Path) -> Path:
-    """A workspace with a few sample photos ingested (real MiniLM, LanceDB, SQLite)."""
-    photos = root / "photos"
-    for folder in PHOTOS:
-        shutil.copytree(sample_photos / folder, photos / folder)
-    ws = root / "ws"
-    Library(load_settings({"workspace": ws}, environ={})).ingest(photos, recursive=True)
-    return ws
-
-
 @pytest.fixture(scope="module")
 def library_ws(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> Path:
-    return ingested_workspace(tmp_path_factory.mktemp("server-lib"), sample_photos)
+    return ingested_workspace(tmp_path_factory.mktemp("server-lib"), sample_photos, PHOTOS)
 
 
 @pytest.fixture

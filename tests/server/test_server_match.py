@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,27 +13,19 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient
 
 from reelrag.library import Library
-from reelrag.server.app import create_app
 from reelrag.settings import load_settings
-from webclient import api_client
+from webclient import ingested_workspace, workspace_client
 
 
 @pytest.fixture(scope="module")
 def library_ws(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> Path:
     root = tmp_path_factory.mktemp("server-match")
-    for folder in ("vehicles", "food"):
-        shutil.copytree(sample_photos / folder, root / "photos" / folder)
-    Library(load_settings({"workspace": root / "ws"}, environ={})).ingest(
-        root / "photos", recursive=True
-    )
-    return root / "ws"
+    return ingested_workspace(root, sample_photos, ("vehicles", "food"))
 
 
 @pytest.fixture
 def client(library_ws: Path, tmp_path: Path) -> Iterator[TestClient]:
-    ws = tmp_path / "ws"
-    shutil.copytree(library_ws, ws)
-    with api_client(create_app(load_settings({"workspace": ws}, environ={}))) as test_client:
+    with workspace_client(library_ws, tmp_path) as test_client:
         yield test_client
 
 
