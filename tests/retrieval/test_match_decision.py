@@ -114,7 +114,7 @@ def test_weigh_combines_evidence_as_documented() -> None:
     unnamed = asset.replace(caption="", caption_source="filename")
     path_only = weigh(SearchHit(unnamed, 0.0), 0.9, back, ["red"], MINILM, 0.5)
     assert path_only.confidence == pytest.approx(WEAK)
-    other = weigh(hit, 0.6, back, ["pear"], MINILM, 0.5, unnamed="pear")  # names no pear
+    other = weigh(hit, 0.6, back, ["pear"], MINILM, 0.5, objects=("pear",))  # names no pear
     shifted = 1 / (1 + math.exp(-MINILM.slope * (4.0 - MINILM.centre - UNNAMED_SHIFT)))
     assert other.confidence == pytest.approx(shifted) and "caption names no pear" in other.why(None)
 

@@ -13,7 +13,7 @@ from reelrag.index import scoring
 from reelrag.index.base import Index
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import MatchModel, match_model, weigh
-from reelrag.matching.objects import query_objects, unnamed
+from reelrag.matching.objects import query_objects
 from reelrag.matching.support import Probe, content_terms, probe
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
@@ -52,8 +52,7 @@ def decide(
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)
         lacking = _unsupported(hit, stored, words)
-        missing = unnamed(objects, strong_text(hit.asset)) if has_caption(hit.asset) else None
-        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, missing)
+        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, objects)
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
         rescored.append(
             (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from reelrag.captioning.evidence import has_caption, strong_text, weak_text
 from reelrag.index import scoring
 from reelrag.matching.cohort import Background
+from reelrag.matching.objects import unnamed
 from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
@@ -112,24 +113,26 @@ def weigh(
     model: MatchModel,
     text_weight: float,
     lacking: Sequence[str] = (),
-    unnamed: str | None = None,
+    objects: tuple[str, ...] = (),
 ) -> Evidence:
     """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
     its caption does not support (the caption evidence is then at most ``PARTIAL``);
-    ``unnamed``: the query's object when the caption names no kind of it (the caption must then
-    stand out ``UNNAMED_SHIFT`` further)."""
+    ``objects``: the query's objects (:func:`reelrag.matching.objects.query_objects`), which a
+    caption must name, or stand out ``UNNAMED_SHIFT`` further."""
     asset = hit.asset
+    captioned = has_caption(asset)
+    strong = strong_text(asset)
+    missing = unnamed(objects, strong) if captioned else None
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:
-        similar = model.caption(cosine, standout, UNNAMED_SHIFT if unnamed else 0.0)
+        similar = model.caption(cosine, standout, UNNAMED_SHIFT if missing else 0.0)
     if lacking:
         similar = min(similar, PARTIAL)
-    captioned = has_caption(asset)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
-    text, matched = scoring.text_score(query_terms, strong_text(asset))
+    text, matched = scoring.text_score(query_terms, strong)
     names, named = scoring.text_score(query_terms, weak_text(asset))
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
     return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named),
-                    tuple(lacking), unnamed)  # fmt: skip
+                    tuple(lacking), missing)  # fmt: skip
