@@ -327,11 +327,10 @@ class LanceIndex(Index):
         found = {name: run(*args) for name, (run, args) in legs[:1]}
         found |= {name: future.result() for name, future in pending.items()}
         cal = None if image is None else self.image_cal
-        fetch = flat.fetch if flat.holds(snap) else lance_search.fetch
         top = ranking.rank(
             query, found, lambda row: lance_search.cosines(snap, row, vector, image),
             rrf_k=self.rrf_k, text_weight=self.text_weight, images=self.images, image_cal=cal,
-            key=lance_search.ROW_ID, fetch=lambda rows: fetch(snap, rows),
+            key=lance_search.ROW_ID, fetch=lambda rows: flat.fetch(snap, rows),
         )  # fmt: skip
         return [
             SearchHit(asset=asset_from_fields(row), rank=rank, **s.hit_fields())
