@@ -179,7 +179,8 @@ class BatchedEncoder:
     """Tokenise, group texts of similar length, and run each group through ``_encode_rows``.
 
     Subclasses (the numpy forward pass, onnxruntime) provide ``tokenizer``, ``dim`` and
-    ``_encode_rows``; both thus batch, pad and order results identically.
+    ``_encode_rows`` (or ``_rows_encoder``, to pick a runner per call); both thus batch, pad and
+    order results identically.
     """
 
     tokenizer: Any

@@ -273,9 +273,6 @@ class OnnxMiniLMEncoder(BatchedEncoder):
         threads = self.query_threads if texts == 1 else self.batch_threads
         return functools.partial(self._run, self.session(threads))
 
-    def _encode_rows(self, rows: list[list[int]]) -> np.ndarray:
-        return self._run(self.session(self.batch_threads), rows)
-
     @staticmethod
     def _run(session: Any, rows: list[list[int]]) -> np.ndarray:
         tokens, mask = pad_batch(rows)
