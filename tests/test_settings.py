@@ -74,3 +74,10 @@ def test_documented_defaults_match_the_code() -> None:
         value = defaults[name]
         expected = str(value).lower() if isinstance(value, bool) else str(value)
         assert shown == expected, f"docs/settings.md says {name} = {shown}, the code {expected}"
+
+
+def test_boolean_settings_take_the_usual_words_and_refuse_others() -> None:
+    assert load_settings(environ={"REELRAG_MATCH_OBJECTS": "Off"}).match_objects is False
+    assert load_settings(environ={"REELRAG_QA_CHECK": " yes "}).qa_check is True
+    with pytest.raises(ConfigError, match=r"match_objects='maybe'.*not a valid bool"):
+        load_settings(environ={"REELRAG_MATCH_OBJECTS": "maybe"})

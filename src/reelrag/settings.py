@@ -304,6 +304,17 @@ def _from_env(env: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _boolean(raw: str) -> bool:
+    """A boolean from text; anything but the usual words is an error, not a silent false."""
+    word = raw.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ValueError(f"{raw!r} is not one of {', '.join(_TRUE + _FALSE)}")
+    return word in _TRUE
+
+
 def _convert(name: str, raw: Any, source: str) -> Any:
     if name not in field_names():
         raise ConfigError(f"unknown setting {name!r} (from {source})", hint="see docs/settings.md")
@@ -312,7 +323,7 @@ def _convert(name: str, raw: Any, source: str) -> Any:
         if target is Path:
             return Path(raw).expanduser()
         if target is bool and isinstance(raw, str):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            return _boolean(raw)
         return target(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
