@@ -13,7 +13,7 @@ from reelrag.index import scoring
 from reelrag.index.base import Index
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import MatchModel, match_model, weigh
-from reelrag.matching.objects import query_objects
+from reelrag.matching.objects import Asked, asked
 from reelrag.matching.support import Probe, content_terms, probe
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
@@ -47,12 +47,12 @@ def decide(
     stored = index.vectors(wanted) if wanted else {}
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
-    objects = query_objects(query) if settings.match_objects else ()
+    wants = asked(query) if settings.match_objects else Asked()
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)
         lacking = _unsupported(hit, stored, words)
-        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, objects)
+        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, wants)
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
         rescored.append(
             (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))

@@ -9,7 +9,8 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25).
   With ``match_objects`` (the default), a caption that names neither the query's object nor a
   kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
-  out ``UNNAMED_SHIFT`` further for the same confidence;
+  out ``UNNAMED_SHIFT`` further for the same confidence, and one that names another individual
+  than the one asked for ("the moon" for "mars surface") is capped at ``PARTIAL`` too;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from reelrag.captioning.evidence import has_caption, strong_text, weak_text
 from reelrag.index import scoring
 from reelrag.matching.cohort import Background
-from reelrag.matching.objects import unnamed
+from reelrag.matching.objects import Asked, Check, Naming, check
 from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
@@ -40,7 +41,7 @@ WEAK = 0.4  # the most that file and folder names can add
 # How much further a caption that does not name the query's object must stand out: the default
 # threshold then needs a standout of about 4.0 instead of 2.4 (fitted on the dev and former
 # held-out halves of reelrag/data/retrieval_set; see docs/retrieval.md).
-UNNAMED_SHIFT = 1.6
+UNNAMED_SHIFT = 2.4
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Evidence:
     matched: tuple[str, ...]  # query terms in the caption and keywords
     named: tuple[str, ...] = ()  # query terms in the file and folder names
     lacking: tuple[str, ...] = ()  # query terms the caption does not support
-    unnamed: str | None = None  # the query's object, when the caption names no kind of it
+    naming: Check = Check()  # whether the caption names the query's object
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
@@ -93,8 +94,8 @@ class Evidence:
             parts.append(f"caption {self.cosine:.2f} (stands out {self.standout:+.1f})")
         if self.lacking:
             parts.append(f"caption lacks {', '.join(self.lacking)}")
-        if self.unnamed:
-            parts.append(f"caption names no {self.unnamed.replace('_', ' ')}")
+        if reason := self.naming.why():
+            parts.append(reason)
         if image is not None:
             parts.append(f"image {image:.2f}")
         words = f" ({', '.join(self.matched)})" if self.matched else ""
@@ -113,21 +114,23 @@ def weigh(
     model: MatchModel,
     text_weight: float,
     lacking: Sequence[str] = (),
-    objects: tuple[str, ...] = (),
+    asked: Asked = Asked(),
 ) -> Evidence:
     """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
     its caption does not support (the caption evidence is then at most ``PARTIAL``);
-    ``objects``: the query's objects (:func:`reelrag.matching.objects.query_objects`), which a
-    caption must name, or stand out ``UNNAMED_SHIFT`` further."""
+    ``asked``: what the query asks for (:func:`reelrag.matching.objects.asked`), which a
+    caption must name, or stand out ``UNNAMED_SHIFT`` further (PARTIAL at most when it names
+    another individual)."""
     asset = hit.asset
     captioned = has_caption(asset)
     strong = strong_text(asset)
-    missing = unnamed(objects, strong) if captioned else None
+    naming = check(asked, strong) if captioned else Check()
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:
-        similar = model.caption(cosine, standout, UNNAMED_SHIFT if missing else 0.0)
-    if lacking:
+        shift = UNNAMED_SHIFT if naming.naming is not Naming.NAMED else 0.0
+        similar = model.caption(cosine, standout, shift)
+    if lacking or naming.naming is Naming.OTHER:
         similar = min(similar, PARTIAL)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong)
@@ -135,4 +138,4 @@ def weigh(
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
     return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named),
-                    tuple(lacking), missing)  # fmt: skip
+                    tuple(lacking), naming)  # fmt: skip

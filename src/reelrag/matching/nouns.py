@@ -7,9 +7,16 @@ well show one). Two nouns that are neither, only *siblings* under a close common
 and ``motorbike`` are both motor vehicles; ``skyscraper`` and ``tower`` both structures), name
 different things: a photo of one is not a photo of the other, however close their vectors.
 
+A caption's words are read in their *usual* senses: those seen in WordNet's sense-tagged texts
+(a caption's "rocket" is a rocket engine or a space rocket, not the firework that WordNet also
+files under the word). A query's words keep every sense, since users do reach for rare ones
+("cup of joe"). Some nouns name one individual, an *instance* (the Eiffel Tower, Mars, Grace
+Hopper), rather than a kind of thing.
+
 The data is ``reelrag/data/nouns/nouns.tsv.gz``, built by ``scripts/build_nouns.py`` from
-Princeton WordNet 3.0 (its licence beside it): one line per synset with its lemmas and its
-hypernyms' line numbers, then the irregular plurals.
+Princeton WordNet 3.0 (its licence beside it): one line per synset with its hypernyms' line
+numbers (marked ``i`` for an instance), one per lemma with its synsets and how many of them are
+tagged, then the irregular plurals.
 """
 
 from __future__ import annotations
@@ -36,9 +43,11 @@ class Relation(Enum):
 
 @dataclass(frozen=True)
 class Taxonomy:
-    senses: dict[str, tuple[int, ...]]  # lemma -> synset numbers
+    senses: dict[str, tuple[int, ...]]  # lemma -> synset numbers, most frequent first
     parents: tuple[tuple[int, ...], ...]  # synset number -> hypernyms
     plurals: dict[str, str]  # irregular inflected form -> lemma
+    tagged: dict[str, int]  # lemma -> how many of its first senses are in common use (0: unknown)
+    instances: frozenset[int]  # synsets that name one individual
 
     def lemma(self, word: str) -> str | None:
         """The noun lemma of ``word`` (``"skyscrapers"`` -> ``"skyscraper"``), if it is one."""
@@ -52,14 +61,28 @@ class Taxonomy:
                 return base
         return None
 
-    def meanings(self, lemma: str) -> tuple[int, ...]:
+    def meanings(self, lemma: str, usual: bool = False) -> tuple[int, ...]:
         """The synsets ``lemma`` can name: its own and, for a plural that is a lemma of its own
-        ("shoes": being in someone's shoes; "glasses": spectacles), its singular's too."""
-        own = self.senses.get(lemma, ())
-        bases = [self.plurals.get(lemma, "")]
+        ("shoes": being in someone's shoes; "glasses": spectacles), its singular's too; with
+        ``usual``, only the senses in common use where WordNet knows which."""
+        bases = [lemma, self.plurals.get(lemma, "")]
         bases += [lemma[: -len(s)] + e for s, e in _SUFFIXES if lemma.endswith(s)]
-        extra = [n for b in bases if b and b != lemma for n in self.senses.get(b, ())]
-        return tuple(dict.fromkeys((*own, *extra)))
+        found = [n for b in dict.fromkeys(bases) if b for n in self._senses(b, usual)]
+        return tuple(dict.fromkeys(found))
+
+    def _senses(self, lemma: str, usual: bool) -> tuple[int, ...]:
+        senses = self.senses.get(lemma, ())
+        common = self.tagged.get(lemma, 0) if usual else 0
+        return senses[:common] if common else senses
+
+    def is_instance(self, lemma: str) -> bool:
+        """Whether every sense of ``lemma`` is one individual ("eiffel_tower", "mars")."""
+        own = self.senses.get(lemma, ())
+        return bool(own) and all(s in self.instances for s in own)
+
+    def individuals(self, lemma: str) -> tuple[int, ...]:
+        """The usual senses of ``lemma`` that name an individual ("moon": the Moon)."""
+        return tuple(s for s in self.meanings(lemma, usual=True) if s in self.instances)
 
     def ancestors(self, synset: int) -> dict[int, int]:
         """Every hypernym of ``synset`` (itself included) with its distance in steps."""
@@ -75,9 +98,10 @@ class Taxonomy:
         up_theirs = [self.ancestors(s) for s in self.meanings(caption)]
         return Relation.SIBLING if _close(up_mine, up_theirs, sibling_steps) else Relation.UNRELATED
 
-    def kinship(self, query: str, caption: str) -> Relation | None:
-        """SAME, BROADER or NARROWER when one of the nouns is (a kind of) the other; else None."""
-        mine, theirs = self.meanings(query), self.meanings(caption)
+    def kinship(self, query: str, caption: str, usual: bool = False) -> Relation | None:
+        """SAME, BROADER or NARROWER when one of the nouns is (a kind of) the other; else None.
+        ``usual``: read ``caption`` in its usual senses only."""
+        mine, theirs = self.meanings(query), self.meanings(caption, usual)
         if set(mine) & set(theirs):
             return Relation.SAME
         if any(s in self.ancestors(t) for s in mine for t in theirs):
@@ -122,15 +146,20 @@ def taxonomy() -> Taxonomy:
 
 def _parse(lines: Iterable[str]) -> Taxonomy:
     senses: dict[str, tuple[int, ...]] = {}
+    tagged: dict[str, int] = {}
     parents: list[tuple[int, ...]] = []
+    instances: set[int] = set()
     plurals: dict[str, str] = {}
     for line in lines:
         if line.startswith("="):
-            lemma, numbers = line[1:].split("\t")
+            lemma, numbers, common = line[1:].split("\t")
             senses[lemma] = tuple(int(n) for n in numbers.split())
+            tagged[lemma] = int(common)
         elif line.startswith("!"):
             inflected, lemma = line[1:].split("\t")
             plurals[inflected] = lemma
         elif not line.startswith("#"):
-            parents.append(tuple(int(p) for p in line.split()))
-    return Taxonomy(senses, tuple(parents), plurals)
+            if line.startswith("i"):
+                instances.add(len(parents))
+            parents.append(tuple(int(p) for p in line.removeprefix("i").split()))
+    return Taxonomy(senses, tuple(parents), plurals, tagged, frozenset(instances))

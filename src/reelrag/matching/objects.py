@@ -12,16 +12,31 @@ nouns is the same thing, a kind of it, or a broader kind (``Taxonomy.kinship``);
 must stand out further to be believed (:mod:`reelrag.matching.decision`), since captions do say
 things in other words ("lawn" for "grass", "photographer" for "a man with a camera").
 
+Three refinements, each a rule of how people write captions rather than a fitted number:
+
+- a caption's nouns are read in their usual senses (:meth:`Taxonomy.meanings`): "rocket on the
+  launch pad" does not name *fireworks*, though WordNet also files a firework under "rocket";
+- an owner is not the subject: "an officer's cap" names a cap, not an officer;
+- a compound the caption names only by its broader kind ("a bicycle wheel" against "the wheel of
+  a motorcycle") counts as named only when the caption also says what sets it apart (bicycle).
+
+A query that asks for an *individual* (an instance in the taxonomy: "the Eiffel tower", "mars
+surface") is stricter: a caption that names another individual of a close kind (the moon for
+Mars) or only the individual's class (a tower for the Eiffel Tower) names something else, and
+:mod:`reelrag.matching.decision` then treats its caption as partial evidence at most.
+
 A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone") is not checked.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
-from reelrag.matching.nouns import Taxonomy, taxonomy
+from reelrag.matching.nouns import Relation, Taxonomy, taxonomy
 
 _PREPOSITIONS = (
     "about above against along among around at behind below beneath beside between by during "
@@ -29,8 +44,47 @@ _PREPOSITIONS = (
 )
 PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
 _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
+_PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
+_KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
+
+
+class Naming(Enum):
+    NAMED = "named"  # the caption names the object or a kind of it (or nothing is checked)
+    UNNAMED = "unnamed"  # it names no kind of the object
+    OTHER = "other"  # it names another individual, or only the class of the one asked for
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a query asks for: its head nouns and the individuals it names."""
+
+    objects: tuple[str, ...] = ()
+    individuals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """Whether a caption names what the query asks for; ``wanted``: the query's object (or
+    individual); ``found``: the caption's noun for something else (OTHER only)."""
+
+    naming: Naming = Naming.NAMED
+    wanted: str | None = None
+    found: str | None = None
+
+    def why(self) -> str | None:
+        """The reason for the ``why`` line, or None when the caption names the object."""
+        wanted, found = _text(self.wanted), _text(self.found)
+        if self.naming is Naming.UNNAMED:
+            return f"caption names no {wanted}"
+        if self.naming is Naming.OTHER:
+            return f"caption names {found}, not {wanted}"
+        return None
+
+
+def _text(lemma: str | None) -> str:
+    return (lemma or "").replace("_", " ")
 
 
 def words(text: str) -> list[str]:
@@ -39,7 +93,13 @@ def words(text: str) -> list[str]:
     >>> words("An officer's white cap")
     ['an', 'officer', 'white', 'cap']
     """
-    return [w.lower().removesuffix("'s").strip("'-") for w in _WORD.findall(text)]
+    return [word for word, _ in _tokens(text)]
+
+
+@lru_cache(maxsize=4_096)
+def asked(query: str) -> Asked:
+    """The query's objects (:func:`query_objects`) and the individuals it names."""
+    return Asked(query_objects(query), _individuals(query))
 
 
 def query_objects(query: str) -> tuple[str, ...]:
@@ -80,32 +140,160 @@ def _head(nouns: Taxonomy, phrase: list[str]) -> str | None:
     return None
 
 
+def _individuals(query: str) -> tuple[str, ...]:
+    """The nouns of ``query`` that name one individual ("eiffel_tower", "mars"), longest first,
+    none inside another ("eiffel" in "eiffel_tower")."""
+    nouns = taxonomy()
+    said = [w for w in words(query) if w not in _PRONOUNS]
+    found: list[str] = []
+    for lemma in _spans(said):
+        if nouns.is_instance(lemma) and not any(_inside(lemma, f) for f in found):
+            found.append(lemma)
+    return tuple(found)
+
+
+def _inside(short: str, long: str) -> bool:
+    return f"_{short}_" in f"_{long}_"
+
+
+def _spans(said: list[str]) -> list[str]:
+    """The noun lemmas in ``said``: single words that are no stop words, and compounds of up to
+    three words that neither start nor end with one ("stars_and_stripes"), longest first."""
+    nouns = taxonomy()
+    found = []
+    for size in range(_LONGEST, 0, -1):
+        for start in range(len(said) - size + 1):
+            span = said[start : start + size]
+            if span[0] in STOP_WORDS or span[-1] in STOP_WORDS:
+                continue
+            lemma = nouns.lemma("_".join(span))
+            if lemma and lemma not in found:
+                found.append(lemma)
+    return found
+
+
 @lru_cache(maxsize=16_384)
 def caption_nouns(caption: str) -> frozenset[str]:
-    """Every noun lemma in ``caption``: its words and two- or three-word compounds."""
+    """The noun lemmas ``caption`` names: its words and compounds of up to three words, less
+    owners it does not show ("officer" in "an officer's cap", :func:`possessions`)."""
+    said = _tokens(caption)
+    every = _spans([word for word, _ in said])
+    owners = set(possessions(caption))
+    if not owners:
+        return frozenset(every)
+    # the nouns said other than as an owner: owners blanked out by a stop word
+    plain = set(_spans(["of" if owner else word for word, owner in said]))
+    return frozenset(n for n in every if n not in owners or n in plain)
+
+
+@lru_cache(maxsize=16_384)
+def possessions(caption: str) -> dict[str, str]:
+    """Owner -> thing, where ``caption`` names a living owner only through a thing it owns
+    that does not show it: a made object ("an officer's cap", "the dog's bowl"), not a part of
+    it ("a cat's eye") nor a picture of it ("grandma's photo")."""
+    said = _tokens(caption)
+    plain = [word for word, _ in said]
+    found = {}
+    for i, (_, owner) in enumerate(said):
+        if owner:
+            who, thing = _owner_and_thing(plain, i)
+            if who and thing and _alive(who) and _made(thing):
+                found[who] = thing
+    return found
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """:func:`words`, each with whether it was possessive ("officer's", "officers'")."""
+    raw = [w.lower() for w in _WORD.findall(text)]
+    return [(w.removesuffix("'s").strip("'-"), w.endswith(("'s", "s'"))) for w in raw]
+
+
+def _owner_and_thing(said: list[str], i: int) -> tuple[str | None, str | None]:
+    """The owner ending at word ``i`` and the head of the phrase after it."""
     nouns = taxonomy()
-    kept = [w for w in words(caption) if w not in STOP_WORDS]
-    found = set()
-    for start in range(len(kept)):
-        for size in range(1, _LONGEST + 1):
-            if start + size <= len(kept):
-                lemma = nouns.lemma("_".join(kept[start : start + size]))
-                if lemma:
-                    found.add(lemma)
-    return frozenset(found)
+    after = []
+    for word in said[i + 1 :]:
+        if word in PREPOSITIONS:
+            break
+        after.append(word)
+    return _head(nouns, said[max(0, i - 2) : i + 1]), _head(nouns, after)
 
 
-def unnamed(objects: tuple[str, ...], caption: str) -> str | None:
-    """The query's object when ``caption`` names none of ``objects`` (nor a kind of them);
-    ``None`` when it does, or when there is nothing to check."""
-    if not objects:
-        return None
+def _alive(lemma: str) -> bool:
+    return _first_is(lemma, "organism")
+
+
+def _made(lemma: str) -> bool:
+    return _first_is(lemma, "artifact") and not _first_is(lemma, "creation")
+
+
+@lru_cache(maxsize=8_192)
+def _first_is(lemma: str, kind: str) -> bool:
+    """Whether the most usual sense of ``lemma`` is a kind of ``kind``."""
+    nouns = taxonomy()
+    kinds = set(nouns.meanings(kind))
+    first = nouns.meanings(lemma, usual=True)[:1]
+    return any(k in nouns.ancestors(s) for s in first for k in kinds)
+
+
+def check(wanted: Asked, caption: str) -> Check:
+    """Whether ``caption`` names what ``wanted`` asks for (see the module notes)."""
     theirs = caption_nouns(caption)
-    if any(_names(mine, noun) for mine in objects for noun in theirs):
+    for individual in wanted.individuals:
+        other = _other(individual, individual in wanted.objects, theirs)
+        if other:
+            return Check(Naming.OTHER, individual, other)
+    for individual in wanted.individuals:
+        if not any(_kinship(individual, noun) for noun in theirs):
+            return Check(Naming.UNNAMED, individual)
+    if not wanted.objects or any(_named(mine, theirs) for mine in wanted.objects):
+        return Check()
+    for owner, thing in possessions(caption).items():
+        if any(_kinship(mine, owner) for mine in wanted.objects):
+            return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
+    return Check(Naming.UNNAMED, wanted.objects[0])
+
+
+def _named(mine: str, theirs: frozenset[str]) -> bool:
+    kinds = {noun: _kinship(mine, noun) for noun in theirs}
+    if any(kind in (Relation.SAME, Relation.BROADER) for kind in kinds.values()):
+        return True
+    if not any(kinds.values()):
+        return False
+    # Only broader kinds are named: a compound must have what sets it apart named too.
+    parts = mine.split("_")
+    return len(parts) == 1 or any(_named(part, theirs) for part in _lemmas(parts[:-1]))
+
+
+def _lemmas(parts: list[str]) -> list[str]:
+    nouns = taxonomy()
+    return [lemma for part in parts if (lemma := nouns.lemma(part))]
+
+
+def _other(individual: str, is_head: bool, theirs: frozenset[str]) -> str | None:
+    """The caption noun that names something other than ``individual``: another individual
+    of a close kind, or (for the query's head) only its class; None if neither."""
+    kinds = {noun: _kinship(individual, noun) for noun in theirs}
+    if Relation.SAME in kinds.values():
         return None
-    return objects[0]
+    nouns = taxonomy()
+    mine = [nouns.ancestors(s) for s in nouns.meanings(individual)]
+    for noun in sorted(theirs):
+        for other in nouns.individuals(noun):
+            if _close(mine, nouns.ancestors(other)):
+                return noun
+    broader = [noun for noun, kind in kinds.items() if kind is Relation.NARROWER]
+    return sorted(broader)[0] if is_head and broader else None
+
+
+def _close(mine: list[dict[int, int]], theirs: dict[int, int]) -> bool:
+    return any(
+        steps <= _KIN_STEPS and theirs.get(kind, _KIN_STEPS + 1) <= _KIN_STEPS
+        for up in mine
+        for kind, steps in up.items()
+    )
 
 
 @lru_cache(maxsize=65_536)
-def _names(mine: str, theirs: str) -> bool:
-    return taxonomy().kinship(mine, theirs) is not None
+def _kinship(mine: str, theirs: str) -> Relation | None:
+    return taxonomy().kinship(mine, theirs, usual=True)
