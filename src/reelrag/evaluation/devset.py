@@ -4,7 +4,8 @@ captions and labelled queries written by this project (``reelrag/data/retrieval_
 :func:`write_devset` lays the photos out as a user's library (named folders and an iPhone camera
 roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
 labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
-on since) or ``test`` (written later, measured once, never tuned on).
+on since), ``test`` (held out in the second round, tuned on since) or ``test2`` (written at the
+start of the third round, measured once, never tuned on).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from reelrag.samples import load_sample
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("dev", "heldout", "test", "all")
+SPLITS = ("dev", "heldout", "test", "test2", "all")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 | all)."""
     if split not in SPLITS:
-        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test or all")
+        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test, test2 or all")
     with resources.as_file(_data("queries.csv")) as path:
         queries = load_queries(path)
     return [q for q in queries if split == "all" or q.split == split]
