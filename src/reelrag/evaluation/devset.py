@@ -24,7 +24,7 @@ from reelrag.samples import load_sample
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("dev", "heldout", "test", "test2", "all")
+SPLITS = ("dev", "heldout", "test", "test2", "test3", "all")
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 | test3 | all)."""
     if split not in SPLITS:
-        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test, test2 or all")
+        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test, test2, test3 or all")
     with resources.as_file(_data("queries.csv")) as path:
         queries = load_queries(path)
     return [q for q in queries if split == "all" or q.split == split]
