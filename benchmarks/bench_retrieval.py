@@ -4,11 +4,12 @@ Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_retrieval.py [--old-ref CO
 
 Data: the development set in ``reelrag/data/retrieval_set`` (40 real photos from scikit-image
 and matplotlib, half in an iPhone camera roll ``DCIM/100APPLE/IMG_01xx.jpg``, captions as
-sidecars; 176 answerable queries phrased as users do and 83 with no answer) in four splits:
+sidecars; 222 answerable queries phrased as users do and 115 with no answer) in five splits:
 ``dev`` (the decision's constants were fitted on it), ``heldout`` (held out in the first round,
-then seen), ``test`` (held out in the second round, then seen; the object check's rules and
-shift were fitted on dev + heldout + test in the third) and ``test2`` (49 + 30 queries written
-at the start of the third round, committed before any design or run on them, never tuned on).
+then seen), ``test`` (held out in the second round, then seen), ``test2`` (held out in the
+third round, then seen; the object check's rules and shift were last fitted on dev + heldout +
+test + test2) and ``test3`` (46 + 32 queries written by a helper who saw only the photos'
+captions and the earlier queries, committed before any run on them, never tuned on).
 Also run on the same photos WITHOUT captions (only file and folder names): there, refusing is
 right.
 
@@ -19,8 +20,9 @@ run from the old source tree (``git archive OLD_REF src``) in a subprocess, at i
 threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 (``match_every_word``, :mod:`reelrag.matching.support`) instead; ``--no-objects`` turns the
 object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the split never
-tuned on (``test2``), with captions: recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
-``--old-ref 9cd0d07`` measures the second round's decision in place of the old fusion.
+tuned on (``test3``), with captions: recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
+``--old-ref 9cd0d07`` measures the second round's decision in place of the old fusion, and
+``--old-ref 51a05b7`` the third round's.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def runtimes() -> list[str]:
     return (["onnx"] if onnxruntime_available() else []) + ["numpy"]
 
 
-SPLITS = ("dev", "heldout", "test", "test2")
+SPLITS = ("dev", "heldout", "test", "test2", "test3")
 
 
 def new_reports(

@@ -58,7 +58,8 @@ class Naming(Enum):
 
 @dataclass(frozen=True)
 class Asked:
-    """What a query asks for: its head nouns and the individuals it names."""
+    """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
+    tea") and the individuals it names."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
@@ -108,9 +109,16 @@ def query_objects(query: str) -> tuple[str, ...]:
 
     >>> query_objects("skyscrapers at night")
     ('skyscraper',)
-    >>> query_objects("a cup of joe")
-    ('cup', 'joe')
+    >>> query_objects("a cup of tea")
+    ('cup', 'tea')
     """
+    joints, heads = _phrase_heads(query)
+    found = heads[:2] if joints[:1] == ["of"] else heads[:1]
+    return tuple(h for h in found if h)
+
+
+def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
+    """The prepositions that join the query's phrases, and each phrase's head noun."""
     nouns = taxonomy()
     phrases: list[list[str]] = [[]]
     joints: list[str] = []
@@ -120,18 +128,18 @@ def query_objects(query: str) -> tuple[str, ...]:
             phrases.append([])
         else:
             phrases[-1].append(word)
-    heads = [_head(nouns, phrases[0])]
-    if joints[:1] == ["of"]:
-        heads.append(_head(nouns, phrases[1]))
-    return tuple(h for h in heads if h)
+    last = len(phrases) - 1
+    return joints, [_head(nouns, phrase, i == last) for i, phrase in enumerate(phrases)]
 
 
-def _head(nouns: Taxonomy, phrase: list[str]) -> str | None:
-    """The rightmost noun of ``phrase`` (the longest compound ending there); a trailing ``-ing``
-    word after a noun is a verb ("explorer posing")."""
+def _head(nouns: Taxonomy, phrase: list[str], last: bool = True) -> str | None:
+    """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
+    after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
+    phrase ("horse riding")."""
     kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
     for end in range(len(kept), 0, -1):
-        if kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
+        verb = not (last and end == len(kept))
+        if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
             continue
         for size in range(min(_LONGEST, end), 0, -1):
             lemma = nouns.lemma("_".join(kept[end - size : end]))
@@ -246,12 +254,25 @@ def check(wanted: Asked, caption: str) -> Check:
     for individual in wanted.individuals:
         if not any(_kinship(individual, noun) for noun in theirs):
             return Check(Naming.UNNAMED, individual)
-    if not wanted.objects or any(_named(mine, theirs) for mine in wanted.objects):
-        return Check()
-    for owner, thing in possessions(caption).items():
-        if any(_kinship(mine, owner) for mine in wanted.objects):
-            return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
-    return Check(Naming.UNNAMED, wanted.objects[0])
+    for mine in wanted.objects:
+        if other := _other_kind(mine, theirs):
+            return Check(Naming.OTHER, mine, other)
+    if wanted.objects and not any(_named(mine, theirs) for mine in wanted.objects):
+        for owner, thing in possessions(caption).items():
+            if any(_kinship(mine, owner) for mine in wanted.objects):
+                return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
+        return Check(Naming.UNNAMED, wanted.objects[0])
+    return Check()
+
+
+def _other_kind(mine: str, theirs: frozenset[str]) -> str | None:
+    """A compound of the caption's for another kind of the same thing ("space_helmet" for
+    "football_helmet"), when the caption names neither ``mine`` nor a kind of it."""
+    kinds = (Relation.SAME, Relation.BROADER)
+    if "_" not in mine or any(_kinship(mine, noun) in kinds for noun in theirs):
+        return None
+    last = mine.rsplit("_", 1)[1]
+    return next((n for n in sorted(theirs) if "_" in n and n.rsplit("_", 1)[1] == last), None)
 
 
 def _named(mine: str, theirs: frozenset[str]) -> bool:
