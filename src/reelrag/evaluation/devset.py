@@ -4,8 +4,9 @@ captions and labelled queries written by this project (``reelrag/data/retrieval_
 :func:`write_devset` lays the photos out as a user's library (named folders and an iPhone camera
 roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
 labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
-on since), ``test`` (held out in the second round, tuned on since) or ``test2`` (written at the
-start of the third round, measured once, never tuned on).
+on since), ``test`` and ``test2`` (held out in the second and third rounds, tuned on since),
+``test3`` (written blind by a helper, held out in the fourth round, tuned on since) or ``test4``
+(written blind by a helper, measured once, never tuned on).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from enum import Enum
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
+from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, Taxonomy, taxonomy
 
 _PREPOSITIONS = (
@@ -59,10 +60,11 @@ class Naming(Enum):
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea") and the individuals it names."""
+    tea"), the individuals and the colours it names."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
+    colours: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`) and the individuals it names."""
-    return Asked(query_objects(query), _individuals(query))
+    """The query's objects (:func:`query_objects`), the individuals and colours it names."""
+    return Asked(query_objects(query), _individuals(query), colours(query))
 
 
 def query_objects(query: str) -> tuple[str, ...]:
@@ -254,6 +256,8 @@ def check(wanted: Asked, caption: str) -> Check:
     for individual in wanted.individuals:
         if not any(_kinship(individual, noun) for noun in theirs):
             return Check(Naming.UNNAMED, individual)
+    if other := clash(wanted.colours, caption):
+        return Check(Naming.OTHER, " and ".join(sorted(wanted.colours)), other)
     for mine in wanted.objects:
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
