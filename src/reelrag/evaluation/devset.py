@@ -25,7 +25,7 @@ from reelrag.samples import load_sample
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("dev", "heldout", "test", "test2", "test3", "all")
+SPLITS = ("dev", "heldout", "test", "test2", "test3", "test4", "all")
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 | test3 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 | test3 | test4 | all)."""
     if split not in SPLITS:
-        raise InputError(f"unknown split {split!r}", hint="use dev, heldout, test, test2, test3 or all")
+        hint = f"use {', '.join(SPLITS[:-1])} or all"
+        raise InputError(f"unknown split {split!r}", hint=hint)
     with resources.as_file(_data("queries.csv")) as path:
         queries = load_queries(path)
     return [q for q in queries if split == "all" or q.split == split]
