@@ -13,10 +13,12 @@ pytest.importorskip("skimage", reason="the development set's photos ship in scik
 
 from reelrag.errors import NoMatchError
 from reelrag.evaluation import evaluate
-from reelrag.evaluation.devset import devset_queries, write_devset
+from reelrag.evaluation.devset import SPLITS, devset_queries, write_devset
 from reelrag.library import Library, open_library
 from reelrag.matching.cohort import Background
 from reelrag.matching.decision import MINILM, UNNAMED_SHIFT, WEAK, weigh
+from reelrag.matching.objects import Asked, asked
+from reelrag.matching.support import PARTIAL
 from reelrag.retrieval import best_matches
 from reelrag.types import Asset, SearchHit
 
@@ -114,9 +116,13 @@ def test_weigh_combines_evidence_as_documented() -> None:
     unnamed = asset.replace(caption="", caption_source="filename")
     path_only = weigh(SearchHit(unnamed, 0.0), 0.9, back, ["red"], MINILM, 0.5)
     assert path_only.confidence == pytest.approx(WEAK)
-    other = weigh(hit, 0.6, back, ["pear"], MINILM, 0.5, objects=("pear",))  # names no pear
+    other = weigh(hit, 0.6, back, ["pear"], MINILM, 0.5, asked=Asked(("pear",)))  # names no pear
     shifted = 1 / (1 + math.exp(-MINILM.slope * (4.0 - MINILM.centre - UNNAMED_SHIFT)))
     assert other.confidence == pytest.approx(shifted) and "caption names no pear" in other.why(None)
+    green = weigh(hit, 0.6, back, ["green", "apple"], MINILM, 0.5, asked=asked("a green apple"))
+    # the caption names another colour: its evidence is PARTIAL at most, whatever it stands out
+    assert green.confidence <= 1 - (1 - PARTIAL) * (1 - 0.5 * green.text) < 0.45
+    assert "caption names red, not green" in green.why(None)
 
 
 def test_dev_half_meets_the_targets(captioned: Library) -> None:
@@ -127,10 +133,10 @@ def test_dev_half_meets_the_targets(captioned: Library) -> None:
 
 
 def test_devset_splits_are_disjoint_and_complete() -> None:
-    splits = [devset_queries(name) for name in ("dev", "heldout", "test")]
-    texts = [{q.query for q in split} for split in splits]
+    splits = [devset_queries(name) for name in SPLITS if name != "all"]
+    texts = [{q.query.lower() for q in split} for split in splits]
     assert all(a.isdisjoint(b) for i, a in enumerate(texts) for b in texts[i + 1 :])
-    assert sum(map(len, splits)) == len(devset_queries("all")) >= 180
+    assert sum(map(len, splits)) == len(devset_queries("all")) == 413
     assert all(sum(not q.answerable for q in split) >= 10 for split in splits)
 
 

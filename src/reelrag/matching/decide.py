@@ -13,7 +13,7 @@ from reelrag.index import scoring
 from reelrag.index.base import Index
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import MatchModel, match_model, weigh
-from reelrag.matching.objects import Asked, asked
+from reelrag.matching.objects import NOTHING_ASKED, asked
 from reelrag.matching.support import Probe, content_terms, probe
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
@@ -47,7 +47,7 @@ def decide(
     stored = index.vectors(wanted) if wanted else {}
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
-    wants = asked(query) if settings.match_objects else Asked()
+    wants = asked(query) if settings.match_objects else NOTHING_ASKED
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)

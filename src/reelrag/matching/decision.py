@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from reelrag.captioning.evidence import has_caption, strong_text, weak_text
 from reelrag.index import scoring
 from reelrag.matching.cohort import Background
-from reelrag.matching.objects import Asked, Check, Naming, check
+from reelrag.matching.objects import NAMED, NOTHING_ASKED, Asked, Check, Naming, check
 from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
@@ -87,7 +87,7 @@ class Evidence:
     matched: tuple[str, ...]  # query terms in the caption and keywords
     named: tuple[str, ...] = ()  # query terms in the file and folder names
     lacking: tuple[str, ...] = ()  # query terms the caption does not support
-    naming: Check = Check()  # whether the caption names the query's object
+    naming: Check = NAMED  # whether the caption names the query's object
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
@@ -115,7 +115,7 @@ def weigh(
     model: MatchModel,
     text_weight: float,
     lacking: Sequence[str] = (),
-    asked: Asked = Asked(),
+    asked: Asked = NOTHING_ASKED,
 ) -> Evidence:
     """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
     its caption does not support (the caption evidence is then at most ``PARTIAL``);
@@ -125,7 +125,7 @@ def weigh(
     asset = hit.asset
     captioned = has_caption(asset)
     strong = strong_text(asset)
-    naming = check(asked, strong) if captioned else Check()
+    naming = check(asked, strong) if captioned else NAMED
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:

@@ -86,6 +86,10 @@ class Check:
         return None
 
 
+NOTHING_ASKED = Asked()  # nothing to check (match_objects off)
+NAMED = Check()
+
+
 def _text(lemma: str | None) -> str:
     return (lemma or "").replace("_", " ")
 
@@ -266,7 +270,7 @@ def check(wanted: Asked, caption: str) -> Check:
             if any(_kinship(mine, owner) for mine in wanted.objects):
                 return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
         return Check(Naming.UNNAMED, wanted.objects[0])
-    return Check()
+    return NAMED
 
 
 def _other_kind(mine: str, theirs: frozenset[str]) -> str | None:
