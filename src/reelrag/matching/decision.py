@@ -9,8 +9,9 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   (:mod:`reelrag.matching.support`), the caption evidence is capped at ``PARTIAL`` (0.25).
   With ``match_objects`` (the default), a caption that names neither the query's object nor a
   kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
-  out ``UNNAMED_SHIFT`` further for the same confidence, and one that names another individual
-  than the one asked for ("the moon" for "mars surface") is capped at ``PARTIAL`` too;
+  out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
+  (another colour, another individual, an owner it does not show: "the moon" for "mars
+  surface") is capped at ``PARTIAL`` too;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;

@@ -6,24 +6,28 @@ dusk" at 0.62, higher than most right answers: tall, lights and night agree, and
 next to *skyscraper* in its space. The taxonomy knows what the vectors blur: a tower is not a
 kind of skyscraper, nor one a kind of the other. So the query's object, its **head noun** (the
 last noun before a preposition: ``beach`` in "beach at sunset", ``sports_car`` in "a red sports
-car"; in "cup of joe" either ``cup`` or ``joe``), is looked up among the caption's nouns (single
-words and two- or three-word compounds, "space shuttle"). The caption *names* it when one of its
-nouns is the same thing, a kind of it, or a broader kind (``Taxonomy.kinship``); otherwise a caption
-must stand out further to be believed (:mod:`reelrag.matching.decision`), since captions do say
-things in other words ("lawn" for "grass", "photographer" for "a man with a camera").
+car"; in "a cup of tea" either ``cup`` or ``tea``), is looked up among the caption's nouns
+(words, and compounds of two or three words: "space shuttle", "stars and stripes"). The caption
+*names* it when one of its nouns is the same thing, a kind of it, or a broader kind
+(``Taxonomy.kinship``); otherwise (UNNAMED) a caption must stand out further to be believed
+(:mod:`reelrag.matching.decision`), since captions do say things in other words ("lawn" for
+"grass", "photographer" for "a man with a camera").
 
-Three refinements, each a rule of how people write captions rather than a fitted number:
+Rules of how people write captions, none of them a fitted number:
 
 - a caption's nouns are read in their usual senses (:meth:`Taxonomy.meanings`): "rocket on the
   launch pad" does not name *fireworks*, though WordNet also files a firework under "rocket";
-- an owner is not the subject: "an officer's cap" names a cap, not an officer;
 - a compound the caption names only by its broader kind ("a bicycle wheel" against "the wheel of
   a motorcycle") counts as named only when the caption also says what sets it apart (bicycle).
 
-A query that asks for an *individual* (an instance in the taxonomy: "the Eiffel tower", "mars
-surface") is stricter: a caption that names another individual of a close kind (the moon for
-Mars) or only the individual's class (a tower for the Eiffel Tower) names something else, and
-:mod:`reelrag.matching.decision` then treats its caption as partial evidence at most.
+A caption names something OTHER than what was asked, and the decision then treats it as partial
+evidence at most, when it names:
+
+- another colour (:mod:`reelrag.matching.colours`: "red" for "a blue motorbike");
+- another individual of a close kind, or only the class of the individual asked for (an
+  instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
+- the object only as an owner it does not show ("an officer's cap" for "a police officer");
+- another kind by a compound with the same head ("space helmet" for "a football helmet").
 
 A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone") is not checked.
 """
