@@ -7,14 +7,8 @@ import pytest
 
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, taxonomy
-from reelrag.matching.objects import (
-    Naming,
-    asked,
-    caption_nouns,
-    check,
-    possessions,
-    query_objects,
-)
+from reelrag.matching.objects import Naming, asked, check
+from reelrag.matching.phrases import caption_nouns, possessions, query_objects
 
 CAT = "My ginger tabby cat Chelsea looking to the side."
 CAP = "An officer's white and black cap with a gold badge."
@@ -119,10 +113,10 @@ def test_captions_that_name_something_else(query: str, caption: str, why: str) -
 
 
 def test_owners_shown_by_what_they_own_still_count() -> None:
-    assert possessions(CAP) == {"officer": "cap"}
+    assert possessions(CAP) == (("officer", "cap"),)
     assert "officer" not in caption_nouns(CAP) and "cap" in caption_nouns(CAP)
     for caption in ("A cat's eye, close up.", "Grandma's photo on the shelf."):  # part, picture
-        assert possessions(caption) == {}
+        assert possessions(caption) == ()
     assert check(asked("a cat"), "A cat's eye, close up.").naming is Naming.NAMED
     assert check(asked("a grandma"), "Grandma's photo on the shelf.").naming is Naming.NAMED
     assert check(asked("an officer"), "An officer and his cap.").naming is Naming.NAMED

@@ -34,31 +34,21 @@ A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone"
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.index.scoring import STOP_WORDS
 from reelrag.matching.colours import clash, colours
-from reelrag.matching.nouns import Relation, Taxonomy, taxonomy
+from reelrag.matching.nouns import Relation, taxonomy
+from reelrag.matching.phrases import caption_nouns, individuals, possessions, query_objects
 
-_PREPOSITIONS = (
-    "about above against along among around at behind below beneath beside between by during "
-    "for from in inside into near of off on onto over through under with within without"
-)
-PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
-_DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
-_PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
-_WORD = re.compile(r"[\w'-]+", re.UNICODE)
-_LONGEST = 3  # compounds of up to three words: "hot air balloon"
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
 
 
 class Naming(Enum):
     NAMED = "named"  # the caption names the object or a kind of it (or nothing is checked)
     UNNAMED = "unnamed"  # it names no kind of the object
-    OTHER = "other"  # it names another individual, or only the class of the one asked for
+    OTHER = "other"  # it names something else: another colour, individual, owner or kind
 
 
 @dataclass(frozen=True)
@@ -98,160 +88,10 @@ def _text(lemma: str | None) -> str:
     return (lemma or "").replace("_", " ")
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words, possessive ``'s`` dropped.
-
-    >>> words("An officer's white cap")
-    ['an', 'officer', 'white', 'cap']
-    """
-    return [word for word, _ in _tokens(text)]
-
-
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals and colours it names."""
-    return Asked(query_objects(query), _individuals(query), colours(query))
-
-
-def query_objects(query: str) -> tuple[str, ...]:
-    """The noun lemmas the query asks for: the head of its first phrase, and in "X of Y" also
-    Y's head; ``()`` when there is none the taxonomy knows.
-
-    >>> query_objects("skyscrapers at night")
-    ('skyscraper',)
-    >>> query_objects("a cup of tea")
-    ('cup', 'tea')
-    """
-    joints, heads = _phrase_heads(query)
-    found = heads[:2] if joints[:1] == ["of"] else heads[:1]
-    return tuple(h for h in found if h)
-
-
-def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
-    """The prepositions that join the query's phrases, and each phrase's head noun."""
-    nouns = taxonomy()
-    phrases: list[list[str]] = [[]]
-    joints: list[str] = []
-    for word in words(query):
-        if word in PREPOSITIONS:
-            joints.append(word)
-            phrases.append([])
-        else:
-            phrases[-1].append(word)
-    last = len(phrases) - 1
-    return joints, [_head(nouns, phrase, i == last) for i, phrase in enumerate(phrases)]
-
-
-def _head(nouns: Taxonomy, phrase: list[str], last: bool = True) -> str | None:
-    """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
-    after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
-    phrase ("horse riding")."""
-    kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
-    for end in range(len(kept), 0, -1):
-        verb = not (last and end == len(kept))
-        if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
-            continue
-        for size in range(min(_LONGEST, end), 0, -1):
-            lemma = nouns.lemma("_".join(kept[end - size : end]))
-            if lemma:
-                return lemma
-    return None
-
-
-def _individuals(query: str) -> tuple[str, ...]:
-    """The nouns of ``query`` that name one individual ("eiffel_tower", "mars"), longest first,
-    none inside another ("eiffel" in "eiffel_tower")."""
-    nouns = taxonomy()
-    said = [w for w in words(query) if w not in _PRONOUNS]
-    found: list[str] = []
-    for lemma in _spans(said):
-        if nouns.is_instance(lemma) and not any(_inside(lemma, f) for f in found):
-            found.append(lemma)
-    return tuple(found)
-
-
-def _inside(short: str, long: str) -> bool:
-    return f"_{short}_" in f"_{long}_"
-
-
-def _spans(said: list[str]) -> list[str]:
-    """The noun lemmas in ``said``: single words that are no stop words, and compounds of up to
-    three words that neither start nor end with one ("stars_and_stripes"), longest first."""
-    nouns = taxonomy()
-    found = []
-    for size in range(_LONGEST, 0, -1):
-        for start in range(len(said) - size + 1):
-            span = said[start : start + size]
-            if span[0] in STOP_WORDS or span[-1] in STOP_WORDS:
-                continue
-            lemma = nouns.lemma("_".join(span))
-            if lemma and lemma not in found:
-                found.append(lemma)
-    return found
-
-
-@lru_cache(maxsize=16_384)
-def caption_nouns(caption: str) -> frozenset[str]:
-    """The noun lemmas ``caption`` names: its words and compounds of up to three words, less
-    owners it does not show ("officer" in "an officer's cap", :func:`possessions`)."""
-    said = _tokens(caption)
-    every = _spans([word for word, _ in said])
-    owners = set(possessions(caption))
-    if not owners:
-        return frozenset(every)
-    # the nouns said other than as an owner: owners blanked out by a stop word
-    plain = set(_spans(["of" if owner else word for word, owner in said]))
-    return frozenset(n for n in every if n not in owners or n in plain)
-
-
-@lru_cache(maxsize=16_384)
-def possessions(caption: str) -> dict[str, str]:
-    """Owner -> thing, where ``caption`` names a living owner only through a thing it owns
-    that does not show it: a made object ("an officer's cap", "the dog's bowl"), not a part of
-    it ("a cat's eye") nor a picture of it ("grandma's photo")."""
-    said = _tokens(caption)
-    plain = [word for word, _ in said]
-    found = {}
-    for i, (_, owner) in enumerate(said):
-        if owner:
-            who, thing = _owner_and_thing(plain, i)
-            if who and thing and _alive(who) and _made(thing):
-                found[who] = thing
-    return found
-
-
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """:func:`words`, each with whether it was possessive ("officer's", "officers'")."""
-    raw = [w.lower() for w in _WORD.findall(text)]
-    return [(w.removesuffix("'s").strip("'-"), w.endswith(("'s", "s'"))) for w in raw]
-
-
-def _owner_and_thing(said: list[str], i: int) -> tuple[str | None, str | None]:
-    """The owner ending at word ``i`` and the head of the phrase after it."""
-    nouns = taxonomy()
-    after = []
-    for word in said[i + 1 :]:
-        if word in PREPOSITIONS:
-            break
-        after.append(word)
-    return _head(nouns, said[max(0, i - 2) : i + 1]), _head(nouns, after)
-
-
-def _alive(lemma: str) -> bool:
-    return _first_is(lemma, "organism")
-
-
-def _made(lemma: str) -> bool:
-    return _first_is(lemma, "artifact") and not _first_is(lemma, "creation")
-
-
-@lru_cache(maxsize=8_192)
-def _first_is(lemma: str, kind: str) -> bool:
-    """Whether the most usual sense of ``lemma`` is a kind of ``kind``."""
-    nouns = taxonomy()
-    kinds = set(nouns.meanings(kind))
-    first = nouns.meanings(lemma, usual=True)[:1]
-    return any(k in nouns.ancestors(s) for s in first for k in kinds)
+    return Asked(query_objects(query), individuals(query), colours(query))
 
 
 def check(wanted: Asked, caption: str) -> Check:
@@ -270,7 +110,7 @@ def check(wanted: Asked, caption: str) -> Check:
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
     if wanted.objects and not any(_named(mine, theirs) for mine in wanted.objects):
-        for owner, thing in possessions(caption).items():
+        for owner, thing in possessions(caption):
             if any(_kinship(mine, owner) for mine in wanted.objects):
                 return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
         return Check(Naming.UNNAMED, wanted.objects[0])
