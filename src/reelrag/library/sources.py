@@ -203,7 +203,7 @@ def is_utf8(text: str) -> bool:
 
 
 def utf8_safe(text: str) -> str:
-    """``text`` with its non-UTF-8 bytes written as ``\\xNN``, safe to store and print.
+    r"""``text`` with its non-UTF-8 bytes written as ``\xNN``, safe to store and print.
 
     >>> utf8_safe("caf\udce9.jpg")
     'caf\\xe9.jpg'
