@@ -96,7 +96,8 @@ class Taxonomy:
             return kind
         up_mine = [self.ancestors(s) for s in self.meanings(query)]
         up_theirs = [self.ancestors(s) for s in self.meanings(caption)]
-        return Relation.SIBLING if _close(up_mine, up_theirs, sibling_steps) else Relation.UNRELATED
+        near = close_kind(up_mine, up_theirs, sibling_steps)
+        return Relation.SIBLING if near else Relation.UNRELATED
 
     def kinship(self, query: str, caption: str, usual: bool = False) -> Relation | None:
         """SAME, BROADER or NARROWER when one of the nouns is (a kind of) the other; else None.
@@ -111,7 +112,9 @@ class Taxonomy:
         return None
 
 
-def _close(ours: list[dict[int, int]], theirs: list[dict[int, int]], steps: int) -> bool:
+def close_kind(ours: list[dict[int, int]], theirs: list[dict[int, int]], steps: int) -> bool:
+    """Whether a kind lies within ``steps`` of one of ``ours`` and of one of ``theirs`` (each an
+    :meth:`Taxonomy.ancestors` map)."""
     for a in ours:
         for b in theirs:
             if any(d <= steps and b.get(s, steps + 1) <= steps for s, d in a.items()):

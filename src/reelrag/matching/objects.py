@@ -39,7 +39,7 @@ from enum import Enum
 from functools import lru_cache
 
 from reelrag.matching.colours import clash, colours
-from reelrag.matching.nouns import Relation, taxonomy
+from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import caption_nouns, individuals, possessions, query_objects
 
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
@@ -153,18 +153,10 @@ def _other(individual: str, is_head: bool, theirs: frozenset[str]) -> str | None
     mine = [nouns.ancestors(s) for s in nouns.meanings(individual)]
     for noun in sorted(theirs):
         for other in nouns.individuals(noun):
-            if _close(mine, nouns.ancestors(other)):
+            if close_kind(mine, [nouns.ancestors(other)], _KIN_STEPS):
                 return noun
     broader = [noun for noun, kind in kinds.items() if kind is Relation.NARROWER]
     return sorted(broader)[0] if is_head and broader else None
-
-
-def _close(mine: list[dict[int, int]], theirs: dict[int, int]) -> bool:
-    return any(
-        steps <= _KIN_STEPS and theirs.get(kind, _KIN_STEPS + 1) <= _KIN_STEPS
-        for up in mine
-        for kind, steps in up.items()
-    )
 
 
 @lru_cache(maxsize=65_536)
