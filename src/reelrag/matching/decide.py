@@ -34,7 +34,8 @@ def decide(
     multi-word query is probed word by word (:mod:`reelrag.matching.support`): a caption that
     leaves one of its words unsupported is only partial caption evidence. With
     ``settings.match_objects`` a caption that names no kind of the query's object
-    (:mod:`reelrag.matching.objects`) must stand out further."""
+    (:mod:`reelrag.matching.objects`) must stand out further, and one that names something
+    else is partial caption evidence."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
