@@ -112,12 +112,11 @@ class WordVectors:
 
     def closest(self, terms: Sequence[str], words: Sequence[str]) -> list[float]:
         """For each of ``terms``, its highest cosine with one of ``words``."""
-        table = self.units([*terms, *words])
+        table = self._get([*terms, *words])
         grid = np.stack([table[t] for t in terms]) @ np.stack([table[w] for w in words]).T
         return [float(row.max()) for row in grid]
 
-    def units(self, words: Sequence[str]) -> dict[str, np.ndarray]:
-        """The unit vector of each of ``words``."""
+    def _get(self, words: Sequence[str]) -> dict[str, np.ndarray]:
         with self._lock:
             missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
         if missing:
