@@ -14,7 +14,7 @@ from reelrag.index.base import Index
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import MatchModel, match_model, weigh
 from reelrag.matching.objects import NOTHING_ASKED, asked
-from reelrag.matching.support import Probe, content_terms, probe
+from reelrag.matching.support import Probe, content_terms, probe, says_otherwise
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
 
@@ -49,11 +49,13 @@ def decide(
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
     wants = asked(query) if settings.match_objects else NOTHING_ASKED
+    said = says_otherwise(embedder) if wants.settings else None
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)
         lacking = _unsupported(hit, stored, words)
-        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, wants)
+        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, wants,
+                   said)  # fmt: skip
         key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
         rescored.append(
             (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from reelrag.captioning.evidence import has_caption, strong_text, weak_text
 from reelrag.index import scoring
 from reelrag.matching.cohort import Background
-from reelrag.matching.objects import NAMED, NOTHING_ASKED, Asked, Check, Naming, check
+from reelrag.matching.objects import NAMED, NOTHING_ASKED, Asked, Check, Naming, Said, check
 from reelrag.matching.support import PARTIAL
 from reelrag.types import SearchHit
 
@@ -117,22 +117,24 @@ def weigh(
     text_weight: float,
     lacking: Sequence[str] = (),
     asked: Asked = NOTHING_ASKED,
+    said: Said | None = None,
 ) -> Evidence:
     """The confidence that ``hit`` shows what the query asks for; ``lacking``: the query terms
     its caption does not support (the caption evidence is then at most ``PARTIAL``);
     ``asked``: what the query asks for (:func:`reelrag.matching.objects.asked`), which a
     caption must name, or stand out ``UNNAMED_SHIFT`` further (PARTIAL at most when it names
-    another individual)."""
+    something else, or not where the query puts the object); ``said``: whether a caption word
+    says a setting in other words (:func:`reelrag.matching.support.says_otherwise`)."""
     asset = hit.asset
     captioned = has_caption(asset)
     strong = strong_text(asset)
-    naming = check(asked, strong) if captioned else NAMED
+    naming = check(asked, strong, said) if captioned else NAMED
     standout = None if cosine is None or back is None else back.standout(cosine)
     similar = 0.0
     if cosine is not None and standout is not None:
         shift = UNNAMED_SHIFT if naming.naming is not Naming.NAMED else 0.0
         similar = model.caption(cosine, standout, shift)
-    if lacking or naming.naming is Naming.OTHER:
+    if lacking or naming.naming in (Naming.OTHER, Naming.UNPLACED):
         similar = min(similar, PARTIAL)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong)

@@ -29,18 +29,30 @@ evidence at most, when it names:
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
 - another kind by a compound with the same head ("space helmet" for "a football helmet").
 
+A caption that names the object but not the physical thing or place the query puts it in or on
+(:func:`reelrag.matching.phrases.query_settings`: "a snake coiled on a rock", "moon over a lake")
+is UNPLACED, partial evidence at most too, unless a caption word says it in other words (the
+caller's ``said`` test: "lawn" for "grass").
+
 A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone") is not checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
-from reelrag.matching.phrases import caption_nouns, individuals, possessions, query_objects
+from reelrag.matching.phrases import (
+    caption_nouns,
+    individuals,
+    possessions,
+    query_objects,
+    query_settings,
+)
 
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
 
@@ -49,22 +61,25 @@ class Naming(Enum):
     NAMED = "named"  # the caption names the object or a kind of it (or nothing is checked)
     UNNAMED = "unnamed"  # it names no kind of the object
     OTHER = "other"  # it names something else: another colour, individual, owner or kind
+    UNPLACED = "unplaced"  # it names the object, not where the query puts it ("on a sofa")
 
 
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea"), the individuals and the colours it names."""
+    tea"), the individuals and the colours it names, and where it puts the object."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     colours: frozenset[str] = frozenset()
+    settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
 @dataclass(frozen=True)
 class Check:
     """Whether a caption names what the query asks for; ``wanted``: the query's object (or
-    individual); ``found``: the caption's noun for something else (OTHER only)."""
+    individual, or setting); ``found``: the caption's noun for something else (OTHER), or the
+    preposition that puts the object in the setting (UNPLACED)."""
 
     naming: Naming = Naming.NAMED
     wanted: str | None = None
@@ -77,6 +92,8 @@ class Check:
             return f"caption names no {wanted}"
         if self.naming is Naming.OTHER:
             return f"caption names {found}, not {wanted}"
+        if self.naming is Naming.UNPLACED:
+            return f"caption names no {wanted} (asked: {found} {wanted})"
         return None
 
 
@@ -90,12 +107,28 @@ def _text(lemma: str | None) -> str:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`), the individuals and colours it names."""
-    return Asked(query_objects(query), individuals(query), colours(query))
+    """The query's objects (:func:`query_objects`), the individuals and colours it names and its
+    settings (:func:`query_settings`)."""
+    return Asked(query_objects(query), individuals(query), colours(query), query_settings(query))
 
 
-def check(wanted: Asked, caption: str) -> Check:
-    """Whether ``caption`` names what ``wanted`` asks for (see the module notes)."""
+Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
+
+
+def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
+    """Whether ``caption`` names what ``wanted`` asks for (see the module notes); ``said``:
+    whether a caption word says a setting in other words (none: only the taxonomy decides)."""
+    named = _check_objects(wanted, caption)
+    if named.naming is not Naming.NAMED:
+        return named
+    theirs = caption_nouns(caption)
+    for preposition, setting in wanted.settings:
+        if not _named(setting, theirs) and not (said and said(setting, caption)):
+            return Check(Naming.UNPLACED, setting, preposition)
+    return named
+
+
+def _check_objects(wanted: Asked, caption: str) -> Check:
     theirs = caption_nouns(caption)
     for individual in wanted.individuals:
         other = _other(individual, individual in wanted.objects, theirs)

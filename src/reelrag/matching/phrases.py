@@ -4,10 +4,11 @@ the individuals it names, a caption's nouns and the owners it names without show
 
 A noun may be one word or a compound of up to three ("space shuttle", "hot air balloon", "stars
 and stripes": a stop word may sit inside, never at either end). A query's **head noun** is the
-last noun of its first phrase (before a preposition); an ``-ing`` word after a noun is a verb
-("explorer posing with the flag") unless it ends the query ("horse riding"). An **owner** is a
-possessive the caption does not show: a living owner of a made object ("an officer's cap"), not
-of a part ("a cat's eye") nor of a picture ("grandma's photo").
+last noun of its first phrase (before a preposition), its **settings** the physical things or
+places a locative preposition puts it in or on ("on a sofa"); an ``-ing`` word after a noun is
+a verb ("explorer posing with the flag") unless it ends the query ("horse riding"). An
+**owner** is a possessive the caption does not show: a living owner of a made object ("an
+officer's cap"), not of a part ("a cat's eye") nor of a picture ("grandma's photo").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
+from reelrag.matching.colours import colours
 from reelrag.matching.nouns import Taxonomy, taxonomy
 
 _PREPOSITIONS = (
@@ -23,6 +25,12 @@ _PREPOSITIONS = (
     "for from in inside into near of off on onto over through under with within without"
 )
 PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
+# The prepositions that say where a thing is: "on a sofa", "in a field", "under the microscope".
+_LOCATIVE = (
+    "above against among at behind below beneath beside by in inside into near on onto over under "
+    "within"
+)
+LOCATIVE = frozenset(_LOCATIVE.split(" "))
 _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
 _PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
@@ -50,6 +58,22 @@ def query_objects(query: str) -> tuple[str, ...]:
     joints, heads = _phrase_heads(query)
     found = heads[:2] if joints[:1] == ["of"] else heads[:1]
     return tuple(h for h in found if h)
+
+
+def query_settings(query: str) -> tuple[tuple[str, str], ...]:
+    """Where the query places its object: (preposition, noun lemma) for each later phrase that
+    a locative preposition opens and whose head is a physical thing or place, not a time ("at
+    night"), a state ("on display") nor a colour ("in black and white").
+
+    >>> query_settings("ginger cat asleep on a sofa at night")
+    (('on', 'sofa'),)
+    """
+    joints, heads = _phrase_heads(query)
+    return tuple(
+        (joint, head)
+        for joint, head in zip(joints, heads[1:], strict=True)
+        if joint in LOCATIVE and head and _first_is(head, "physical_entity") and not colours(head)
+    )
 
 
 def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:

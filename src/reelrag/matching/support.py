@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from reelrag.embeddings.base import Embedder
 from reelrag.index import scoring
+from reelrag.matching.phrases import words
 
 DROP_MARGIN = 0.0  # dropping a word must not raise the caption's cosine
 WORD_MATCH = 0.45  # a caption word this close to a query word supports it
@@ -127,6 +128,18 @@ class WordVectors:
                 self._vectors.update(zip(missing, fresh, strict=True))
         with self._lock:
             return {w: self._vectors[w] for w in words}
+
+
+def says_otherwise(embedder: Embedder) -> Callable[[str, str], bool]:
+    """A test of whether one of a caption's words is within ``WORD_MATCH`` of a noun lemma: the
+    caption says it in other words ("grass" for the query's "lawn": 0.83)."""
+    vectors = word_vectors(embedder)
+
+    def said(noun: str, caption: str) -> bool:
+        theirs = [w for w in words(caption) if w not in scoring.STOP_WORDS]
+        return bool(theirs) and vectors.closest([noun.replace("_", " ")], theirs)[0] >= WORD_MATCH
+
+    return said
 
 
 def probe(embedder: Embedder, query: str, query_unit: np.ndarray) -> Probe | None:
