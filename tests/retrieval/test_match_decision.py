@@ -82,6 +82,18 @@ def test_near_neighbours_naming_another_object_are_refused(
     assert f"caption names no {object_}" in results.rejected[0].why
 
 
+def test_a_photo_that_does_not_show_where_the_query_puts_the_object_is_refused(
+    captioned: Library,
+) -> None:
+    # "My ginger tabby cat Chelsea looking to the side." stands out +4.4 and names the cat, but
+    # no sofa; "tripod on the lawn" is kept: the caption's "grass" says the lawn otherwise.
+    results = captioned.search("ginger cat asleep on a sofa")
+    assert results.no_match, [(h.asset.source, h.why) for h in results]
+    assert "caption names no sofa (asked: on sofa)" in results.rejected[0].why
+    best = best_matches(captioned, "tripod on the lawn", captioned.settings)[0]
+    assert best.asset.source.endswith("IMG_0112.jpg") and "asked:" not in best.why
+
+
 def test_camera_roll_names_never_decide(camera_roll: Library) -> None:
     # "apple" is the phone's folder name (100APPLE) and "camera" an Android folder: no words.
     for query in ("apple", "photographer", "iphone", "camera"):

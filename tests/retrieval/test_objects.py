@@ -8,7 +8,7 @@ import pytest
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, taxonomy
 from reelrag.matching.objects import Naming, asked, check
-from reelrag.matching.phrases import caption_nouns, possessions, query_objects
+from reelrag.matching.phrases import caption_nouns, possessions, query_objects, query_settings
 
 CAT = "My ginger tabby cat Chelsea looking to the side."
 CAP = "An officer's white and black cap with a gold badge."
@@ -147,3 +147,38 @@ def test_a_plural_that_is_a_lemma_of_its_own_still_means_its_singular() -> None:
     assert check(asked("red shoes"), "A red running shoe on a mat.").wanted is None
     assert check(asked("a shoe"), "Red shoes on the floor.").wanted is None
     assert taxonomy().kinship("glasses", "spectacles") is not None  # its own sense stays
+
+
+SNAKE = "Round green and orange logo with a snake."
+TRIPOD = "The legs of a metal tripod standing on the grass."
+
+
+@pytest.mark.parametrize(
+    ("query", "settings"),
+    [("a snake coiled on a rock", (("on", "rock"),)),
+     ("ginger cat asleep on a sofa at night", (("on", "sofa"),)),  # night is a time
+     ("skyscrapers at night", ()), ("miniature space shuttle on display", ()),  # a state
+     ("camera operator in black and white", ()),  # colours, not places
+     ("blue logo with a round graph", ())],  # "with" says what it has, not where it is
+)  # fmt: skip
+def test_query_settings_are_physical_places_a_preposition_puts_the_object(
+    query: str, settings: tuple[tuple[str, str], ...]
+) -> None:
+    assert query_settings(query) == settings
+
+
+def test_a_caption_that_names_the_object_but_not_where_it_is_asked_is_unplaced() -> None:
+    found = check(asked("a snake coiled on a rock"), SNAKE)
+    assert found.naming is Naming.UNPLACED
+    assert found.why() == "caption names no rock (asked: on rock)"
+    assert check(asked("tripod on the grass"), TRIPOD).naming is Naming.NAMED
+    assert check(asked("a snake logo"), SNAKE).naming is Naming.NAMED  # no setting asked
+    # the setting is only checked once the object is named: otherwise the caption is UNNAMED
+    assert check(asked("a lizard on a rock"), SNAKE).naming is Naming.UNNAMED
+
+
+def test_a_setting_said_in_other_words_counts_as_named() -> None:
+    lawn = asked("tripod on the lawn")
+    assert check(lawn, TRIPOD).naming is Naming.UNPLACED  # the taxonomy alone: lawn is no grass
+    said = check(lawn, TRIPOD, said=lambda noun, caption: noun == "lawn" and "grass" in caption)
+    assert said.naming is Naming.NAMED

@@ -13,7 +13,7 @@ from PIL import Image
 from reelrag.embeddings.base import Embedder
 from reelrag.errors import NoMatchError
 from reelrag.library import Library, open_library
-from reelrag.matching.support import Probe, content_terms, probe, without
+from reelrag.matching.support import Probe, content_terms, probe, says_otherwise, without
 from reelrag.retrieval import best_matches
 
 CAPTIONS = {
@@ -97,3 +97,10 @@ def test_the_opt_in_keeps_right_matches(strict: Library) -> None:
     for query, expected in [("orange tabby", "chelsea.jpg"), ("red motorcycle", "motorbike.jpg")]:
         best = best_matches(strict, query, strict.settings)[0]
         assert best.asset.source.endswith(expected), best.why
+
+
+def test_says_otherwise_finds_a_caption_word_close_to_a_noun(embedder: Embedder) -> None:
+    said = says_otherwise(embedder)
+    assert said("lawn", "The legs of a metal tripod standing on the grass.")  # lawn ~ grass
+    assert not said("sofa", CAPTIONS["pets/chelsea.jpg"])
+    assert not said("sofa", "")

@@ -11,7 +11,8 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
   out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
   (another colour, another individual, an owner it does not show: "the moon" for "mars
-  surface") is capped at ``PARTIAL`` too;
+  surface"), or the object but not where the query puts it ("a snake coiled on a rock"), is
+  capped at ``PARTIAL`` too;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
