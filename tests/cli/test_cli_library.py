@@ -72,6 +72,19 @@ def test_ingest_with_failures_exits_1_and_prints_summary(tmp_path: Path, photos:
     assert table.exit_code == 1 and "broken.jpg" in table.stdout
 
 
+def test_ingest_of_a_folder_of_folders_hints_at_recursive(tmp_path: Path) -> None:
+    parent = tmp_path / "library"
+    (parent / "trip").mkdir(parents=True)
+    Image.new("RGB", (40, 30), (220, 30, 30)).save(parent / "trip" / "beach.jpg")
+    flat = _run(tmp_path / "ws", "ingest", str(parent))
+    assert flat.exit_code == 0 and "add --recursive (-r)" in " ".join(flat.stdout.split())
+    deep = _run(tmp_path / "ws", "ingest", str(parent), "-r")
+    assert deep.exit_code == 0 and "--recursive" not in deep.stdout
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    assert "--recursive" not in _run(tmp_path / "ws2", "ingest", str(empty)).stdout
+
+
 def test_library_list_empty(tmp_path: Path) -> None:
     result = _run(tmp_path / "ws", "library", "list")
     assert result.exit_code == 0 and "empty" in result.stdout

@@ -3,6 +3,7 @@ caption, embed and index them all again; alone, every catalogued file)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from reelrag.cli.common import console, labelled, print_json, progress_bars, set
 from reelrag.errors import InputError
 from reelrag.events import ProgressCallback
 from reelrag.library import IngestReport, Library
+from reelrag.library.sources import IMAGE_EXTENSIONS
 
 MAX_FAILURES_SHOWN = 50
 
@@ -76,6 +78,7 @@ def ingest(
         print_json(report.to_dict())
     else:
         _print_report(report)
+        _hint_recursive(report, paths or [], recursive)
     if report.failed:
         raise typer.Exit(1)
 
@@ -100,6 +103,23 @@ def _ray_ingest(
         library, paths, recursive=recursive, prune=prune, reindex=reindex,
         address=library.settings.ray_address, progress=progress,
     )  # fmt: skip
+
+
+def _hint_recursive(report: IngestReport, paths: list[str], recursive: bool) -> None:
+    """When nothing was found but a named folder's sub-folders hold images, say so."""
+    seen = report.added + report.unchanged + report.updated + report.reindexed + len(report.failed)
+    if recursive or seen or not any(_images_below(Path(p)) for p in paths):
+        return
+    hint = ": its sub-folders hold images; add --recursive (-r) to ingest them"
+    console.print(labelled("no images at the top of the folder", "yellow", hint))
+
+
+def _images_below(folder: Path) -> bool:
+    """Whether a sub-folder of ``folder`` holds an image (local folders only)."""
+    if not folder.is_dir():
+        return False
+    files = (f for sub in folder.iterdir() if sub.is_dir() for f in sub.rglob("*"))
+    return any(f.suffix.lower() in IMAGE_EXTENSIONS for f in files)
 
 
 def _print_report(report: IngestReport) -> None:
