@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reelrag.matching.attributes import MATERIALS, SEXES
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, taxonomy
 from reelrag.matching.objects import Naming, asked, check
@@ -182,3 +183,35 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
     assert check(lawn, TRIPOD).naming is Naming.UNPLACED  # the taxonomy alone: lawn is no grass
     said = check(lawn, TRIPOD, said=lambda noun, caption: noun == "lawn" and "grass" in caption)
     assert said.naming is Naming.NAMED
+
+
+@pytest.mark.parametrize(
+    ("query", "caption", "why"),
+    [("plastic spoon", "A small silver spoon on a saucer.", "caption names silver, not plastic"),
+     ("wooden watchtower", "A tall steel tower with floodlights at dusk.",
+      "caption names steel, not wood"),
+     ("smiling man", "Close-up of a smiling woman with short brown hair.",
+      "caption names female, not male"),
+     ("female photographer", "Man with a camera on a tripod, black and white.",
+      "caption names male, not female")],
+)  # fmt: skip
+def test_captions_that_name_another_material_or_sex(query: str, caption: str, why: str) -> None:
+    found = check(asked(query), caption)
+    assert found.naming is Naming.OTHER and found.why() == why
+
+
+@pytest.mark.parametrize(
+    ("query", "caption"),
+    [("tall metal tower", "A tall steel tower with floodlights at dusk."),  # steel is a metal
+     ("cap with a golden emblem", "An officer's white and black cap with a gold badge."),
+     ("woman in uniform", "Grace Hopper in her navy uniform."),  # her: a woman
+     ("gold coins", "Rows of old coins on a dark background."),  # names no material
+     ("smiling man", "Astronaut smiling in an orange space suit.")],  # names no sex
+)  # fmt: skip
+def test_agreeing_or_unstated_materials_and_sexes_do_not_clash(query: str, caption: str) -> None:
+    assert check(asked(query), caption).naming is not Naming.OTHER
+
+
+def test_material_words_that_are_often_things_are_left_out() -> None:
+    assert MATERIALS.named("a glass of water on squared paper by the small stones") == frozenset()
+    assert SEXES.named("a cameraman") == frozenset()

@@ -23,7 +23,9 @@ Rules of how people write captions, none of them a fitted number:
 A caption names something OTHER than what was asked, and the decision then treats it as partial
 evidence at most, when it names:
 
-- another colour (:mod:`reelrag.matching.colours`: "red" for "a blue motorbike");
+- another colour (:mod:`reelrag.matching.colours`: "red" for "a blue motorbike"), another
+  material or another sex (:mod:`reelrag.matching.attributes`: "silver" for "a plastic spoon",
+  "female" for "a smiling man");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+from reelrag.matching.attributes import MATERIALS, SEXES
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -67,11 +70,14 @@ class Naming(Enum):
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea"), the individuals and the colours it names, and where it puts the object."""
+    tea"), the individuals, colours, materials and sexes it names, and where it puts the
+    object."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     colours: frozenset[str] = frozenset()
+    materials: frozenset[tuple[str, ...]] = frozenset()
+    sexes: frozenset[tuple[str, ...]] = frozenset()
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
@@ -107,9 +113,12 @@ def _text(lemma: str | None) -> str:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`), the individuals and colours it names and its
-    settings (:func:`query_settings`)."""
-    return Asked(query_objects(query), individuals(query), colours(query), query_settings(query))
+    """The query's objects (:func:`query_objects`), the individuals, colours, materials and
+    sexes it names, and its settings (:func:`query_settings`)."""
+    return Asked(
+        query_objects(query), individuals(query), colours(query), MATERIALS.named(query),
+        SEXES.named(query), query_settings(query),
+    )  # fmt: skip
 
 
 Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
@@ -139,6 +148,9 @@ def _check_objects(wanted: Asked, caption: str) -> Check:
             return Check(Naming.UNNAMED, individual)
     if other := clash(wanted.colours, caption):
         return Check(Naming.OTHER, " and ".join(sorted(wanted.colours)), other)
+    for named, vocabulary in ((wanted.materials, MATERIALS), (wanted.sexes, SEXES)):
+        if other := vocabulary.clash(named, caption):
+            return Check(Naming.OTHER, " and ".join(sorted(n[0] for n in named)), other)
     for mine in wanted.objects:
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
