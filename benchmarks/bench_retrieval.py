@@ -22,7 +22,8 @@ threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the split never
 tuned on (``test7``), with captions: recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``
-(second round), ``51a05b7`` (third), ``2e11c14`` (fourth).
+(second round), ``51a05b7`` (third), ``2e11c14`` (fourth), ``870a07c`` (fifth), ``91c4c7b``
+(sixth, dropped), ``472f6c3`` (seventh).
 """
 
 from __future__ import annotations
