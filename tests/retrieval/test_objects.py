@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelrag.matching.attributes import MATERIALS, SEXES
+from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, taxonomy
 from reelrag.matching.objects import Naming, asked, check
@@ -193,9 +193,13 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("smiling man", "Close-up of a smiling woman with short brown hair.",
       "caption names female, not male"),
      ("female photographer", "Man with a camera on a tripod, black and white.",
-      "caption names male, not female")],
+      "caption names male, not female"),
+     ("the Italian flag on a pole", "The stars and stripes flag hanging on a pole.",
+      "caption names united states, not italy")],
 )  # fmt: skip
-def test_captions_that_name_another_material_or_sex(query: str, caption: str, why: str) -> None:
+def test_captions_that_name_another_material_sex_or_country(
+    query: str, caption: str, why: str
+) -> None:
     found = check(asked(query), caption)
     assert found.naming is Naming.OTHER and found.why() == why
 
@@ -206,12 +210,16 @@ def test_captions_that_name_another_material_or_sex(query: str, caption: str, wh
      ("cap with a golden emblem", "An officer's white and black cap with a gold badge."),
      ("woman in uniform", "Grace Hopper in her navy uniform."),  # her: a woman
      ("gold coins", "Rows of old coins on a dark background."),  # names no material
-     ("smiling man", "Astronaut smiling in an orange space suit.")],  # names no sex
+     ("smiling man", "Astronaut smiling in an orange space suit."),  # names no sex
+     ("old glory", "The stars and stripes flag hanging on a pole."),  # both the United States
+     ("english flag", "A union jack on a pole.")],  # England is in the United Kingdom
 )  # fmt: skip
-def test_agreeing_or_unstated_materials_and_sexes_do_not_clash(query: str, caption: str) -> None:
+def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER
 
 
-def test_material_words_that_are_often_things_are_left_out() -> None:
+def test_attribute_words_that_are_often_something_else_are_left_out() -> None:
     assert MATERIALS.named("a glass of water on squared paper by the small stones") == frozenset()
     assert SEXES.named("a cameraman") == frozenset()
+    assert COUNTRIES.named("show us the roast turkey on fine china") == frozenset()
+    assert COUNTRIES.named("a US flag") == frozenset({("united states",)})

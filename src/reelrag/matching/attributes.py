@@ -1,8 +1,10 @@
-"""Attribute words besides colour (:mod:`reelrag.matching.colours`): what a thing is made of
-and a person's sex. "a plastic spoon" is not "a small silver spoon", "a smiling man" is not "a
-smiling woman", though a sentence embedder scores each pair as a near match.
+"""Attribute words besides colour (:mod:`reelrag.matching.colours`): what a thing is made of,
+a person's sex and a country. "a plastic spoon" is not "a small silver spoon", "a smiling man"
+is not "a smiling woman", "the Italian flag" is not "the stars and stripes", though a sentence
+embedder scores each pair as a near match.
 
-Each vocabulary maps a word to its labels, the most specific first: "steel" is steel and metal,
+Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
+first: "steel" is steel and metal,
 "metal" only metal. A query word and a caption word agree when one's labels hold the other's
 (metal agrees with steel; steel and silver do not). When a query names attributes of a kind and
 the caption names some of that kind, none agreeing, the caption describes something else
@@ -10,15 +12,18 @@ the caption names some of that kind, none agreeing, the caption describes someth
 
 The lists are closed and short on purpose. Words that are a material only now and then ("glass",
 "paper", "stone", "brick", "canvas": a drinking glass, squared paper, small stones) are left out,
-as are words whose sex is a habit of speech rather than a statement ("cameraman", "chairman").
+as are words whose sex is a habit of speech rather than a statement ("cameraman", "chairman"),
+and country words that are often something else ("turkey", "polish", "china"; "us" only in
+capitals: "US flag").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[a-z]+")
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
 
 
 @dataclass(frozen=True)
@@ -26,15 +31,21 @@ class Vocabulary:
     """Words of one kind of attribute and their labels, the most specific first."""
 
     kinds: dict[str, tuple[str, ...]]
+    capitals: dict[str, tuple[str, ...]] = field(default_factory=dict)  # only as written
 
     def named(self, text: str) -> frozenset[tuple[str, ...]]:
-        """The label tuples of the words ``text`` names.
+        """The label tuples of the words and phrases ``text`` names.
 
         >>> sorted(MATERIALS.named("A wooden box with steel hinges"))
         [('steel', 'metal'), ('wood',)]
+        >>> sorted(COUNTRIES.named("The stars and stripes next to a US flag"))
+        [('united states',)]
         """
-        found = _WORD.findall(text.lower())
-        return frozenset(self.kinds[w] for w in found if w in self.kinds)
+        words = _WORD.findall(text.lower())
+        found = {self.kinds.get(" ".join(words[i : i + n])) for n in (1, 2, 3)
+                 for i in range(len(words) - n + 1)}  # fmt: skip
+        found |= {self.capitals[w] for w in _CAPITALS.findall(text) if w in self.capitals}
+        return frozenset(labels for labels in found if labels)
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
         """What the caption names instead (as text) when it names attributes of this kind and
@@ -50,7 +61,10 @@ def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _table(groups: dict[tuple[str, ...], str]) -> dict[str, tuple[str, ...]]:
-    return {word: labels for labels, words in groups.items() for word in words.split()}
+    """Labels by word or phrase (``_`` joins the words of a phrase)."""
+    return {
+        word.replace("_", " "): labels for labels, words in groups.items() for word in words.split()
+    }
 
 
 MATERIALS = Vocabulary(
@@ -90,4 +104,46 @@ SEXES = Vocabulary(
             "grandfather uncle groom",
         }
     )
+)
+COUNTRIES = Vocabulary(
+    _table(
+        {
+            ("united states",): "american america usa united_states stars_and_stripes "
+            "old_glory star_spangled",
+            ("united kingdom",): "british britain uk united_kingdom union_jack great_britain",
+            ("england", "united kingdom"): "english england",
+            ("scotland", "united kingdom"): "scottish scotland",
+            ("wales", "united kingdom"): "welsh wales",
+            ("canada",): "canadian canada",
+            ("france",): "french france",
+            ("germany",): "german germany",
+            ("italy",): "italian italy",
+            ("spain",): "spanish spain",
+            ("portugal",): "portuguese portugal",
+            ("ireland",): "irish ireland",
+            ("netherlands",): "dutch netherlands holland",
+            ("belgium",): "belgian belgium",
+            ("switzerland",): "switzerland",
+            ("austria",): "austrian austria",
+            ("sweden",): "swedish sweden",
+            ("norway",): "norwegian norway",
+            ("denmark",): "denmark",
+            ("finland",): "finnish finland",
+            ("greece",): "greek greece",
+            ("russia",): "russian russia",
+            ("ukraine",): "ukrainian ukraine",
+            ("japan",): "japanese japan",
+            ("korea",): "korean korea",
+            ("india",): "india",
+            ("mexico",): "mexican mexico",
+            ("brazil",): "brazilian brazil",
+            ("argentina",): "argentinian argentine argentina",
+            ("australia",): "australian australia",
+            ("new zealand",): "new_zealand",
+            ("south africa",): "south_african south_africa",
+            ("egypt",): "egyptian egypt",
+            ("israel",): "israeli israel",
+        }
+    ),
+    capitals={"US": ("united states",), "USA": ("united states",), "UK": ("united kingdom",)},
 )

@@ -24,8 +24,8 @@ A caption names something OTHER than what was asked, and the decision then treat
 evidence at most, when it names:
 
 - another colour (:mod:`reelrag.matching.colours`: "red" for "a blue motorbike"), another
-  material or another sex (:mod:`reelrag.matching.attributes`: "silver" for "a plastic spoon",
-  "female" for "a smiling man");
+  material, sex or country (:mod:`reelrag.matching.attributes`: "silver" for "a plastic spoon",
+  "female" for "a smiling man", "united states" for "the Italian flag");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.matching.attributes import MATERIALS, SEXES
+from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
 from reelrag.matching.colours import clash, colours
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -70,14 +70,15 @@ class Naming(Enum):
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea"), the individuals, colours, materials and sexes it names, and where it puts the
-    object."""
+    tea"), the individuals, colours, materials, sexes and countries it names, and where it puts
+    the object."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     colours: frozenset[str] = frozenset()
     materials: frozenset[tuple[str, ...]] = frozenset()
     sexes: frozenset[tuple[str, ...]] = frozenset()
+    countries: frozenset[tuple[str, ...]] = frozenset()
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
@@ -113,11 +114,11 @@ def _text(lemma: str | None) -> str:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`), the individuals, colours, materials and
-    sexes it names, and its settings (:func:`query_settings`)."""
+    """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes
+    and countries it names, and its settings (:func:`query_settings`)."""
     return Asked(
         query_objects(query), individuals(query), colours(query), MATERIALS.named(query),
-        SEXES.named(query), query_settings(query),
+        SEXES.named(query), COUNTRIES.named(query), query_settings(query),
     )  # fmt: skip
 
 
@@ -148,7 +149,8 @@ def _check_objects(wanted: Asked, caption: str) -> Check:
             return Check(Naming.UNNAMED, individual)
     if other := clash(wanted.colours, caption):
         return Check(Naming.OTHER, " and ".join(sorted(wanted.colours)), other)
-    for named, vocabulary in ((wanted.materials, MATERIALS), (wanted.sexes, SEXES)):
+    attributes = (wanted.materials, MATERIALS), (wanted.sexes, SEXES), (wanted.countries, COUNTRIES)
+    for named, vocabulary in attributes:
         if other := vocabulary.clash(named, caption):
             return Check(Naming.OTHER, " and ".join(sorted(n[0] for n in named)), other)
     for mine in wanted.objects:
