@@ -5,9 +5,9 @@ captions and labelled queries written by this project (``reelrag/data/retrieval_
 roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
 labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
 on since), ``test`` and ``test2`` (held out in the second and third rounds, tuned on since),
-``test3`` to ``test6`` (written blind by a helper, held out in the fourth to seventh rounds,
-tuned on since) or ``test7`` (written blind by a helper after the eighth round's rule was
-committed, measured once, never tuned on).
+``test3`` to ``test7`` (written blind by a helper, held out in the fourth to eighth rounds,
+tuned on since) or ``test8`` (written blind by a helper while the ninth round's rule was built,
+committed after it, measured once, never tuned on).
 """
 
 from __future__ import annotations
@@ -26,7 +26,19 @@ from reelrag.samples import load_sample
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("dev", "heldout", "test", "test2", "test3", "test4", "test5", "test6", "test7", "all")
+SPLITS = (
+    "dev",
+    "heldout",
+    "test",
+    "test2",
+    "test3",
+    "test4",
+    "test5",
+    "test6",
+    "test7",
+    "test8",
+    "all",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test7 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test8 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
