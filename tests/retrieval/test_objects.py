@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
-from reelrag.matching.colours import clash, colours
+from reelrag.matching.colours import COLOURS, colours
 from reelrag.matching.nouns import Relation, taxonomy
 from reelrag.matching.objects import Naming, asked, check
 from reelrag.matching.phrases import caption_nouns, possessions, query_objects, query_settings
@@ -136,10 +136,11 @@ def test_colours_fold_shades_and_skip_words_that_are_things() -> None:
     assert colours("a crimson motorcycle") == {"red"}
     assert colours("a ginger cat") == {"orange"}
     assert colours("a coffee cup on a navy uniform next to a fighter jet") == set()
-    assert clash(colours("an orange tabby"), CAT) is None  # ginger is orange
-    assert clash(colours("green grass"), "Grass seen from above.") is None  # says nothing
-    assert clash(colours("black and white squares"), "Black and white chessboard.") is None
-    assert clash(frozenset(), "Red motorbike.") is None
+    assert COLOURS.clash(COLOURS.named("an orange tabby"), CAT) is None  # ginger is orange
+    assert COLOURS.clash(COLOURS.named("green grass"), "Grass seen from above.") is None
+    squares = COLOURS.named("black and white squares")
+    assert COLOURS.clash(squares, "Black and white chessboard.") is None
+    assert COLOURS.clash(frozenset(), "Red motorbike.") is None
 
 
 def test_a_plural_that_is_a_lemma_of_its_own_still_means_its_singular() -> None:

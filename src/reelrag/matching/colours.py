@@ -8,13 +8,15 @@ else (:mod:`reelrag.matching.objects`). A caption that names no colour says noth
 Shades are folded into the basic colour terms people sort them under ("crimson" is red, "ginger"
 hair or fur is orange). Words that are colours only now and then ("coffee", "navy", "olive",
 "cream", "rose", "jet", "lemon") are left out: in "a coffee cup", "a navy uniform" or "a fighter
-jet" they name a thing, not a colour.
+jet" they name a thing, not a colour. The check is the same as for materials, sexes and
+countries (:class:`reelrag.matching.attributes.Vocabulary`), each colour its own label.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+
+from reelrag.matching.attributes import Vocabulary
 
 _SHADES = {
     "red": "crimson scarlet maroon burgundy vermilion",
@@ -29,10 +31,9 @@ _SHADES = {
     "white": "ivory",
     "grey": "gray silver silvery",
 }
-BASIC: dict[str, str] = {
-    word: basic for basic, shades in _SHADES.items() for word in (basic, *shades.split())
-}
-_WORD = re.compile(r"[a-z]+")
+COLOURS = Vocabulary(
+    {word: (basic,) for basic, shades in _SHADES.items() for word in (basic, *shades.split())}
+)
 
 
 @lru_cache(maxsize=16_384)
@@ -42,13 +43,4 @@ def colours(text: str) -> frozenset[str]:
     >>> sorted(colours("A crimson and GREY scarf"))
     ['grey', 'red']
     """
-    return frozenset(BASIC[w] for w in _WORD.findall(text.lower()) if w in BASIC)
-
-
-def clash(wanted: frozenset[str], caption: str) -> str | None:
-    """The caption's colours (as text) when it names colours and none of ``wanted``; None
-    when it names one of them, names none, or nothing is wanted."""
-    theirs = colours(caption)
-    if not wanted or not theirs or wanted & theirs:
-        return None
-    return " and ".join(sorted(theirs))
+    return frozenset(labels[0] for labels in COLOURS.named(text))

@@ -47,7 +47,7 @@ from enum import Enum
 from functools import lru_cache
 
 from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
-from reelrag.matching.colours import clash, colours
+from reelrag.matching.colours import COLOURS
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
     caption_nouns,
@@ -75,7 +75,7 @@ class Asked:
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
-    colours: frozenset[str] = frozenset()
+    colours: frozenset[tuple[str, ...]] = frozenset()
     materials: frozenset[tuple[str, ...]] = frozenset()
     sexes: frozenset[tuple[str, ...]] = frozenset()
     countries: frozenset[tuple[str, ...]] = frozenset()
@@ -117,7 +117,7 @@ def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes
     and countries it names, and its settings (:func:`query_settings`)."""
     return Asked(
-        query_objects(query), individuals(query), colours(query), MATERIALS.named(query),
+        query_objects(query), individuals(query), COLOURS.named(query), MATERIALS.named(query),
         SEXES.named(query), COUNTRIES.named(query), query_settings(query),
     )  # fmt: skip
 
@@ -147,12 +147,12 @@ def _check_objects(wanted: Asked, caption: str) -> Check:
     for individual in wanted.individuals:
         if not any(_kinship(individual, noun) for noun in theirs):
             return Check(Naming.UNNAMED, individual)
-    if other := clash(wanted.colours, caption):
-        return Check(Naming.OTHER, " and ".join(sorted(wanted.colours)), other)
-    attributes = (wanted.materials, MATERIALS), (wanted.sexes, SEXES), (wanted.countries, COUNTRIES)
-    for named, vocabulary in attributes:
-        if other := vocabulary.clash(named, caption):
-            return Check(Naming.OTHER, " and ".join(sorted(n[0] for n in named)), other)
+    for labels, vocabulary in (
+        (wanted.colours, COLOURS), (wanted.materials, MATERIALS), (wanted.sexes, SEXES),
+        (wanted.countries, COUNTRIES),
+    ):  # fmt: skip
+        if other := vocabulary.clash(labels, caption):
+            return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
     for mine in wanted.objects:
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
