@@ -13,7 +13,7 @@ from reelrag.cli.common import console, labelled, print_json, progress_bars, set
 from reelrag.errors import InputError
 from reelrag.events import ProgressCallback
 from reelrag.library import IngestReport, Library
-from reelrag.library.sources import IMAGE_EXTENSIONS
+from reelrag.library.sources import FileSource, SourceFile
 
 MAX_FAILURES_SHOWN = 50
 
@@ -115,11 +115,12 @@ def _hint_recursive(report: IngestReport, paths: list[str], recursive: bool) -> 
 
 
 def _images_below(folder: Path) -> bool:
-    """Whether a sub-folder of ``folder`` holds an image (local folders only)."""
+    """Whether ``--recursive`` would find an image under ``folder`` (local folders only): the
+    scan ingest itself runs, so hidden and symlinked folders are skipped alike."""
     if not folder.is_dir():
         return False
-    files = (f for sub in folder.iterdir() if sub.is_dir() for f in sub.rglob("*"))
-    return any(f.suffix.lower() in IMAGE_EXTENSIONS for f in files)
+    found = FileSource().scan(str(folder), recursive=True)
+    return any(isinstance(entry, SourceFile) for entry in found)
 
 
 def _print_report(report: IngestReport) -> None:
