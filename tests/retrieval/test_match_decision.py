@@ -94,6 +94,26 @@ def test_a_photo_that_does_not_show_where_the_query_puts_the_object_is_refused(
     assert best.asset.source.endswith("IMG_0112.jpg") and "asked:" not in best.why
 
 
+@pytest.mark.parametrize(
+    ("query", "why", "kept", "photo"),
+    [("a bicycle helmet", "caption names no bicycle (asked: bicycle helmet)", "toy shuttle",
+      "IMG_0102.jpg"),
+     ("cup of coffee with a croissant", "caption names no croissant (asked: with croissant)",
+      "coffee with latte art", "coffee.jpg")],
+)  # fmt: skip
+def test_a_photo_of_another_kind_or_without_the_thing_asked_beside_it_is_refused(
+    captioned: Library, query: str, why: str, kept: str, photo: str
+) -> None:
+    # The helmet photo names a helmet, the coffee photo a cup of coffee: each stands out, and
+    # each lacks what the query adds. "toy shuttle" is kept: a toy and the caption's model are
+    # close kinds.
+    results = captioned.search(query)
+    assert results.no_match, [(h.asset.source, h.why) for h in results]
+    assert why in results.rejected[0].why
+    best = best_matches(captioned, kept, captioned.settings)[0]
+    assert best.asset.source.endswith(photo) and best.score >= captioned.settings.min_score
+
+
 def test_camera_roll_names_never_decide(camera_roll: Library) -> None:
     # "apple" is the phone's folder name (100APPLE) and "camera" an Android folder: no words.
     for query in ("apple", "photographer", "iphone", "camera"):

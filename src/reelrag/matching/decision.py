@@ -11,8 +11,8 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
   out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
   (another colour, another individual, an owner it does not show: "the moon" for "mars
-  surface"), or the object but not where the query puts it ("a snake coiled on a rock"), is
-  capped at ``PARTIAL`` too;
+  surface"), or the object but not a detail the query adds ("a snake coiled on a rock", "a
+  cup of coffee with a croissant", "a bicycle helmet"), is capped at ``PARTIAL`` too;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
@@ -124,8 +124,8 @@ def weigh(
     its caption does not support (the caption evidence is then at most ``PARTIAL``);
     ``asked``: what the query asks for (:func:`reelrag.matching.objects.asked`), which a
     caption must name, or stand out ``UNNAMED_SHIFT`` further (PARTIAL at most when it names
-    something else, or not where the query puts the object); ``said``: whether a caption word
-    says a setting in other words (:func:`reelrag.matching.support.says_otherwise`)."""
+    something else, or not a detail the query adds); ``said``: whether a caption word says a
+    detail in other words (:func:`reelrag.matching.support.says_otherwise`)."""
     asset = hit.asset
     captioned = has_caption(asset)
     strong = strong_text(asset)
@@ -135,7 +135,7 @@ def weigh(
     if cosine is not None and standout is not None:
         shift = UNNAMED_SHIFT if naming.naming is not Naming.NAMED else 0.0
         similar = model.caption(cosine, standout, shift)
-    if lacking or naming.naming in (Naming.OTHER, Naming.UNPLACED):
+    if lacking or naming.naming in (Naming.OTHER, Naming.PARTLY):
         similar = min(similar, PARTIAL)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong)
