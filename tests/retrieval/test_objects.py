@@ -12,7 +12,6 @@ from reelrag.matching.objects import Naming, asked, check
 from reelrag.matching.phrases import (
     caption_nouns,
     possessions,
-    query_modifiers,
     query_objects,
     query_settings,
 )
@@ -193,47 +192,6 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
     assert check(lawn, TRIPOD).naming is Naming.PARTLY  # the taxonomy alone: lawn is no grass
     said = check(lawn, TRIPOD, said=lambda noun, caption: noun == "lawn" and "grass" in caption)
     assert said.naming is Naming.NAMED
-
-
-@pytest.mark.parametrize(
-    ("query", "modifiers"),
-    [("a bicycle helmet", (("bicycle", "helmet"),)),
-     ("a knight's helmet", (("knight", "helmet"),)),  # a possessive says the kind too
-     ("firework rocket on a stand", (("firework", "rocket"),)),  # only the first phrase
-     ("red motorbike", ()), ("plastic spoon", ()),  # colours and materials have vocabularies
-     ("US flag on a pole", ()), ("united states flag", ()),  # a country, not "state"
-     ("computer scientist Grace Hopper", ()),  # an individual: the individuals check
-     ("birthday present", ())],  # a birthday is no physical thing
-)  # fmt: skip
-def test_query_modifiers_are_nouns_for_physical_things_before_the_object(
-    query: str, modifiers: tuple[tuple[str, str], ...]
-) -> None:
-    assert query_modifiers(query) == modifiers
-
-
-SPACE_HELMET = "A white space helmet with a gold visor."
-SHUTTLE = "A model of the space shuttle on a stand."
-
-
-@pytest.mark.parametrize(
-    ("query", "caption", "naming"),
-    [("a bicycle helmet", SPACE_HELMET, Naming.PARTLY),
-     ("a knight's helmet", SPACE_HELMET, Naming.PARTLY),
-     ("an astronaut helmet", SPACE_HELMET, Naming.NAMED),  # said in other words: "space"
-     ("toy shuttle", SHUTTLE, Naming.NAMED),  # a toy and a model: close sibling kinds
-     ("space shuttle desk model", SHUTTLE, Naming.NAMED),  # a desk and a stand: both tables
-     ("snake logo", SNAKE, Naming.NAMED)],
-)  # fmt: skip
-def test_a_caption_must_name_the_kind_a_noun_before_the_object_asks_for(
-    query: str, caption: str, naming: Naming
-) -> None:
-    said = lambda noun, text: noun == "astronaut" and "space" in text  # noqa: E731
-    assert check(asked(query), caption, said).naming is naming
-
-
-def test_the_why_line_quotes_the_kind_asked_for() -> None:
-    found = check(asked("a bicycle helmet"), SPACE_HELMET)
-    assert found.why() == "caption names no bicycle (asked: bicycle helmet)"
 
 
 @pytest.mark.parametrize(

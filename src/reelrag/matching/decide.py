@@ -49,7 +49,7 @@ def decide(
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
     wants = asked(query) if settings.match_objects else NOTHING_ASKED
-    said = says_otherwise(embedder) if wants.settings or wants.modifiers else None
+    said = says_otherwise(embedder) if wants.settings else None
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, hit in enumerate(hits):
         cosine = _caption_cosine(hit, stored, query_unit)

@@ -12,7 +12,7 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
   (another colour, another individual, an owner it does not show: "the moon" for "mars
   surface"), or the object but not a detail the query adds ("a snake coiled on a rock", "a
-  cup of coffee with a croissant", "a bicycle helmet"), is capped at ``PARTIAL`` too;
+  cup of coffee with a croissant"), is capped at ``PARTIAL`` too;
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;

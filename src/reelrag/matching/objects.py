@@ -31,20 +31,11 @@ evidence at most, when it names:
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
 - another kind by a compound with the same head ("space helmet" for "a football helmet").
 
-A caption that names the object but not a detail the query adds to it is PARTLY right, partial
-evidence at most too:
-
-- the physical thing or place the query puts it in or on, or shows with it
-  (:func:`reelrag.matching.phrases.query_settings`: "a snake coiled on a rock", "moon over a
-  lake", "a cup of coffee with a croissant"): the caption must name it or a kind of it;
-- a noun before the object that says which kind (:func:`reelrag.matching.phrases.
-  query_modifiers`: "bicycle" in "a bicycle helmet", "knight" in "a knight's helmet"): the
-  caption must name it, a kind of it, a broader kind or a close sibling kind, since users and
-  captions say these loosely ("toy shuttle" for "a model of the space shuttle", "desk model"
-  for one "on a stand").
-
-Either passes when a caption word says it in other words (the caller's ``said`` test: "lawn" for
-"grass").
+A caption that names the object but not the physical thing or place the query puts it in or
+on, or shows with it (:func:`reelrag.matching.phrases.query_settings`: "a snake coiled on a
+rock", "moon over a lake", "a cup of coffee with a croissant"), is PARTLY right, partial evidence
+at most too, unless a caption word says it in other words (the caller's ``said`` test: "lawn"
+for "grass").
 
 A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone") is not checked.
 """
@@ -63,7 +54,6 @@ from reelrag.matching.phrases import (
     caption_nouns,
     individuals,
     possessions,
-    query_modifiers,
     query_objects,
     query_settings,
 )
@@ -75,15 +65,15 @@ class Naming(Enum):
     NAMED = "named"  # the caption names the object or a kind of it (or nothing is checked)
     UNNAMED = "unnamed"  # it names no kind of the object
     OTHER = "other"  # it names something else: another colour, individual, owner or kind
-    PARTLY = "partly"  # it names the object, not a detail the query adds to it: where it is
-    # ("on a sofa"), what is with it ("with a croissant"), which kind ("bicycle helmet")
+    PARTLY = "partly"  # it names the object, not where the query puts it ("on a sofa") or
+    # what the query shows with it ("with a croissant")
 
 
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea"), the individuals, colours, materials, sexes and countries it names, where it puts the
-    object and what with, and the nouns that say which kind of object."""
+    tea"), the individuals, colours, materials, sexes and countries it names, and where it puts
+    the object and what it shows with it."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
@@ -92,14 +82,13 @@ class Asked:
     sexes: frozenset[tuple[str, ...]] = frozenset()
     countries: frozenset[tuple[str, ...]] = frozenset()
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
-    modifiers: tuple[tuple[str, str], ...] = ()  # (noun, object): ("bicycle", "helmet")
 
 
 @dataclass(frozen=True)
 class Check:
     """Whether a caption names what the query asks for; ``wanted``: the query's object (or
     individual, or the detail a caption lacks); ``found``: the caption's noun for something else
-    (OTHER), or the query's words for the detail (PARTLY: "on sofa", "bicycle helmet")."""
+    (OTHER), or the query's words for the detail (PARTLY: "on sofa", "with croissant")."""
 
     naming: Naming = Naming.NAMED
     wanted: str | None = None
@@ -128,11 +117,10 @@ def _text(lemma: str | None) -> str:
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes
-    and countries it names, its settings (:func:`query_settings`) and the nouns before its
-    object (:func:`query_modifiers`)."""
+    and countries it names, and its settings (:func:`query_settings`)."""
     return Asked(
         query_objects(query), individuals(query), COLOURS.named(query), MATERIALS.named(query),
-        SEXES.named(query), COUNTRIES.named(query), query_settings(query), query_modifiers(query),
+        SEXES.named(query), COUNTRIES.named(query), query_settings(query),
     )  # fmt: skip
 
 
@@ -149,9 +137,6 @@ def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
     for preposition, setting in wanted.settings:
         if not _named(setting, theirs) and not (said and said(setting, caption)):
             return Check(Naming.PARTLY, setting, f"{preposition} {setting}")
-    for modifier, head in wanted.modifiers:
-        if not any(_akin(modifier, n) for n in theirs) and not (said and said(modifier, caption)):
-            return Check(Naming.PARTLY, modifier, f"{modifier} {head}")
     return named
 
 
@@ -221,17 +206,6 @@ def _other(individual: str, is_head: bool, theirs: frozenset[str]) -> str | None
                 return noun
     broader = [noun for noun, kind in kinds.items() if kind is Relation.NARROWER]
     return sorted(broader)[0] if is_head and broader else None
-
-
-@lru_cache(maxsize=65_536)
-def _akin(mine: str, theirs: str) -> bool:
-    """Whether the caption's noun names ``mine``, a kind of it, a broader kind or a close
-    sibling kind ("stand" for the "desk" of "a desk model")."""
-    if _kinship(mine, theirs):
-        return True
-    nouns = taxonomy()
-    ours = [nouns.ancestors(s) for s in nouns.meanings(mine)]
-    return close_kind(ours, [nouns.ancestors(s) for s in nouns.meanings(theirs, usual=True)], 2)
 
 
 @lru_cache(maxsize=65_536)

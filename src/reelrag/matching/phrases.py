@@ -6,9 +6,8 @@ A noun may be one word or a compound of up to three ("space shuttle", "hot air b
 and stripes": a stop word may sit inside, never at either end). A query's **head noun** is the
 last noun of its first phrase (before a preposition), its **settings** the physical things or
 places a locative preposition puts it in or on ("on a sofa") or "with" puts beside it ("with a
-croissant"), its **modifiers** the nouns for physical things before the head that say which
-kind ("bicycle" in "a bicycle helmet"); an ``-ing`` word after a noun is a verb ("explorer
-posing with the flag") unless it ends the query ("horse riding"). An
+croissant"); an ``-ing`` word after a noun is a verb ("explorer posing with the flag") unless it
+ends the query ("horse riding"). An
 **owner** is a possessive the caption does not show: a living owner of a made object ("an
 officer's cap"), not of a part ("a cat's eye") nor of a picture ("grandma's photo").
 """
@@ -19,8 +18,7 @@ import re
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
-from reelrag.matching.colours import COLOURS, colours
+from reelrag.matching.colours import colours
 from reelrag.matching.nouns import Taxonomy, taxonomy
 
 _PREPOSITIONS = (
@@ -39,7 +37,6 @@ _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "so
 _PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
-ATTRIBUTES = (COLOURS, MATERIALS, SEXES, COUNTRIES)  # words with vocabularies of their own
 
 
 def words(text: str) -> list[str]:
@@ -84,58 +81,6 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def query_modifiers(query: str) -> tuple[tuple[str, str], ...]:
-    """(modifier, head) for each noun the query puts before its object to say which kind it
-    wants: a noun in common use for a physical thing, before the head of the first phrase
-    ("bicycle" in "a bicycle helmet", "knight" in "a knight's helmet"). None when the head
-    names an individual ("computer scientist Grace Hopper"); colours, materials, sexes and
-    countries are left to their vocabularies, individuals to the individuals check.
-
-    >>> query_modifiers("a bicycle helmet with a visor")
-    (('bicycle', 'helmet'),)
-    """
-    nouns = taxonomy()
-    said = words(query)
-    cut = next((i for i, w in enumerate(said) if w in PREPOSITIONS), len(said))
-    kept = _kept(said[:cut])
-    found = _head_span(nouns, kept, last=cut == len(said))
-    if not found or nouns.is_instance(found[0]):
-        return ()
-    head, start = found
-    return tuple((m, head) for m in _compounds(kept[:start]) if _modifier(m))
-
-
-def _compounds(said: list[str]) -> list[str]:
-    """The noun lemmas of ``said`` from left to right, each the longest compound that starts
-    at its first word ("united_states", not also "state")."""
-    nouns = taxonomy()
-    found: list[str] = []
-    start = 0
-    while start < len(said):
-        for size in range(min(_LONGEST, len(said) - start), 0, -1):
-            lemma = nouns.lemma("_".join(said[start : start + size]))
-            if lemma:
-                found.append(lemma)
-                start += size
-                break
-        else:
-            start += 1
-    return found
-
-
-def _modifier(lemma: str) -> bool:
-    """Whether ``lemma`` before a head says which kind of thing: a noun in common use for a
-    physical thing, not an individual nor a word with a vocabulary of its own."""
-    nouns = taxonomy()
-    plain = lemma.replace("_", " ")
-    return (
-        nouns.tagged.get(lemma, 0) > 0
-        and not nouns.is_instance(lemma)
-        and _first_is(lemma, "physical_entity")
-        and not any(v.named(plain) for v in ATTRIBUTES)
-    )
-
-
 def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
     """The prepositions that join the query's phrases, and each phrase's head noun."""
     nouns = taxonomy()
@@ -155,16 +100,7 @@ def _head(nouns: Taxonomy, phrase: list[str], last: bool = True) -> str | None:
     """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
     after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
     phrase ("horse riding")."""
-    found = _head_span(nouns, _kept(phrase), last)
-    return found[0] if found else None
-
-
-def _kept(phrase: list[str]) -> list[str]:
-    return [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
-
-
-def _head_span(nouns: Taxonomy, kept: list[str], last: bool) -> tuple[str, int] | None:
-    """:func:`_head` of the words ``kept``, with the index of its first word."""
+    kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
     for end in range(len(kept), 0, -1):
         verb = not (last and end == len(kept))
         if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
@@ -172,7 +108,7 @@ def _head_span(nouns: Taxonomy, kept: list[str], last: bool) -> tuple[str, int] 
         for size in range(min(_LONGEST, end), 0, -1):
             lemma = nouns.lemma("_".join(kept[end - size : end]))
             if lemma:
-                return lemma, end - size
+                return lemma
     return None
 
 
