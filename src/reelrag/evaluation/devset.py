@@ -5,9 +5,9 @@ captions and labelled queries written by this project (``reelrag/data/retrieval_
 roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_queries` returns the
 labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
 on since), ``test`` and ``test2`` (held out in the second and third rounds, tuned on since),
-``test3`` to ``test8`` (written blind by a helper, held out in the fourth to ninth rounds,
-tuned on since) or ``test9`` (written blind by a helper, committed before the tenth round's rule,
-measured once, never tuned on).
+``test3`` to ``test9`` (written blind by a helper, held out in the fourth to tenth rounds,
+tuned on since) or ``test10`` (written blind by a helper, committed before the final rule was
+measured on it, measured once, never tuned on).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ SPLITS = (
     "test7",
     "test8",
     "test9",
+    "test10",
     "all",
 )
 
@@ -63,7 +64,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test9 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test10 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
