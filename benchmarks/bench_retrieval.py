@@ -9,7 +9,9 @@ sidecars; 567 answerable queries phrased as users do and 386 with no answer) in 
 ``test9`` (each held out in one round of work, measured once, then seen and tuned on), and
 ``test10`` (50 + 40 queries written by a helper who saw only the photos' captions and the
 earlier queries, committed unread, measured once with the final rule, never tuned on).
-``test3`` to ``test9`` were written the same way.
+``test3`` to ``test9`` were written the same way. For ``test9`` and ``test10``, whose
+no-answer queries are labelled near neighbours or everyday searches (``no_answer_kinds.csv``),
+``test10/near`` and ``test10/far`` are the split with only one kind of no-answer query.
 Also run on the same photos WITHOUT captions (only file and folder names): there, refusing is
 right.
 
@@ -38,7 +40,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
-from reelrag.evaluation.devset import devset_queries, write_devset
+from reelrag.evaluation.devset import devset_queries, no_answer_kinds, write_devset
 from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries
 from reelrag.library import open_library
 from reelrag.types import Asset, SearchHit
@@ -93,9 +95,22 @@ def new_reports(
     reports = {}
     for split in SPLITS:
         outcomes = run_queries(library, devset_queries(split), K)
-        reports[split] = measure(outcomes, library.settings.min_score, K)
+        for name, view in _views(split, outcomes):
+            reports[name] = measure(view, library.settings.min_score, K)
     library.close()
     return reports
+
+
+def _views(split: str, outcomes: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
+    """The split, and for a split whose no-answer queries are labelled near or far, the split
+    with only its near neighbours ("test10/near") and only its everyday ones ("test10/far")."""
+    kinds = no_answer_kinds()
+    views = [(split, outcomes)]
+    for kind in ("near", "far"):
+        kept = [o for o in outcomes if kinds.get((split, o.query.query), kind) == kind]
+        if len(kept) < len(outcomes):
+            views.append((f"{split}/{kind}", kept))
+    return views
 
 
 def old_reports(
@@ -115,7 +130,8 @@ def old_reports(
             hits = tuple(_hit(source, score) for source, score in data["hits"][query.query])
             rank = next((i for i, h in enumerate(hits, 1) if query.matches(h.asset)), None)
             outcomes.append(Outcome(query, hits, rank))
-        reports[split] = measure(outcomes, data["min_score"], K)
+        for name, view in _views(split, outcomes):
+            reports[name] = measure(view, data["min_score"], K)
     return reports
 
 
@@ -158,7 +174,7 @@ def main() -> None:
                 new = new_reports(photos, base / f"new-{tag}", runtime, args.every_word,
                                   not args.no_objects)  # fmt: skip
                 old = old_reports(photos, base / f"old-{tag}", runtime, old_src)
-                for split in SPLITS:
+                for split in new:
                     rows.append(_row(label, captions, split, new[split], old[split]))
     skipped = {
         "clip / siglip": "needs model weights (none reachable offline here)",
@@ -183,16 +199,16 @@ def _row(
 
 
 def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
-    head = f"{'embedder':18} {'captions':8} {'split':8} {'queries':7} "
+    head = f"{'embedder':18} {'captions':8} {'split':11} {'queries':7} "
     head += " ".join(f"{name:>30}" for name in FIGURES)
     print(head)
-    print(" " * 44 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
+    print(" " * 47 + " ".join(f"{'new / old (ratio)':>30}" for _ in FIGURES))
     for row in rows:
         new, old = row["new"], row["old"]
         assert isinstance(new, dict) and isinstance(old, dict)
         cells = [f"{new[f]:.3f} / {old[f]:.3f} ({_ratio(new[f], old[f])})" for f in FIGURES]
         yes = "yes" if row["captions"] else "no"
-        line = f"{row['embedder']!s:18} {yes:8} {row['split']!s:8} {row['queries']!s:7} "
+        line = f"{row['embedder']!s:18} {yes:8} {row['split']!s:11} {row['queries']!s:7} "
         print(line + " ".join(f"{c:>30}" for c in cells))
     for name, why in skipped.items():
         print(f"{name}: skipped ({why})")

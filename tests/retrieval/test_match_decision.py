@@ -4,6 +4,7 @@ synonyms accepted, absent objects refused, file/folder names never deciding alon
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ pytest.importorskip("skimage", reason="the development set's photos ship in scik
 
 from reelrag.errors import NoMatchError
 from reelrag.evaluation import evaluate
-from reelrag.evaluation.devset import SPLITS, devset_queries, write_devset
+from reelrag.evaluation.devset import SPLITS, devset_queries, no_answer_kinds, write_devset
 from reelrag.library import Library, open_library
 from reelrag.matching.cohort import Background
 from reelrag.matching.decision import MINILM, UNNAMED_SHIFT, WEAK, weigh
@@ -162,6 +163,15 @@ def test_devset_splits_are_disjoint_and_complete() -> None:
     assert all(a.isdisjoint(b) for i, a in enumerate(texts) for b in texts[i + 1 :])
     assert sum(map(len, splits)) == len(devset_queries("all")) == 953
     assert all(sum(not q.answerable for q in split) >= 10 for split in splits)
+
+
+def test_no_answer_kinds_label_every_no_answer_query_of_their_splits() -> None:
+    kinds = no_answer_kinds()
+    for split in ("test9", "test10"):
+        none = {q.query for q in devset_queries(split) if not q.answerable}
+        labelled = {query: kind for (where, query), kind in kinds.items() if where == split}
+        assert set(labelled) == none
+        assert sorted(Counter(labelled.values()).items()) == [("far", 13), ("near", 27)]
 
 
 def test_refusal_explains_itself(captioned: Library, tmp_path: Path) -> None:

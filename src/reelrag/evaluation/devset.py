@@ -12,6 +12,8 @@ measured on it, measured once, never tuned on).
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -71,6 +73,14 @@ def devset_queries(split: str = "all") -> list[LabelledQuery]:
     with resources.as_file(_data("queries.csv")) as path:
         queries = load_queries(path)
     return [q for q in queries if split == "all" or q.split == split]
+
+
+def no_answer_kinds() -> dict[tuple[str, str], str]:
+    """``(split, query) -> "near" | "far"`` for the no-answer queries of the splits labelled so
+    (``no_answer_kinds.csv``): a near neighbour of a photo, or an everyday search for something
+    the library does not hold."""
+    text = _data("no_answer_kinds.csv").read_text(encoding="utf-8")
+    return {(r["split"], r["query"]): r["kind"] for r in csv.DictReader(io.StringIO(text))}
 
 
 def write_devset(folder: Path, *, captions: bool = True) -> list[Path]:
