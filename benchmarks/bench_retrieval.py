@@ -40,6 +40,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from reelrag.evaluation.devset import SPLITS as DEVSET_SPLITS
 from reelrag.evaluation.devset import devset_queries, no_answer_kinds, write_devset
 from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries
 from reelrag.library import open_library
@@ -70,20 +71,7 @@ def runtimes() -> list[str]:
     return (["onnx"] if onnxruntime_available() else []) + ["numpy"]
 
 
-SPLITS = (
-    "dev",
-    "heldout",
-    "test",
-    "test2",
-    "test3",
-    "test4",
-    "test5",
-    "test6",
-    "test7",
-    "test8",
-    "test9",
-    "test10",
-)
+SPLITS = tuple(split for split in DEVSET_SPLITS if split != "all")
 
 
 def new_reports(
