@@ -130,18 +130,18 @@ Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it
 def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
     """Whether ``caption`` names what ``wanted`` asks for (see the module notes); ``said``:
     whether a caption word says a detail in other words (none: only the taxonomy decides)."""
-    named = _check_objects(wanted, caption)
+    theirs = caption_nouns(caption)
+    named = _check_objects(wanted, caption, theirs)
     if named.naming is not Naming.NAMED:
         return named
-    theirs = caption_nouns(caption)
     for preposition, setting in wanted.settings:
         if not _named(setting, theirs) and not (said and said(setting, caption)):
             return Check(Naming.PARTLY, setting, f"{preposition} {setting}")
     return named
 
 
-def _check_objects(wanted: Asked, caption: str) -> Check:
-    theirs = caption_nouns(caption)
+def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check:
+    """:func:`check` of everything but the settings; ``theirs``: the caption's nouns."""
     for individual in wanted.individuals:
         other = _other(individual, individual in wanted.objects, theirs)
         if other:

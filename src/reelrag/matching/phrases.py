@@ -7,9 +7,9 @@ and stripes": a stop word may sit inside, never at either end). A query's **head
 last noun of its first phrase (before a preposition), its **settings** the physical things or
 places a locative preposition puts it in or on ("on a sofa") or "with" puts beside it ("with a
 croissant"); an ``-ing`` word after a noun is a verb ("explorer posing with the flag") unless it
-ends the query ("horse riding"). An
-**owner** is a possessive the caption does not show: a living owner of a made object ("an
-officer's cap"), not of a part ("a cat's eye") nor of a picture ("grandma's photo").
+ends the query ("horse riding"). An **owner** is a possessive the caption does not show: a
+living owner of a made object ("an officer's cap"), not of a part ("a cat's eye") nor of a
+picture ("grandma's photo").
 """
 
 from __future__ import annotations
