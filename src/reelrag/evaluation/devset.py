@@ -6,8 +6,9 @@ roll, ``.txt`` sidecar captions unless ``captions=False``); :func:`devset_querie
 labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the first round, tuned
 on since), ``test`` and ``test2`` (held out in the second and third rounds, tuned on since),
 ``test3`` to ``test9`` (written blind by a helper, held out in the fourth to tenth rounds,
-tuned on since) or ``test10`` (written blind by a helper, committed before the final rule was
-measured on it, measured once, never tuned on).
+tuned on since), ``test10`` (written blind by a helper, committed before the final rule was
+measured on it, measured once, read since, never tuned on) or ``test11`` (written blind by a
+helper in the last session, committed unread, measured once with the final rule).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ SPLITS = (
     "test8",
     "test9",
     "test10",
+    "test11",
     "all",
 )
 
@@ -66,7 +68,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test10 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test11 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
