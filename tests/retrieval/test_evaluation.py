@@ -94,9 +94,49 @@ def test_calibrate_apply_keeps_the_users_settings(
     threshold = float(line.split("=")[1])
     assert f"proposed min_score = {threshold}" in out.stdout
     library = open_library(workspace)
-    same, report = calibrate_file(library, tmp_path / "q.csv")
-    assert same == threshold and report.refusal == 1.0
+    found = calibrate_file(library, tmp_path / "q.csv")
+    assert found.threshold == threshold and found.report.refusal == 1.0 and found.met
+    assert library.calibrate(tmp_path / "q.csv").threshold == threshold
     assert library.evaluate(tmp_path / "q.csv", min_score=threshold).precision == 1.0
+
+
+def test_calibrate_with_a_refusal_floor_prints_the_tradeoff(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "q.csv").write_text(QUERIES_CSV)
+    config = tmp_path / "reelrag.toml"  # absent: --apply creates it in the working folder
+    monkeypatch.delenv("REELRAG_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
+                              "--objective", "refusal>=0.9", "--json"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["objective"] == "refusal>=0.9" and data["met"] is True
+    assert data["figures"]["no-answer refusal"] >= 0.9
+    assert data["tradeoff"] and all("min_score" in point for point in data["tradeoff"])
+    table = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
+                                "--objective", "refusal>=0.9", "--apply"])  # fmt: skip
+    assert table.exit_code == 0, table.output
+    assert "trade-off" in table.stdout and "objective refusal>=0.9" in table.stdout
+    assert config.read_text().startswith("min_score = ")
+
+
+def test_calibrate_apply_writes_nothing_when_the_floor_is_out_of_reach(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The library does hold a ginger cat, so its near-certain hit outscores both right answers:
+    # refusing it refuses everything, and refusing everything meets no floor.
+    (tmp_path / "q.csv").write_text(
+        "query,expected\na ginger cat,none\ncup of coffee,food/coffee.jpg\nkitty,cat.jpg\n"
+    )
+    config = tmp_path / "reelrag.toml"
+    monkeypatch.delenv("REELRAG_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
+                              "--objective", "refusal>=1", "--apply"])  # fmt: skip
+    assert isinstance(out.exception, InputError), out.output
+    assert "no min_score reaches refusal>=1" in str(out.exception)
+    assert "nothing written" in str(out.exception) and not config.exists()
 
 
 def test_calibrate_refuses_an_unknown_objective(workspace: Path, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from rich.table import Table
 
 from reelrag.cli.common import console, err_console, print_json, settings_from
 from reelrag.errors import InputError
-from reelrag.evaluation import DEFAULT_K, calibrate_file, evaluate
-from reelrag.evaluation.metrics import OBJECTIVES, EvalReport
+from reelrag.evaluation import DEFAULT_K, Calibration, calibrate_file, evaluate, parse_objective
+from reelrag.evaluation.metrics import EvalReport
 from reelrag.settings import config_file_path
 
 QueriesArg = Annotated[
@@ -58,7 +58,12 @@ def calibrate_command(
     ctx: typer.Context,
     queries: QueriesArg,
     objective: Annotated[
-        str, typer.Option("--objective", help="balanced (recall@1 accepted + refusal) | f1.")
+        str,
+        typer.Option(
+            "--objective",
+            help="balanced (recall@1 accepted + refusal) | f1 | refusal>=0.9 | precision>=0.95"
+            " (the most recall that keeps the figure at least that high).",
+        ),
     ] = "balanced",
     apply: Annotated[
         bool, typer.Option("--apply", help="Write the threshold to reelrag.toml as min_score.")
@@ -69,23 +74,60 @@ def calibrate_command(
     plot: PlotOpt = None,
 ) -> None:
     """Propose the min_score that maximises OBJECTIVE on labelled queries (--apply saves it)."""
-    if objective not in OBJECTIVES:
-        raise InputError(f"unknown objective {objective!r}", hint="use balanced or f1")
+    goal = parse_objective(objective)
     settings = settings_from(ctx)
-    threshold, report = calibrate_file(
-        _library(ctx), queries, objective=objective, k=k, split=split
-    )
-    _finish(report, as_json, plot, title=f"{queries.name}: proposed min_score {threshold:.2f}")
+    found = calibrate_file(_library(ctx), queries, objective=goal, k=k, split=split)
+    threshold = found.threshold
+    title = f"{queries.name}: proposed min_score {threshold:.2f}"
+    _finish(found.report, as_json, plot, title=title, extra=_calibration_json(found))
     if not as_json:
+        _print_tradeoff(found)
         console.print(
-            f"proposed min_score = {threshold} (objective {objective}; now {settings.min_score})"
+            f"proposed min_score = {threshold} (objective {goal}; now {settings.min_score})"
         )
+        if not found.met:
+            err_console.print(f"warning: {_unmet(found)}", highlight=False)
     if apply:
+        if not found.met:
+            raise InputError(f"{_unmet(found)}; nothing written", hint=_UNMET_HINT)
         from reelrag.evaluation.tomlset import write_setting
 
         path = config_file_path()
         write_setting(path, "min_score", threshold)
         err_console.print(f"wrote min_score = {threshold} to {path}", highlight=False)
+
+
+_UNMET_HINT = "lower the floor, or set min_score in reelrag.toml to a point of the trade-off table"
+
+
+def _unmet(found: Calibration) -> str:
+    goal, report = found.objective, found.report
+    figure = report.refusal if goal.name == "refusal" else report.precision
+    return (
+        f"no min_score reaches {goal} on these queries (the closest, {found.threshold}, gives "
+        f"{goal.name} {figure:.3f} at recall@1 accepted {report.recall_at_1_accepted:.3f})"
+    )
+
+
+def _print_tradeoff(found: Calibration) -> None:
+    table = Table("min_score", "recall@1 accepted", "no-answer refusal", "precision",
+                  title="trade-off: no other min_score beats these on both counts")  # fmt: skip
+    for report in found.tradeoff:
+        table.add_row(f"{report.threshold:.3f}", f"{report.recall_at_1_accepted:.3f}",
+                      f"{report.refusal:.3f}", f"{report.precision:.3f}")  # fmt: skip
+    console.print(table)
+
+
+def _calibration_json(found: Calibration) -> dict[str, object]:
+    return {
+        "objective": str(found.objective), "proposed_min_score": found.threshold,
+        "met": found.met,
+        "tradeoff": [
+            {"min_score": round(r.threshold, 4),
+             **{name: round(value, 4) for name, value in r.figures().items()}}
+            for r in found.tradeoff
+        ],
+    }  # fmt: skip
 
 
 def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -94,14 +136,20 @@ def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
     return Library(settings_from(ctx))
 
 
-def _finish(report: EvalReport, as_json: bool, plot: Path | None, title: str) -> None:
+def _finish(
+    report: EvalReport,
+    as_json: bool,
+    plot: Path | None,
+    title: str,
+    extra: dict[str, object] | None = None,
+) -> None:
     if plot is not None:
         from reelrag.evaluation.plot import plot_scores
 
         written = plot_scores(report, plot)
         err_console.print(f"plot: {written}", highlight=False)
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), **(extra or {})})
         return
     table = Table("figure", "value", title=title)
     for name, value in report.figures().items():

@@ -1,9 +1,10 @@
 """Retrieval evaluation: labelled queries -> recall, precision of acceptance, refusals, and the
 threshold that maximises an objective (``reelrag eval`` / ``reelrag calibrate``).
 
->>> import reelrag.evaluation as ev                         # doctest: +SKIP
->>> report = ev.evaluate(library, "queries.csv")            # doctest: +SKIP
->>> threshold, report = ev.calibrate_file(library, "queries.csv")  # doctest: +SKIP
+>>> import reelrag.evaluation as ev                                   # doctest: +SKIP
+>>> report = ev.evaluate(library, "queries.csv", threshold=0.45)      # doctest: +SKIP
+>>> found = ev.calibrate_file(library, "queries.csv", objective="refusal>=0.9")  # doctest: +SKIP
+>>> found.threshold, found.met, found.report.recall_at_1_accepted     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from reelrag.evaluation.labels import LabelledQuery, load_queries
-from reelrag.evaluation.metrics import EvalReport, Outcome, calibrate, measure, run_queries
+from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries
+from reelrag.evaluation.objectives import Calibration, Objective, calibrate, parse_objective
 from reelrag.retrieval import Searcher
 
 __all__ = [
-    "EvalReport", "LabelledQuery", "Outcome", "calibrate", "calibrate_file", "evaluate",
-    "load_queries", "measure", "run_queries",
+    "Calibration", "EvalReport", "LabelledQuery", "Objective", "Outcome", "calibrate",
+    "calibrate_file", "evaluate", "load_queries", "measure", "parse_objective", "run_queries",
 ]  # fmt: skip
 
 DEFAULT_K = 5
@@ -38,11 +40,12 @@ def calibrate_file(
     library: Searcher,
     queries: str | Path | list[LabelledQuery],
     *,
-    objective: str = "balanced",
+    objective: str | Objective = "balanced",
     k: int = DEFAULT_K,
     split: str = "",
-) -> tuple[float, EvalReport]:
-    """The threshold that maximises ``objective`` on ``queries`` and its report."""
+) -> Calibration:
+    """The threshold that maximises ``objective`` (:mod:`reelrag.evaluation.objectives`) on
+    ``queries``, its report and the trade-off."""
     return calibrate(run_queries(library, _queries(queries, split), k), k, objective)
 
 

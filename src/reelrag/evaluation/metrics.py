@@ -1,7 +1,8 @@
 """Run labelled queries against a library and measure the match decision.
 
 For each query the library is searched once with no threshold (``min_score=0``); any threshold
-can then be applied to the recorded scores, which is what :func:`calibrate` sweeps.
+can then be applied to the recorded scores, which is what
+:func:`reelrag.evaluation.objectives.calibrate` sweeps.
 
 - ``recall@1``: answerable queries whose best hit is the expected asset (threshold ignored);
 - ``recall@k``: ... the expected asset is among the first ``k``;
@@ -14,7 +15,6 @@ can then be applied to the recorded scores, which is what :func:`calibrate` swee
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +22,6 @@ from typing import Any
 from reelrag.evaluation.labels import LabelledQuery
 from reelrag.retrieval import Searcher
 from reelrag.types import SearchHit, SearchRequest
-
-OBJECTIVES = ("balanced", "f1")
 
 
 @dataclass(frozen=True)
@@ -121,35 +119,6 @@ def measure(outcomes: Sequence[Outcome], threshold: float, k: int) -> EvalReport
         miss_scores=sorted(o.score for o in outcomes if o.hits and not o.right),
         outcomes=list(outcomes),
     )
-
-
-def objective(report: EvalReport, name: str = "balanced") -> float:
-    """``balanced``: the mean of recall@1 accepted and no-answer refusal (a wrong image and a
-    refused right one cost the same); ``f1``: the harmonic mean of recall@1 accepted and
-    precision (for query files without no-answer queries)."""
-    recall = report.recall_at_1_accepted
-    if name == "f1":
-        total = recall + report.precision
-        return 2 * recall * report.precision / total if total else 0.0
-    return (recall + report.refusal) / 2
-
-
-def calibrate(
-    outcomes: Sequence[Outcome], k: int, name: str = "balanced"
-) -> tuple[float, EvalReport]:
-    """The threshold that maximises :func:`objective` on ``outcomes`` and its report.
-
-    Candidate thresholds lie midway between consecutive distinct best-hit scores; among equally
-    good ones the middle of the best run is taken (a margin on both sides).
-    """
-    scores = sorted({round(o.score, 6) for o in outcomes if o.hits})
-    cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(scores)]
-    cuts += [min(1.0, scores[-1] + 1e-6)] if scores else []
-    values = [objective(measure(outcomes, c, k), name) for c in cuts]
-    best = max(values)
-    tied = [c for c, v in zip(cuts, values, strict=True) if v >= best - 1e-12]
-    threshold = round(tied[len(tied) // 2], 3)
-    return threshold, measure(outcomes, threshold, k)
 
 
 def _share(items: Sequence[Outcome], test: Any) -> float:

@@ -189,6 +189,13 @@ class Library:
         threshold = self.settings.min_score if min_score is None else min_score
         return evaluate(self, queries, threshold=threshold, k=k)
 
+    def calibrate(self, queries: str | Path, objective: str = "balanced", k: int = 5) -> Any:
+        """The ``min_score`` that maximises ``objective`` on labelled queries (see ``reelrag
+        calibrate``); returns :class:`reelrag.evaluation.Calibration`."""
+        from reelrag.evaluation import calibrate_file
+
+        return calibrate_file(self, queries, objective=objective, k=k)
+
     def get(self, asset_id: str) -> Asset:
         """The asset whose id is, or starts with, ``asset_id``."""
         prefix = asset_id.strip().lower()
