@@ -187,6 +187,11 @@ def test_a_caption_that_names_the_object_but_not_where_it_is_asked_is_partly_rig
     assert check(asked("a lizard on a rock"), SNAKE).naming is Naming.UNNAMED
 
 
+def test_gold_and_silver_still_differ_in_colour() -> None:
+    found = check(asked("a gold coin"), "One ancient silver coin with a head on it.")
+    assert found.naming is Naming.OTHER and found.why() == "caption names grey, not yellow"
+
+
 def test_a_setting_said_in_other_words_counts_as_named() -> None:
     lawn = asked("tripod on the lawn")
     assert check(lawn, TRIPOD).naming is Naming.PARTLY  # the taxonomy alone: lawn is no grass
@@ -196,7 +201,7 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
 
 @pytest.mark.parametrize(
     ("query", "caption", "why"),
-    [("plastic spoon", "A small silver spoon on a saucer.", "caption names silver, not plastic"),
+    [("plastic spoon", "A small silver spoon on a saucer.", "caption names metal, not plastic"),
      ("wooden watchtower", "A tall steel tower with floodlights at dusk.",
       "caption names steel, not wood"),
      ("smiling man", "Close-up of a smiling woman with short brown hair.",
@@ -204,7 +209,10 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("female photographer", "Man with a camera on a tripod, black and white.",
       "caption names male, not female"),
      ("the Italian flag on a pole", "The stars and stripes flag hanging on a pole.",
-      "caption names united states, not italy")],
+      "caption names united states, not italy"),
+     ("chinese flag on a pole", "The stars and stripes flag hanging on a pole.",
+      "caption names united states, not china"),
+     ("a copper spoon", "A small steel spoon on a saucer.", "caption names steel, not copper")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_or_country(
     query: str, caption: str, why: str
@@ -221,7 +229,10 @@ def test_captions_that_name_another_material_sex_or_country(
      ("gold coins", "Rows of old coins on a dark background."),  # names no material
      ("smiling man", "Astronaut smiling in an orange space suit."),  # names no sex
      ("old glory", "The stars and stripes flag hanging on a pole."),  # both the United States
-     ("english flag", "A union jack on a pole.")],  # England is in the United Kingdom
+     ("english flag", "A union jack on a pole."),  # England is in the United Kingdom
+     # silver, gold and bronze say metal as often as which metal: the colour check decides
+     ("stainless steel spoon", "A small silver spoon on a saucer."),
+     ("a brass coin", "One ancient bronze coin with a head on it.")],
 )  # fmt: skip
 def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER
@@ -231,4 +242,7 @@ def test_attribute_words_that_are_often_something_else_are_left_out() -> None:
     assert MATERIALS.named("a glass of water on squared paper by the small stones") == frozenset()
     assert SEXES.named("a cameraman") == frozenset()
     assert COUNTRIES.named("show us the roast turkey on fine china") == frozenset()
+    assert COUNTRIES.named("a turkish rug and chinese lanterns") == frozenset(
+        {("turkey",), ("china",)}
+    )
     assert COUNTRIES.named("a US flag") == frozenset({("united states",)})

@@ -4,17 +4,18 @@ is not "a smiling woman", "the Italian flag" is not "the stars and stripes", tho
 embedder scores each pair as a near match.
 
 Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
-first: "steel" is steel and metal,
-"metal" only metal. A query word and a caption word agree when one's labels hold the other's
-(metal agrees with steel; steel and silver do not). When a query names attributes of a kind and
-the caption names some of that kind, none agreeing, the caption describes something else
-(:mod:`reelrag.matching.objects`). A caption that names none says nothing either way.
+first: "steel" is steel and metal, "metal" only metal. A query word and a caption word agree
+when one's labels hold the other's (metal agrees with steel; steel and copper do not; silver,
+gold and bronze say only metal, as they are as often the colour of a metal: the colour check
+tells them apart). When a query names attributes of a kind and the caption names some of that
+kind, none agreeing, the caption describes something else (:mod:`reelrag.matching.objects`). A
+caption that names none says nothing either way.
 
 The lists are closed and short on purpose. Words that are a material only now and then ("glass",
 "paper", "stone", "brick", "canvas": a drinking glass, squared paper, small stones) are left out,
 as are words whose sex is a habit of speech rather than a statement ("cameraman", "chairman"),
-and country words that are often something else ("turkey", "polish", "china"; "us" only in
-capitals: "US flag").
+and country words that are often something else ("turkey", "polish", "china", "chile"; "us"
+only in capitals: "US flag"; their other forms, "turkish", "chinese", "chilean", count).
 """
 
 from __future__ import annotations
@@ -71,14 +72,13 @@ MATERIALS = Vocabulary(
     _table(
         {
             ("wood",): "wood wooden timber",
-            ("metal",): "metal metallic",
             ("steel", "metal"): "steel",
             ("iron", "metal"): "iron",
-            ("silver", "metal"): "silver",
-            ("gold", "metal"): "gold golden",
+            # colours of metal as much as metals ("a silver spoon" may be steel): they say metal,
+            # and the colour check tells silver from gold
+            ("metal",): "metal metallic silver silvery gold golden bronze",
             ("copper", "metal"): "copper",
             ("brass", "metal"): "brass",
-            ("bronze", "metal"): "bronze",
             ("aluminium", "metal"): "aluminium aluminum",
             ("plastic",): "plastic",
             ("leather",): "leather",
@@ -123,17 +123,31 @@ COUNTRIES = Vocabulary(
             ("ireland",): "irish ireland",
             ("netherlands",): "dutch netherlands holland",
             ("belgium",): "belgian belgium",
-            ("switzerland",): "switzerland",
+            ("switzerland",): "swiss switzerland",
             ("austria",): "austrian austria",
             ("sweden",): "swedish sweden",
             ("norway",): "norwegian norway",
-            ("denmark",): "denmark",
+            ("denmark",): "danish denmark",
+            ("iceland",): "icelandic iceland",
+            ("poland",): "poland",
+            ("czechia",): "czech czechia",
+            ("hungary",): "hungarian hungary",
+            ("romania",): "romanian romania",
+            ("turkey",): "turkish",
             ("finland",): "finnish finland",
             ("greece",): "greek greece",
             ("russia",): "russian russia",
             ("ukraine",): "ukrainian ukraine",
             ("japan",): "japanese japan",
             ("korea",): "korean korea",
+            ("china",): "chinese",
+            ("vietnam",): "vietnamese vietnam",
+            ("thailand",): "thai thailand",
+            ("indonesia",): "indonesian indonesia",
+            ("philippines",): "filipino philippine philippines",
+            ("pakistan",): "pakistani pakistan",
+            ("iran",): "iranian iran",
+            ("saudi arabia",): "saudi saudi_arabia",
             ("india",): "india",
             ("mexico",): "mexican mexico",
             ("brazil",): "brazilian brazil",
@@ -142,6 +156,13 @@ COUNTRIES = Vocabulary(
             ("new zealand",): "new_zealand",
             ("south africa",): "south_african south_africa",
             ("egypt",): "egyptian egypt",
+            ("morocco",): "moroccan morocco",
+            ("nigeria",): "nigerian nigeria",
+            ("kenya",): "kenyan kenya",
+            ("chile",): "chilean",
+            ("colombia",): "colombian colombia",
+            ("peru",): "peruvian peru",
+            ("cuba",): "cuban cuba",
             ("israel",): "israeli israel",
         }
     ),

@@ -12,7 +12,10 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
   (another colour, another individual, an owner it does not show: "the moon" for "mars
   surface"), or the object but not a detail the query adds ("a snake coiled on a rock", "a
-  cup of coffee with a croissant"), is capped at ``PARTIAL`` too;
+  cup of coffee with a croissant"), is capped at ``PARTIAL`` too, and so is the whole match
+  unless the image evidence is stronger: the caption's keywords and the file's name cannot
+  outvote what the caption says ("Grace Hopper at a computer" against "Grace Hopper in her
+  navy uniform");
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;
@@ -142,5 +145,9 @@ def weigh(
     names, named = scoring.text_score(query_terms, weak_text(asset))
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
-    return Evidence(1.0 - doubt, cosine, standout, text, names, tuple(matched), tuple(named),
+    confidence = 1.0 - doubt
+    if naming.naming in (Naming.OTHER, Naming.PARTLY):
+        # its keywords and names repeat what the caption says: only pixels can outweigh it
+        confidence = min(confidence, max(PARTIAL, hit.image_score or 0.0))
+    return Evidence(confidence, cosine, standout, text, names, tuple(matched), tuple(named),
                     tuple(lacking), naming)  # fmt: skip
