@@ -7,8 +7,10 @@ labelled queries of one split: ``dev`` (tuned on), ``heldout`` (held out in the 
 on since), ``test`` and ``test2`` (held out in the second and third rounds, tuned on since),
 ``test3`` to ``test9`` (written blind by a helper, held out in the fourth to tenth rounds,
 tuned on since), ``test10`` (written blind by a helper, committed before the final rule was
-measured on it, measured once, read since, never tuned on) or ``test11`` (written blind by a
-helper in the last session, committed unread, measured once with the final rule).
+measured on it, measured once, read since, never tuned on), ``test11`` (written blind by a
+helper, committed unread, measured once with round 10's rule, read and tuned on since) or
+``test12`` (written blind by a helper after round 11's rule was committed, measured once with
+it, never tuned on).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ SPLITS = (
     "test9",
     "test10",
     "test11",
+    "test12",
     "all",
 )
 
@@ -68,7 +71,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test11 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test12 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
