@@ -113,7 +113,7 @@ def _print_tradeoff(found: Calibration) -> None:
     table = Table("min_score", "recall@1 accepted", "no-answer refusal", "precision",
                   title="trade-off: no other min_score beats these on both counts")  # fmt: skip
     for report in found.tradeoff:
-        table.add_row(f"{report.threshold:.3f}", f"{report.recall_at_1_accepted:.3f}",
+        table.add_row(str(report.threshold), f"{report.recall_at_1_accepted:.3f}",
                       f"{report.refusal:.3f}", f"{report.precision:.3f}")  # fmt: skip
     console.print(table)
 
@@ -123,7 +123,7 @@ def _calibration_json(found: Calibration) -> dict[str, object]:
         "objective": str(found.objective), "proposed_min_score": found.threshold,
         "met": found.met,
         "tradeoff": [
-            {"min_score": round(r.threshold, 4),
+            {"min_score": r.threshold,
              **{name: round(value, 4) for name, value in r.figures().items()}}
             for r in found.tradeoff
         ],

@@ -107,7 +107,8 @@ def calibrate(
     tied = [r for r, v in zip(reports, values, strict=True) if _close(v, best)]
     threshold = _rounded(tied[len(tied) // 2].threshold, outcomes)
     report = measure(outcomes, threshold, k)
-    return Calibration(threshold, report, goal, goal.met(report), _frontier(reports))
+    points = [measure(outcomes, _rounded(r.threshold, outcomes), k) for r in _frontier(reports)]
+    return Calibration(threshold, report, goal, goal.met(report), points)
 
 
 def _cuts(outcomes: Sequence[Outcome]) -> list[float]:
