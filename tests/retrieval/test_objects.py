@@ -72,7 +72,7 @@ def test_caption_nouns_include_compounds() -> None:
 @pytest.mark.parametrize(
     ("query", "caption", "missing"),
     [
-        ("skyscrapers at night", "A tall steel tower with floodlights at dusk.", "skyscraper"),
+        ("skyscrapers at dusk", "A tall steel tower with floodlights at dusk.", "skyscraper"),
         ("a red sports car", "Red motorbike parked in the garage.", "sports_car"),
         ("beach at sunset", "Rocket on the launch pad at dusk.", "beach"),
         ("kitty", CAT, None),
@@ -210,11 +210,17 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
       "caption names male, not female"),
      ("the Italian flag on a pole", "The stars and stripes flag hanging on a pole.",
       "caption names united states, not italy"),
+     ("rocket on the launch pad at noon", "Rocket on the launch pad at dusk.",
+      "caption names dusk, not noon"),
+     ("skyscrapers at night", "A tall steel tower with floodlights at dusk.",
+      "caption names dusk, not night"),
+     ("sunrise over the launch pad", "Rocket on the launch pad at dusk.",
+      "caption names dusk, not dawn"),
      ("chinese flag on a pole", "The stars and stripes flag hanging on a pole.",
       "caption names united states, not china"),
      ("a copper spoon", "A small steel spoon on a saucer.", "caption names steel, not copper")],
 )  # fmt: skip
-def test_captions_that_name_another_material_sex_or_country(
+def test_captions_that_name_another_material_sex_country_or_time(
     query: str, caption: str, why: str
 ) -> None:
     found = check(asked(query), caption)
@@ -230,6 +236,11 @@ def test_captions_that_name_another_material_sex_or_country(
      ("smiling man", "Astronaut smiling in an orange space suit."),  # names no sex
      ("old glory", "The stars and stripes flag hanging on a pole."),  # both the United States
      ("english flag", "A union jack on a pole."),  # England is in the United Kingdom
+     # dusk is twilight and evening; a caption that names no time says nothing either way
+     ("rocket at sunset", "Rocket on the launch pad at dusk."),
+     ("tower lit up at twilight", "A tall steel tower with floodlights at dusk."),
+     ("launchpad in the evening", "Rocket on the launch pad at dusk."),
+     ("morning coffee", "Cup of coffee with latte art on a red saucer."),
      # silver, gold and bronze say metal as often as which metal: the colour check decides
      ("stainless steel spoon", "A small silver spoon on a saucer."),
      ("a brass coin", "One ancient bronze coin with a head on it.")],

@@ -1,7 +1,8 @@
 """Attribute words besides colour (:mod:`reelrag.matching.colours`): what a thing is made of,
-a person's sex and a country. "a plastic spoon" is not "a small silver spoon", "a smiling man"
-is not "a smiling woman", "the Italian flag" is not "the stars and stripes", though a sentence
-embedder scores each pair as a near match.
+a person's sex, a country and the time of day. "a plastic spoon" is not "a small silver spoon",
+"a smiling man" is not "a smiling woman", "the Italian flag" is not "the stars and stripes",
+"a rocket at noon" is not "a rocket at dusk", though a sentence embedder scores each pair as a
+near match.
 
 Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
 first: "steel" is steel and metal, "metal" only metal. A query word and a caption word agree
@@ -167,4 +168,22 @@ COUNTRIES = Vocabulary(
         }
     ),
     capitals={"US": ("united states",), "USA": ("united states",), "UK": ("united kingdom",)},
+)
+# The light of a time of day. Dusk is twilight and evening, so "at sunset", "at twilight", "in
+# the evening" and "at nightfall" all find "at dusk"; "at night", "at noon" and "in broad
+# daylight" do not. "day" alone is left out ("a day at the beach", "birthday").
+TIMES = Vocabulary(
+    _table(
+        {
+            ("dawn", "twilight", "morning"): "dawn sunrise daybreak first_light",
+            ("dusk", "twilight", "evening"): "dusk sunset sundown nightfall gloaming",
+            ("twilight",): "twilight",
+            ("evening",): "evening",
+            ("night",): "night nighttime night-time midnight after_dark",
+            ("morning", "daytime"): "morning",
+            ("noon", "daytime"): "noon midday",
+            ("afternoon", "daytime"): "afternoon",
+            ("daytime",): "daytime daylight",
+        }
+    )
 )

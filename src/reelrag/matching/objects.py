@@ -24,8 +24,9 @@ A caption names something OTHER than what was asked, and the decision then treat
 evidence at most, when it names:
 
 - another colour (:mod:`reelrag.matching.colours`: "red" for "a blue motorbike"), another
-  material, sex or country (:mod:`reelrag.matching.attributes`: "silver" for "a plastic spoon",
-  "female" for "a smiling man", "united states" for "the Italian flag");
+  material, sex, country or time of day (:mod:`reelrag.matching.attributes`: "silver" for "a
+  plastic spoon", "female" for "a smiling man", "united states" for "the Italian flag", "dusk"
+  for "a rocket at noon");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
@@ -47,7 +48,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
+from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, TIMES
 from reelrag.matching.colours import COLOURS
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -72,8 +73,8 @@ class Naming(Enum):
 @dataclass(frozen=True)
 class Asked:
     """What a query asks for: its head nouns (either will do: "cup" or "tea" in "a cup of
-    tea"), the individuals, colours, materials, sexes and countries it names, and where it puts
-    the object and what it shows with it."""
+    tea"), the individuals, colours, materials, sexes, countries and times of day it names, and
+    where it puts the object and what it shows with it."""
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
@@ -81,6 +82,7 @@ class Asked:
     materials: frozenset[tuple[str, ...]] = frozenset()
     sexes: frozenset[tuple[str, ...]] = frozenset()
     countries: frozenset[tuple[str, ...]] = frozenset()
+    times: frozenset[tuple[str, ...]] = frozenset()
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
@@ -116,11 +118,12 @@ def _text(lemma: str | None) -> str:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes
-    and countries it names, and its settings (:func:`query_settings`)."""
+    """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes,
+    countries and times of day it names, and its settings (:func:`query_settings`)."""
     return Asked(
         query_objects(query), individuals(query), COLOURS.named(query), MATERIALS.named(query),
-        SEXES.named(query), COUNTRIES.named(query), query_settings(query),
+        SEXES.named(query), COUNTRIES.named(query), times=TIMES.named(query),
+        settings=query_settings(query),
     )  # fmt: skip
 
 
@@ -151,7 +154,7 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
             return Check(Naming.UNNAMED, individual)
     for labels, vocabulary in (
         (wanted.colours, COLOURS), (wanted.materials, MATERIALS), (wanted.sexes, SEXES),
-        (wanted.countries, COUNTRIES),
+        (wanted.countries, COUNTRIES), (wanted.times, TIMES),
     ):  # fmt: skip
         if other := vocabulary.clash(labels, caption):
             return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
