@@ -82,6 +82,7 @@ def test_multi_line_messages_keep_their_own_lines(tmp_path: Path, sample_photos:
     assert lines[0].startswith("no good match for 'a red sports car'")
     assert any(line.startswith("  why: match ") for line in lines[1:]), lines
     assert "caption names no sports car" in " ".join(refused.stdout.split())
+    assert any(line.startswith("  next: ") and "(match " in line for line in lines), lines
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("<object_prompt>. <action_prompt>.\n", encoding="utf-8")
     batch = runner.invoke(

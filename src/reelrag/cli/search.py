@@ -135,7 +135,8 @@ def render(results: SearchResults) -> None:
 
 
 def no_match_message(results: SearchResults) -> list[str]:
-    """The refusal, and on a second line why the nearest candidate fell short."""
+    """The refusal, why the nearest candidate fell short and, one line each, why the next
+    ones did (the photo the words describe best may be refused for what its caption says)."""
     text: list[Any] = [f"no good match for {results.request.query!r}"]
     nearest = results.nearest
     if nearest is not None:
@@ -147,4 +148,12 @@ def no_match_message(results: SearchResults) -> list[str]:
     lines = ["".join(str(t) for t in text)]
     if nearest is not None and nearest.why:
         lines.append(f"  why: {nearest.why}")
+    others = [
+        hit for hit in results.rejected if nearest is None or hit.asset.id != nearest.asset.id
+    ]
+    for hit in others[:2]:
+        if hit.why:
+            lines.append(
+                f"  next: {hit.asset.caption or display_path(hit.asset.source)} ({hit.why})"
+            )
     return lines
