@@ -216,11 +216,19 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
       "caption names dusk, not night"),
      ("sunrise over the launch pad", "Rocket on the launch pad at dusk.",
       "caption names dusk, not dawn"),
+     # a caption naming as many colours as the query must name each of them
+     ("red and black checkerboard", "Black and white chessboard pattern.",
+      "caption names black and white, not black and red"),
+     ("khaki army cap", "An officer's black cap.", "caption names black, not brown"),
+     # a size's opposite, not the size
+     ("woman with long curly hair", "Close-up of a smiling woman with short brown hair.",
+      "caption names short, not long"),
+     ("a big spoon", "A small silver spoon on a saucer.", "caption names small, not large"),
      ("chinese flag on a pole", "The stars and stripes flag hanging on a pole.",
       "caption names united states, not china"),
      ("a copper spoon", "A small steel spoon on a saucer.", "caption names steel, not copper")],
 )  # fmt: skip
-def test_captions_that_name_another_material_sex_country_or_time(
+def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
 ) -> None:
     found = check(asked(query), caption)
@@ -236,6 +244,10 @@ def test_captions_that_name_another_material_sex_country_or_time(
      ("smiling man", "Astronaut smiling in an orange space suit."),  # names no sex
      ("old glory", "The stars and stripes flag hanging on a pole."),  # both the United States
      ("english flag", "A union jack on a pole."),  # England is in the United Kingdom
+     # fewer colours than the query: some may be left unsaid; other measures of size agree
+     ("ginger cat with green eyes", "My ginger tabby cat Chelsea looking to the side."),
+     ("big steel tower", "A tall steel tower with floodlights at dusk."),
+     ("tiny spoon", "A small silver spoon on a saucer."),
      # dusk is twilight and evening; a caption that names no time says nothing either way
      ("rocket at sunset", "Rocket on the launch pad at dusk."),
      ("tower lit up at twilight", "A tall steel tower with floodlights at dusk."),

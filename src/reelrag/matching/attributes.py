@@ -34,6 +34,7 @@ class Vocabulary:
 
     kinds: dict[str, tuple[str, ...]]
     capitals: dict[str, tuple[str, ...]] = field(default_factory=dict)  # only as written
+    every: bool = False  # a caption naming as many as the query must agree with each of them
 
     def named(self, text: str) -> frozenset[tuple[str, ...]]:
         """The label tuples of the words and phrases ``text`` names.
@@ -51,9 +52,15 @@ class Vocabulary:
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
         """What the caption names instead (as text) when it names attributes of this kind and
-        none agrees with ``wanted``; None when one agrees, it names none, or none is wanted."""
+        none agrees with ``wanted``; None when one agrees, it names none, or none is wanted.
+        With ``every``, a caption that names at least as many as the query, two or more, must
+        agree with each ("red and black" is not "black and white")."""
         theirs = self.named(caption)
-        if not wanted or not theirs or any(_agree(a, b) for a in wanted for b in theirs):
+        if not wanted or not theirs:
+            return None
+        agreeing = [any(_agree(a, b) for b in theirs) for a in wanted]
+        full = self.every and len(theirs) >= len(wanted) >= 2
+        if all(agreeing) or (any(agreeing) and not full):
             return None
         return " and ".join(sorted(labels[0] for labels in theirs))
 
@@ -186,4 +193,44 @@ TIMES = Vocabulary(
             ("daytime",): "daytime daylight",
         }
     )
+)
+
+
+@dataclass(frozen=True)
+class Opposites:
+    """Words of one measure and their opposites. A caption that names the opposite of a size
+    the query asks for, and not that size, describes something else ("long hair" against "short
+    brown hair", "a big spoon" against "a small silver spoon"); sizes of other measures say
+    nothing ("big lamps" on "a tall steel tower")."""
+
+    words: Vocabulary
+    pairs: frozenset[frozenset[str]]
+
+    def named(self, text: str) -> frozenset[tuple[str, ...]]:
+        return self.words.named(text)
+
+    def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
+        mine = {labels[0] for labels in wanted}
+        theirs = {labels[0] for labels in self.words.named(caption)}
+        if mine & theirs:
+            return None
+        opposed = sorted(t for t in theirs if any(frozenset((m, t)) in self.pairs for m in mine))
+        return " and ".join(opposed) or None
+
+
+SIZES = Opposites(
+    Vocabulary(
+        _table(
+            {
+                ("small",): "small little tiny mini miniature",
+                ("large",): "large big huge giant enormous",
+                ("long",): "long",
+                ("short",): "short",
+                ("tall",): "tall",
+            }
+        )
+    ),
+    frozenset(
+        frozenset(pair) for pair in (("small", "large"), ("long", "short"), ("tall", "short"))
+    ),
 )

@@ -9,7 +9,10 @@ Shades are folded into the basic colour terms people sort them under ("crimson" 
 hair or fur is orange). Words that are colours only now and then ("coffee", "navy", "olive",
 "cream", "rose", "jet", "lemon") are left out: in "a coffee cup", "a navy uniform" or "a fighter
 jet" they name a thing, not a colour. The check is the same as for materials, sexes and
-countries (:class:`reelrag.matching.attributes.Vocabulary`), each colour its own label.
+countries (:class:`reelrag.matching.attributes.Vocabulary`), each colour its own label, with
+one more rule: a caption that names as many colours as the query, two or more, must name each
+of them ("red and black checkerboard" is not the "black and white chessboard"); one that names
+fewer may leave some unsaid ("ginger cat with green eyes" against "my ginger tabby cat").
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ _SHADES = {
     "blue": "azure cobalt cyan turquoise teal sapphire",
     "purple": "violet lilac lavender mauve magenta",
     "pink": "",
-    "brown": "chestnut tan beige bronze auburn",
+    "brown": "chestnut tan beige bronze auburn khaki",
     "black": "ebony",
     "white": "ivory",
     "grey": "gray silver silvery",
 }
 COLOURS = Vocabulary(
-    {word: (basic,) for basic, shades in _SHADES.items() for word in (basic, *shades.split())}
+    {word: (basic,) for basic, shades in _SHADES.items() for word in (basic, *shades.split())},
+    every=True,
 )
 
 

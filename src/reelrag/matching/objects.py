@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, TIMES
+from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, SIZES, TIMES
 from reelrag.matching.colours import COLOURS
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -83,6 +83,7 @@ class Asked:
     sexes: frozenset[tuple[str, ...]] = frozenset()
     countries: frozenset[tuple[str, ...]] = frozenset()
     times: frozenset[tuple[str, ...]] = frozenset()
+    sizes: frozenset[tuple[str, ...]] = frozenset()
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
@@ -123,7 +124,7 @@ def asked(query: str) -> Asked:
     return Asked(
         query_objects(query), individuals(query), COLOURS.named(query), MATERIALS.named(query),
         SEXES.named(query), COUNTRIES.named(query), times=TIMES.named(query),
-        settings=query_settings(query),
+        sizes=SIZES.named(query), settings=query_settings(query),
     )  # fmt: skip
 
 
@@ -154,7 +155,7 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
             return Check(Naming.UNNAMED, individual)
     for labels, vocabulary in (
         (wanted.colours, COLOURS), (wanted.materials, MATERIALS), (wanted.sexes, SEXES),
-        (wanted.countries, COUNTRIES), (wanted.times, TIMES),
+        (wanted.countries, COUNTRIES), (wanted.times, TIMES), (wanted.sizes, SIZES),
     ):  # fmt: skip
         if other := vocabulary.clash(labels, caption):
             return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
