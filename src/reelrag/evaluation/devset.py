@@ -10,8 +10,9 @@ tuned on since), ``test10`` (written blind by a helper, committed before the fin
 measured on it, measured once, read since, never tuned on), ``test11`` (written blind by a
 helper, committed unread, measured once with round 10's rule, read and tuned on since) or
 ``test12`` (written blind by a helper after round 11's rule was committed, measured once with
-it; its result reverted part of round 11) or ``test13`` (written blind by a helper after round
-12's rule was committed, measured once with it, never tuned on).
+it; its result reverted part of round 11), ``test13`` (written blind by a helper after round
+12's rule was committed, measured once with it, tuned on in round 13) or ``test14`` (written
+blind by a helper after round 13's rule was committed, measured once with it, never tuned on).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ SPLITS = (
     "test11",
     "test12",
     "test13",
+    "test14",
     "all",
 )
 
@@ -73,7 +75,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test13 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test14 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
