@@ -220,6 +220,11 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("red and black checkerboard", "Black and white chessboard pattern.",
       "caption names black and white, not black and red"),
      ("khaki army cap", "An officer's black cap.", "caption names black, not brown"),
+     # materials too; a country is checked before the individual that names it goes unnamed
+     ("wooden shelves with cardboard boxes", "Metal shelves full of cardboard boxes.",
+      "caption names cardboard and metal, not cardboard and wood"),
+     ("flag of spain on a pole", "The stars and stripes flag hanging on a pole.",
+      "caption names united states, not spain"),
      # a size's opposite, not the size
      ("woman with long curly hair", "Close-up of a smiling woman with short brown hair.",
       "caption names short, not long"),
@@ -248,6 +253,7 @@ def test_captions_that_name_another_material_sex_country_time_or_size(
      ("ginger cat with green eyes", "My ginger tabby cat Chelsea looking to the side."),
      ("big steel tower", "A tall steel tower with floodlights at dusk."),
      ("tiny spoon", "A small silver spoon on a saucer."),
+     ("metal shelves with cardboard boxes", "Metal shelves full of cardboard boxes."),
      # dusk is twilight and evening; a caption that names no time says nothing either way
      ("rocket at sunset", "Rocket on the launch pad at dusk."),
      ("tower lit up at twilight", "A tall steel tower with floodlights at dusk."),

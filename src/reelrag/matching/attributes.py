@@ -99,7 +99,8 @@ MATERIALS = Vocabulary(
             ("cardboard",): "cardboard",
             ("wicker",): "wicker",
         }
-    )
+    ),
+    every=True,
 )
 SEXES = Vocabulary(
     _table(

@@ -150,15 +150,15 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
         other = _other(individual, individual in wanted.objects, theirs)
         if other:
             return Check(Naming.OTHER, individual, other)
-    for individual in wanted.individuals:
-        if not any(_kinship(individual, noun) for noun in theirs):
-            return Check(Naming.UNNAMED, individual)
     for labels, vocabulary in (
         (wanted.colours, COLOURS), (wanted.materials, MATERIALS), (wanted.sexes, SEXES),
         (wanted.countries, COUNTRIES), (wanted.times, TIMES), (wanted.sizes, SIZES),
     ):  # fmt: skip
         if other := vocabulary.clash(labels, caption):
             return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
+    for individual in wanted.individuals:  # after the attributes: "the flag of spain" names one
+        if not any(_kinship(individual, noun) for noun in theirs):
+            return Check(Naming.UNNAMED, individual)
     for mine in wanted.objects:
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
