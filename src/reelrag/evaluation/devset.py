@@ -11,8 +11,9 @@ measured on it, measured once, read since, never tuned on), ``test11`` (written 
 helper, committed unread, measured once with round 10's rule, read and tuned on since) or
 ``test12`` (written blind by a helper after round 11's rule was committed, measured once with
 it; its result reverted part of round 11), ``test13`` (written blind by a helper after round
-12's rule was committed, measured once with it, tuned on in round 13) or ``test14`` (written
-blind by a helper after round 13's rule was committed, measured once with it, never tuned on).
+12's rule was committed, measured once with it, tuned on in round 13), ``test14`` (the same
+after round 13, tuned on in round 14) or ``test15`` (written blind by a helper after round 14's
+rule was committed, measured once with it, never tuned on).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ SPLITS = (
     "test12",
     "test13",
     "test14",
+    "test15",
     "all",
 )
 
@@ -75,7 +77,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test14 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test15 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
