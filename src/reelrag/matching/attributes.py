@@ -187,7 +187,7 @@ TIMES = Vocabulary(
             ("dusk", "twilight", "evening"): "dusk sunset sundown nightfall gloaming",
             ("twilight",): "twilight",
             ("evening",): "evening",
-            ("night",): "night nighttime night-time midnight after_dark",
+            ("night",): "night nighttime midnight after_dark",
             ("morning", "daytime"): "morning",
             ("noon", "daytime"): "noon midday",
             ("afternoon", "daytime"): "afternoon",
