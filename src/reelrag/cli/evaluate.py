@@ -18,6 +18,7 @@ from reelrag.cli.common import console, err_console, print_json, settings_from
 from reelrag.errors import InputError
 from reelrag.evaluation import DEFAULT_K, Calibration, calibrate_file, evaluate, parse_objective
 from reelrag.evaluation.metrics import EvalReport
+from reelrag.evaluation.objectives import figure
 from reelrag.settings import config_file_path
 
 QueriesArg = Annotated[
@@ -102,10 +103,10 @@ _UNMET_HINT = "lower the floor, or set min_score in reelrag.toml to a point of t
 
 def _unmet(found: Calibration) -> str:
     goal, report = found.objective, found.report
-    figure = report.refusal if goal.name == "refusal" else report.precision
     return (
         f"no min_score reaches {goal} on these queries (the closest, {found.threshold}, gives "
-        f"{goal.name} {figure:.3f} at recall@1 accepted {report.recall_at_1_accepted:.3f})"
+        f"{goal.name} {figure(report, goal.name):.3f} at recall@1 accepted "
+        f"{report.recall_at_1_accepted:.3f})"
     )
 
 

@@ -46,7 +46,7 @@ class Objective:
         none (refusing everything is always precise and always refuses)."""
         if self.floor is None:
             return True
-        return report.recall_at_1_accepted > 0 and _figure(report, self.name) >= self.floor - 1e-9
+        return report.recall_at_1_accepted > 0 and figure(report, self.name) >= self.floor - 1e-9
 
     def value(self, report: EvalReport) -> tuple[float, float]:
         """What the calibration maximises (compared as a tuple): a met floor first, then
@@ -59,7 +59,7 @@ class Objective:
             return 1.0, (recall + report.refusal) / 2
         if self.met(report):
             return 1.0, recall
-        return (0.0, _figure(report, self.name)) if recall > 0 else (-1.0, 0.0)
+        return (0.0, figure(report, self.name)) if recall > 0 else (-1.0, 0.0)
 
 
 def parse_objective(text: str) -> Objective:
@@ -136,7 +136,7 @@ def _frontier(reports: Sequence[EvalReport]) -> list[EvalReport]:
     guard = "refusal" if reports and reports[0].no_answer else "precision"
     points: dict[tuple[float, float], EvalReport] = {}
     for report in reports:  # ascending: the first threshold of each operating point is kept
-        points.setdefault((report.recall_at_1_accepted, _figure(report, guard)), report)
+        points.setdefault((report.recall_at_1_accepted, figure(report, guard)), report)
     kept = [
         report for (recall, other), report in points.items()
         if not any(r >= recall and o >= other and (r, o) != (recall, other) for r, o in points)
@@ -147,5 +147,6 @@ def _frontier(reports: Sequence[EvalReport]) -> list[EvalReport]:
     return [kept[round(i * step)] for i in range(_TRADEOFF_ROWS)]
 
 
-def _figure(report: EvalReport, name: str) -> float:
+def figure(report: EvalReport, name: str) -> float:
+    """The figure a floor names: ``refusal`` or ``precision``."""
     return report.refusal if name == "refusal" else report.precision

@@ -23,9 +23,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _WORD = re.compile(r"[a-z]+")
 _CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+
+
+class Attribute(Protocol):
+    """An attribute vocabulary: what a text names, and what a caption names instead."""
+
+    def named(self, text: str) -> frozenset[tuple[str, ...]]: ...
+
+    def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def weigh(
     if cosine is not None and standout is not None:
         shift = UNNAMED_SHIFT if naming.naming is not Naming.NAMED else 0.0
         similar = model.caption(cosine, standout, shift)
-    if lacking or naming.naming in (Naming.OTHER, Naming.PARTLY):
+    contradicted = naming.naming in (Naming.OTHER, Naming.PARTLY)
+    if lacking or contradicted:
         similar = min(similar, PARTIAL)
     vector = max(similar if captioned else 0.0, hit.image_score or 0.0)
     text, matched = scoring.text_score(query_terms, strong)
@@ -146,7 +147,7 @@ def weigh(
     names = min(WEAK, max(names, 0.0 if captioned else similar))
     doubt = (1.0 - vector) * (1.0 - text_weight * text) * (1.0 - names)
     confidence = 1.0 - doubt
-    if naming.naming in (Naming.OTHER, Naming.PARTLY):
+    if contradicted:
         # its keywords and names repeat what the caption says: only pixels can outweigh it
         confidence = min(confidence, max(PARTIAL, hit.image_score or 0.0))
     return Evidence(confidence, cosine, standout, text, names, tuple(matched), tuple(named),

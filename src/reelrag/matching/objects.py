@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, SIZES, TIMES
+from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, SIZES, TIMES, Attribute
 from reelrag.matching.colours import COLOURS
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -60,6 +60,9 @@ from reelrag.matching.phrases import (
 )
 
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
+# The attribute vocabularies a caption must not contradict, in the order they are checked (the
+# first clash names the reason).
+ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES)
 
 
 class Naming(Enum):
@@ -78,12 +81,7 @@ class Asked:
 
     objects: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
-    colours: frozenset[tuple[str, ...]] = frozenset()
-    materials: frozenset[tuple[str, ...]] = frozenset()
-    sexes: frozenset[tuple[str, ...]] = frozenset()
-    countries: frozenset[tuple[str, ...]] = frozenset()
-    times: frozenset[tuple[str, ...]] = frozenset()
-    sizes: frozenset[tuple[str, ...]] = frozenset()
+    attributes: tuple[frozenset[tuple[str, ...]], ...] = ()  # the labels named, per ATTRIBUTES
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
 
 
@@ -121,11 +119,8 @@ def _text(lemma: str | None) -> str:
 def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes,
     countries and times of day it names, and its settings (:func:`query_settings`)."""
-    return Asked(
-        query_objects(query), individuals(query), COLOURS.named(query), MATERIALS.named(query),
-        SEXES.named(query), COUNTRIES.named(query), times=TIMES.named(query),
-        sizes=SIZES.named(query), settings=query_settings(query),
-    )  # fmt: skip
+    named = tuple(vocabulary.named(query) for vocabulary in ATTRIBUTES)
+    return Asked(query_objects(query), individuals(query), named, query_settings(query))
 
 
 Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
@@ -150,10 +145,7 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
         other = _other(individual, individual in wanted.objects, theirs)
         if other:
             return Check(Naming.OTHER, individual, other)
-    for labels, vocabulary in (
-        (wanted.colours, COLOURS), (wanted.materials, MATERIALS), (wanted.sexes, SEXES),
-        (wanted.countries, COUNTRIES), (wanted.times, TIMES), (wanted.sizes, SIZES),
-    ):  # fmt: skip
+    for labels, vocabulary in zip(wanted.attributes, ATTRIBUTES, strict=False):
         if other := vocabulary.clash(labels, caption):
             return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
     for individual in wanted.individuals:  # after the attributes: "the flag of spain" names one
