@@ -12,8 +12,10 @@ helper, committed unread, measured once with round 10's rule, read and tuned on 
 ``test12`` (written blind by a helper after round 11's rule was committed, measured once with
 it; its result reverted part of round 11), ``test13`` (written blind by a helper after round
 12's rule was committed, measured once with it, tuned on in round 13), ``test14`` (the same
-after round 13, tuned on in round 14) or ``test15`` (written blind by a helper after round 14's
-rule was committed, measured once with it, never tuned on).
+after round 13, tuned on in round 14), ``test15`` (written blind by a helper after round 14's
+rule was committed, measured once with it, read in round 15, not tuned on) or ``test16``
+(written blind by a helper while round 15's rule was built, committed unread, measured once
+with it, never tuned on).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ SPLITS = (
     "test13",
     "test14",
     "test15",
+    "test16",
     "all",
 )
 
@@ -77,7 +80,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test15 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test16 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
