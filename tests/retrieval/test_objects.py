@@ -18,6 +18,10 @@ from reelrag.matching.phrases import (
 
 CAT = "My ginger tabby cat Chelsea looking to the side."
 CAP = "An officer's white and black cap with a gold badge."
+HUBBLE = "Hubble deep field, thousands of galaxies in black space."
+HOPPER = "Grace Hopper in her navy uniform."
+CAMERAMAN = "Man with a camera on a tripod, black and white."
+ASTRONAUT = "Astronaut in an orange space suit smiling, US flag behind her."
 
 
 @pytest.mark.parametrize(
@@ -183,8 +187,35 @@ def test_a_caption_that_names_the_object_but_not_where_it_is_asked_is_partly_rig
     assert coffee.why() == "caption names no croissant (asked: with croissant)"
     assert check(asked("tripod on the grass"), TRIPOD).naming is Naming.NAMED
     assert check(asked("a snake logo"), SNAKE).naming is Naming.NAMED  # no setting asked
-    # the setting is only checked once the object is named: otherwise the caption is UNNAMED
-    assert check(asked("a lizard on a rock"), SNAKE).naming is Naming.UNNAMED
+    # a caption that names no kind of the object must still show where it is asked
+    lizard = check(asked("a lizard on a rock"), SNAKE)
+    assert lizard.naming is Naming.PARTLY and lizard.wanted == "rock"
+    assert check(asked("a lizard"), SNAKE).naming is Naming.UNNAMED
+
+
+def test_a_caption_that_names_no_kind_of_the_object_is_partly_right_without_its_setting() -> None:
+    milky = check(asked("the milky way over mountains"), HUBBLE)
+    assert milky.why() == "caption names no mountain (asked: over mountain)"
+    assert check(asked("the milky way in black space"), HUBBLE).naming is Naming.UNNAMED
+
+
+@pytest.mark.parametrize(
+    ("query", "objects"),
+    [("grass texture", ("grass",)), ("happy woman headshot", ("woman",)),
+     ("deer silhouette", ("deer",)), ("moon surface close up", ("surface",)),
+     ("iris scan", ("iris",)),
+     ("texture", ("texture",))],  # a word about the picture is the head when it is alone
+)  # fmt: skip
+def test_words_about_the_picture_are_not_the_object(query: str, objects: tuple[str, ...]) -> None:
+    assert query_objects(query) == objects
+
+
+def test_a_caption_that_names_a_person_by_sex_names_a_woman_or_a_man() -> None:
+    assert check(asked("lady in a naval uniform"), HOPPER).naming is Naming.NAMED  # "her"
+    assert check(asked("girl in orange"), ASTRONAUT).naming is Naming.NAMED  # "behind her"
+    woman = check(asked("woman with a camera on a tripod"), CAMERAMAN)
+    assert woman.why() == "caption names male, not female"
+    assert check(asked("a woman"), "A wall clock.").naming is Naming.UNNAMED  # no person at all
 
 
 def test_gold_and_silver_still_differ_in_colour() -> None:
@@ -231,7 +262,12 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("a big spoon", "A small silver spoon on a saucer.", "caption names small, not large"),
      ("chinese flag on a pole", "The stars and stripes flag hanging on a pole.",
       "caption names united states, not china"),
-     ("a copper spoon", "A small steel spoon on a saucer.", "caption names steel, not copper")],
+     ("a copper spoon", "A small steel spoon on a saucer.", "caption names steel, not copper"),
+     # light against dark; hazel is a brown
+     ("ribbons on a white jacket", "Rows of military ribbons on a dark jacket.",
+      "caption names dark, not light"),
+     ("hazel eye with fur around it", "Close-up of a green eye with fur around it.",
+      "caption names green, not brown")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
@@ -261,7 +297,10 @@ def test_captions_that_name_another_material_sex_country_time_or_size(
      ("morning coffee", "Cup of coffee with latte art on a red saucer."),
      # silver, gold and bronze say metal as often as which metal: the colour check decides
      ("stainless steel spoon", "A small silver spoon on a saucer."),
-     ("a brass coin", "One ancient bronze coin with a head on it.")],
+     ("a brass coin", "One ancient bronze coin with a head on it."),
+     # a caption that names white and black suits light and dark
+     ("a dark cap with a badge", "An officer's white and black cap with a gold badge."),
+     ("black jacket with ribbons", "Rows of military ribbons on a dark jacket.")],
 )  # fmt: skip
 def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER

@@ -1,8 +1,8 @@
 """Attribute words besides colour (:mod:`reelrag.matching.colours`): what a thing is made of,
 a person's sex, a country and the time of day. "a plastic spoon" is not "a small silver spoon",
 "a smiling man" is not "a smiling woman", "the Italian flag" is not "the stars and stripes",
-"a rocket at noon" is not "a rocket at dusk", though a sentence embedder scores each pair as a
-near match.
+"a rocket at noon" is not "a rocket at dusk", "a white jacket" is not "a dark jacket", though
+a sentence embedder scores each pair as a near match.
 
 Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
 first: "steel" is steel and metal, "metal" only metal. A query word and a caption word agree
@@ -243,4 +243,11 @@ SIZES = Opposites(
     frozenset(
         frozenset(pair) for pair in (("small", "large"), ("long", "short"), ("tall", "short"))
     ),
+)
+# How light or dark a thing is: "a white jacket" is not "a dark jacket". White and black count
+# too, so a caption that names both ("a white and black cap") suits either; "light" is left out
+# (it is as often the light of a lamp or of dusk).
+SHADES = Opposites(
+    Vocabulary(_table({("dark",): "dark black", ("light",): "white pale pastel"})),
+    frozenset((frozenset(("dark", "light")),)),
 )

@@ -11,11 +11,11 @@ Evidence, combined as a probabilistic OR (each can accept alone, none is diluted
   kind of it (:mod:`reelrag.matching.objects`: "tower" for "skyscrapers at night") must stand
   out ``UNNAMED_SHIFT`` further for the same confidence, and one that names something else
   (another colour, another individual, an owner it does not show: "the moon" for "mars
-  surface"), or the object but not a detail the query adds ("a snake coiled on a rock", "a
-  cup of coffee with a croissant"), is capped at ``PARTIAL`` too, and so is the whole match
-  unless the image evidence is stronger: the caption's keywords and the file's name cannot
-  outvote what the caption says ("Grace Hopper at a computer" against "Grace Hopper in her
-  navy uniform");
+  surface"), or the object (or no kind of it) but not a detail the query adds ("a snake
+  coiled on a rock", "a cup of coffee with a croissant"), is capped at ``PARTIAL`` too, and
+  so is the whole match unless the image evidence is stronger: the caption's keywords and the
+  file's name cannot outvote what the caption says ("Grace Hopper at a computer" against
+  "Grace Hopper in her navy uniform");
 - image: the calibrated image score of a multimodal embedder (:mod:`reelrag.index.scoring`);
 - keywords: ``text_weight * coverage**3`` of the query's terms in the caption and metadata
   keywords;

@@ -32,11 +32,16 @@ evidence at most, when it names:
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
 - another kind by a compound with the same head ("space helmet" for "a football helmet").
 
-A caption that names the object but not the physical thing or place the query puts it in or
-on, or shows with it (:func:`reelrag.matching.phrases.query_settings`: "a snake coiled on a
-rock", "moon over a lake", "a cup of coffee with a croissant"), is PARTLY right, partial evidence
-at most too, unless a caption word says it in other words (the caller's ``said`` test: "lawn"
-for "grass").
+A caption that names the object, or no kind of it, but not the physical thing or place the
+query puts it in or on, or shows with it (:func:`reelrag.matching.phrases.query_settings`: "a
+snake coiled on a rock", "moon over a lake", "a cup of coffee with a croissant", "the milky way
+over mountains" against a deep field of galaxies), is PARTLY right, partial evidence at most
+too, unless a caption word says it in other words (the caller's ``said`` test: "lawn" for
+"grass").
+
+A person the query names only by sex ("a woman in uniform", "astronaut girl") is named by a
+caption that says the sex ("Grace Hopper in her navy uniform"); a caption that says the other
+sex names something else, as for any attribute.
 
 A query whose head is no noun the taxonomy knows (a name, "matplotlib", "iphone") is not checked.
 """
@@ -48,7 +53,15 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES, SIZES, TIMES, Attribute
+from reelrag.matching.attributes import (
+    COUNTRIES,
+    MATERIALS,
+    SEXES,
+    SHADES,
+    SIZES,
+    TIMES,
+    Attribute,
+)
 from reelrag.matching.colours import COLOURS
 from reelrag.matching.nouns import Relation, close_kind, taxonomy
 from reelrag.matching.phrases import (
@@ -59,10 +72,13 @@ from reelrag.matching.phrases import (
     query_settings,
 )
 
+# People named only by their sex: a caption names one by saying the sex ("Grace Hopper in her
+# uniform" shows a woman).
+_PEOPLE = frozenset(("woman", "man", "lady", "girl", "boy", "guy", "gentleman", "female", "male"))
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
 # The attribute vocabularies a caption must not contradict, in the order they are checked (the
 # first clash names the reason).
-ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES)
+ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES)
 
 
 class Naming(Enum):
@@ -131,7 +147,7 @@ def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
     whether a caption word says a detail in other words (none: only the taxonomy decides)."""
     theirs = caption_nouns(caption)
     named = _check_objects(wanted, caption, theirs)
-    if named.naming is not Naming.NAMED:
+    if named.naming not in (Naming.NAMED, Naming.UNNAMED):
         return named
     for preposition, setting in wanted.settings:
         if not _named(setting, theirs) and not (said and said(setting, caption)):
@@ -155,6 +171,8 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
         if other := _other_kind(mine, theirs):
             return Check(Naming.OTHER, mine, other)
     if wanted.objects and not any(_named(mine, theirs) for mine in wanted.objects):
+        if any(mine in _PEOPLE for mine in wanted.objects) and SEXES.named(caption):
+            return NAMED  # "her navy uniform" shows a woman; the clash check ran above
         for owner, thing in possessions(caption):
             if any(_kinship(mine, owner) for mine in wanted.objects):
                 return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")

@@ -1,6 +1,9 @@
 """Reading queries and captions for the object check (:mod:`reelrag.matching.objects`): words,
 the nouns they name in the taxonomy (:mod:`reelrag.matching.nouns`), a query's head nouns and
 the individuals it names, a caption's nouns and the owners it names without showing them.
+Words about the picture rather than what it shows ("texture", "close up", "portrait",
+"silhouette") are a query's head only when no other noun precedes them: "grass texture" asks
+for grass, "a deer silhouette" for a deer.
 
 A noun may be one word or a compound of up to three ("space shuttle", "hot air balloon", "stars
 and stripes": a stop word may sit inside, never at either end). A query's **head noun** is the
@@ -35,6 +38,13 @@ LOCATIVE = frozenset(_LOCATIVE.split(" "))
 _SETTING = LOCATIVE | {"with"}  # "with" puts a thing beside the object: "with a croissant"
 _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
 _PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
+# Words about the picture, not the thing it shows: "grass texture" asks for grass, "a deer
+# silhouette" for a deer ("photo", "picture" and "image" are stop words already).
+_PICTURE = (
+    "backdrop background close closeup crop headshot macro pattern pic portrait scan shape shot "
+    "silhouette snapshot texture view"
+)
+PICTURE_WORDS = frozenset(_PICTURE.split(" "))
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
 
@@ -93,22 +103,34 @@ def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
         else:
             phrases[-1].append(word)
     last = len(phrases) - 1
-    return joints, [_head(nouns, phrase, i == last) for i, phrase in enumerate(phrases)]
+    return joints, [_head(nouns, p, i == last, PICTURE_WORDS) for i, p in enumerate(phrases)]
 
 
-def _head(nouns: Taxonomy, phrase: list[str], last: bool = True) -> str | None:
+def _head(
+    nouns: Taxonomy, phrase: list[str], last: bool = True, about: frozenset[str] = frozenset()
+) -> str | None:
     """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
     after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
-    phrase ("horse riding")."""
+    phrase ("horse riding"); a noun in ``about`` is passed over for a noun before it ("grass
+    texture"), and is the head only when there is none."""
     kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
+    fallback = None
     for end in range(len(kept), 0, -1):
         verb = not (last and end == len(kept))
         if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
             continue
-        for size in range(min(_LONGEST, end), 0, -1):
-            lemma = nouns.lemma("_".join(kept[end - size : end]))
-            if lemma:
-                return lemma
+        lemma = _ending_at(nouns, kept, end)
+        if lemma and lemma not in about:
+            return lemma
+        fallback = fallback or lemma
+    return fallback
+
+
+def _ending_at(nouns: Taxonomy, kept: list[str], end: int) -> str | None:
+    """The longest noun (up to ``_LONGEST`` words) that ends at ``kept[end - 1]``."""
+    for size in range(min(_LONGEST, end), 0, -1):
+        if lemma := nouns.lemma("_".join(kept[end - size : end])):
+            return lemma
     return None
 
 
