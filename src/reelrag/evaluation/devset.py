@@ -13,7 +13,7 @@ helper, committed unread, measured once with round 10's rule, read and tuned on 
 it; its result reverted part of round 11), ``test13`` (written blind by a helper after round
 12's rule was committed, measured once with it, tuned on in round 13), ``test14`` (the same
 after round 13, tuned on in round 14), ``test15`` (written blind by a helper after round 14's
-rule was committed, measured once with it, read in round 15, not tuned on) or ``test16``
+rule was committed, measured once with it, tuned on in round 15) or ``test16``
 (written blind by a helper while round 15's rule was built, committed unread, measured once
 with it, never tuned on).
 """
