@@ -21,7 +21,8 @@ import re
 from functools import lru_cache
 
 from reelrag.index.scoring import STOP_WORDS
-from reelrag.matching.colours import colours
+from reelrag.matching.attributes import MATERIALS, SHADES, SIZES, Attribute
+from reelrag.matching.colours import COLOURS, colours
 from reelrag.matching.nouns import Taxonomy, taxonomy
 
 _PREPOSITIONS = (
@@ -45,6 +46,11 @@ _PICTURE = (
     "silhouette snapshot texture view"
 )
 PICTURE_WORDS = frozenset(_PICTURE.split(" "))
+# Words for a position on or around a thing, not a thing: "on top", "in front of the flag".
+_POSITIONS = "back bottom center centre corner edge end front inside middle outside side top"
+POSITIONS = frozenset(_POSITIONS.split(" "))
+# Words that describe a thing rather than name part of it: never the first half of a compound.
+DESCRIBING: tuple[Attribute, ...] = (COLOURS, MATERIALS, SHADES, SIZES)
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
 
@@ -82,13 +88,26 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     (('on', 'sofa'),)
     >>> query_settings("a cup of coffee with a croissant")
     (('with', 'croissant'),)
+    >>> query_settings("astronaut in front of the flag"), query_settings("foam on top")
+    ((('in', 'flag'),), ())
     """
     joints, heads = _phrase_heads(query)
-    return tuple(
-        (joint, head)
-        for joint, head in zip(joints, heads[1:], strict=True)
-        if joint in _SETTING and head and _first_is(head, "physical_entity") and not colours(head)
-    )
+    found = []
+    for i, joint in enumerate(joints):
+        head = _placed(joints, heads, i)
+        if joint in _SETTING and head and _first_is(head, "physical_entity") and not colours(head):
+            found.append((joint, head))
+    return tuple(found)
+
+
+def _placed(joints: list[str], heads: list[str | None], i: int) -> str | None:
+    """The head of the phrase that ``joints[i]`` opens, read past a word for a position: "in
+    front of the flag" puts the object by the flag, "at the back of the eye" in the eye; "on
+    top" alone puts it nowhere."""
+    head = heads[i + 1]
+    if head not in POSITIONS:
+        return head
+    return heads[i + 2] if joints[i + 1 : i + 2] == ["of"] else None
 
 
 def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
@@ -126,10 +145,28 @@ def _head(
     return fallback
 
 
+def compound(nouns: Taxonomy, parts: list[str]) -> str | None:
+    """The noun lemma ``parts`` spell, open or closed: "space suit" is WordNet's "spacesuit",
+    "flag pole" its "flagpole". A first word that says a colour, material, shade or size stays
+    apart ("black cap" is no blackcap, the bird; "a green house" no greenhouse).
+
+    >>> compound(taxonomy(), ["space", "suits"]), compound(taxonomy(), ["black", "cap"])
+    ('spacesuit', None)
+    """
+    found = nouns.lemma("_".join(parts))
+    if found or len(parts) < 2 or _describes(parts[0]):
+        return found
+    return nouns.lemma("".join(parts))
+
+
+def _describes(word: str) -> bool:
+    return any(vocabulary.named(word) for vocabulary in DESCRIBING)
+
+
 def _ending_at(nouns: Taxonomy, kept: list[str], end: int) -> str | None:
     """The longest noun (up to ``_LONGEST`` words) that ends at ``kept[end - 1]``."""
     for size in range(min(_LONGEST, end), 0, -1):
-        if lemma := nouns.lemma("_".join(kept[end - size : end])):
+        if lemma := compound(nouns, kept[end - size : end]):
             return lemma
     return None
 
@@ -160,7 +197,7 @@ def _spans(said: list[str]) -> list[str]:
             span = said[start : start + size]
             if span[0] in STOP_WORDS or span[-1] in STOP_WORDS:
                 continue
-            lemma = nouns.lemma("_".join(span))
+            lemma = compound(nouns, span)
             if lemma and lemma not in found:
                 found.append(lemma)
     return found
