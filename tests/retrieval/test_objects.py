@@ -71,6 +71,7 @@ def test_query_objects_are_head_nouns(query: str, objects: tuple[str, ...]) -> N
     ("parts", "lemma"),
     [(["space", "suits"], "spacesuit"), (["flag", "pole"], "flagpole"),
      (["close", "up"], "closeup"), (["sports", "car"], "sports_car"),  # WordNet spells it open
+     (["lawnmower"], "lawn_mower"),  # ...and closed up by the user
      (["black", "cap"], None), (["green", "house"], None)],  # a colour describes: no bird, no glass
 )  # fmt: skip
 def test_compounds_are_found_open_or_closed(parts: list[str], lemma: str | None) -> None:

@@ -147,16 +147,33 @@ def _head(
 
 def compound(nouns: Taxonomy, parts: list[str]) -> str | None:
     """The noun lemma ``parts`` spell, open or closed: "space suit" is WordNet's "spacesuit",
-    "flag pole" its "flagpole". A first word that says a colour, material, shade or size stays
-    apart ("black cap" is no blackcap, the bird; "a green house" no greenhouse).
+    "flag pole" its "flagpole", "lawnmower" its "lawn_mower". A first word that says a colour,
+    material, shade or size stays apart ("black cap" is no blackcap, the bird; "a green house"
+    no greenhouse).
 
     >>> compound(taxonomy(), ["space", "suits"]), compound(taxonomy(), ["black", "cap"])
     ('spacesuit', None)
+    >>> compound(taxonomy(), ["lawnmower"])
+    'lawn_mower'
     """
     found = nouns.lemma("_".join(parts))
-    if found or len(parts) < 2 or _describes(parts[0]):
+    if found:
         return found
-    return nouns.lemma("".join(parts))
+    if len(parts) == 1:
+        return _opened(nouns, parts[0])
+    return None if _describes(parts[0]) else nouns.lemma("".join(parts))
+
+
+def _opened(nouns: Taxonomy, word: str) -> str | None:
+    """The open compound that ``word`` closes up ("lawnmower": WordNet's "lawn_mower"), when
+    both halves are nouns of three letters or more and the first describes nothing."""
+    for cut in range(3, len(word) - 2):
+        first, rest = word[:cut], word[cut:]
+        if _describes(first) or not (nouns.lemma(first) and nouns.lemma(rest)):
+            continue
+        if found := nouns.lemma(f"{first}_{rest}"):
+            return found
+    return None
 
 
 def _describes(word: str) -> bool:
