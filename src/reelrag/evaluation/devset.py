@@ -14,10 +14,10 @@ it; its result reverted part of round 11), ``test13`` (written blind by a helper
 12's rule was committed, measured once with it, tuned on in round 13), ``test14`` (the same
 after round 13, tuned on in round 14), ``test15`` (written blind by a helper after round 14's
 rule was committed, measured once with it, tuned on in round 15), ``test16`` (written blind
-by a helper while round 15's rule was built, committed unread, measured once with it, read
-since), ``test17`` (written blind by a helper while round 16's rule was built, committed
-unread, measured once with it, read since) or ``test18`` (written blind by a helper while round
-17's rule was built, committed unread, measured once with it, never tuned on).
+by a helper while round 15's rule was built, committed unread, measured once with it, tuned on
+in round 16), ``test17`` (the same for round 16, tuned on in round 17) or ``test18`` (written
+blind by a helper while round 17's rule was built, committed unread, measured once with it,
+never tuned on).
 """
 
 from __future__ import annotations
