@@ -15,9 +15,9 @@ it; its result reverted part of round 11), ``test13`` (written blind by a helper
 after round 13, tuned on in round 14), ``test15`` (written blind by a helper after round 14's
 rule was committed, measured once with it, tuned on in round 15), ``test16`` (written blind
 by a helper while round 15's rule was built, committed unread, measured once with it, tuned on
-in round 16), ``test17`` (the same for round 16, tuned on in round 17) or ``test18`` (written
-blind by a helper while round 17's rule was built, committed unread, measured once with it,
-never tuned on).
+in round 16), ``test17`` and ``test18`` (the same for rounds 16 and 17, tuned on in the next
+round) or ``test19`` (written blind by a helper while round 18's rule was built, committed
+unread, measured once with it, never tuned on).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ SPLITS = (
     "test16",
     "test17",
     "test18",
+    "test19",
     "all",
 )
 
@@ -84,7 +85,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test18 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test19 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
