@@ -226,7 +226,10 @@ def test_a_caption_that_names_no_kind_of_the_object_is_partly_right_without_its_
     [("grass texture", ("grass",)), ("happy woman headshot", ("woman",)),
      ("deer silhouette", ("deer",)), ("moon surface close up", ("surface",)),
      ("iris scan", ("iris",)),
-     ("texture", ("texture",))],  # a word about the picture is the head when it is alone
+     ("texture", ("texture",)),  # a word about the picture is the head when it is alone
+     # ...and in "X of Y" only Y counts; a colour before it is no head either
+     ("black silhouette of a donkey", ("donkey",)), ("portrait of a brunette", ("brunette",)),
+     ("back of the eye photo", ("eye",)), ("a cup of tea", ("cup", "tea"))],
 )  # fmt: skip
 def test_words_about_the_picture_are_not_the_object(query: str, objects: tuple[str, ...]) -> None:
     assert query_objects(query) == objects

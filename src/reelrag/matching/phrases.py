@@ -66,15 +66,18 @@ def words(text: str) -> list[str]:
 
 def query_objects(query: str) -> tuple[str, ...]:
     """The noun lemmas the query asks for: the head of its first phrase, and in "X of Y" also
-    Y's head; ``()`` when there is none the taxonomy knows.
+    Y's head, or only Y's when X is a word about the picture or a position ("a silhouette of a
+    donkey", "the back of the eye"); ``()`` when there is none the taxonomy knows.
 
     >>> query_objects("skyscrapers at night")
     ('skyscraper',)
-    >>> query_objects("a cup of tea")
-    ('cup', 'tea')
+    >>> query_objects("a cup of tea"), query_objects("black silhouette of a donkey")
+    (('cup', 'tea'), ('donkey',))
     """
     joints, heads = _phrase_heads(query)
     found = heads[:2] if joints[:1] == ["of"] else heads[:1]
+    if len(found) == 2 and found[1] and found[0] in PICTURE_WORDS | POSITIONS:
+        found = found[1:]
     return tuple(h for h in found if h)
 
 
@@ -131,7 +134,8 @@ def _head(
     """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
     after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
     phrase ("horse riding"); a noun in ``about`` is passed over for a noun before it ("grass
-    texture"), and is the head only when there is none."""
+    texture"; not a colour or other describing word: "black silhouette"), and is the head only
+    when there is none."""
     kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
     fallback = None
     for end in range(len(kept), 0, -1):
@@ -139,7 +143,7 @@ def _head(
         if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
             continue
         lemma = _ending_at(nouns, kept, end)
-        if lemma and lemma not in about:
+        if lemma and lemma not in about and not (fallback and _describes(lemma)):
             return lemma
         fallback = fallback or lemma
     return fallback
