@@ -14,7 +14,7 @@ pytest.importorskip("skimage", reason="the development set's photos ship in scik
 from reelrag.cli.main import app
 from reelrag.errors import InputError, NotFoundError
 from reelrag.evaluation import calibrate_file
-from reelrag.evaluation.labels import LabelledQuery, load_queries
+from reelrag.evaluation.labels import LabelledQuery, load_queries, unmatched
 from reelrag.library import open_library
 from reelrag.samples import write_samples
 
@@ -76,6 +76,21 @@ def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
         assert image.format == "PNG" and image.size == (720, 360)
     table = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv")])
     assert table.exit_code == 0 and "recall@1 accepted" in table.stdout
+    # the label that names no photo is said once, on stderr, and counted as a miss
+    for run in (out, table):
+        assert "1 expected answer(s) name no photo" in run.stderr
+        assert "none-such-id-but-a-file.jpg" in run.stderr
+
+
+def test_labels_that_name_no_asset_are_found(workspace: Path) -> None:
+    assets = open_library(workspace).assets()
+    cat = next(a for a in assets if a.source.endswith("animals/cat.jpg"))
+    queries = [LabelledQuery("q1", "animals/cat.jpg"), LabelledQuery("q2", "cat.jpg"),
+               LabelledQuery("q3", cat.id[:8]), LabelledQuery("q4", cat.id[:7]),
+               LabelledQuery("q5", "pets/cat.jpg"), LabelledQuery("q6", "none"),
+               LabelledQuery("q7", "pets/cat.jpg")]  # fmt: skip
+    # an id prefix needs 8 characters; a path's end must be whole folders
+    assert unmatched(queries, assets) == [cat.id[:7], "pets/cat.jpg"]
 
 
 def test_calibrate_apply_keeps_the_users_settings(

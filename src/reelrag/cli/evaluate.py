@@ -17,6 +17,7 @@ from rich.table import Table
 from reelrag.cli.common import console, err_console, print_json, settings_from
 from reelrag.errors import InputError
 from reelrag.evaluation import DEFAULT_K, Calibration, calibrate_file, evaluate, parse_objective
+from reelrag.evaluation.labels import unmatched
 from reelrag.evaluation.metrics import EvalReport
 from reelrag.evaluation.objectives import figure
 from reelrag.settings import config_file_path
@@ -51,7 +52,9 @@ def eval_command(
     """Measure search on labelled queries: recall@1, recall@k, precision, no-answer refusal."""
     settings = settings_from(ctx)
     threshold = settings.min_score if min_score is None else min_score
-    report = evaluate(_library(ctx), queries, threshold=threshold, k=k, split=split)
+    library = _library(ctx)
+    report = evaluate(library, queries, threshold=threshold, k=k, split=split)
+    _warn_unmatched(library, report)
     _finish(report, as_json, plot, title=f"{queries.name} at min_score {threshold:.2f}")
 
 
@@ -77,7 +80,9 @@ def calibrate_command(
     """Propose the min_score that maximises OBJECTIVE on labelled queries (--apply saves it)."""
     goal = parse_objective(objective)
     settings = settings_from(ctx)
-    found = calibrate_file(_library(ctx), queries, objective=goal, k=k, split=split)
+    library = _library(ctx)
+    found = calibrate_file(library, queries, objective=goal, k=k, split=split)
+    _warn_unmatched(library, found.report)
     threshold = found.threshold
     title = f"{queries.name}: proposed min_score {threshold:.2f}"
     _finish(found.report, as_json, plot, title=title, extra=_calibration_json(found))
@@ -129,6 +134,19 @@ def _calibration_json(found: Calibration) -> dict[str, object]:
             for r in found.tradeoff
         ],
     }  # fmt: skip
+
+
+def _warn_unmatched(library, report: EvalReport) -> None:  # type: ignore[no-untyped-def]
+    """One line when expected answers name no photo in the library: they count as misses."""
+    missing = unmatched([o.query for o in report.outcomes], library.assets())
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        err_console.print(
+            f"warning: {len(missing)} expected answer(s) name no photo in this library "
+            f"({shown}) and count as misses: check the path, id or file name, or ingest the photo",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]

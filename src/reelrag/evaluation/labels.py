@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import bisect
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,37 @@ class LabelledQuery:
         if len(want) >= MIN_ID_PREFIX and asset.id.startswith(want):
             return True
         return source == want or source.endswith("/" + want.lstrip("/"))
+
+
+def unmatched(queries: Sequence[LabelledQuery], assets: Sequence[Asset]) -> list[str]:
+    """The ``expected`` values of the answerable ``queries`` that name none of ``assets`` (a
+    typo, or a photo not ingested): each counts as a miss, so the user should hear of it.
+
+    >>> unmatched([LabelledQuery("kitty", "pets/cat.jpg")], [])
+    ['pets/cat.jpg']
+    """
+    by_name: dict[str, list[Asset]] = {}
+    for asset in assets:
+        by_name.setdefault(_file_name(asset.source), []).append(asset)
+    ids = sorted(asset.id for asset in assets)
+    missing = [
+        q.expected
+        for q in queries
+        if q.answerable
+        and not any(q.matches(a) for a in by_name.get(_file_name(q.expected.strip()), ()))
+        and not _prefixes(ids, q.expected.strip())
+    ]
+    return list(dict.fromkeys(missing))
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _prefixes(ids: list[str], want: str) -> bool:
+    """Whether ``want`` is an id prefix ``matches`` accepts, of one of the sorted ``ids``."""
+    at = bisect.bisect_left(ids, want)
+    return len(want) >= MIN_ID_PREFIX and at < len(ids) and ids[at].startswith(want)
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
