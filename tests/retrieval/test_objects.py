@@ -292,7 +292,17 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("ribbons on a white jacket", "Rows of military ribbons on a dark jacket.",
       "caption names dark, not light"),
      ("hazel eye with fur around it", "Close-up of a green eye with fur around it.",
-      "caption names green, not brown")],
+      "caption names green, not brown"),
+     # an expression, an age, how full, one or many: the opposite, not the word
+     ("frowning woman close-up", "Close-up of a smiling woman with short brown hair.",
+      "caption names smiling, not unsmiling"),
+     ("modern euro coins", "Rows of old coins on a dark background.",
+      "caption names old, not new"),
+     ("empty metal shelves", "Metal shelves full of cardboard boxes.",
+      "caption names full, not empty"),
+     ("a single gold coin", "Rows of old coins on a dark background.",
+      "caption names many, not one"),
+     ("coin hoard", "One ancient silver coin with a head on it.", "caption names one, not many")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
@@ -325,7 +335,12 @@ def test_captions_that_name_another_material_sex_country_time_or_size(
      ("a brass coin", "One ancient bronze coin with a head on it."),
      # a caption that names white and black suits light and dark
      ("a dark cap with a badge", "An officer's white and black cap with a gold badge."),
-     ("black jacket with ribbons", "Rows of military ribbons on a dark jacket.")],
+     ("black jacket with ribbons", "Rows of military ribbons on a dark jacket."),
+     # the same side of a measure, in other words
+     ("happy brunette", "Close-up of a smiling woman with short brown hair."),
+     ("vintage coins laid out in rows", "Rows of old coins on a dark background."),
+     ("single old silver coin", "One ancient silver coin with a head on it."),
+     ("boxes stacked on metal shelves", "Metal shelves full of cardboard boxes.")],
 )  # fmt: skip
 def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER
@@ -339,3 +354,27 @@ def test_attribute_words_that_are_often_something_else_are_left_out() -> None:
         {("turkey",), ("china",)}
     )
     assert COUNTRIES.named("a US flag") == frozenset({("united states",)})
+
+
+@pytest.mark.parametrize(
+    ("query", "caption", "named"),
+    [("man with a camera and no tripod", "Man with a camera on a tripod, black and white.",
+      False),
+     ("tripod legs without a camera", "Man with a camera on a tripod, black and white.", False),
+     ("tripod legs without a camera", "The legs of a metal tripod standing on the grass.", True),
+     ("just the us flag, no people", "The stars and stripes flag hanging on a pole.", True)],
+)  # fmt: skip
+def test_what_the_query_asks_not_to_see_must_not_be_named(
+    query: str, caption: str, named: bool
+) -> None:
+    found = check(asked(query), caption)
+    assert (found.naming is Naming.NAMED) is named
+    if not named:
+        assert found.naming is Naming.OTHER and found.why().endswith("asked without it")
+
+
+def test_words_after_no_name_no_object_or_setting() -> None:
+    wanted = asked("man with a handheld camera and no tripod")
+    assert wanted.objects == ("man",) and wanted.settings == (("with", "camera"),)
+    assert wanted.absent == ("tripod",)
+    assert asked("just the us flag, no people").objects == ("flag",)

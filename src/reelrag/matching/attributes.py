@@ -1,8 +1,9 @@
 """Attribute words besides colour (:mod:`reelrag.matching.colours`): what a thing is made of,
 a person's sex, a country and the time of day. "a plastic spoon" is not "a small silver spoon",
 "a smiling man" is not "a smiling woman", "the Italian flag" is not "the stars and stripes",
-"a rocket at noon" is not "a rocket at dusk", "a white jacket" is not "a dark jacket", though
-a sentence embedder scores each pair as a near match.
+"a rocket at noon" is not "a rocket at dusk", "a white jacket" is not "a dark jacket", "a
+frowning woman" is not "a smiling woman", "empty shelves" are not "shelves full of boxes",
+though a sentence embedder scores each pair as a near match.
 
 Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
 first: "steel" is steel and metal, "metal" only metal. A query word and a caption word agree
@@ -250,4 +251,48 @@ SIZES = Opposites(
 SHADES = Opposites(
     Vocabulary(_table({("dark",): "dark black", ("light",): "white pale pastel"})),
     frozenset((frozenset(("dark", "light")),)),
+)
+# A face's expression: "a frowning woman" is not "a smiling woman".
+EXPRESSIONS = Opposites(
+    Vocabulary(
+        _table(
+            {
+                ("smiling",): "smiling smile smiles smiley grinning grin laughing happy cheerful "
+                "beaming",
+                ("unsmiling",): "frowning frown crying tearful sad serious stern angry scowling "
+                "unsmiling grumpy upset",
+            }
+        )
+    ),
+    frozenset((frozenset(("smiling", "unsmiling")),)),
+)
+# How old a thing is: "modern coins" are not "old coins".
+AGES = Opposites(
+    Vocabulary(
+        _table(
+            {
+                ("old",): "old ancient vintage antique historic historical aged",
+                ("new",): "new modern contemporary brand_new",
+            }
+        )
+    ),
+    frozenset((frozenset(("old", "new")),)),
+)
+# Whether a container holds anything: "empty shelves" are not "shelves full of boxes".
+FULLNESS = Opposites(
+    Vocabulary(_table({("empty",): "empty", ("full",): "full filled packed stacked crammed"})),
+    frozenset((frozenset(("empty", "full")),)),
+)
+# One thing or many: "a single coin" is not "rows of coins", "a coin hoard" not "one coin".
+COUNTS = Opposites(
+    Vocabulary(
+        _table(
+            {
+                ("one",): "one single lone solitary",
+                ("many",): "rows thousands hundreds dozens many several pile heap hoard "
+                "crowd herd flock",
+            }
+        )
+    ),
+    frozenset((frozenset(("one", "many")),)),
 )

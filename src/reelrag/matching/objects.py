@@ -29,6 +29,9 @@ evidence at most, when it names:
   for "a rocket at noon");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
+- the opposite of an expression, an age, a fullness or a count ("smiling" for "a frowning
+  woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single coin");
+- what the query asks not to see ("a camera and no tripod", "tripod legs without a camera");
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
 - another kind by a compound with the same head ("space helmet" for "a football helmet").
 
@@ -54,7 +57,11 @@ from enum import Enum
 from functools import lru_cache
 
 from reelrag.matching.attributes import (
+    AGES,
     COUNTRIES,
+    COUNTS,
+    EXPRESSIONS,
+    FULLNESS,
     MATERIALS,
     SEXES,
     SHADES,
@@ -68,6 +75,7 @@ from reelrag.matching.phrases import (
     caption_nouns,
     individuals,
     possessions,
+    query_absences,
     query_objects,
     query_settings,
 )
@@ -78,7 +86,8 @@ _PEOPLE = frozenset(("woman", "man", "lady", "girl", "boy", "guy", "gentleman", 
 _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near both
 # The attribute vocabularies a caption must not contradict, in the order they are checked (the
 # first clash names the reason).
-ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES)
+ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES,
+                                      EXPRESSIONS, AGES, FULLNESS, COUNTS)  # fmt: skip
 
 
 class Naming(Enum):
@@ -99,6 +108,7 @@ class Asked:
     individuals: tuple[str, ...] = ()
     attributes: tuple[frozenset[tuple[str, ...]], ...] = ()  # the labels named, per ATTRIBUTES
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
+    absent: tuple[str, ...] = ()  # what it asks not to see: "no tripod", "without a camera"
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class Check:
     naming: Naming = Naming.NAMED
     wanted: str | None = None
     found: str | None = None
+    absent: bool = False  # OTHER: the caption names what the query asks not to see
 
     def why(self) -> str | None:
         """The reason for the ``why`` line, or None when the caption names the object."""
@@ -117,6 +128,8 @@ class Check:
         if self.naming is Naming.UNNAMED:
             return f"caption names no {wanted}"
         if self.naming is Naming.OTHER:
+            if self.absent:
+                return f"caption names {found}, asked without it"
             return f"caption names {found}, not {wanted}"
         if self.naming is Naming.PARTLY:
             return f"caption names no {wanted} (asked: {found})"
@@ -136,7 +149,8 @@ def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes,
     countries and times of day it names, and its settings (:func:`query_settings`)."""
     named = tuple(vocabulary.named(query) for vocabulary in ATTRIBUTES)
-    return Asked(query_objects(query), individuals(query), named, query_settings(query))
+    return Asked(query_objects(query), individuals(query), named, query_settings(query),
+                 query_absences(query))  # fmt: skip
 
 
 Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
@@ -157,6 +171,9 @@ def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
 
 def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check:
     """:func:`check` of everything but the settings; ``theirs``: the caption's nouns."""
+    for absent in wanted.absent:
+        if _named(absent, theirs):
+            return Check(Naming.OTHER, absent, absent, absent=True)
     for individual in wanted.individuals:
         other = _other(individual, individual in wanted.objects, theirs)
         if other:

@@ -17,6 +17,7 @@ picture ("grandma's photo").
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -52,6 +53,8 @@ POSITIONS = frozenset(_POSITIONS.split(" "))
 # Words that describe a thing rather than name part of it: never the first half of a compound.
 DESCRIBING: tuple[Attribute, ...] = (COLOURS, MATERIALS, SHADES, SIZES)
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
+_NEGATIONS = frozenset(("no", "without"))
+_JOINS = PREPOSITIONS | {"and", "or", "but"}
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
 
 
@@ -103,6 +106,25 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def query_absences(query: str) -> tuple[str, ...]:
+    """The things the query asks NOT to see: the head noun after "without" or "no", up to the
+    next preposition or conjunction.
+
+    >>> query_absences("man with a camera and no tripod"), query_absences("tripod without a camera")
+    (('tripod',), ('camera',))
+    """
+    nouns = taxonomy()
+    found: list[str] = []
+    said = words(query)
+    for i, word in enumerate(said):
+        if word not in _NEGATIONS:
+            continue
+        phrase = list(itertools.takewhile(lambda w: w not in _JOINS, said[i + 1 :]))
+        if head := _head(nouns, phrase):
+            found.append(head)
+    return tuple(found)
+
+
 def _placed(joints: list[str], heads: list[str | None], i: int) -> str | None:
     """The head of the phrase that ``joints[i]`` opens, read past a word for a position: "in
     front of the flag" puts the object by the flag, "at the back of the eye" in the eye; "on
@@ -114,15 +136,20 @@ def _placed(joints: list[str], heads: list[str | None], i: int) -> str | None:
 
 
 def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
-    """The prepositions that join the query's phrases, and each phrase's head noun."""
+    """The prepositions that join the query's phrases, and each phrase's head noun (words
+    after "no" are left out up to the next conjunction: they name what is not there)."""
     nouns = taxonomy()
     phrases: list[list[str]] = [[]]
     joints: list[str] = []
+    negated = False  # "no tripod" names no object of the query
     for word in words(query):
         if word in PREPOSITIONS:
             joints.append(word)
             phrases.append([])
+        elif word in _NEGATIONS or (negated and word not in _JOINS):
+            negated = True
         else:
+            negated = False
             phrases[-1].append(word)
     last = len(phrases) - 1
     return joints, [_head(nouns, p, i == last, PICTURE_WORDS) for i, p in enumerate(phrases)]
