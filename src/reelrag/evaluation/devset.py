@@ -17,8 +17,9 @@ rule was committed, measured once with it, tuned on in round 15), ``test16`` (wr
 by a helper while round 15's rule was built, committed unread, measured once with it, tuned on
 in round 16), ``test17`` and ``test18`` (the same for rounds 16 and 17, tuned on in the next
 round), ``test19`` (written blind by a helper while round 18's rule was built, committed
-unread, measured once with it, never tuned on) or ``test20`` (written blind by a helper with
-no word of what the next round checks, committed unread before round 19 was measured).
+unread, measured once with it, never tuned on), ``test20`` (written blind by a helper with
+no word of what the next round checks, committed unread before round 19 was measured, measured
+once with it, read since) or ``test21`` (the same for round 20).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ SPLITS = (
     "test18",
     "test19",
     "test20",
+    "test21",
     "all",
 )
 
@@ -87,7 +89,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test20 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test21 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
