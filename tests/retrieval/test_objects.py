@@ -302,7 +302,12 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
       "caption names full, not empty"),
      ("a single gold coin", "Rows of old coins on a dark background.",
       "caption names many, not one"),
-     ("coin hoard", "One ancient silver coin with a head on it.", "caption names one, not many")],
+     ("coin hoard", "One ancient silver coin with a head on it.", "caption names one, not many"),
+     # a number of two or more against an object named only in the singular; another body
+     ("two red motorbikes in a garage", "Red motorbike parked in the garage.",
+      "caption names one, not two"),
+     ("martian craters from orbit", "Craters on the surface of the moon.",
+      "caption names moon, not mars")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
@@ -340,7 +345,10 @@ def test_captions_that_name_another_material_sex_country_time_or_size(
      ("happy brunette", "Close-up of a smiling woman with short brown hair."),
      ("vintage coins laid out in rows", "Rows of old coins on a dark background."),
      ("single old silver coin", "One ancient silver coin with a head on it."),
-     ("boxes stacked on metal shelves", "Metal shelves full of cardboard boxes.")],
+     ("boxes stacked on metal shelves", "Metal shelves full of cardboard boxes."),
+     ("three metal legs on grass", "The legs of a metal tripod standing on the grass."),
+     ("a pair of red shoes", "Red shoes on a wooden floor."),
+     ("lunar craters", "Craters on the surface of the moon.")],
 )  # fmt: skip
 def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER
@@ -378,3 +386,9 @@ def test_words_after_no_name_no_object_or_setting() -> None:
     assert wanted.objects == ("man",) and wanted.settings == (("with", "camera"),)
     assert wanted.absent == ("tripod",)
     assert asked("just the us flag, no people").objects == ("flag",)
+
+
+def test_plurals_are_told_from_singulars_and_from_words_ending_in_s() -> None:
+    nouns = taxonomy()
+    assert [nouns.plural(w) for w in ("shoes", "legs", "mice", "coins")] == [True] * 4
+    assert [nouns.plural(w) for w in ("glass", "motorbike", "bus")] == [False] * 3

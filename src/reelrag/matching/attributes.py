@@ -283,6 +283,9 @@ FULLNESS = Opposites(
     Vocabulary(_table({("empty",): "empty", ("full",): "full filled packed stacked crammed"})),
     frozenset((frozenset(("empty", "full")),)),
 )
+# Numbers of two or more: a caption that names the object only in the singular shows one.
+_NUMBERS = "two three four five six seven eight nine ten twelve dozen pair couple"
+NUMBERS = frozenset(_NUMBERS.split(" "))
 # One thing or many: "a single coin" is not "rows of coins", "a coin hoard" not "one coin".
 COUNTS = Opposites(
     Vocabulary(
@@ -290,9 +293,28 @@ COUNTS = Opposites(
             {
                 ("one",): "one single lone solitary",
                 ("many",): "rows thousands hundreds dozens many several pile heap hoard "
-                "crowd herd flock",
+                "crowd herd flock " + _NUMBERS,
             }
         )
     ),
     frozenset((frozenset(("one", "many")),)),
+)
+# The bodies of the solar system by their names and adjectives: "martian craters" are not
+# "craters on the surface of the moon".
+BODIES = Vocabulary(
+    _table(
+        {
+            ("moon",): "moon lunar",
+            ("sun",): "sun solar",
+            ("earth",): "earth terrestrial",
+            ("mercury",): "mercury",
+            ("venus",): "venus venusian",
+            ("mars",): "mars martian",
+            ("jupiter",): "jupiter jovian",
+            ("saturn",): "saturn saturnian",
+            ("uranus",): "uranus",
+            ("neptune",): "neptune",
+            ("pluto",): "pluto",
+        }
+    )
 )

@@ -61,6 +61,14 @@ class Taxonomy:
                 return base
         return None
 
+    def plural(self, word: str) -> bool:
+        """Whether ``word`` is a plural of a noun ("shoes", "legs", "mice"; not "glass")."""
+        word = word.lower()
+        if word in self.plurals:
+            return True
+        return any(word.endswith(suffix) and word[: -len(suffix)] + ending in self.senses
+                   for suffix, ending in _SUFFIXES)  # fmt: skip
+
     def meanings(self, lemma: str, usual: bool = False) -> tuple[int, ...]:
         """The synsets ``lemma`` can name: its own and, for a plural that is a lemma of its own
         ("shoes": being in someone's shoes; "glasses": spectacles), its singular's too; with

@@ -30,7 +30,10 @@ evidence at most, when it names:
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
 - the opposite of an expression, an age, a fullness or a count ("smiling" for "a frowning
-  woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single coin");
+  woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single coin"),
+  or another body of the solar system ("moon" for "martian craters");
+- the object only in the singular, with no word of how many, when the query asks for two or
+  more ("Red motorbike parked in the garage" for "two red motorbikes");
 - what the query asks not to see ("a camera and no tripod", "tripod legs without a camera");
 - the object only as an owner it does not show ("an officer's cap" for "a police officer");
 - another kind by a compound with the same head ("space helmet" for "a football helmet").
@@ -58,11 +61,13 @@ from functools import lru_cache
 
 from reelrag.matching.attributes import (
     AGES,
+    BODIES,
     COUNTRIES,
     COUNTS,
     EXPRESSIONS,
     FULLNESS,
     MATERIALS,
+    NUMBERS,
     SEXES,
     SHADES,
     SIZES,
@@ -78,6 +83,7 @@ from reelrag.matching.phrases import (
     query_absences,
     query_objects,
     query_settings,
+    words,
 )
 
 # People named only by their sex: a caption names one by saying the sex ("Grace Hopper in her
@@ -87,7 +93,7 @@ _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near
 # The attribute vocabularies a caption must not contradict, in the order they are checked (the
 # first clash names the reason).
 ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES,
-                                      EXPRESSIONS, AGES, FULLNESS, COUNTS)  # fmt: skip
+                                      EXPRESSIONS, AGES, FULLNESS, COUNTS, BODIES)  # fmt: skip
 
 
 class Naming(Enum):
@@ -109,6 +115,7 @@ class Asked:
     attributes: tuple[frozenset[tuple[str, ...]], ...] = ()  # the labels named, per ATTRIBUTES
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
     absent: tuple[str, ...] = ()  # what it asks not to see: "no tripod", "without a camera"
+    number: str | None = None  # a number of two or more it asks for: "two red motorbikes"
 
 
 @dataclass(frozen=True)
@@ -149,8 +156,9 @@ def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes,
     countries and times of day it names, and its settings (:func:`query_settings`)."""
     named = tuple(vocabulary.named(query) for vocabulary in ATTRIBUTES)
+    number = next((word for word in words(query) if word in NUMBERS), None)
     return Asked(query_objects(query), individuals(query), named, query_settings(query),
-                 query_absences(query))  # fmt: skip
+                 query_absences(query), number)  # fmt: skip
 
 
 Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
@@ -181,6 +189,8 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
     for labels, vocabulary in zip(wanted.attributes, ATTRIBUTES, strict=False):
         if other := vocabulary.clash(labels, caption):
             return Check(Naming.OTHER, " and ".join(sorted(label[0] for label in labels)), other)
+    if wanted.number and not COUNTS.named(caption) and _only_one(wanted.objects, caption):
+        return Check(Naming.OTHER, wanted.number, "one")
     for individual in wanted.individuals:  # after the attributes: "the flag of spain" names one
         if not any(_kinship(individual, noun) for noun in theirs):
             return Check(Naming.UNNAMED, individual)
@@ -195,6 +205,15 @@ def _check_objects(wanted: Asked, caption: str, theirs: frozenset[str]) -> Check
                 return Check(Naming.OTHER, wanted.objects[0], f"{owner}'s {thing}")
         return Check(Naming.UNNAMED, wanted.objects[0])
     return NAMED
+
+
+def _only_one(objects: tuple[str, ...], caption: str) -> bool:
+    """Whether ``caption`` names the object (or a kind of it) and only in the singular."""
+    nouns = taxonomy()
+    kinds = (Relation.SAME, Relation.BROADER, Relation.NARROWER)
+    naming = [word for word in words(caption) if (lemma := nouns.lemma(word))
+              and any(_kinship(mine, lemma) in kinds for mine in objects)]  # fmt: skip
+    return bool(naming) and not any(nouns.plural(word) for word in naming)
 
 
 def _other_kind(mine: str, theirs: frozenset[str]) -> str | None:
