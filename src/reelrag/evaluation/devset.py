@@ -19,7 +19,9 @@ in round 16), ``test17`` and ``test18`` (the same for rounds 16 and 17, tuned on
 round), ``test19`` (written blind by a helper while round 18's rule was built, committed
 unread, measured once with it, never tuned on), ``test20`` (written blind by a helper with
 no word of what the next round checks, committed unread before round 19 was measured, measured
-once with it, read since) or ``test21`` (the same for round 20).
+once with it, read since), ``test21`` (the same for round 20) or ``test22`` (written the same
+way while a round 21 was tried and dropped; committed unread, measured once with round 20's
+rule, the final one).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ SPLITS = (
     "test19",
     "test20",
     "test21",
+    "test22",
     "all",
 )
 
@@ -89,7 +92,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test21 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test22 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
