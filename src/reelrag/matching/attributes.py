@@ -221,6 +221,8 @@ class Opposites:
         return self.words.named(text)
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
+        if not wanted:
+            return None
         mine = {labels[0] for labels in wanted}
         theirs = {labels[0] for labels in self.words.named(caption)}
         if mine & theirs:
