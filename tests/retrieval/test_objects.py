@@ -388,6 +388,17 @@ def test_words_after_no_name_no_object_or_setting() -> None:
     assert asked("just the us flag, no people").objects == ("flag",)
 
 
+@pytest.mark.parametrize("query", ["no smoking sign", "a no entry sign"])
+def test_no_as_the_first_word_or_after_an_article_names_a_thing(query: str) -> None:
+    wanted = asked(query)
+    assert wanted.objects == ("sign",) and wanted.absent == ()
+
+
+def test_a_pair_is_one_thing_not_a_number() -> None:
+    assert asked("a pair of jeans").number is None
+    assert check(asked("a pair of scissors"), "Scissors on a desk.").naming is Naming.NAMED
+
+
 def test_plurals_are_told_from_singulars_and_from_words_ending_in_s() -> None:
     nouns = taxonomy()
     assert [nouns.plural(w) for w in ("shoes", "legs", "mice", "coins")] == [True] * 4

@@ -285,8 +285,9 @@ FULLNESS = Opposites(
     Vocabulary(_table({("empty",): "empty", ("full",): "full filled packed stacked crammed"})),
     frozenset((frozenset(("empty", "full")),)),
 )
-# Numbers of two or more: a caption that names the object only in the singular shows one.
-_NUMBERS = "two three four five six seven eight nine ten twelve dozen pair couple"
+# Numbers of two or more: a caption that names the object only in the singular shows one. "A
+# pair of" is left out: a pair of jeans or glasses is one thing.
+_NUMBERS = "two three four five six seven eight nine ten twelve dozen"
 NUMBERS = frozenset(_NUMBERS.split(" "))
 # One thing or many: "a single coin" is not "rows of coins", "a coin hoard" not "one coin".
 COUNTS = Opposites(

@@ -53,7 +53,7 @@ POSITIONS = frozenset(_POSITIONS.split(" "))
 # Words that describe a thing rather than name part of it: never the first half of a compound.
 DESCRIBING: tuple[Attribute, ...] = (COLOURS, MATERIALS, SHADES, SIZES)
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
-_NEGATIONS = frozenset(("no", "without"))
+_ARTICLES = frozenset(("a", "an", "the"))
 _JOINS = PREPOSITIONS | {"and", "or", "but"}
 _LONGEST = 3  # compounds of up to three words: "hot air balloon"
 
@@ -106,9 +106,18 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def _negates(said: list[str], i: int) -> bool:
+    """Whether ``said[i]`` says what is not there: "without", or "no" after a word other than
+    an article ("and no tripod", "the flag, no people"; not "no smoking sign", "a no entry
+    sign", which name a sign)."""
+    if said[i] == "without":
+        return True
+    return said[i] == "no" and i > 0 and said[i - 1] not in _ARTICLES
+
+
 def query_absences(query: str) -> tuple[str, ...]:
-    """The things the query asks NOT to see: the head noun after "without" or "no", up to the
-    next preposition or conjunction.
+    """The things the query asks NOT to see: the head noun after "without" or "no" (see
+    :func:`_negates`), up to the next preposition or conjunction.
 
     >>> query_absences("man with a camera and no tripod"), query_absences("tripod without a camera")
     (('tripod',), ('camera',))
@@ -116,8 +125,8 @@ def query_absences(query: str) -> tuple[str, ...]:
     nouns = taxonomy()
     found: list[str] = []
     said = words(query)
-    for i, word in enumerate(said):
-        if word not in _NEGATIONS:
+    for i in range(len(said)):
+        if not _negates(said, i):
             continue
         phrase = list(itertools.takewhile(lambda w: w not in _JOINS, said[i + 1 :]))
         if head := _head(nouns, phrase):
@@ -142,11 +151,12 @@ def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
     phrases: list[list[str]] = [[]]
     joints: list[str] = []
     negated = False  # "no tripod" names no object of the query
-    for word in words(query):
+    said = words(query)
+    for i, word in enumerate(said):
         if word in PREPOSITIONS:
             joints.append(word)
             phrases.append([])
-        elif word in _NEGATIONS or (negated and word not in _JOINS):
+        elif _negates(said, i) or (negated and word not in _JOINS):
             negated = True
         else:
             negated = False
