@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelrag.matching.attributes import COUNTRIES, MATERIALS, SEXES
+from reelrag.matching.attributes import AGES, COUNTRIES, MATERIALS, SEXES
 from reelrag.matching.colours import COLOURS, colours
 from reelrag.matching.nouns import Relation, taxonomy
 from reelrag.matching.objects import Naming, asked, check
@@ -348,10 +348,18 @@ def test_captions_that_name_another_material_sex_country_time_or_size(
      ("boxes stacked on metal shelves", "Metal shelves full of cardboard boxes."),
      ("three metal legs on grass", "The legs of a metal tripod standing on the grass."),
      ("a pair of red shoes", "Red shoes on a wooden floor."),
+     ("new york taxi", "An old yellow taxi."),  # "new" alone is no age
      ("lunar craters", "Craters on the surface of the moon.")],
 )  # fmt: skip
 def test_agreeing_or_unstated_attributes_do_not_clash(query: str, caption: str) -> None:
     assert check(asked(query), caption).naming is not Naming.OTHER
+
+
+def test_the_longest_phrase_wins_and_names_hide_an_age() -> None:
+    assert AGES.named("a new york taxi") == frozenset()
+    assert AGES.named("shiny new euro coins") == frozenset({("new",)})
+    assert COUNTRIES.named("old glory") == frozenset({("united states",)})
+    assert AGES.named("old glory") == frozenset()
 
 
 def test_attribute_words_that_are_often_something_else_are_left_out() -> None:

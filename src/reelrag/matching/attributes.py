@@ -55,10 +55,20 @@ class Vocabulary:
         [('united states',)]
         """
         words = _WORD.findall(text.lower())
-        found = {self.kinds.get(" ".join(words[i : i + n])) for n in (1, 2, 3)
-                 for i in range(len(words) - n + 1)}  # fmt: skip
+        found = set(self._longest(words))
         found |= {self.capitals[w] for w in _CAPITALS.findall(text) if w in self.capitals}
         return frozenset(labels for labels in found if labels)
+
+    def _longest(self, words: list[str]) -> list[tuple[str, ...]]:
+        """The labels of the longest phrase at each place, left to right; a phrase with no
+        labels ("new york" for an age) hides the words inside it."""
+        found, i = [], 0
+        while i < len(words):
+            size = next((n for n in (3, 2, 1) if " ".join(words[i : i + n]) in self.kinds), 0)
+            if size:
+                found.append(self.kinds[" ".join(words[i : i + size])])
+            i += max(size, 1)
+        return found
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
         """What the caption names instead (as text) when it names attributes of this kind and
@@ -275,6 +285,9 @@ AGES = Opposites(
             {
                 ("old",): "old ancient vintage antique historic historical aged",
                 ("new",): "new modern contemporary brand_new",
+                # names with "new" or "old" in them say no age
+                (): "new_york new_zealand new_jersey new_mexico new_delhi new_orleans "
+                "new_england new_year new_years old_glory",
             }
         )
     ),
