@@ -5,13 +5,14 @@ a person's sex, a country and the time of day. "a plastic spoon" is not "a small
 frowning woman" is not "a smiling woman", "empty shelves" are not "shelves full of boxes",
 though a sentence embedder scores each pair as a near match.
 
-Each vocabulary maps a word or a phrase of up to three words to its labels, the most specific
-first: "steel" is steel and metal, "metal" only metal. A query word and a caption word agree
-when one's labels hold the other's (metal agrees with steel; steel and copper do not; silver,
-gold and bronze say only metal, as they are as often the colour of a metal: the colour check
-tells them apart). When a query names attributes of a kind and the caption names some of that
-kind, none agreeing, the caption describes something else (:mod:`reelrag.matching.objects`). A
-caption that names none says nothing either way.
+Each vocabulary maps a word or a phrase of up to three words to its labels (the longest phrase
+at each place wins, and a phrase with no labels hides its words: "new york" says no age), the
+most specific first: "steel" is steel and metal, "metal" only metal. A query word and a
+caption word agree when one's labels hold the other's (metal agrees with steel; steel and
+copper do not; silver, gold and bronze say only metal, as they are as often the colour of a
+metal: the colour check tells them apart). When a query names attributes of a kind and the
+caption names some of that kind, none agreeing, the caption describes something else
+(:mod:`reelrag.matching.objects`). A caption that names none says nothing either way.
 
 The lists are closed and short on purpose. Words that are a material only now and then ("glass",
 "paper", "stone", "brick", "canvas": a drinking glass, squared paper, small stones) are left out,
