@@ -272,12 +272,12 @@ EXPRESSIONS = Opposites(
             {
                 ("smiling",): "smiling smile smiles smiley grinning grin laughing happy cheerful "
                 "beaming",
-                ("unsmiling",): "frowning frown crying tearful sad serious stern angry scowling "
+                ("serious",): "frowning frown crying tearful sad serious stern angry scowling "
                 "unsmiling grumpy upset",
             }
         )
     ),
-    frozenset((frozenset(("smiling", "unsmiling")),)),
+    frozenset((frozenset(("smiling", "serious")),)),
 )
 # How old a thing is: "modern coins" are not "old coins".
 AGES = Opposites(
