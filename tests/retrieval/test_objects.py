@@ -201,6 +201,12 @@ def test_query_settings_are_physical_things_a_preposition_puts_the_object_in_or_
     assert query_settings(query) == settings
 
 
+def test_outside_puts_the_object_somewhere() -> None:
+    wanted = asked("red motorbike parked outside a pub")
+    assert wanted.objects == ("motorbike",) and wanted.settings == (("outside", "pub"),)
+    assert asked("cat sitting outside").settings == ()
+
+
 def test_a_caption_that_names_the_object_but_not_where_it_is_asked_is_partly_right() -> None:
     found = check(asked("a snake coiled on a rock"), SNAKE)
     assert found.naming is Naming.PARTLY
@@ -307,7 +313,12 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("two red motorbikes in a garage", "Red motorbike parked in the garage.",
       "caption names one, not two"),
      ("martian craters from orbit", "Craters on the surface of the moon.",
-      "caption names moon, not mars")],
+      "caption names moon, not mars"),
+     # sharp against blurred; copper is a brown
+     ("wall clock in sharp focus", "A wall clock, blurry because it was moving.",
+      "caption names blurred, not sharp"),
+     ("copper spoon on a saucer", "A small silver spoon on a saucer.",
+      "caption names grey, not brown")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str

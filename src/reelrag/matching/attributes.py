@@ -279,6 +279,18 @@ EXPRESSIONS = Opposites(
     ),
     frozenset((frozenset(("smiling", "serious")),)),
 )
+# Whether the picture is sharp: "a clock in sharp focus" is not "a wall clock, blurry".
+FOCUS = Opposites(
+    Vocabulary(
+        _table(
+            {
+                ("sharp",): "sharp focused in_focus",
+                ("blurred",): "blurry blurred blur out_of_focus unfocused shaky fuzzy",
+            }
+        )
+    ),
+    frozenset((frozenset(("sharp", "blurred")),)),
+)
 # How old a thing is: "modern coins" are not "old coins".
 AGES = Opposites(
     Vocabulary(

@@ -29,7 +29,7 @@ _SHADES = {
     "blue": "azure cobalt cyan turquoise teal sapphire",
     "purple": "violet lilac lavender mauve magenta",
     "pink": "",
-    "brown": "chestnut tan beige bronze auburn khaki hazel",
+    "brown": "chestnut tan beige bronze copper auburn khaki hazel",
     "black": "ebony",
     "white": "ivory",
     "grey": "gray silver silvery",

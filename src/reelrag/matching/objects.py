@@ -29,9 +29,10 @@ evidence at most, when it names:
   for "a rocket at noon");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
-- the opposite of an expression, an age, a fullness or a count ("smiling" for "a frowning
-  woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single coin"),
-  or another body of the solar system ("moon" for "martian craters");
+- the opposite of an expression, an age, a fullness, a count or a focus ("smiling" for "a
+  frowning woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single
+  coin", "blurry" for "a clock in sharp focus"), or another body of the solar system ("moon"
+  for "martian craters");
 - the object only in the singular, with no word of how many, when the query asks for two or
   more ("Red motorbike parked in the garage" for "two red motorbikes");
 - what the query asks not to see ("a camera and no tripod", "tripod legs without a camera");
@@ -65,6 +66,7 @@ from reelrag.matching.attributes import (
     COUNTRIES,
     COUNTS,
     EXPRESSIONS,
+    FOCUS,
     FULLNESS,
     MATERIALS,
     NUMBERS,
@@ -93,7 +95,8 @@ _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near
 # The attribute vocabularies a caption must not contradict, in the order they are checked (the
 # first clash names the reason).
 ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES,
-                                      EXPRESSIONS, AGES, FULLNESS, COUNTS, BODIES)  # fmt: skip
+                                      EXPRESSIONS, AGES, FULLNESS, COUNTS, BODIES,
+                                      FOCUS)  # fmt: skip
 
 
 class Naming(Enum):

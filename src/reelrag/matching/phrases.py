@@ -28,13 +28,13 @@ from reelrag.matching.nouns import Taxonomy, taxonomy
 
 _PREPOSITIONS = (
     "about above against along among around at behind below beneath beside between by during "
-    "for from in inside into near of off on onto over through under with within without"
+    "for from in inside into near of off on onto outside over through under with within without"
 )
 PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
 # The prepositions that say where a thing is: "on a sofa", "in a field", "under the microscope".
 _LOCATIVE = (
-    "above against among at behind below beneath beside by in inside into near on onto over under "
-    "within"
+    "above against among at behind below beneath beside by in inside into near on onto outside "
+    "over under within"
 )
 LOCATIVE = frozenset(_LOCATIVE.split(" "))
 _SETTING = LOCATIVE | {"with"}  # "with" puts a thing beside the object: "with a croissant"
