@@ -242,6 +242,14 @@ class Opposites:
         return " and ".join(opposed) or None
 
 
+def opposites(first: tuple[str, str], second: tuple[str, str], nothing: str = "") -> Opposites:
+    """One measure's two opposite labels, each with its words (``_`` joins a phrase's words);
+    ``nothing``: phrases that hide the words inside them ("new york" says no age)."""
+    (one, its), (other, theirs) = first, second
+    words = _table({(one,): its, (other,): theirs, (): nothing})
+    return Opposites(Vocabulary(words), frozenset((frozenset((one, other)),)))
+
+
 SIZES = Opposites(
     Vocabulary(
         _table(
@@ -261,73 +269,38 @@ SIZES = Opposites(
 # How light or dark a thing is: "a white jacket" is not "a dark jacket". White and black count
 # too, so a caption that names both ("a white and black cap") suits either; "light" is left out
 # (it is as often the light of a lamp or of dusk).
-SHADES = Opposites(
-    Vocabulary(_table({("dark",): "dark black", ("light",): "white pale pastel"})),
-    frozenset((frozenset(("dark", "light")),)),
-)
+SHADES = opposites(("dark", "dark black"), ("light", "white pale pastel"))
 # A face's expression: "a frowning woman" is not "a smiling woman".
-EXPRESSIONS = Opposites(
-    Vocabulary(
-        _table(
-            {
-                ("smiling",): "smiling smile smiles smiley grinning grin laughing happy cheerful "
-                "beaming",
-                ("serious",): "frowning frown crying tearful sad serious stern angry scowling "
-                "unsmiling grumpy upset",
-            }
-        )
-    ),
-    frozenset((frozenset(("smiling", "serious")),)),
-)
+EXPRESSIONS = opposites(
+    ("smiling", "smiling smile smiles smiley grinning grin laughing happy cheerful beaming"),
+    ("serious", "frowning frown crying tearful sad serious stern angry scowling unsmiling grumpy "
+     "upset"),
+)  # fmt: skip
 # Whether the picture is sharp: "a clock in sharp focus" is not "a wall clock, blurry".
-FOCUS = Opposites(
-    Vocabulary(
-        _table(
-            {
-                ("sharp",): "sharp focused in_focus",
-                ("blurred",): "blurry blurred blur out_of_focus unfocused shaky fuzzy",
-            }
-        )
-    ),
-    frozenset((frozenset(("sharp", "blurred")),)),
+FOCUS = opposites(
+    ("sharp", "sharp focused in_focus"),
+    ("blurred", "blurry blurred blur out_of_focus unfocused shaky fuzzy"),
 )
-# How old a thing is: "modern coins" are not "old coins".
-AGES = Opposites(
-    Vocabulary(
-        _table(
-            {
-                ("old",): "old ancient vintage antique historic historical aged",
-                ("new",): "new modern contemporary brand_new",
-                # names with "new" or "old" in them say no age
-                (): "new_york new_zealand new_jersey new_mexico new_delhi new_orleans "
-                "new_england new_year new_years old_glory",
-            }
-        )
-    ),
-    frozenset((frozenset(("old", "new")),)),
+# How old a thing is: "modern coins" are not "old coins"; names with "new" or "old" in them say
+# no age.
+AGES = opposites(
+    ("old", "old ancient vintage antique historic historical aged"),
+    ("new", "new modern contemporary brand_new"),
+    nothing="new_york new_zealand new_jersey new_mexico new_delhi new_orleans new_england "
+    "new_year new_years old_glory",
 )
 # Whether a container holds anything: "empty shelves" are not "shelves full of boxes".
-FULLNESS = Opposites(
-    Vocabulary(_table({("empty",): "empty", ("full",): "full filled packed stacked crammed"})),
-    frozenset((frozenset(("empty", "full")),)),
-)
+FULLNESS = opposites(("empty", "empty"), ("full", "full filled packed stacked crammed"))
 # Numbers of two or more: a caption that names the object only in the singular shows one. "A
 # pair of" is left out: a pair of jeans or glasses is one thing.
 _NUMBERS = "two three four five six seven eight nine ten twelve dozen"
 NUMBERS = frozenset(_NUMBERS.split(" "))
 # One thing or many: "a single coin" is not "rows of coins", "a coin hoard" not "one coin".
-COUNTS = Opposites(
-    Vocabulary(
-        _table(
-            {
-                ("one",): "one single lone solitary",
-                ("many",): "rows thousands hundreds dozens many several pile heap hoard "
-                "crowd herd flock " + _NUMBERS,
-            }
-        )
-    ),
-    frozenset((frozenset(("one", "many")),)),
-)
+COUNTS = opposites(
+    ("one", "one single lone solitary"),
+    ("many", "rows thousands hundreds dozens many several pile heap hoard crowd herd flock "
+     + _NUMBERS),
+)  # fmt: skip
 # The bodies of the solar system by their names and adjectives: "martian craters" are not
 # "craters on the surface of the moon".
 BODIES = Vocabulary(
