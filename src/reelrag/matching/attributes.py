@@ -65,10 +65,13 @@ class Vocabulary:
         labels ("new york" for an age) hides the words inside it."""
         found, i = [], 0
         while i < len(words):
-            size = next((n for n in (3, 2, 1) if " ".join(words[i : i + n]) in self.kinds), 0)
-            if size:
-                found.append(self.kinds[" ".join(words[i : i + size])])
-            i += max(size, 1)
+            for size in (3, 2, 1):
+                if (labels := self.kinds.get(" ".join(words[i : i + size]))) is not None:
+                    found.append(labels)
+                    i += size
+                    break
+            else:
+                i += 1
         return found
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:

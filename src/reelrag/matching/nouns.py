@@ -56,25 +56,19 @@ class Taxonomy:
             return self.plurals[word]
         if word in self.senses:
             return word
-        for suffix, ending in _SUFFIXES:
-            if word.endswith(suffix) and (base := word[: -len(suffix)] + ending) in self.senses:
-                return base
-        return None
+        return next((base for base in _singulars(word) if base in self.senses), None)
 
     def plural(self, word: str) -> bool:
         """Whether ``word`` is a plural of a noun ("shoes", "legs", "mice"; not "glass")."""
         word = word.lower()
-        if word in self.plurals:
-            return True
-        return any(word.endswith(suffix) and word[: -len(suffix)] + ending in self.senses
-                   for suffix, ending in _SUFFIXES)  # fmt: skip
+        return word in self.plurals or any(base in self.senses for base in _singulars(word))
 
     def meanings(self, lemma: str, usual: bool = False) -> tuple[int, ...]:
         """The synsets ``lemma`` can name: its own and, for a plural that is a lemma of its own
         ("shoes": being in someone's shoes; "glasses": spectacles), its singular's too; with
         ``usual``, only the senses in common use where WordNet knows which."""
         bases = [lemma, self.plurals.get(lemma, "")]
-        bases += [lemma[: -len(s)] + e for s, e in _SUFFIXES if lemma.endswith(s)]
+        bases += _singulars(lemma)
         found = [n for b in dict.fromkeys(bases) if b for n in self._senses(b, usual)]
         return tuple(dict.fromkeys(found))
 
@@ -118,6 +112,11 @@ class Taxonomy:
         if any(t in self.ancestors(s) for s in mine for t in theirs):
             return Relation.NARROWER
         return None
+
+
+def _singulars(word: str) -> list[str]:
+    """The singulars the suffix rules make of ``word``, in rule order ("buses": "bus", "buse")."""
+    return [word[: -len(suffix)] + ending for suffix, ending in _SUFFIXES if word.endswith(suffix)]
 
 
 def close_kind(ours: list[dict[int, int]], theirs: list[dict[int, int]], steps: int) -> bool:

@@ -156,8 +156,9 @@ def _text(lemma: str | None) -> str:
 
 @lru_cache(maxsize=4_096)
 def asked(query: str) -> Asked:
-    """The query's objects (:func:`query_objects`), the individuals, colours, materials, sexes,
-    countries and times of day it names, and its settings (:func:`query_settings`)."""
+    """The query's objects (:func:`query_objects`), the individuals it names and the labels of
+    each of ``ATTRIBUTES``, its settings (:func:`query_settings`), what it asks not to see
+    (:func:`query_absences`) and a number of two or more it asks for."""
     named = tuple(vocabulary.named(query) for vocabulary in ATTRIBUTES)
     number = next((word for word in words(query) if word in NUMBERS), None)
     return Asked(query_objects(query), individuals(query), named, query_settings(query),
