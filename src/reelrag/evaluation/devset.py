@@ -21,8 +21,9 @@ unread, measured once with it, never tuned on), ``test20`` (written blind by a h
 no word of what the next round checks, committed unread before round 19 was measured, measured
 once with it, read since), ``test21`` (the same for round 20) or ``test22`` (written the same
 way while a round 21 was tried and dropped; committed unread, measured once with round 20's
-rule, read in round 22) or ``test23`` (the same, written while round 22 was built, measured
-once with it, the final rule).
+rule, read in round 22), ``test23`` (the same, written while round 22 was built, measured
+once with it) or ``test24`` (the same, written while round 23 was built, measured once with
+it, the final rule).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ SPLITS = (
     "test21",
     "test22",
     "test23",
+    "test24",
     "all",
 )
 
@@ -94,7 +96,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test23 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test24 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
