@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reelrag.matching.actions import query_actions
 from reelrag.matching.attributes import AGES, COUNTRIES, MATERIALS, SEXES
 from reelrag.matching.colours import COLOURS, colours
 from reelrag.matching.nouns import Relation, taxonomy
@@ -193,7 +194,11 @@ TRIPOD = "The legs of a metal tripod standing on the grass."
      # a position is read through to what it is a position of, or is no setting at all
      ("red veins at the back of the eye", (("at", "eye"),)),
      ("astronaut in front of the union jack", (("in", "union_jack"),)),
-     ("coffee with a pattern on top", ())],
+     ("coffee with a pattern on top", ()),
+     # "full of", "wearing", "holding" and "carrying" show a thing with the object
+     ("metal shelves full of glass jars", (("with", "jar"),)),
+     ("ginger cat wearing a christmas hat", (("with", "hat"),)),
+     ("woman holding a camera", (("with", "camera"),))],
 )  # fmt: skip
 def test_query_settings_are_physical_things_a_preposition_puts_the_object_in_or_with(
     query: str, settings: tuple[tuple[str, str], ...]
@@ -318,7 +323,12 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("wall clock in sharp focus", "A wall clock, blurry because it was moving.",
       "caption names blurred, not sharp"),
      ("copper spoon on a saucer", "A small silver spoon on a saucer.",
-      "caption names grey, not brown")],
+      "caption names grey, not brown"),
+     # written by hand against printed or typed
+     ("a handwritten letter", "A scanned page of printed text.",
+      "caption names printed, not handwritten"),
+     ("typed equations in a LaTeX document", "Handwritten maths equations on squared paper.",
+      "caption names handwritten, not printed")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
@@ -422,3 +432,40 @@ def test_plurals_are_told_from_singulars_and_from_words_ending_in_s() -> None:
     nouns = taxonomy()
     assert [nouns.plural(w) for w in ("shoes", "legs", "mice", "coins")] == [True] * 4
     assert [nouns.plural(w) for w in ("glass", "motorbike", "bus")] == [False] * 3
+
+
+@pytest.mark.parametrize(
+    ("query", "caption", "why"),
+    [("white stallion galloping", "Black silhouette of a horse on white.",
+      "caption shows no galloping"),
+     ("space shuttle taking off", "A model of the space shuttle on a stand.",
+      "caption shows no taking off"),
+     ("cells dividing under the microscope", "Stained cells under the microscope.",
+      "caption shows no dividing"),
+     ("shuttle model hanging from a ceiling", "A model of the space shuttle on a stand.",
+      "caption shows no hanging")],
+)  # fmt: skip
+def test_a_caption_that_shows_the_object_at_rest_lacks_the_asked_action(
+    query: str, caption: str, why: str
+) -> None:
+    found = check(asked(query), caption)
+    assert found.naming is Naming.PARTLY and found.why() == why
+
+
+@pytest.mark.parametrize(
+    ("query", "caption"),
+    [("flag hanging from a pole", "The stars and stripes flag dangling from a pole."),  # a group
+     ("guy filming with a tripod", "Man with a camera on a tripod."),  # a camera films
+     ("horse sprinting", "A horse galloping on a beach."),
+     ("usa flag flying from a pole", "The stars and stripes flag hanging on a pole."),  # no action
+     ("a tripod standing on the grass", "The legs of a tripod on the grass."),  # a pose
+     ("moving boxes on shelves", "Metal shelves full of cardboard boxes.")],
+)  # fmt: skip
+def test_shown_or_unlisted_actions_and_poses_say_nothing(query: str, caption: str) -> None:
+    assert check(asked(query), caption).naming is Naming.NAMED
+
+
+def test_an_ing_word_inside_a_compound_names_a_thing() -> None:
+    assert query_actions("a swimming pool") == frozenset()
+    assert query_actions("an ironing board") == frozenset()
+    assert query_actions("a cat sleeping on a sofa") == frozenset({("sleeping", "sleeping")})

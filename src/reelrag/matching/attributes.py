@@ -93,7 +93,7 @@ def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return set(a) <= set(b) or set(b) <= set(a)
 
 
-def _table(groups: dict[tuple[str, ...], str]) -> dict[str, tuple[str, ...]]:
+def table(groups: dict[tuple[str, ...], str]) -> dict[str, tuple[str, ...]]:
     """Labels by word or phrase (``_`` joins the words of a phrase)."""
     return {
         word.replace("_", " "): labels for labels, words in groups.items() for word in words.split()
@@ -101,7 +101,7 @@ def _table(groups: dict[tuple[str, ...], str]) -> dict[str, tuple[str, ...]]:
 
 
 MATERIALS = Vocabulary(
-    _table(
+    table(
         {
             ("wood",): "wood wooden timber",
             ("steel", "metal"): "steel",
@@ -127,7 +127,7 @@ MATERIALS = Vocabulary(
     every=True,
 )
 SEXES = Vocabulary(
-    _table(
+    table(
         {
             ("female",): "woman women female girl girls lady ladies she her hers herself mother "
             "mum mom wife daughter sister queen actress spacewoman businesswoman grandma "
@@ -139,7 +139,7 @@ SEXES = Vocabulary(
     )
 )
 COUNTRIES = Vocabulary(
-    _table(
+    table(
         {
             ("united states",): "american america usa united_states stars_and_stripes "
             "old_glory star_spangled",
@@ -205,7 +205,7 @@ COUNTRIES = Vocabulary(
 # the evening" and "at nightfall" all find "at dusk"; "at night", "at noon" and "in broad
 # daylight" do not. "day" alone is left out ("a day at the beach", "birthday").
 TIMES = Vocabulary(
-    _table(
+    table(
         {
             ("dawn", "twilight", "morning"): "dawn sunrise daybreak first_light",
             ("dusk", "twilight", "evening"): "dusk sunset sundown nightfall gloaming",
@@ -249,13 +249,13 @@ def opposites(first: tuple[str, str], second: tuple[str, str], nothing: str = ""
     """One measure's two opposite labels, each with its words (``_`` joins a phrase's words);
     ``nothing``: phrases that hide the words inside them ("new york" says no age)."""
     (one, its), (other, theirs) = first, second
-    words = _table({(one,): its, (other,): theirs, (): nothing})
+    words = table({(one,): its, (other,): theirs, (): nothing})
     return Opposites(Vocabulary(words), frozenset((frozenset((one, other)),)))
 
 
 SIZES = Opposites(
     Vocabulary(
-        _table(
+        table(
             {
                 ("small",): "small little tiny mini miniature",
                 ("large",): "large big huge giant enormous",
@@ -284,6 +284,12 @@ FOCUS = opposites(
     ("sharp", "sharp focused in_focus"),
     ("blurred", "blurry blurred blur out_of_focus unfocused shaky fuzzy"),
 )
+# Whether a text was written by hand: "a handwritten letter" is not "a scanned page of printed
+# text", "typed equations" not "handwritten maths equations".
+WRITING = opposites(
+    ("handwritten", "handwritten handwriting hand_written scribbled pencilled penciled"),
+    ("printed", "printed typed typewritten typeset printout"),
+)
 # How old a thing is: "modern coins" are not "old coins"; names with "new" or "old" in them say
 # no age.
 AGES = opposites(
@@ -307,7 +313,7 @@ COUNTS = opposites(
 # The bodies of the solar system by their names and adjectives: "martian craters" are not
 # "craters on the surface of the moon".
 BODIES = Vocabulary(
-    _table(
+    table(
         {
             ("moon",): "moon lunar",
             ("sun",): "sun solar",

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+from reelrag.matching.actions import missing, query_actions
 from reelrag.matching.attributes import (
     AGES,
     BODIES,
@@ -74,6 +75,7 @@ from reelrag.matching.attributes import (
     SHADES,
     SIZES,
     TIMES,
+    WRITING,
     Attribute,
 )
 from reelrag.matching.colours import COLOURS
@@ -96,7 +98,7 @@ _KIN_STEPS = 3  # two individuals are of a close kind when one kind is this near
 # first clash names the reason).
 ATTRIBUTES: tuple[Attribute, ...] = (COLOURS, MATERIALS, SEXES, COUNTRIES, TIMES, SIZES, SHADES,
                                       EXPRESSIONS, AGES, FULLNESS, COUNTS, BODIES,
-                                      FOCUS)  # fmt: skip
+                                      FOCUS, WRITING)  # fmt: skip
 
 
 class Naming(Enum):
@@ -119,6 +121,7 @@ class Asked:
     settings: tuple[tuple[str, str], ...] = ()  # (preposition, noun): ("on", "sofa")
     absent: tuple[str, ...] = ()  # what it asks not to see: "no tripod", "without a camera"
     number: str | None = None  # a number of two or more it asks for: "two red motorbikes"
+    actions: frozenset[tuple[str, ...]] = frozenset()  # what it shows the object doing
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class Check:
     wanted: str | None = None
     found: str | None = None
     absent: bool = False  # OTHER: the caption names what the query asks not to see
+    action: bool = False  # PARTLY: the caption shows the object not doing what was asked
 
     def why(self) -> str | None:
         """The reason for the ``why`` line, or None when the caption names the object."""
@@ -141,6 +145,8 @@ class Check:
             if self.absent:
                 return f"caption names {found}, asked without it"
             return f"caption names {found}, not {wanted}"
+        if self.naming is Naming.PARTLY and self.action:
+            return f"caption shows no {wanted}"
         if self.naming is Naming.PARTLY:
             return f"caption names no {wanted} (asked: {found})"
         return None
@@ -158,11 +164,12 @@ def _text(lemma: str | None) -> str:
 def asked(query: str) -> Asked:
     """The query's objects (:func:`query_objects`), the individuals it names and the labels of
     each of ``ATTRIBUTES``, its settings (:func:`query_settings`), what it asks not to see
-    (:func:`query_absences`) and a number of two or more it asks for."""
+    (:func:`query_absences`), a number of two or more it asks for and what it shows the
+    object doing (:func:`reelrag.matching.actions.query_actions`)."""
     named = tuple(vocabulary.named(query) for vocabulary in ATTRIBUTES)
     number = next((word for word in words(query) if word in NUMBERS), None)
     return Asked(query_objects(query), individuals(query), named, query_settings(query),
-                 query_absences(query), number)  # fmt: skip
+                 query_absences(query), number, query_actions(query))  # fmt: skip
 
 
 Said = Callable[[str, str], bool]  # (noun, caption): does a caption word say it otherwise?
@@ -178,6 +185,8 @@ def check(wanted: Asked, caption: str, said: Said | None = None) -> Check:
     for preposition, setting in wanted.settings:
         if not _named(setting, theirs) and not (said and said(setting, caption)):
             return Check(Naming.PARTLY, setting, f"{preposition} {setting}")
+    if action := missing(wanted.actions, caption):
+        return Check(Naming.PARTLY, action, action, action=True)
     return named
 
 

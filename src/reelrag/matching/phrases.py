@@ -38,6 +38,8 @@ _LOCATIVE = (
 )
 LOCATIVE = frozenset(_LOCATIVE.split(" "))
 _SETTING = LOCATIVE | {"with"}  # "with" puts a thing beside the object: "with a croissant"
+# Verbs that show a thing with the object, read as "with": "a cat wearing a hat".
+_WITH_VERBS = frozenset(("wearing", "holding", "carrying"))
 _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
 _PRONOUNS = frozenset(("i", "me", "we", "us", "you", "he", "him", "she", "they", "them"))
 # Words about the picture, not the thing it shows: "grass texture" asks for grass, "a deer
@@ -146,15 +148,20 @@ def _placed(joints: list[str], heads: list[str | None], i: int) -> str | None:
 
 def _phrase_heads(query: str) -> tuple[list[str], list[str | None]]:
     """The prepositions that join the query's phrases, and each phrase's head noun (words
-    after "no" are left out up to the next conjunction: they name what is not there)."""
+    after "no" are left out up to the next conjunction: they name what is not there; "full of",
+    "wearing", "holding" and "carrying" join as "with": "shelves full of jars", "a cat wearing a
+    hat" show jars and a hat with the object)."""
     nouns = taxonomy()
     phrases: list[list[str]] = [[]]
     joints: list[str] = []
     negated = False  # "no tripod" names no object of the query
     said = words(query)
     for i, word in enumerate(said):
-        if word in PREPOSITIONS:
-            joints.append(word)
+        if word in PREPOSITIONS or word in _WITH_VERBS:
+            full = word == "of" and phrases[-1][-1:] == ["full"]  # "shelves full of jars"
+            if full:
+                phrases[-1].pop()
+            joints.append("with" if full or word in _WITH_VERBS else word)
             phrases.append([])
         elif _negates(said, i) or (negated and word not in _JOINS):
             negated = True
@@ -235,7 +242,7 @@ def individuals(query: str) -> tuple[str, ...]:
     nouns = taxonomy()
     said = [w for w in words(query) if w not in _PRONOUNS]
     found: list[str] = []
-    for lemma in _spans(said):
+    for lemma in spans(said):
         if nouns.is_instance(lemma) and not any(_inside(lemma, f) for f in found):
             found.append(lemma)
     return tuple(found)
@@ -245,7 +252,7 @@ def _inside(short: str, long: str) -> bool:
     return f"_{short}_" in f"_{long}_"
 
 
-def _spans(said: list[str]) -> list[str]:
+def spans(said: list[str]) -> list[str]:
     """The noun lemmas in ``said``: single words that are no stop words, and compounds of up to
     three words that neither start nor end with one ("stars_and_stripes"), longest first."""
     nouns = taxonomy()
@@ -266,12 +273,12 @@ def caption_nouns(caption: str) -> frozenset[str]:
     """The noun lemmas ``caption`` names: its words and compounds of up to three words, less
     owners it does not show ("officer" in "an officer's cap", :func:`possessions`)."""
     said = _tokens(caption)
-    every = _spans([word for word, _ in said])
+    every = spans([word for word, _ in said])
     owners = {owner for owner, _ in possessions(caption)}
     if not owners:
         return frozenset(every)
     # the nouns said other than as an owner: owners blanked out by a stop word
-    plain = set(_spans(["of" if owner else word for word, owner in said]))
+    plain = set(spans(["of" if owner else word for word, owner in said]))
     return frozenset(n for n in every if n not in owners or n in plain)
 
 
