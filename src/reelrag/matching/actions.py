@@ -5,8 +5,9 @@ as a near match (galloping sits next to horse, floating next to space).
 
 A caption shows an action when it names one of the same group ("sprinting" for "galloping":
 both are running; "racing" for "sleeping" is no match), or, for filming, the thing that does
-it ("a man with a camera" is filming). A caption that shows none of the query's actions describes the
-object at rest, so the query asks for a detail it lacks (:mod:`reelrag.matching.objects`).
+it ("a man with a camera" is filming). A caption that shows none of the query's actions
+describes the object at rest, so the query asks for a detail it lacks
+(:mod:`reelrag.matching.objects`).
 
 The list is closed and short on purpose: actions that change what a picture shows, and
 hanging, which captions say ("a model hanging from the ceiling" is not "a model on a stand").
