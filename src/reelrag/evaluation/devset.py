@@ -22,8 +22,9 @@ no word of what the next round checks, committed unread before round 19 was meas
 once with it, read since), ``test21`` (the same for round 20) or ``test22`` (written the same
 way while a round 21 was tried and dropped; committed unread, measured once with round 20's
 rule, read in round 22), ``test23`` (the same, written while round 22 was built, measured
-once with it) or ``test24`` (the same, written while round 23 was built, measured once with
-it, the final rule).
+once with it), ``test24`` (the same, written while round 23 was built, measured once with
+it) or ``test25`` (the same, written while round 24 was built, measured once with it, the
+final rule).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ SPLITS = (
     "test22",
     "test23",
     "test24",
+    "test25",
     "all",
 )
 
@@ -96,7 +98,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test24 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test25 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
