@@ -59,7 +59,7 @@ def test_relations_in_the_taxonomy(query: str, caption: str, relation: Relation)
         ("beach at sunset", ("beach",)),
         ("a cup of coffee", ("cup", "coffee")),
         ("space explorer posing with the flag", ("explorer",)),  # "posing" is the verb
-        ("horse riding", ("riding",)),  # ...but an -ing word that ends the query is its noun
+        ("red brick building", ("building",)),  # ...but an -ing thing that ends it is its noun
         ("my cat", ("cat",)),
         ("matplotlib", ()),  # no noun the taxonomy knows: nothing to check
     ],
@@ -198,7 +198,9 @@ TRIPOD = "The legs of a metal tripod standing on the grass."
      # "full of", "wearing", "holding" and "carrying" show a thing with the object
      ("metal shelves full of glass jars", (("with", "jar"),)),
      ("ginger cat wearing a christmas hat", (("with", "hat"),)),
-     ("woman holding a camera", (("with", "camera"),))],
+     ("woman holding a camera", (("with", "camera"),)),
+     # a word for what the object has
+     ("close-up of a bearded man smiling", (("with", "beard"),))],
 )  # fmt: skip
 def test_query_settings_are_physical_things_a_preposition_puts_the_object_in_or_with(
     query: str, settings: tuple[tuple[str, str], ...]
@@ -469,3 +471,19 @@ def test_an_ing_word_inside_a_compound_names_a_thing() -> None:
     assert query_actions("a swimming pool") == frozenset()
     assert query_actions("an ironing board") == frozenset()
     assert query_actions("a cat sleeping on a sofa") == frozenset({("sleeping", "sleeping")})
+
+
+@pytest.mark.parametrize(
+    ("query", "objects"),
+    [("dog looking to the side", ("dog",)),  # "to" joins phrases: the side is no object
+     ("cat next to a window", ("cat",)),
+     ("old glory waving", ("old_glory",)),  # a verb ending the query: the flag waves
+     ("horse riding", ("horse",)),
+     ("present in blue wrapping", ("present",)),
+     ("tall steel lighting mast in the evening", ("mast",))],
+)  # fmt: skip
+def test_an_ing_word_ending_the_query_is_its_object_only_when_it_names_a_thing(
+    query: str, objects: tuple[str, ...]
+) -> None:
+    assert asked(query).objects == objects
+    assert asked("warehouse shelving with boxes").settings == (("with", "box"),)

@@ -9,10 +9,10 @@ A noun may be one word or a compound of up to three ("space shuttle", "hot air b
 and stripes": a stop word may sit inside, never at either end). A query's **head noun** is the
 last noun of its first phrase (before a preposition), its **settings** the physical things or
 places a locative preposition puts it in or on ("on a sofa") or "with" puts beside it ("with a
-croissant"); an ``-ing`` word after a noun is a verb ("explorer posing with the flag") unless it
-ends the query ("horse riding"). An **owner** is a possessive the caption does not show: a
-living owner of a made object ("an officer's cap"), not of a part ("a cat's eye") nor of a
-picture ("grandma's photo").
+croissant"); an ``-ing`` word after a noun is a verb ("explorer posing with the flag", "horse
+riding") unless it ends the query and names a thing ("a red brick building"). An **owner** is
+a possessive the caption does not show: a living owner of a made object ("an officer's cap"),
+not of a part ("a cat's eye") nor of a picture ("grandma's photo").
 """
 
 from __future__ import annotations
@@ -27,17 +27,25 @@ from reelrag.matching.colours import COLOURS, colours
 from reelrag.matching.nouns import Taxonomy, taxonomy
 
 _PREPOSITIONS = (
-    "about above against along among around at behind below beneath beside between by during "
-    "for from in inside into near of off on onto outside over through under with within without"
+    "about above across against along amid among amongst around at behind below beneath beside "
+    "between beyond by during for from in inside into near of off on onto outside over through "
+    "to toward towards under underneath upon with within without"
 )
 PREPOSITIONS = frozenset(_PREPOSITIONS.split(" "))
 # The prepositions that say where a thing is: "on a sofa", "in a field", "under the microscope".
 _LOCATIVE = (
-    "above against among at behind below beneath beside by in inside into near on onto outside "
-    "over under within"
+    "above against amid among amongst at behind below beneath beside by in inside into near on "
+    "onto outside over under underneath upon within"
 )
 LOCATIVE = frozenset(_LOCATIVE.split(" "))
 _SETTING = LOCATIVE | {"with"}  # "with" puts a thing beside the object: "with a croissant"
+# Words that say what a person or thing has, read as "with": "a bearded man" is a man with a
+# beard.
+_HAVING = {
+    "bearded": "beard", "moustached": "moustache", "mustached": "mustache",
+    "bespectacled": "spectacles", "tattooed": "tattoo", "masked": "mask", "hooded": "hood",
+    "helmeted": "helmet", "uniformed": "uniform", "winged": "wing", "horned": "horn",
+}  # fmt: skip
 # Verbs that show a thing with the object, read as "with": "a cat wearing a hat".
 _WITH_VERBS = frozenset(("wearing", "holding", "carrying"))
 _DETERMINERS = frozenset(("my", "our", "your", "her", "his", "their", "its", "some"))
@@ -90,7 +98,7 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     """Where the query places its object and what it shows with it: (preposition, noun lemma)
     for each later phrase that a locative preposition or "with" opens and whose head is a
     physical thing or place, not a time ("at night"), a state ("on display") nor a colour ("in
-    black and white").
+    black and white"); and ("with", noun) for a word that says what the object has ("bearded").
 
     >>> query_settings("ginger cat asleep on a sofa at night")
     (('on', 'sofa'),)
@@ -98,6 +106,8 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     (('with', 'croissant'),)
     >>> query_settings("astronaut in front of the flag"), query_settings("foam on top")
     ((('in', 'flag'),), ())
+    >>> query_settings("a bearded man")
+    (('with', 'beard'),)
     """
     joints, heads = _phrase_heads(query)
     found = []
@@ -105,6 +115,7 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
         head = _placed(joints, heads, i)
         if joint in _SETTING and head and _first_is(head, "physical_entity") and not colours(head):
             found.append((joint, head))
+    found += [("with", _HAVING[word]) for word in words(query) if word in _HAVING]
     return tuple(found)
 
 
@@ -177,14 +188,16 @@ def _head(
 ) -> str | None:
     """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
     after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
-    phrase ("horse riding"); a noun in ``about`` is passed over for a noun before it ("grass
-    texture"; not a colour or other describing word: "black silhouette"), and is the head only
-    when there is none."""
+    phrase and names a thing ("metal shelving", "present in blue wrapping"; not "horse riding",
+    "old glory waving": a horse, a flag); a noun in ``about`` is passed over for a noun before
+    it ("grass texture"; not a colour or other describing word: "black silhouette"), and is the
+    head only when there is none."""
     kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
     fallback = None
     for end in range(len(kept), 0, -1):
-        verb = not (last and end == len(kept))
-        if verb and kept[end - 1].endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
+        word = kept[end - 1]
+        verb = not (last and end == len(kept)) or not _thing(nouns.lemma(word))
+        if verb and word.endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
             continue
         lemma = _ending_at(nouns, kept, end)
         if lemma and lemma not in about and not (fallback and _describes(lemma)):
@@ -313,6 +326,10 @@ def _owner_and_thing(said: list[str], i: int) -> tuple[str | None, str | None]:
             break
         after.append(word)
     return _head(nouns, said[max(0, i - 2) : i + 1]), _head(nouns, after)
+
+
+def _thing(lemma: str | None) -> bool:
+    return bool(lemma) and _first_is(lemma or "", "physical_entity")
 
 
 def _alive(lemma: str) -> bool:
