@@ -23,8 +23,9 @@ once with it, read since), ``test21`` (the same for round 20) or ``test22`` (wri
 way while a round 21 was tried and dropped; committed unread, measured once with round 20's
 rule, read in round 22), ``test23`` (the same, written while round 22 was built, measured
 once with it), ``test24`` (the same, written while round 23 was built, measured once with
-it) or ``test25`` (the same, written while round 24 was built, measured once with it, the
-final rule).
+it), ``test25`` (the same, written while round 24 was built, measured once with it) or
+``test26`` (the same, written while a round 25 was tried and dropped; measured once with round
+24's rule, the final one).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ SPLITS = (
     "test23",
     "test24",
     "test25",
+    "test26",
     "all",
 )
 
@@ -98,7 +100,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test25 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test26 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
