@@ -330,7 +330,9 @@ def test_a_setting_said_in_other_words_counts_as_named() -> None:
      ("a handwritten letter", "A scanned page of printed text.",
       "caption names printed, not handwritten"),
      ("typed equations in a LaTeX document", "Handwritten maths equations on squared paper.",
-      "caption names handwritten, not printed")],
+      "caption names handwritten, not printed"),
+     ("equations written by hand", "A scanned page of printed text.",
+      "caption names printed, not handwritten")],
 )  # fmt: skip
 def test_captions_that_name_another_material_sex_country_time_or_size(
     query: str, caption: str, why: str
@@ -487,3 +489,15 @@ def test_an_ing_word_ending_the_query_is_its_object_only_when_it_names_a_thing(
 ) -> None:
     assert asked(query).objects == objects
     assert asked("warehouse shelving with boxes").settings == (("with", "box"),)
+
+
+def test_black_and_white_in_a_caption_names_colours_not_written_matter() -> None:
+    chessboard = "Black and white chessboard pattern."
+    assert "black_and_white" not in caption_nouns(chessboard)
+    assert check(asked("handwritten letter in cursive"), chessboard).naming is Naming.UNNAMED
+
+
+def test_by_hand_says_how_not_where() -> None:
+    wanted = asked("maths formulas written by hand on grid paper")
+    assert wanted.settings == (("on", "paper"),)
+    assert asked("tripod by the hand rail").settings == (("by", "handrail"),)

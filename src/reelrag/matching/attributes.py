@@ -287,7 +287,10 @@ FOCUS = opposites(
 # Whether a text was written by hand: "a handwritten letter" is not "a scanned page of printed
 # text", "typed equations" not "handwritten maths equations".
 WRITING = opposites(
-    ("handwritten", "handwritten handwriting hand_written scribbled pencilled penciled"),
+    (
+        "handwritten",
+        "handwritten handwriting hand_written written_by_hand scribbled pencilled penciled",
+    ),
     ("printed", "printed typed typewritten typeset printout"),
 )
 # How old a thing is: "modern coins" are not "old coins"; names with "new" or "old" in them say

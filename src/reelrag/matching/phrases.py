@@ -97,8 +97,9 @@ def query_objects(query: str) -> tuple[str, ...]:
 def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     """Where the query places its object and what it shows with it: (preposition, noun lemma)
     for each later phrase that a locative preposition or "with" opens and whose head is a
-    physical thing or place, not a time ("at night"), a state ("on display") nor a colour ("in
-    black and white"); and ("with", noun) for a word that says what the object has ("bearded").
+    physical thing or place, not a time ("at night"), a state ("on display"), a colour ("in
+    black and white") nor a way of doing ("by hand"); and ("with", noun) for a word that says
+    what the object has ("bearded").
 
     >>> query_settings("ginger cat asleep on a sofa at night")
     (('on', 'sofa'),)
@@ -113,10 +114,18 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
     found = []
     for i, joint in enumerate(joints):
         head = _placed(joints, heads, i)
-        if joint in _SETTING and head and _first_is(head, "physical_entity") and not colours(head):
+        if head and _is_setting(joint, head):
             found.append((joint, head))
     found += [("with", _HAVING[word]) for word in words(query) if word in _HAVING]
     return tuple(found)
+
+
+def _is_setting(joint: str, head: str) -> bool:
+    """Whether ``joint`` puts the object in, on or with ``head``: a physical thing that is no
+    colour, and no body part after "by" ("written by hand" says how)."""
+    if joint not in _SETTING or colours(head) or not _first_is(head, "physical_entity"):
+        return False
+    return not (joint == "by" and _first_is(head, "body_part"))
 
 
 def _negates(said: list[str], i: int) -> bool:
@@ -267,18 +276,23 @@ def _inside(short: str, long: str) -> bool:
 
 def spans(said: list[str]) -> list[str]:
     """The noun lemmas in ``said``: single words that are no stop words, and compounds of up to
-    three words that neither start nor end with one ("stars_and_stripes"), longest first."""
+    three words that neither start nor end with one ("stars_and_stripes"), longest first. A
+    compound of colours names the colours, not WordNet's "black and white" (written matter)."""
     nouns = taxonomy()
     found = []
     for size in range(_LONGEST, 0, -1):
         for start in range(len(said) - size + 1):
             span = said[start : start + size]
-            if span[0] in STOP_WORDS or span[-1] in STOP_WORDS:
+            if span[0] in STOP_WORDS or span[-1] in STOP_WORDS or _all_colours(span):
                 continue
             lemma = compound(nouns, span)
             if lemma and lemma not in found:
                 found.append(lemma)
     return found
+
+
+def _all_colours(span: list[str]) -> bool:
+    return len(span) > 1 and all(colours(w) for w in span if w not in STOP_WORDS)
 
 
 @lru_cache(maxsize=16_384)
