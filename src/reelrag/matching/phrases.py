@@ -197,10 +197,10 @@ def _head(
 ) -> str | None:
     """The rightmost noun of ``phrase`` (the longest compound ending there); an ``-ing`` word
     after a noun is a verb ("explorer posing with the flag"), unless it ends the ``last``
-    phrase and names a thing ("metal shelving", "present in blue wrapping"; not "horse riding",
-    "old glory waving": a horse, a flag); a noun in ``about`` is passed over for a noun before
-    it ("grass texture"; not a colour or other describing word: "black silhouette"), and is the
-    head only when there is none."""
+    phrase and names a thing ("a red brick building", "present in blue wrapping"; not "horse
+    riding", "old glory waving": a horse, a flag); a noun in ``about`` is passed over for a
+    noun before it ("grass texture"; not a colour or other describing word: "black
+    silhouette"), and is the head only when there is none."""
     kept = [w for w in phrase if w not in STOP_WORDS and w not in _DETERMINERS]
     fallback = None
     for end in range(len(kept), 0, -1):
