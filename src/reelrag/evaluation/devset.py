@@ -25,8 +25,9 @@ rule, read in round 22), ``test23`` (the same, written while round 22 was built,
 once with it), ``test24`` (the same, written while round 23 was built, measured once with
 it), ``test25`` (the same, written while round 24 was built, measured once with it) or
 ``test26`` (the same, written while a round 25 was tried and dropped; measured once with round
-24's rule, read in round 26) or ``test27`` (the same, written while round 26 was built,
-measured once with it, the final rule).
+24's rule, read in round 26), ``test27`` (the same, written while round 26 was built,
+measured once with it) or ``test28`` (the same, written while a round 27 was tried and dropped;
+measured once with round 26's rule, the final one).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ SPLITS = (
     "test25",
     "test26",
     "test27",
+    "test28",
     "all",
 )
 
@@ -102,7 +104,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test27 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test28 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
