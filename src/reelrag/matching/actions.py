@@ -78,7 +78,7 @@ def query_actions(query: str) -> frozenset[tuple[str, ...]]:
     """
     said = words(query)
     inside = {part for lemma in spans(said) if "_" in lemma for part in lemma.split("_")}
-    plain = [w if w not in inside or not w.endswith("ing") else "_" for w in said]
+    plain = ["_" if w in inside and w.endswith("ing") else w for w in said]
     return ACTIONS.named(" ".join(plain))
 
 

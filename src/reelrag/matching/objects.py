@@ -29,10 +29,10 @@ evidence at most, when it names:
   for "a rocket at noon");
 - another individual of a close kind, or only the class of the individual asked for (an
   instance in the taxonomy: the moon for "mars surface", a tower for "the Eiffel tower");
-- the opposite of an expression, an age, a fullness, a count or a focus ("smiling" for "a
-  frowning woman", "old" for "modern coins", "full" for "empty shelves", "rows" for "a single
-  coin", "blurry" for "a clock in sharp focus"), or another body of the solar system ("moon"
-  for "martian craters");
+- the opposite of an expression, an age, a fullness, a count, a focus or a way of writing
+  ("smiling" for "a frowning woman", "old" for "modern coins", "full" for "empty shelves",
+  "rows" for "a single coin", "blurry" for "a clock in sharp focus", "printed" for "a
+  handwritten letter"), or another body of the solar system ("moon" for "martian craters");
 - the object only in the singular, with no word of how many, when the query asks for two or
   more ("Red motorbike parked in the garage" for "two red motorbikes");
 - what the query asks not to see ("a camera and no tripod", "tripod legs without a camera");
@@ -44,7 +44,8 @@ query puts it in or on, or shows with it (:func:`reelrag.matching.phrases.query_
 snake coiled on a rock", "moon over a lake", "a cup of coffee with a croissant", "the milky way
 over mountains" against a deep field of galaxies), is PARTLY right, partial evidence at most
 too, unless a caption word says it in other words (the caller's ``said`` test: "lawn" for
-"grass").
+"grass"). So is a caption that does not show what the query shows the object doing
+(:mod:`reelrag.matching.actions`: "white stallion galloping" against a horse's silhouette).
 
 A person the query names only by sex ("a woman in uniform", "astronaut girl") is named by a
 caption that says the sex ("Grace Hopper in her navy uniform"); a caption that says the other

@@ -123,7 +123,7 @@ def query_settings(query: str) -> tuple[tuple[str, str], ...]:
 def _is_setting(joint: str, head: str) -> bool:
     """Whether ``joint`` puts the object in, on or with ``head``: a physical thing that is no
     colour, and no body part after "by" ("written by hand" says how)."""
-    if joint not in _SETTING or colours(head) or not _first_is(head, "physical_entity"):
+    if joint not in _SETTING or colours(head) or not _thing(head):
         return False
     return not (joint == "by" and _first_is(head, "body_part"))
 
@@ -205,9 +205,10 @@ def _head(
     fallback = None
     for end in range(len(kept), 0, -1):
         word = kept[end - 1]
-        verb = not (last and end == len(kept)) or not _thing(nouns.lemma(word))
-        if verb and word.endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
-            continue
+        if word.endswith("ing") and end > 1 and nouns.lemma(kept[end - 2]):
+            ends = last and end == len(kept)
+            if not ends or not _thing(nouns.lemma(word)):  # a verb, not the object
+                continue
         lemma = _ending_at(nouns, kept, end)
         if lemma and lemma not in about and not (fallback and _describes(lemma)):
             return lemma
@@ -343,7 +344,7 @@ def _owner_and_thing(said: list[str], i: int) -> tuple[str | None, str | None]:
 
 
 def _thing(lemma: str | None) -> bool:
-    return bool(lemma) and _first_is(lemma or "", "physical_entity")
+    return lemma is not None and _first_is(lemma, "physical_entity")
 
 
 def _alive(lemma: str) -> bool:
