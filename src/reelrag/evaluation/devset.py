@@ -26,8 +26,9 @@ once with it), ``test24`` (the same, written while round 23 was built, measured 
 it), ``test25`` (the same, written while round 24 was built, measured once with it) or
 ``test26`` (the same, written while a round 25 was tried and dropped; measured once with round
 24's rule, read in round 26), ``test27`` (the same, written while round 26 was built,
-measured once with it) or ``test28`` (the same, written while a round 27 was tried and dropped;
-measured once with round 26's rule, the final one).
+measured once with it), ``test28`` (the same, written while a round 27 was tried and dropped;
+measured once with round 26's rule, never read) or ``test29`` (the same, written while the
+learned acceptance rule was fitted; committed unread).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ SPLITS = (
     "test26",
     "test27",
     "test28",
+    "test29",
     "all",
 )
 
@@ -104,7 +106,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test28 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test29 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
