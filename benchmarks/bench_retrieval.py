@@ -22,7 +22,8 @@ run from the old source tree (``git archive OLD_REF src``) in a subprocess, at i
 threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 (``match_every_word``, :mod:`reelrag.matching.support`) instead; ``--no-objects`` turns the
 object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the split
-never tuned on (``test28`` to ``test30``; ``test10``, ``test12`` to ``test27`` before), with captions:
+never tuned on (``test28`` to ``test30``; ``test10``, ``test12`` to ``test27`` before),
+with captions:
 recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``
 (second round), ``51a05b7`` (third), ``2e11c14`` (fourth), ``870a07c`` (fifth), ``91c4c7b``

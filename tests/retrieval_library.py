@@ -7,9 +7,13 @@ digit, so keyword search has something vectors cannot see.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
 
 from reelrag.embeddings.base import Embedder
 from reelrag.index.base import IndexRecord
+from reelrag.library import Library, open_library
 from reelrag.samples import SAMPLES
 from reelrag.types import Asset
 
@@ -65,3 +69,17 @@ def make_records(
 
 def by_name(records: Sequence[IndexRecord], name: str) -> IndexRecord:
     return next(r for r in records if r.asset.source.endswith(f"/{name}.jpg"))
+
+
+def captioned_library(root: Path, captions: dict[str, str], **overrides: object) -> Library:
+    """A library of plain-coloured photos at ``captions``' paths, each with its caption as a
+    sidecar, ingested into ``root/ws`` with ``overrides`` as settings."""
+    photos = root / "photos"
+    for i, (path, caption) in enumerate(captions.items()):
+        target = photos / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 48), (40 * i % 256, 90, (200 - 40 * i) % 256)).save(target)
+        target.with_suffix(".txt").write_text(caption + "\n", encoding="utf-8")
+    library = open_library(root / "ws", **overrides)
+    library.ingest([str(photos)], recursive=True)
+    return library

@@ -44,6 +44,7 @@ class Settings:
     min_score: float = 0.45  # 'no good match' threshold on the match confidence in [0, 1]
     match_every_word: bool = False  # a caption must support each word of a multi-word query
     match_objects: bool = True  # a caption naming no kind of the query's object must stand out more
+    match_learned: bool = True  # the fitted acceptance model weighs the evidence (MiniLM only)
     search_limit: int = 5
     rrf_k: int = 60
     ann_min_rows: int = 50_000

@@ -42,15 +42,15 @@ def _prompts(tmp_path: Path, lines: list[str]) -> Path:
 
 def test_dry_run_plans_retrieval_once_and_distinct_images(ws: Path, tmp_path: Path) -> None:
     prompts = _prompts(tmp_path, [f"Shot {i}: <object_prompt>. <action_prompt>." for i in range(2)])
-    # "outer space": since issue 17 a folder name ("space/") alone no longer accepts a photo, and
-    # a caption must name it (or stand out): the galaxies and the astronaut's space suit do
-    args = ["batch", str(prompts), "--object", "outer space", "--action", "Camera pans down.",
+    # "the sky": two captions name it (the galaxies' night sky, the rocket's clear blue sky); a
+    # folder name alone ("space/") accepts no photo
+    args = ["batch", str(prompts), "--object", "the sky", "--action", "Camera pans down.",
             "--backend", "simulated", "--dry-run", "--json"]  # fmt: skip
     code, out = run_cli(ws, *args)
     plan = json.loads(out)
     assert code == 0 and plan["searches"] == 1
     assert len({row["request"]["asset_id"] for row in plan["rows"]}) == 1
-    assert plan["rows"][0]["request"]["prompt"] == "Shot 0: outer space. Camera pans down."
+    assert plan["rows"][0]["request"]["prompt"] == "Shot 0: the sky. Camera pans down."
     code, out = run_cli(ws, *args, "--distinct")
     rows = json.loads(out)["rows"]
     assert len({row["request"]["asset_id"] for row in rows}) == 2

@@ -181,7 +181,7 @@ def test_missing_shots_fail_or_are_skipped(
     )
     assert result.shots == 1 and "red running shoes" in result.missing[0]
     assert probe(Path(result.videos[0])).frames == 24
-    twice = [{"object": "outer space", "action": "camera zooms in", "duration": 1}] * 2
+    twice = [{"object": "the sky", "action": "camera zooms in", "duration": 1}] * 2
     done = render_reel(
         _board(twice, distinct=True), settings, out=tmp_path / "c.mp4", library=library
     )

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from reelrag.embeddings.base import Embedder
 from reelrag.errors import NoMatchError
-from reelrag.library import Library, open_library
+from reelrag.library import Library
 from reelrag.matching.support import Probe, content_terms, probe, says_otherwise, without
 from reelrag.retrieval import best_matches
+from retrieval_library import captioned_library
 
 CAPTIONS = {
     "garage/motorbike.jpg": "Red motorbike parked in the garage.",
@@ -24,20 +24,14 @@ CAPTIONS = {
 
 
 def _library(root: Path, **overrides: object) -> Library:
-    photos = root / "photos"
-    for i, (path, caption) in enumerate(CAPTIONS.items()):
-        target = photos / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.new("RGB", (64, 48), (40 * i, 90, 200 - 40 * i)).save(target)
-        target.with_suffix(".txt").write_text(caption + "\n", encoding="utf-8")
-    library = open_library(root / "ws", **overrides)
-    library.ingest([str(photos)], recursive=True)
-    return library
+    return captioned_library(root, CAPTIONS, **overrides)
 
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Library:
-    return _library(tmp_path_factory.mktemp("strict"), match_every_word=True, match_objects=False)
+    # the word check alone: the learned rule (match_learned) has its own tests (test_acceptance)
+    root = tmp_path_factory.mktemp("strict")
+    return _library(root, match_every_word=True, match_objects=False, match_learned=False)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +81,7 @@ def test_the_opt_in_refuses_a_near_neighbour(strict: Library, tmp_path: Path) ->
     with pytest.raises(NoMatchError, match="no good match"):
         best_matches(strict, "a red sports car", strict.settings)
     # With both checks off it is accepted: the word check alone is what refuses it here.
-    loose = _library(tmp_path, match_objects=False)
+    loose = _library(tmp_path, match_objects=False, match_learned=False)
     assert not loose.settings.match_every_word
     best = best_matches(loose, "a red sports car", loose.settings)[0]
     assert best.asset.source.endswith("motorbike.jpg") and "lacks" not in best.why

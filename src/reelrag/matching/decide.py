@@ -1,9 +1,11 @@
-"""Re-score an index's candidates with the match confidence (:mod:`reelrag.matching.decision`):
-the score that ``min_score`` cuts and that orders the final list."""
+"""Re-score an index's candidates with the match confidence (:mod:`reelrag.matching.decision`,
+then :mod:`reelrag.matching.acceptance` where the embedder has a fitted model): the score that
+``min_score`` cuts and that orders the final list."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,12 +13,33 @@ from reelrag.captioning.evidence import has_caption, strong_text
 from reelrag.embeddings.base import Embedder
 from reelrag.index import scoring
 from reelrag.index.base import Index
+from reelrag.matching.acceptance import Acceptance, acceptance_for, features
 from reelrag.matching.cohort import background, unit
-from reelrag.matching.decision import MatchModel, match_model, weigh
+from reelrag.matching.decision import Evidence, MatchModel, match_model, weigh
 from reelrag.matching.objects import NOTHING_ASKED, asked
-from reelrag.matching.support import Probe, content_terms, probe, says_otherwise
+from reelrag.matching.support import (
+    PARTIAL,
+    SUPPORTED,
+    Probe,
+    Support,
+    content_terms,
+    probe,
+    says_otherwise,
+)
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One candidate with its hand-built evidence and its caption's word support."""
+
+    hit: SearchHit
+    evidence: Evidence
+    support: Support
+
+    def features(self) -> list[float]:
+        return features(self.evidence, self.support)
 
 
 def decide(
@@ -30,17 +53,58 @@ def decide(
     """``hits`` with ``score`` = match confidence and ``why`` its evidence, best first.
 
     Confidence saturates near 1, so hits equal to two decimals are ordered by how far their
-    caption stands out, then by the index's order. With ``settings.match_every_word`` a
-    multi-word query is probed word by word (:mod:`reelrag.matching.support`): a caption that
-    leaves one of its words unsupported is only partial caption evidence. With
+    caption stands out, then by the index's order. With ``settings.match_learned`` (and an
+    embedder with a fitted model) the fitted acceptance model
+    (:mod:`reelrag.matching.acceptance`) weighs each captioned hit's evidence and word
+    support. With ``settings.match_every_word`` a caption that leaves a word
+    of a multi-word query unsupported is only partial caption evidence. With
     ``settings.match_objects`` a caption that names no kind of the query's object
     (:mod:`reelrag.matching.objects`) must stand out further, and one that names something
     else is partial caption evidence."""
+    weighed = weigh_all(hits, query, vector, index, embedder, settings)
+    model = match_model(embedder.identity.name, embedder.identity.model)
+    learned = acceptance_for(model) if settings.match_learned else None
+    rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
+    for position, one in enumerate(weighed):
+        ev = one.evidence
+        if learned is not None and has_caption(one.hit.asset):
+            ev = _learned(one, learned, settings.match_every_word)
+        key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
+        hit = one.hit.replace(score=round(ev.confidence, 6), why=ev.why(one.hit.image_score))
+        rescored.append((key, hit))
+    return [hit for _, hit in sorted(rescored, key=lambda pair: pair[0])]
+
+
+def _learned(one: Weighed, model: Acceptance, every_word: bool) -> Evidence:
+    """``one``'s evidence with the fitted model's confidence. A caption and keywords holding
+    every term of the query keep at least the hand-built confidence ("portrait" against
+    "Portrait of Grace Hopper ..."; the labelled queries have too few such hits to teach the
+    model). A caption that leaves a query word unsupported stays partial evidence with
+    ``every_word`` (the opt-in check)."""
+    confidence = model.confidence(one.features())
+    if one.evidence.text >= 1.0:
+        confidence = max(confidence, one.evidence.confidence)
+    if every_word and one.support.lacking:
+        confidence = min(confidence, PARTIAL)
+    return replace(one.evidence, confidence=confidence, lacking=one.support.lacking)
+
+
+def weigh_all(
+    hits: Sequence[SearchHit],
+    query: str,
+    vector: np.ndarray,
+    index: Index,
+    embedder: Embedder,
+    settings: Settings,
+) -> list[Weighed]:
+    """Each of ``hits`` with its hand-built evidence (:func:`reelrag.matching.decision.weigh`)
+    and word support, in the index's order."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
     model = match_model(embedder.identity.name, embedder.identity.model)
-    words = probe(embedder, query, query_unit) if settings.match_every_word else None
+    probing = settings.match_every_word or (settings.match_learned and acceptance_for(model))
+    words = probe(embedder, query, query_unit) if probing else None
     # A caption-only index reports the caption cosine as vector_score (clipped at 0, below any
     # floor); with image vectors that is max(caption, image), so the caption vectors are read.
     # The probe needs the caption vectors of the hits whose caption can count.
@@ -50,17 +114,15 @@ def decide(
     terms = scoring.terms(query)
     wants = asked(query) if settings.match_objects else NOTHING_ASKED
     said = says_otherwise(embedder) if wants.settings else None
-    rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
-    for position, hit in enumerate(hits):
+    weighed = []
+    for hit in hits:
         cosine = _caption_cosine(hit, stored, query_unit)
-        lacking = _unsupported(hit, stored, words)
+        support = _support(hit, stored, words)
+        lacking = support.lacking if settings.match_every_word else ()
         ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, wants,
                    said)  # fmt: skip
-        key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
-        rescored.append(
-            (key, hit.replace(score=round(ev.confidence, 6), why=ev.why(hit.image_score)))
-        )
-    return [hit for _, hit in sorted(rescored, key=lambda pair: pair[0])]
+        weighed.append(Weighed(hit, ev, support))
+    return weighed
 
 
 def _caption_cosine(
@@ -80,10 +142,8 @@ def _probed(hit: SearchHit, words: Probe | None, model: MatchModel) -> bool:
     return hit.image_score is not None or (hit.vector_score or 0.0) > model.floor[0]
 
 
-def _unsupported(
-    hit: SearchHit, stored: dict[str, np.ndarray], words: Probe | None
-) -> tuple[str, ...]:
+def _support(hit: SearchHit, stored: dict[str, np.ndarray], words: Probe | None) -> Support:
     caption = stored.get(hit.asset.id)
     if words is None or caption is None or not has_caption(hit.asset):
-        return ()
-    return words.unsupported(np.asarray(caption), content_terms(strong_text(hit.asset)))
+        return SUPPORTED
+    return words.support(np.asarray(caption), content_terms(strong_text(hit.asset)))

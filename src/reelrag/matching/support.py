@@ -86,19 +86,40 @@ class Probe:
 
     def unsupported(self, caption: np.ndarray, caption_terms: Sequence[str]) -> tuple[str, ...]:
         """The query terms that ``caption`` (its vector and its own terms) does not support."""
+        return self.support(caption, caption_terms).lacking
+
+    def support(self, caption: np.ndarray, caption_terms: Sequence[str]) -> Support:
+        """How ``caption`` (its vector and its own terms) supports the query's terms."""
         norm = float(np.linalg.norm(caption))
         if norm == 0.0:
-            return ()
+            return SUPPORTED
         unit = np.asarray(caption, dtype=np.float32) / norm
         delta = float(self.query @ unit) - self.shortened @ unit
         own = set(caption_terms)
-        doubtful = [
-            t for t, d in zip(self.terms, delta, strict=True) if t not in own and d < DROP_MARGIN
+        foreign = [(t, float(d)) for t, d in zip(self.terms, delta, strict=True) if t not in own]
+        drop = sum(min(d, 0.0) for _, d in foreign)
+        doubtful = [t for t, d in foreign if d < DROP_MARGIN]
+        if not doubtful:
+            return Support((), drop, 0.0)
+        close = (
+            self.words.closest(doubtful, caption_terms) if caption_terms else [0.0] * len(doubtful)
+        )
+        short = [
+            (t, WORD_MATCH - c) for t, c in zip(doubtful, close, strict=True) if c < WORD_MATCH
         ]
-        if not doubtful or not caption_terms:
-            return tuple(doubtful)
-        close = self.words.closest(doubtful, caption_terms)
-        return tuple(t for t, c in zip(doubtful, close, strict=True) if c < WORD_MATCH)
+        return Support(tuple(t for t, _ in short), drop, sum(g for _, g in short))
+
+
+@dataclass(frozen=True)
+class Support:
+    """How a caption supports a query's content terms."""
+
+    lacking: tuple[str, ...]  # the terms it does not support
+    drop: float  # the sum of the negative deltas of the terms that are not its own (<= 0)
+    gap: float  # the sum of WORD_MATCH - (closest caption word's cosine) over ``lacking``
+
+
+SUPPORTED = Support((), 0.0, 0.0)
 
 
 class WordVectors:
