@@ -132,3 +132,36 @@ def test_the_opt_in_word_check_still_caps_a_lacking_word(tmp_path: Path) -> None
     strict = _library(tmp_path, match_every_word=True)
     found = strict.search(SearchRequest(query="knee mri scan", limit=1))
     assert found.no_match and found.nearest is not None and found.nearest.score <= 0.25
+
+
+def test_a_query_far_from_every_caption_is_not_probed(
+    learned: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reelrag.matching.decide as decide
+
+    probed: list[str] = []
+    real = decide.probe
+    monkeypatch.setattr(decide, "probe", lambda e, q, v: probed.append(q) or real(e, q, v))
+    assert learned.search(SearchRequest(query="snowy mountain lake", limit=1)).no_match
+    assert probed == []  # every candidate below PROBE_FLOOR: refused whatever the words say
+    assert learned.search(SearchRequest(query="knee mri scan", limit=1)).no_match
+    assert probed == ["knee mri scan"]
+
+
+def test_the_probe_embeds_the_query_terms_with_its_shortened_forms(learned: Library) -> None:
+    embedder = learned.embedder
+    calls: list[list[str]] = []
+
+    class Counting:
+        identity = embedder.identity
+
+        def embed_texts(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            return embedder.embed_texts(texts)
+
+    vector = np.asarray(embedder.embed_texts(["quartz wristwatch strap"])[0], dtype=np.float32)
+    words = probe(Counting(), "quartz wristwatch strap", vector / np.linalg.norm(vector))  # type: ignore[arg-type]
+    assert words is not None and len(calls) == 1
+    assert calls[0][3:] == ["quartz", "wristwatch", "strap"]
+    own = words.words.closest(["quartz"], ["quartz"])
+    assert own == [pytest.approx(1.0, abs=1e-5)] and len(calls) == 1  # kept, not re-embedded

@@ -29,6 +29,11 @@ from reelrag.matching.support import (
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
 
+# The learned rule probes a query word by word only when a candidate's hand-built confidence
+# reaches this: none of the 438 labelled queries whose best one stays below 0.1 is accepted by
+# it, whatever the words' support (benchmarks/fit_acceptance.py's rows; docs/retrieval.md).
+PROBE_FLOOR = 0.1
+
 
 @dataclass(frozen=True)
 class Weighed:
@@ -98,31 +103,37 @@ def weigh_all(
     settings: Settings,
 ) -> list[Weighed]:
     """Each of ``hits`` with its hand-built evidence (:func:`reelrag.matching.decision.weigh`)
-    and word support, in the index's order."""
+    and word support, in the index's order. For the learned rule alone, a query whose every
+    candidate is below ``PROBE_FLOOR`` is not probed word by word."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
     model = match_model(embedder.identity.name, embedder.identity.model)
-    probing = settings.match_every_word or (settings.match_learned and acceptance_for(model))
-    words = probe(embedder, query, query_unit) if probing else None
+    learned = settings.match_learned and acceptance_for(model) is not None
+    probing = (learned or settings.match_every_word) and len(content_terms(query)) >= 2
+    words = probe(embedder, query, query_unit) if probing and settings.match_every_word else None
     # A caption-only index reports the caption cosine as vector_score (clipped at 0, below any
     # floor); with image vectors that is max(caption, image), so the caption vectors are read.
     # The probe needs the caption vectors of the hits whose caption can count.
-    wanted = [h.asset.id for h in hits if h.image_score is not None or _probed(h, words, model)]
+    wanted = [
+        h.asset.id for h in hits if h.image_score is not None or (probing and _counts(h, model))
+    ]
     stored = index.vectors(wanted) if wanted else {}
     back = background(embedder, query_unit, settings.workspace / "cache")
     terms = scoring.terms(query)
     wants = asked(query) if settings.match_objects else NOTHING_ASKED
     said = says_otherwise(embedder) if wants.settings else None
-    weighed = []
-    for hit in hits:
+    supports = [_support(hit, stored, words) for hit in hits]
+    evidence = []
+    for hit, support in zip(hits, supports, strict=True):
         cosine = _caption_cosine(hit, stored, query_unit)
-        support = _support(hit, stored, words)
         lacking = support.lacking if settings.match_every_word else ()
-        ev = weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight, lacking, wants,
-                   said)  # fmt: skip
-        weighed.append(Weighed(hit, ev, support))
-    return weighed
+        evidence.append(weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight,
+                              lacking, wants, said))  # fmt: skip
+    if probing and words is None and max(ev.confidence for ev in evidence) >= PROBE_FLOOR:
+        words = probe(embedder, query, query_unit)
+        supports = [_support(hit, stored, words) for hit in hits]
+    return [Weighed(*one) for one in zip(hits, evidence, supports, strict=True)]
 
 
 def _caption_cosine(
@@ -134,10 +145,10 @@ def _caption_cosine(
     return None if caption is None else float(unit(np.asarray(caption)) @ query_unit)
 
 
-def _probed(hit: SearchHit, words: Probe | None, model: MatchModel) -> bool:
-    """Whether ``hit``'s caption is probed word by word: a multi-word query, a real caption
-    and a cosine above the floor where caption evidence starts (the others count 0 anyway)."""
-    if words is None or not has_caption(hit.asset):
+def _counts(hit: SearchHit, model: MatchModel) -> bool:
+    """Whether ``hit``'s caption can count: a real caption and a cosine above the floor where
+    caption evidence starts (the others count 0 anyway)."""
+    if not has_caption(hit.asset):
         return False
     return hit.image_score is not None or (hit.vector_score or 0.0) > model.floor[0]
 

@@ -138,17 +138,28 @@ class WordVectors:
         grid = np.stack([table[t] for t in terms]) @ np.stack([table[w] for w in words]).T
         return [float(row.max()) for row in grid]
 
+    def missing(self, words: Sequence[str]) -> list[str]:
+        """``words`` not embedded yet, once each."""
+        with self._lock:
+            return [w for w in dict.fromkeys(words) if w not in self._vectors]
+
+    def add(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep the unit ``vectors`` of ``words`` (embedded by the caller)."""
+        with self._lock:
+            self._store(words, vectors)
+
     def _get(self, words: Sequence[str]) -> dict[str, np.ndarray]:
+        missing = self.missing(words)
+        fresh = _units(self.embedder.embed_texts(missing)) if missing else None
         with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
-        if missing:
-            fresh = _units(self.embedder.embed_texts(missing))
-            with self._lock:
-                if len(self._vectors) + len(missing) > self.LIMIT:
-                    self._vectors.clear()
-                self._vectors.update(zip(missing, fresh, strict=True))
-        with self._lock:
+            if fresh is not None:
+                self._store(missing, fresh)
             return {w: self._vectors[w] for w in words}
+
+    def _store(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        if len(self._vectors) + len(words) > self.LIMIT:
+            self._vectors.clear()
+        self._vectors.update(zip(words, vectors, strict=True))
 
 
 def says_otherwise(embedder: Embedder) -> Callable[[str, str], bool]:
@@ -164,13 +175,18 @@ def says_otherwise(embedder: Embedder) -> Callable[[str, str], bool]:
 
 
 def probe(embedder: Embedder, query: str, query_unit: np.ndarray) -> Probe | None:
-    """The leave-one-term-out probe of ``query``; ``None`` for fewer than two content terms."""
+    """The leave-one-term-out probe of ``query``; ``None`` for fewer than two content terms.
+    The query's terms are embedded in the same batch (a caption is compared with them word by
+    word when it does not use them)."""
     terms = content_terms(query)
     if len(terms) < 2:
         return None
-    shortened = _units(embedder.embed_texts([without(query, t) for t in terms]))
+    table = word_vectors(embedder)
+    fresh = table.missing(terms)
+    vectors = _units(embedder.embed_texts([*(without(query, t) for t in terms), *fresh]))
+    table.add(fresh, vectors[len(terms) :])
     whole = np.asarray(query_unit, dtype=np.float32)
-    return Probe(tuple(terms), whole, shortened, word_vectors(embedder))
+    return Probe(tuple(terms), whole, vectors[: len(terms)], table)
 
 
 _WORDS: dict[str, WordVectors] = {}
