@@ -28,8 +28,9 @@ it), ``test25`` (the same, written while round 24 was built, measured once with 
 24's rule, read in round 26), ``test27`` (the same, written while round 26 was built,
 measured once with it), ``test28`` (the same, written while a round 27 was tried and dropped;
 measured once with round 26's rule, never read), ``test29`` (the same, written while the
-learned acceptance rule was fitted; committed unread) or ``test30`` (the same, written while
-that rule was refitted without its one library-dependent feature; committed unread).
+learned acceptance rule was fitted; committed unread), ``test30`` (the same, written while
+that rule was refitted without its one library-dependent feature; committed unread) or
+``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ SPLITS = (
     "test28",
     "test29",
     "test30",
+    "test31",
     "all",
 )
 
@@ -108,7 +110,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test30 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test31 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
