@@ -60,12 +60,11 @@ def decide(
     Confidence saturates near 1, so hits equal to two decimals are ordered by how far their
     caption stands out, then by the index's order. With ``settings.match_learned`` (and an
     embedder with a fitted model) the fitted acceptance model
-    (:mod:`reelrag.matching.acceptance`) weighs each captioned hit's evidence and word
-    support. With ``settings.match_every_word`` a caption that leaves a word
-    of a multi-word query unsupported is only partial caption evidence. With
-    ``settings.match_objects`` a caption that names no kind of the query's object
-    (:mod:`reelrag.matching.objects`) must stand out further, and one that names something
-    else is partial caption evidence."""
+    (:mod:`reelrag.matching.acceptance`) weighs each captioned hit's evidence and word support.
+    With ``settings.match_every_word`` a caption that leaves a word of a multi-word query
+    unsupported is only partial caption evidence. With ``settings.match_objects`` a caption
+    that names no kind of the query's object (:mod:`reelrag.matching.objects`) must stand out
+    further, and one that names something else is partial caption evidence."""
     weighed = weigh_all(hits, query, vector, index, embedder, settings)
     model = match_model(embedder.identity.name, embedder.identity.model)
     learned = acceptance_for(model) if settings.match_learned else None
