@@ -31,7 +31,7 @@ from reelrag.evaluation.labels import LabelledQuery
 from reelrag.index.base import IndexQuery
 from reelrag.library import Library, open_library
 from reelrag.matching.acceptance import FEATURES
-from reelrag.matching.decide import Weighed, weigh_all
+from reelrag.matching.decide import rank_key, weigh_all
 from reelrag.retrieval import DECISION_POOL
 from reelrag.settings import Settings
 
@@ -69,17 +69,14 @@ def row(library: Library, query: LabelledQuery) -> tuple[list[float], bool, bool
     """The features of ``query``'s best candidate (hand-built order) and whether it is right."""
     vector = library.embedder.embed_queries([query.query])[0]
     hits = library.index.search(IndexQuery(query.query, vector, DECISION_POOL))
+    # every multi-word query probed word by word, as when the shipped weights were fitted
     weighed = weigh_all(hits, query.query, vector, library.index, library.embedder,
-                        library.settings)  # fmt: skip
+                        library.settings, probe_floor=0.0)  # fmt: skip
     if not weighed:
         return [0.0] * len(FEATURES), False, query.answerable, query.split
-    best = min(enumerate(weighed), key=lambda pair: _order(*pair))[1]
+    best = min(enumerate(weighed), key=lambda pair: rank_key(pair[1].evidence, pair[0]))[1]
     right = query.answerable and query.matches(best.hit.asset)
     return best.features(), right, query.answerable, query.split
-
-
-def _order(position: int, one: Weighed) -> tuple[float, float, int]:
-    return (-round(one.evidence.confidence, 2), -(one.evidence.standout or 0.0), position)
 
 
 def fit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:

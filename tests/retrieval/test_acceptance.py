@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from reelrag.embeddings.base import Embedder
+from reelrag.index.base import IndexQuery
 from reelrag.library import Library
 from reelrag.matching.acceptance import (
     FEATURES,
@@ -146,6 +147,13 @@ def test_a_query_far_from_every_caption_is_not_probed(
     assert probed == []  # every candidate below PROBE_FLOOR: refused whatever the words say
     assert learned.search(SearchRequest(query="knee mri scan", limit=1)).no_match
     assert probed == ["knee mri scan"]
+    # the fit's rows probe every multi-word query (benchmarks/fit_acceptance.py)
+    query = "snowy mountain lake"
+    vector = learned.embedder.embed_queries([query])[0]
+    hits = learned.index.search(IndexQuery(query, vector, 10))
+    weighed = decide.weigh_all(hits, query, vector, learned.index, learned.embedder,
+                               learned.settings, probe_floor=0.0)  # fmt: skip
+    assert probed == ["knee mri scan", query] and len(weighed) == len(hits)
 
 
 def test_the_probe_embeds_the_query_terms_with_its_shortened_forms(learned: Library) -> None:

@@ -73,10 +73,16 @@ def decide(
         ev = one.evidence
         if learned is not None and has_caption(one.hit.asset):
             ev = _learned(one, learned, settings.match_every_word)
-        key = (-round(ev.confidence, 2), -(ev.standout or 0.0), position)
+        key = rank_key(ev, position)
         hit = one.hit.replace(score=round(ev.confidence, 6), why=ev.why(one.hit.image_score))
         rescored.append((key, hit))
     return [hit for _, hit in sorted(rescored, key=lambda pair: pair[0])]
+
+
+def rank_key(evidence: Evidence, position: int) -> tuple[float, float, int]:
+    """The order of hits: confidence to two decimals (it saturates near 1), then how far the
+    caption stands out, then the index's order (``position``)."""
+    return (-round(evidence.confidence, 2), -(evidence.standout or 0.0), position)
 
 
 def _learned(one: Weighed, model: Acceptance, every_word: bool) -> Evidence:
@@ -100,10 +106,12 @@ def weigh_all(
     index: Index,
     embedder: Embedder,
     settings: Settings,
+    probe_floor: float = PROBE_FLOOR,
 ) -> list[Weighed]:
     """Each of ``hits`` with its hand-built evidence (:func:`reelrag.matching.decision.weigh`)
     and word support, in the index's order. For the learned rule alone, a query whose every
-    candidate is below ``PROBE_FLOOR`` is not probed word by word."""
+    candidate is below ``probe_floor`` is not probed word by word (0: every multi-word query
+    is, as when the rule was fitted)."""
     if not hits:
         return []
     query_unit = unit(np.asarray(vector, dtype=np.float32))
@@ -129,7 +137,7 @@ def weigh_all(
         lacking = support.lacking if settings.match_every_word else ()
         evidence.append(weigh(hit, cosine, back, terms, model, settings.hybrid_text_weight,
                               lacking, wants, said))  # fmt: skip
-    if probing and words is None and max(ev.confidence for ev in evidence) >= PROBE_FLOOR:
+    if probing and words is None and max(ev.confidence for ev in evidence) >= probe_floor:
         words = probe(embedder, query, query_unit)
         supports = [_support(hit, stored, words) for hit in hits]
     return [Weighed(*one) for one in zip(hits, evidence, supports, strict=True)]
