@@ -1,9 +1,13 @@
 """The web API under load: 20 concurrent clients against a real ``uvicorn`` server on loopback
 with a 10k-asset library; prints requests/s, p50/p99, and the CPU-milliseconds per request of
 the server and of the load generator, for search, asset listing and mixed traffic (search +
-listing + health + job list).
+listing + health + job list). The competitor, measured in the same run: the same search
+served by a bare Starlette app (:mod:`bare_search`: one route calling ``Library.search``, no
+guard, session or response shaping); search rounds alternate between the two servers and the
+script prints the ratio of their requests/s and server CPU-ms per request.
 
     .venv/bin/python benchmarks/bench_server.py [--assets 10000] [--clients 20] [--seconds 15]
+                                                [--rounds 2]
 
 The library is synthetic and built in seconds: catalog rows plus LanceDB rows whose vectors are
 clustered unit vectors (as in bench_query.py) and whose captions come from a small vocabulary,
@@ -69,13 +73,17 @@ def _vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
-def start_server(workspace: Path, port: int) -> subprocess.Popen[bytes]:
-    """``reelrag serve`` on 127.0.0.1:``port`` in a subprocess; returns once it answers."""
+def start_server(workspace: Path, port: int, bare: bool = False) -> subprocess.Popen[bytes]:
+    """``reelrag serve`` (or, with ``bare``, the competitor :mod:`bare_search`) on
+    127.0.0.1:``port`` in a subprocess; returns once it answers."""
     import httpx
 
     env = {**os.environ, "REELRAG_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-c", "from reelrag.cli.main import run; run()", "serve",
                "--port", str(port)]  # fmt: skip
+    if bare:
+        command = [sys.executable, str(Path(__file__).with_name("bare_search.py")),
+                   str(workspace), str(port)]  # fmt: skip
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -109,12 +117,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def report(name: str, result: dict[str, Any], server_cpu_s: float) -> None:
+def report(name: str, result: dict[str, Any], server_cpu_s: float) -> tuple[float, float]:
+    """Prints one row; returns its requests/s and server CPU-ms per request."""
     ms = np.asarray(result["latencies_s"]) * 1000
     n = max(len(ms), 1)
-    print(f"{name:<8}{len(ms):>8}{len(ms) / result['wall_s']:>10.1f}{np.percentile(ms, 50):>9.1f}"
+    rate, cpu_ms = len(ms) / result["wall_s"], server_cpu_s * 1000 / n
+    print(f"{name:<8}{len(ms):>8}{rate:>10.1f}{np.percentile(ms, 50):>9.1f}"
           f"{np.percentile(ms, 99):>9.1f}{ms.max():>9.1f}{result['errors']:>8}"
-          f"{server_cpu_s * 1000 / n:>12.1f}{result['cpu_s'] * 1000 / n:>12.2f}")  # fmt: skip
+          f"{cpu_ms:>12.1f}{result['cpu_s'] * 1000 / n:>12.2f}")  # fmt: skip
+    return rate, cpu_ms
 
 
 def main() -> None:
@@ -122,26 +133,32 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rounds", type=int, default=2, help="search rounds against each server")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         started = time.perf_counter()
         build_library(folder / "ws", args.assets)
         print(f"library: {args.assets} assets in {time.perf_counter() - started:.1f} s")
-        port = args.port or _free_port()
-        server = start_server(folder / "ws", port)
-        try:
-            _run(f"http://127.0.0.1:{port}", args, server.pid)
-        finally:
+        ports = (args.port or _free_port(), _free_port())
+        servers.append(start_server(folder / "ws", ports[0]))
+        servers.append(start_server(folder / "ws", ports[1], bare=True))
+        _run([f"http://127.0.0.1:{port}" for port in ports], args, [s.pid for s in servers])
+    finally:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
-    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(base: str, args: argparse.Namespace, pid: int) -> None:
-    run_clients(base, 4, 2.0, "mixed")  # warm up: model load, caches
+def _run(bases: list[str], args: argparse.Namespace, pids: list[int]) -> None:
+    """Search rounds against ``reelrag serve`` and the bare competitor in turn (the same load on
+    the same machine minutes apart), then listing and mixed traffic against ``reelrag serve``."""
+    for base in bases:
+        run_clients(base, 4, 2.0, "search")  # warm up: model load, caches
+    run_clients(bases[0], 4, 2.0, "mixed")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"{args.clients} clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPUs, "
@@ -149,14 +166,23 @@ def _run(base: str, args: argparse.Namespace, pid: int) -> None:
     )
     print(f"{'traffic':<8}{'requests':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'errors':>8}{'server CPU':>12}{'client CPU':>12}")  # fmt: skip
-    for name in ("search", "assets", "mixed"):
-        before = cpu_seconds(pid)
-        result = run_clients(base, args.clients, args.seconds, name)
-        report(name, result, cpu_seconds(pid) - before)
+    rows: dict[str, list[tuple[float, float]]] = {"search": [], "bare": []}
+    for _ in range(args.rounds):
+        for name, base, pid in zip(rows, bases, pids, strict=True):
+            before = cpu_seconds(pid)
+            result = run_clients(base, args.clients, args.seconds, "search")
+            rows[name].append(report(name, result, cpu_seconds(pid) - before))
+    for name in ("assets", "mixed"):
+        before = cpu_seconds(pids[0])
+        report(name, run_clients(bases[0], args.clients, args.seconds, name),
+               cpu_seconds(pids[0]) - before)  # fmt: skip
+    ours, bare = (np.mean(rows[name], axis=0) for name in rows)
     print(
         "server CPU, client CPU: CPU-milliseconds the server process (all threads) and the "
-        "load generator spent per request"
+        "load generator spent per request; bare: the same search served by bare_search.py"
     )
+    print(f"search vs bare (mean of {args.rounds} rounds): {ours[0] / bare[0]:.2f}x the "
+          f"requests/s, {ours[1] / bare[1]:.2f}x the server CPU-ms per request")  # fmt: skip
 
 
 def _free_port() -> int:

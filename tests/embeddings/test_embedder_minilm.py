@@ -110,6 +110,7 @@ def test_unwritable_cache_builds_in_memory(tmp_path: Path) -> None:
 def test_onnx_queries_run_on_one_thread_with_the_same_vectors(cache_dir: Path) -> None:
     pytest.importorskip("onnxruntime")
     from reelrag.embeddings.minilm.onnx_runtime import (
+        QUERY_BATCH,
         QUERY_THREADS,
         OnnxMiniLMEncoder,
         default_threads,
@@ -118,11 +119,14 @@ def test_onnx_queries_run_on_one_thread_with_the_same_vectors(cache_dir: Path) -
     auto = OnnxMiniLMEncoder(bundled_model_path(), cache_dir, threads=0)
     texts = ["red shoes on a beach", "a cat", "snow mountain lake at night 4127", ""]
     queries = np.stack([auto.encode([text])[0] for text in texts])
+    probe = auto.encode(texts)  # a query's word-by-word probe is a small batch
     assert list(auto._sessions) == [QUERY_THREADS]  # a process that only searches holds one
     pinned = OnnxMiniLMEncoder(bundled_model_path(), cache_dir, threads=2)
     assert np.array_equal(queries, np.stack([pinned.encode([text])[0] for text in texts]))
     assert list(pinned._sessions) == [2]  # an explicit count applies to queries too
-    assert np.array_equal(auto.encode(texts), pinned.encode(texts))  # thread counts agree
+    assert np.array_equal(probe, pinned.encode(texts))  # thread counts agree
+    batch = [f"photo {i} of a red car" for i in range(QUERY_BATCH + 1)]
+    assert np.array_equal(auto.encode(batch), pinned.encode(batch))
     assert sorted(auto._sessions) == sorted({QUERY_THREADS, default_threads()})
 
 

@@ -51,6 +51,11 @@ MASK_MIN = float(np.finfo(np.float32).min)  # padded keys get this score, as in 
 # (3.3 -> 4.9 CPU-ms on 2 cores), so a busy server answers more searches with one. The vectors
 # are bitwise the same with any thread count.
 QUERY_THREADS = 1
+# A search's other call, the word-by-word probe of the learned match rule (its query's
+# shortened forms and new words, reelrag.matching.support), is a handful of such texts: one
+# thread spent ~20 % less CPU on 3-9 of them (7.9 vs 9.6 CPU-ms for 3, 19.5 vs 23.7 for 9) for
+# ~2-5 ms more latency, so calls of up to this many texts run on the query session too.
+QUERY_BATCH = 16
 
 
 def onnxruntime_available() -> bool:
@@ -248,8 +253,9 @@ class OnnxMiniLMEncoder(BatchedEncoder):
     """The MiniLM encoder run by onnxruntime; same ``tokenize``/``encode`` as the numpy one.
 
     ``threads`` (0: automatic) sets the intra-op threads of every call. Automatic gives batches
-    :func:`default_threads` and single texts (queries) :data:`QUERY_THREADS`, each on its own
-    session made on first use (~100 MB each), so a process that only searches holds one.
+    :func:`default_threads` and calls of up to :data:`QUERY_BATCH` texts (a query, its probe)
+    :data:`QUERY_THREADS`, each on its own session made on first use (~100 MB each), so a
+    process that only searches holds one.
     """
 
     def __init__(self, folder: Path, cache_dir: Path | None = None, threads: int = 0) -> None:
@@ -270,7 +276,7 @@ class OnnxMiniLMEncoder(BatchedEncoder):
             return self._sessions[threads]
 
     def _rows_encoder(self, texts: int) -> Callable[[list[list[int]]], np.ndarray]:
-        threads = self.query_threads if texts == 1 else self.batch_threads
+        threads = self.query_threads if texts <= QUERY_BATCH else self.batch_threads
         return functools.partial(self._run, self.session(threads))
 
     @staticmethod
