@@ -42,9 +42,9 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from reelrag.evaluation.devset import BLIND, devset_queries, no_answer_kinds, write_devset
 from reelrag.evaluation.devset import SPLITS as DEVSET_SPLITS
-from reelrag.evaluation.devset import devset_queries, no_answer_kinds, write_devset
-from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries
+from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries, wilson
 from reelrag.library import open_library
 from reelrag.types import Asset, SearchHit
 
@@ -82,11 +82,13 @@ def new_reports(
     library = open_library(workspace, minilm_runtime=runtime, match_every_word=every_word,
                            match_objects=objects)  # fmt: skip
     library.ingest([str(photos)], recursive=True)
-    reports = {}
+    reports, blind = {}, []
     for split in SPLITS:
         outcomes = run_queries(library, devset_queries(split), K)
+        blind += outcomes if split in BLIND else []
         for name, view in _views(split, outcomes):
             reports[name] = measure(view, library.settings.min_score, K)
+    reports["blind"] = measure(blind, library.settings.min_score, K)
     library.close()
     return reports
 
@@ -113,15 +115,17 @@ def old_reports(
         input=json.dumps(queries), capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     data = json.loads(done.stdout)
-    reports = {}
+    reports, blind = {}, []
     for split in SPLITS:
         outcomes = []
         for query in devset_queries(split):
             hits = tuple(_hit(source, score) for source, score in data["hits"][query.query])
             rank = next((i for i, h in enumerate(hits, 1) if query.matches(h.asset)), None)
             outcomes.append(Outcome(query, hits, rank))
+        blind += outcomes if split in BLIND else []
         for name, view in _views(split, outcomes):
             reports[name] = measure(view, data["min_score"], K)
+    reports["blind"] = measure(blind, data["min_score"], K)
     return reports
 
 
@@ -184,6 +188,8 @@ def _row(
         "queries": f"{new.answerable}+{new.no_answer}",
         "new": {k: round(v, 3) for k, v in new.figures().items() if k in FIGURES},
         "old": {k: round(v, 3) for k, v in old.figures().items() if k in FIGURES},
+        "counts": {"new": {k: new.counts[k] for k in FIGURES},
+                   "old": {k: old.counts[k] for k in FIGURES}},
         "threshold": {"new": new.threshold, "old": old.threshold},
     }  # fmt: skip
 
@@ -200,8 +206,24 @@ def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
         yes = "yes" if row["captions"] else "no"
         line = f"{row['embedder']!s:18} {yes:8} {row['split']!s:11} {row['queries']!s:7} "
         print(line + " ".join(f"{c:>30}" for c in cells))
+    print(f"\nblind = {', '.join(BLIND)} pooled; 95 % Wilson intervals:")
+    for row in rows:
+        if row["split"] == "blind":
+            for side in ("new", "old"):
+                print(
+                    f"{row['embedder']!s:18} captions {'yes' if row['captions'] else 'no':3} "
+                    f"{side}: {_intervals(row['counts'][side])}"
+                )  # type: ignore[index]
     for name, why in skipped.items():
         print(f"{name}: skipped ({why})")
+
+
+def _intervals(counts: dict[str, tuple[int, int]]) -> str:
+    parts = []
+    for name, (yes, of) in counts.items():
+        low, high = wilson(yes, of) if of else (0.0, 1.0)
+        parts.append(f"{name} {yes}/{of} = {yes / max(of, 1):.3f} ({low:.3f}-{high:.3f})")
+    return "; ".join(parts)
 
 
 def _ratio(new: float, old: float) -> str:

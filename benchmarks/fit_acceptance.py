@@ -11,8 +11,9 @@ by a model fitted on the others; the cuts whose recall@1 accepted + no-answer re
 of them comes within ``PLATEAU`` of the best form a plateau, and its middle cut is folded into
 the bias, so that the default ``min_score`` is that cut. The script prints the cross-validated
 figures per split and the constant to paste into ``reelrag/matching/acceptance.py``.
-``--hold`` names the splits kept out of the fit: the blind ones, ``test28`` to ``test31``
-(written while this rule was fitted or weighed; never fitted on).
+``--hold`` names the splits kept out of the fit: by default the blind ones
+(``reelrag.evaluation.devset.BLIND``, ``test28`` to ``test31``: written while this rule was
+fitted or weighed; never fitted on).
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/fit_acceptance.py [--hold SPLIT,SPLIT,...]
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reelrag.evaluation.devset import SPLITS, devset_queries, write_devset
+from reelrag.evaluation.devset import BLIND, SPLITS, devset_queries, write_devset
 from reelrag.evaluation.labels import LabelledQuery
 from reelrag.index.base import IndexQuery
 from reelrag.library import Library, open_library
@@ -41,9 +42,7 @@ PLATEAU = 0.005  # cuts whose recall + refusal is this close to the best form th
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--hold", default="test28,test29,test30,test31", help="splits kept out of the fit"
-    )
+    parser.add_argument("--hold", default=",".join(BLIND), help="splits kept out of the fit")
     args = parser.parse_args()
     held = set(args.hold.split(","))
     splits = [s for s in SPLITS if s != "all" and s not in held]

@@ -71,11 +71,18 @@ def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
     third = pytest.approx(2 / 3, abs=1e-3)  # JSON figures are rounded to 4 places
     assert figures["recall@1"] == third and figures["no-answer refusal"] == 1.0
     assert figures["recall@1 accepted"] == third
+    assert data["counts"]["recall@1 accepted"] == [2, 3]
+    assert data["counts"]["no-answer refusal"] == [2, 2]
+    # 2 of 3 is a wide interval; each contains its figure
+    low, high = data["intervals"]["recall@1 accepted"]
+    assert low < 2 / 3 < high and high - low > 0.5
     assert len(data["hit_scores"]) == 2 and len(data["queries"]) == 5
     with Image.open(plot) as image:
         assert image.format == "PNG" and image.size == (720, 360)
     table = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv")])
     assert table.exit_code == 0 and "recall@1 accepted" in table.stdout
+    assert "95 % interval" in table.stdout and "2/3" in table.stdout
+    assert f"{low:.2f}-{high:.2f}" in table.stdout
     # the label that names no photo is said once, on stderr, and counted as a miss
     for run in (out, table):
         assert "1 expected answer(s) name no photo" in run.stderr
@@ -159,3 +166,14 @@ def test_calibrate_refuses_an_unknown_objective(workspace: Path, tmp_path: Path)
     out = runner.invoke(app, ["-w", str(workspace), "calibrate", str(tmp_path / "q.csv"),
                               "--objective", "speed"])  # fmt: skip
     assert isinstance(out.exception, InputError)
+
+
+def test_wilson_intervals_widen_as_the_count_shrinks() -> None:
+    from reelrag.evaluation.metrics import wilson
+
+    small, large = wilson(9, 10), wilson(900, 1000)
+    assert small[0] < large[0] < 0.9 < large[1] < small[1]
+    assert wilson(0, 4)[0] == pytest.approx(0.0) and wilson(4, 4)[1] == pytest.approx(1.0)
+    assert wilson(0, 4)[1] < 0.5 < wilson(4, 4)[0]
+    with pytest.raises(ValueError, match="at least one"):
+        wilson(0, 0)

@@ -170,9 +170,13 @@ def _finish(
     if as_json:
         print_json({**report.to_dict(), **(extra or {})})
         return
-    table = Table("figure", "value", title=title)
+    table = Table("figure", "value", "of", "95 % interval", title=title)
+    intervals = report.intervals()
     for name, value in report.figures().items():
-        table.add_row(name, f"{value:.3f}")
+        yes, of = report.counts.get(name, (0, 0))
+        span = intervals[name]
+        shown = "-" if span is None else f"{span[0]:.2f}-{span[1]:.2f}"
+        table.add_row(name, f"{value:.3f}", f"{yes}/{of}", shown)
     table.add_row("queries", f"{report.answerable} answerable, {report.no_answer} with no answer")
     table.add_row("right best hits", _spread(report.hit_scores))
     table.add_row("wrong best hits", _spread(report.miss_scores))
