@@ -29,8 +29,10 @@ it), ``test25`` (the same, written while round 24 was built, measured once with 
 measured once with it), ``test28`` (the same, written while a round 27 was tried and dropped;
 measured once with round 26's rule, never read), ``test29`` (the same, written while the
 learned acceptance rule was fitted; committed unread), ``test30`` (the same, written while
-that rule was refitted without its one library-dependent feature; committed unread) or
-``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread).
+that rule was refitted without its one library-dependent feature; committed unread),
+``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread)
+or ``test32`` (the same, written a session after that rule shipped, while taxonomy features
+were tried in cross-validation and left out; committed unread).
 """
 
 from __future__ import annotations
@@ -85,12 +87,13 @@ SPLITS = (
     "test29",
     "test30",
     "test31",
+    "test32",
     "all",
 )
 # The splits no rule was fitted or tuned on: each written by a helper and committed unread, then
 # measured once per rule (benchmarks/bench_retrieval.py pools them as "blind";
 # benchmarks/fit_acceptance.py holds them out).
-BLIND = ("test28", "test29", "test30", "test31")
+BLIND = ("test28", "test29", "test30", "test31", "test32")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test31 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test32 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
