@@ -21,10 +21,10 @@ settings: figures of the new decision, and of the OLD fusion on the same photos 
 run from the old source tree (``git archive OLD_REF src``) in a subprocess, at its own default
 threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 (``match_every_word``, :mod:`reelrag.matching.support`) instead; ``--no-objects`` turns the
-object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the split
-never tuned on (``test28`` to ``test32``, pooled as ``blind``; ``test10``, ``test12`` to ``test27`` before),
-with captions:
-recall@1 accepted >= 0.90 and no-answer refusal >= 0.90.
+object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the splits
+never tuned on (``test28`` to ``test32``, pooled as ``blind`` and printed with 95 % Wilson
+intervals; ``test10``, ``test12`` to ``test27`` before), with captions: recall@1 accepted >=
+0.90 and no-answer refusal >= 0.90.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``
 (second round), ``51a05b7`` (third), ``2e11c14`` (fourth), ``870a07c`` (fifth), ``91c4c7b``
 (sixth, dropped), ``472f6c3`` (seventh), ``e573aa7`` (eighth), ``22bde13`` (ninth).
@@ -221,8 +221,11 @@ def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
 def _intervals(counts: dict[str, tuple[int, int]]) -> str:
     parts = []
     for name, (yes, of) in counts.items():
-        low, high = wilson(yes, of) if of else (0.0, 1.0)
-        parts.append(f"{name} {yes}/{of} = {yes / max(of, 1):.3f} ({low:.3f}-{high:.3f})")
+        if not of:
+            parts.append(f"{name} 0/0 (none counted)")
+            continue
+        low, high = wilson(yes, of)
+        parts.append(f"{name} {yes}/{of} = {yes / of:.3f} ({low:.3f}-{high:.3f})")
     return "; ".join(parts)
 
 
