@@ -83,6 +83,12 @@ def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
     assert table.exit_code == 0 and "recall@1 accepted" in table.stdout
     assert "95 % interval" in table.stdout and "2/3" in table.stdout
     assert f"{low:.2f}-{high:.2f}" in table.stdout
+    assert "expected none-such-id-but-a-file.jpg, got" in table.stdout
+    # at a threshold no hit reaches, the right photos are refused, and said so
+    strict = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv"),
+                                 "--min-score", "1.0"])  # fmt: skip
+    assert "'a ginger cat': the right photo ranked first, refused at" in strict.stdout
+    assert "< 1.00" in strict.stdout
     # the label that names no photo is said once, on stderr, and counted as a miss
     for run in (out, table):
         assert "1 expected answer(s) name no photo" in run.stderr

@@ -178,17 +178,26 @@ def _finish(
         shown = "-" if span is None else f"{span[0]:.2f}-{span[1]:.2f}"
         table.add_row(name, f"{value:.3f}", f"{yes}/{of}", shown)
     table.add_row("queries", f"{report.answerable} answerable, {report.no_answer} with no answer")
-    table.add_row("right best hits", _spread(report.hit_scores))
-    table.add_row("wrong best hits", _spread(report.miss_scores))
+    table.add_row("right best hits", _spread(report.hit_scores), str(len(report.hit_scores)))
+    table.add_row("wrong best hits", _spread(report.miss_scores), str(len(report.miss_scores)))
     console.print(table)
     wrong = [o for o in report.outcomes if _failed(o, report.threshold)]
     for outcome in wrong[:20]:
-        best = outcome.best
-        shown = "nothing" if best is None else f"{best.asset.source} ({outcome.score:.2f})"
-        console.print(
-            f"  {outcome.query.query!r}: expected {outcome.query.expected}, got {shown}",
-            soft_wrap=True,
-        )
+        console.print(f"  {outcome.query.query!r}: {_went_wrong(outcome, report.threshold)}",
+                      soft_wrap=True)  # fmt: skip
+
+
+def _went_wrong(outcome, threshold: float) -> str:  # type: ignore[no-untyped-def]
+    """How one failed query went wrong, in a few words."""
+    best = outcome.best
+    if best is None:
+        return f"expected {outcome.query.expected}, found nothing"
+    shown = f"{best.asset.source} ({outcome.score:.2f})"
+    if outcome.right:
+        return f"the right photo ranked first, refused at {outcome.score:.2f} < {threshold:.2f}"
+    if not outcome.query.answerable:
+        return f"has no answer, but {shown} was accepted"
+    return f"expected {outcome.query.expected}, got {shown}"
 
 
 def _failed(outcome, threshold: float) -> bool:  # type: ignore[no-untyped-def]
@@ -202,4 +211,4 @@ def _spread(scores: list[float]) -> str:
     if not scores:
         return "none"
     middle = scores[len(scores) // 2]
-    return f"{len(scores)}: min {scores[0]:.2f}, median {middle:.2f}, max {scores[-1]:.2f}"
+    return f"min {scores[0]:.2f}, median {middle:.2f}, max {scores[-1]:.2f}"
