@@ -53,8 +53,9 @@ MASK_MIN = float(np.finfo(np.float32).min)  # padded keys get this score, as in 
 QUERY_THREADS = 1
 # A search's other call, the word-by-word probe of the learned match rule (its query's
 # shortened forms and new words, reelrag.matching.support), is a handful of such texts: one
-# thread spent ~20 % less CPU on 3-9 of them (7.9 vs 9.6 CPU-ms for 3, 19.5 vs 23.7 for 9) for
-# ~2-5 ms more latency, so calls of up to this many texts run on the query session too.
+# thread spent 10-28 % less CPU on 3-9 of them (three runs: 7.9-8.6 vs 8.9-9.9 CPU-ms for 3,
+# 14.4-19.5 vs 20.0-23.7 for 9) for 2-5 ms more latency, so calls of up to this many texts run
+# on the query session too.
 QUERY_BATCH = 16
 
 
