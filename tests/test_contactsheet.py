@@ -85,6 +85,21 @@ def test_html_is_self_contained_and_escaped(hits: list[SearchHit], store: Memory
     assert "red &lt;thing&gt;" in page and "http" not in page
 
 
+def test_headings_and_title_label_a_sheet_of_other_hits(
+    hits: list[SearchHit], store: MemoryStore
+) -> None:
+    headings = ["line 2 · 0.90 · <red> shoes", "line 3 · 0.80 · a cat", "line 4 · 0.70 · sky"]
+    page = results_html(hits, store, headings=headings, title="ReelRAG batch b1")
+    assert "&lt;red&gt; shoes" in page and "<red>" not in page and "#1" not in page
+    assert "<title>ReelRAG batch b1</title>" in page and "vector 0.90" in page
+    plain = contact_sheet_png(hits, store, columns=3, cell_px=96)
+    headed = contact_sheet_png(hits, store, columns=3, cell_px=96, headings=headings)
+    with Image.open(io.BytesIO(plain)) as a, Image.open(io.BytesIO(headed)) as b:
+        assert b.height > a.height  # the heading and the why add lines under each thumbnail
+    with pytest.raises(ValueError, match="2 headings for 3 hits"):
+        results_html(hits, store, headings=headings[:2])
+
+
 def test_write_contact_sheet_atomic_and_safe(
     hits: list[SearchHit], store: MemoryStore, tmp_path: Path
 ) -> None:

@@ -70,6 +70,16 @@ def _label(hit: SearchHit) -> str:
     return f"#{hit.rank}  {hit.score:.2f}  {hit.asset.width}x{hit.asset.height}"
 
 
+def _headings(hits: Sequence[SearchHit], headings: Sequence[str] | None) -> list[str]:
+    """Each hit's first line: the caller's ``headings`` (a batch row's line and object), or
+    its rank, score and size."""
+    if headings is None:
+        return [_label(hit) for hit in hits]
+    if len(headings) != len(hits):
+        raise ValueError(f"{len(headings)} headings for {len(hits)} hits")
+    return list(headings)
+
+
 def _caption(hit: SearchHit) -> str:
     return hit.asset.caption or Path(hit.asset.source).name or hit.asset.id[:12]
 
@@ -210,18 +220,25 @@ def contact_sheet_png(
     *,
     columns: int = 5,
     cell_px: int = CELL_PX,
+    headings: Sequence[str] | None = None,
 ) -> bytes:
-    """PNG bytes of a grid: one cell per hit with thumbnail, rank, score, size and caption."""
+    """PNG bytes of a grid: one cell per hit with thumbnail, heading (rank, score and size
+    unless ``headings`` says otherwise; then the hit's ``why`` too) and caption."""
     if not hits:
         raise InputError("no hits to put on a contact sheet", hint="loosen the query or min-score")
     cells = [
-        SheetCell(
-            load_thumbnail(hit.asset, store, cell_px),
-            (TextBlock(_label(hit)), TextBlock(_caption(hit), GREY, CAPTION_LINES)),
-        )
-        for hit in hits
+        SheetCell(load_thumbnail(hit.asset, store, cell_px), _texts(hit, heading, headings))
+        for hit, heading in zip(hits, _headings(hits, headings), strict=True)
     ]
     return grid_png(cells, columns=columns, cell_px=cell_px)
+
+
+def _texts(hit: SearchHit, heading: str, custom: Sequence[str] | None) -> tuple[TextBlock, ...]:
+    if custom is None:
+        return TextBlock(heading), TextBlock(_caption(hit), GREY, CAPTION_LINES)
+    why = TextBlock(hit.why, GREY, CAPTION_LINES) if hit.why else None
+    texts = (TextBlock(heading, max_lines=2), TextBlock(_caption(hit), max_lines=2), why)
+    return tuple(block for block in texts if block is not None)
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -240,28 +257,42 @@ def _data_uri(thumb: Image.Image) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _html_cell(hit: SearchHit, store: ObjectStore | None) -> str:
+def _html_cell(hit: SearchHit, store: ObjectStore | None, heading: str | None = None) -> str:
     thumb = load_thumbnail(hit.asset, store)
     image = (
         f'<img src="{_data_uri(thumb)}" alt="{html.escape(_caption(hit))}">'
         if thumb is not None
         else '<div class="rr-ph"></div>'
     )
+    meta = (
+        f"<b>#{hit.rank}</b> score {hit.score:.2f} · {hit.asset.width}×{hit.asset.height}"
+        if heading is None
+        else f"<b>{html.escape(heading)}</b>"
+    )
     return (
-        f'<div class="rr-cell">{image}<div class="rr-meta"><b>#{hit.rank}</b> '
-        f"score {hit.score:.2f} · {hit.asset.width}×{hit.asset.height}</div>"
+        f'<div class="rr-cell">{image}<div class="rr-meta">{meta}</div>'
         f"<div>{html.escape(_caption(hit))}</div>"
         f'<div class="rr-why">{html.escape(hit.why)} · {html.escape(hit.asset.id[:12])}</div></div>'
     )
 
 
-def results_html(results: Any, store: ObjectStore | None, *, standalone: bool = True) -> str:
-    """HTML for search results (a :class:`SearchResults` or any sequence of hits)."""
+def results_html(
+    results: Any,
+    store: ObjectStore | None,
+    *,
+    standalone: bool = True,
+    headings: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str:
+    """HTML for search results (a :class:`SearchResults` or any sequence of hits); ``headings``
+    replace each hit's rank line, ``title`` the page's."""
     hits: Sequence[SearchHit] = list(results)
     query = getattr(getattr(results, "request", None), "query", "")
-    title = f"ReelRAG search: {query}" if query else "ReelRAG search"
+    title = title or (f"ReelRAG search: {query}" if query else "ReelRAG search")
     if hits:
-        body = '<div class="rr-grid">' + "".join(_html_cell(h, store) for h in hits) + "</div>"
+        cells = (_html_cell(h, store, None if headings is None else heading)
+                 for h, heading in zip(hits, _headings(hits, headings), strict=True))  # fmt: skip
+        body = '<div class="rr-grid">' + "".join(cells) + "</div>"
     else:
         body = "<p>No good match" + (f" for <b>{html.escape(query)}</b>" if query else "") + ".</p>"
     fragment = f"<style>{_STYLE}</style><h3>{html.escape(title)}</h3>{body}"
@@ -274,20 +305,33 @@ def results_html(results: Any, store: ObjectStore | None, *, standalone: bool = 
 
 
 def write_contact_sheet(
-    results: Any, store: ObjectStore | None, path: Path | str, *, overwrite: bool = False
+    results: Any,
+    store: ObjectStore | None,
+    path: Path | str,
+    *,
+    overwrite: bool = False,
+    headings: Sequence[str] | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Write a PNG or HTML contact sheet (chosen by the file suffix) atomically; return the path."""
+    """Write a PNG or HTML contact sheet (chosen by the file suffix) atomically; return the path.
+    ``headings`` (one per hit) and ``title`` label a sheet that is not one search's results."""
+    path = check_sheet_path(path, overwrite)
+    if path.suffix.lower() == ".png":
+        data = contact_sheet_png(list(results), store, headings=headings)
+    else:
+        data = results_html(results, store, headings=headings, title=title).encode("utf-8")
+    atomic_write_bytes(path, data)
+    return path
+
+
+def check_sheet_path(path: Path | str, overwrite: bool = False) -> Path:
+    """``path`` as a contact sheet may be written there: a .png or .html name, and no file
+    there unless ``overwrite`` (checked before any work, and again when writing)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    if path.suffix.lower() not in FORMATS:
         raise InputError(
             f"cannot write a contact sheet as {path.name!r}", hint="use a .png or .html file name"
         )
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} already exists", hint="choose another name or overwrite")
-    if suffix == ".png":
-        data = contact_sheet_png(list(results), store)
-    else:
-        data = results_html(results, store).encode("utf-8")
-    atomic_write_bytes(path, data)
     return path

@@ -189,3 +189,29 @@ def test_min_score_flags_and_the_photo_each_job_animates(ws: Path, tmp_path: Pat
     assert json.loads(text)["rows"][0]["state"] != "queued"
     code, text = run_cli(ws, *batch)
     assert code == 0 and "line 2: " in text and "cat.jpg (score" in text  # line 1: a comment
+
+
+def test_contact_sheet_shows_the_photo_each_row_animates(ws: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("object,action\na ginger cat,zoom in\na ginger cat,pan left\n"
+                    "rocket on the launch pad,zoom out\nred running shoes,pan\n")  # fmt: skip
+    sheet = tmp_path / "matches.html"
+    batch = ["batch", str(rows), "--backend", "simulated", "--dry-run"]
+    code, text = run_cli(ws, *batch, "--contact-sheet", str(sheet))
+    assert code == 0, text
+    page = sheet.read_text(encoding="utf-8")
+    # one cell per object and photo, headed by its lines; the no-match row has none
+    assert page.count('class="rr-cell"') == 2
+    assert "lines 2, 3 · " in page and "a ginger cat" in page and "line 4 · " in page
+    assert "ginger tabby cat" in page and "red running shoes" not in page
+    assert "the photo each row animates" in page
+    # never over an existing file unless asked; a bad name is refused before any search
+    code, text = run_cli(ws, *batch, "--contact-sheet", str(sheet))
+    assert code != 0 and "already exists" in text
+    code, text = run_cli(ws, *batch, "--contact-sheet", str(sheet), "--overwrite")
+    assert code == 0, text
+    code, text = run_cli(ws, *batch, "--contact-sheet", str(tmp_path / "matches.txt"))
+    assert code != 0 and "use a .png or .html file name" in text
+    png = tmp_path / "matches.png"
+    code, text = run_cli(ws, *batch, "--contact-sheet", str(png))
+    assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

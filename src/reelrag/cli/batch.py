@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reelrag.batch import BatchPlan, plan_batch, queue
+from reelrag.batch.plan import PlannedRow
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.cli.jobs import ExecutorOption, RayAddressOption, render_summary
 from reelrag.cli.visible import visible
@@ -62,6 +63,17 @@ def batch(
         float | None,
         typer.Option("--min-score", min=0.0, max=1.0, help="Match threshold for retrieval."),
     ] = None,
+    contact_sheet: Annotated[
+        Path | None,
+        typer.Option(
+            "--contact-sheet",
+            help="Also write the photo each row animates to a .png "
+            "or .html sheet (check the matches with --dry-run first).",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing contact sheet.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run every row of PROMPTS as a job; re-running a finished batch does nothing."""  # fmt: skip
@@ -70,10 +82,16 @@ def batch(
     if concurrency is not None:
         overrides["backend_concurrency"] = ""  # the flag wins over per-backend settings
     settings = settings_from(ctx, **overrides)
+    if contact_sheet is not None:
+        from reelrag.contactsheet import check_sheet_path
+
+        check_sheet_path(contact_sheet, overwrite)  # before the searches, not after
     plan = plan_batch(
         prompts, object=object_text, action=action, settings=settings, backend=backend,
         distinct=distinct, retrieve_with=retrieve_with, budget_usd=budget,
     )  # fmt: skip
+    if contact_sheet is not None:
+        write_matches_sheet(plan, contact_sheet, settings, overwrite)
     if dry_run:
         render_plan(plan, as_json)
         return
@@ -116,6 +134,35 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
         f"batch {plan.batch_id}: {len(plan.rows)} rows ({_fmt_counts(plan.counts())}), "
         f"{plan.searches} searches, estimated ${plan.cost_usd:.2f} and ~{plan.time_s:.0f}s"
     )
+
+
+def write_matches_sheet(plan: BatchPlan, path: Path, settings: Settings, overwrite: bool) -> None:
+    """A contact sheet of the photo each retrieving row animates: one cell per object and photo,
+    headed by its lines, score and object, with the caption and why it matched."""
+    from reelrag.contactsheet import write_contact_sheet
+    from reelrag.storage import open_store
+
+    groups: dict[tuple[str, str], list[PlannedRow]] = {}
+    for p in plan.rows:
+        if p.hit is not None:
+            groups.setdefault((p.query or "", p.hit.asset.id), []).append(p)
+    if not groups:
+        err_console.print("contact sheet: no row retrieved a photo; nothing written")
+        return
+    rows = list(groups.values())
+    headings = [_sheet_heading(same) for same in rows]
+    hits = [hit for same in rows if (hit := same[0].hit) is not None]
+    title = f"ReelRAG batch {plan.batch_id}: the photo each row animates"
+    written = write_contact_sheet(hits, open_store(settings), path, overwrite=overwrite,
+                                  headings=headings, title=title)  # fmt: skip
+    err_console.print(f"contact sheet: {written}", highlight=False)
+
+
+def _sheet_heading(rows: list[PlannedRow]) -> str:
+    lines = ", ".join(str(p.row.line) for p in rows[:6]) + (" ..." if len(rows) > 6 else "")
+    hit = rows[0].hit
+    assert hit is not None
+    return f"line{'s' if len(rows) > 1 else ''} {lines} · {hit.score:.2f} · {rows[0].query or ''}"
 
 
 IMAGES_SHOWN = 20
