@@ -218,9 +218,15 @@ def test_batch_dry_run_shows_the_plan(page, tmp_path: Path) -> None:  # type: ig
     cells = [rows.first.locator("td").nth(i).inner_text() for i in range(4)]
     assert cells[1].lower() == "a red motorcycle, slow zoom in"
     assert "motorcycle" in cells[2].lower() and cells[3] == "would queue"
+    # the photo each row animates is shown, not only named
+    thumb = rows.first.locator("img.plan-thumb")
+    thumb.wait_for()
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=thumb.element_handle())
+    assert "motorcycle" in (thumb.get_attribute("alt") or "").lower()
+    shot(page, "batch")
     page.click("#tabs button[data-tab=jobs]")
     assert page.locator(f"#jobs-body tr:has-text('{cells[0]}')").count() == 0
-    shot(page, "batch")
 
 
 def test_reel_tab_plans_and_renders(page) -> None:  # type: ignore[no-untyped-def]

@@ -204,7 +204,10 @@ def test_batch_from_an_uploaded_prompts_file(client: TestClient) -> None:
     plan = client.post("/api/batch", files=files, data=form).json()
     assert plan["jobs_added"] == 0 and plan["dry_run"] and len(plan["plan"]["rows"]) == 2
     assert {row["state"] for row in plan["plan"]["rows"]} == {"planned"}  # not "queued"
-    assert Path(plan["plan"]["rows"][0]["hit"]["asset"]["folder"]).name == "vehicles"
+    asset = plan["plan"]["rows"][0]["hit"]["asset"]
+    assert Path(asset["folder"]).name == "vehicles"
+    thumb = client.get(asset["thumbnail_url"])  # the plan shows the photo each row animates
+    assert thumb.status_code == 200 and thumb.headers["content-type"].startswith("image/")
     run = client.post("/api/batch", files=files, data={**form, "dry_run": "false"}).json()
     assert run["batch_id"] == plan["batch_id"] and run["jobs_added"] == 2 and not run["dry_run"]
     assert {row["state"] for row in run["plan"]["rows"]} == {"queued"}

@@ -24,6 +24,7 @@ from reelrag.generation.base import Generator, resolve_request
 from reelrag.pipeline import CONTROL_KEYS, build_request
 from reelrag.plugins import registry
 from reelrag.retrieval import best_matches
+from reelrag.server.api_library import asset_view
 from reelrag.server.security import (
     PROMPT_SUFFIXES,
     check_asset_id,
@@ -32,7 +33,7 @@ from reelrag.server.security import (
     request_file,
 )
 from reelrag.server.state import ServerState, get_state
-from reelrag.types import GeneratePayload, GenerationRequest, Job, SearchHit
+from reelrag.types import Asset, GeneratePayload, GenerationRequest, Job, SearchHit
 
 router = APIRouter(tags=["generate"])
 State = Annotated[ServerState, Depends(get_state)]
@@ -183,6 +184,9 @@ def _plan_and_queue(
         "dry_run": options["dry_run"],
         "jobs_added": 0,
     }
+    for row in out["plan"]["rows"]:  # the photo each row animates, with its picture's URLs
+        if row.get("hit"):
+            row["hit"]["asset"] = asset_view(Asset.from_dict(row["hit"]["asset"]))
     if options["dry_run"]:  # nothing is queued: say what each row would do
         for row in out["plan"]["rows"]:
             row["state"] = "planned" if row["state"] == "queued" else row["state"]

@@ -331,7 +331,7 @@ async function startBatch(event) {
   const data = await api("/api/batch", { method: "POST", body: form });
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
-    el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? `${row.hit.asset.source} (${row.hit.score.toFixed(2)})` : row.request.asset_id || row.request.image || ""),
+    el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? [el("img", { class: "plan-thumb", src: row.hit.asset.thumbnail_url, alt: row.hit.asset.caption, loading: "lazy" }), `${row.hit.asset.source} (${row.hit.score.toFixed(2)})`] : row.request.asset_id || row.request.image || ""),
     el("td", {}, row.reason ? `${row.state}: ${row.reason}` : row.state === "planned" ? "would queue" : row.state),
     el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
   const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;
