@@ -82,21 +82,28 @@ def new_reports(
     library = open_library(workspace, minilm_runtime=runtime, match_every_word=every_word,
                            match_objects=objects)  # fmt: skip
     library.ingest([str(photos)], recursive=True)
-    reports, blind = {}, []
-    for split in SPLITS:
-        outcomes = run_queries(library, devset_queries(split), K)
-        blind += outcomes if split in BLIND else []
-        for name, view in _views(split, outcomes):
-            reports[name] = measure(view, library.settings.min_score, K)
-    reports["blind"] = measure(blind, library.settings.min_score, K)
+    outcomes = {split: run_queries(library, devset_queries(split), K) for split in SPLITS}
+    threshold = library.settings.min_score
     library.close()
+    return _reports(outcomes, threshold)
+
+
+def _reports(outcomes: dict[str, list[Outcome]], threshold: float) -> dict[str, EvalReport]:
+    """Each split's figures at ``threshold`` (with its near and far views), and the blind
+    splits pooled as "blind"."""
+    kinds = no_answer_kinds()
+    reports = {name: measure(view, threshold, K) for split, found in outcomes.items()
+               for name, view in _views(split, found, kinds)}  # fmt: skip
+    reports["blind"] = measure([o for split in BLIND for o in outcomes[split]], threshold, K)
     return reports
 
 
-def _views(split: str, outcomes: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
-    """The split, and for a split whose no-answer queries are labelled near or far, the split
-    with only its near neighbours ("test32/near") and only its everyday ones ("test32/far")."""
-    kinds = no_answer_kinds()
+def _views(
+    split: str, outcomes: list[Outcome], kinds: dict[tuple[str, str], str]
+) -> list[tuple[str, list[Outcome]]]:
+    """The split, and for a split whose no-answer queries are labelled near or far
+    (``kinds``), the split with only its near neighbours ("test32/near") and only its everyday
+    ones ("test32/far")."""
     views = [(split, outcomes)]
     for kind in ("near", "far"):
         kept = [o for o in outcomes if kinds.get((split, o.query.query), kind) == kind]
@@ -115,18 +122,14 @@ def old_reports(
         input=json.dumps(queries), capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     data = json.loads(done.stdout)
-    reports, blind = {}, []
+    outcomes: dict[str, list[Outcome]] = {}
     for split in SPLITS:
-        outcomes = []
+        outcomes[split] = []
         for query in devset_queries(split):
             hits = tuple(_hit(source, score) for source, score in data["hits"][query.query])
             rank = next((i for i, h in enumerate(hits, 1) if query.matches(h.asset)), None)
-            outcomes.append(Outcome(query, hits, rank))
-        blind += outcomes if split in BLIND else []
-        for name, view in _views(split, outcomes):
-            reports[name] = measure(view, data["min_score"], K)
-    reports["blind"] = measure(blind, data["min_score"], K)
-    return reports
+            outcomes[split].append(Outcome(query, hits, rank))
+    return _reports(outcomes, data["min_score"])
 
 
 def _hit(source: str, score: float) -> SearchHit:

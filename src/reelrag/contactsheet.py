@@ -70,11 +70,11 @@ def _label(hit: SearchHit) -> str:
     return f"#{hit.rank}  {hit.score:.2f}  {hit.asset.width}x{hit.asset.height}"
 
 
-def _headings(hits: Sequence[SearchHit], headings: Sequence[str] | None) -> list[str]:
-    """Each hit's first line: the caller's ``headings`` (a batch row's line and object), or
+def _headings(hits: Sequence[SearchHit], headings: Sequence[str] | None) -> list[str | None]:
+    """Each hit's own heading (a batch row's line and object), or None where the cell shows
     its rank, score and size."""
     if headings is None:
-        return [_label(hit) for hit in hits]
+        return [None] * len(hits)
     if len(headings) != len(hits):
         raise ValueError(f"{len(headings)} headings for {len(hits)} hits")
     return list(headings)
@@ -227,15 +227,15 @@ def contact_sheet_png(
     if not hits:
         raise InputError("no hits to put on a contact sheet", hint="loosen the query or min-score")
     cells = [
-        SheetCell(load_thumbnail(hit.asset, store, cell_px), _texts(hit, heading, headings))
+        SheetCell(load_thumbnail(hit.asset, store, cell_px), _texts(hit, heading))
         for hit, heading in zip(hits, _headings(hits, headings), strict=True)
     ]
     return grid_png(cells, columns=columns, cell_px=cell_px)
 
 
-def _texts(hit: SearchHit, heading: str, custom: Sequence[str] | None) -> tuple[TextBlock, ...]:
-    if custom is None:
-        return TextBlock(heading), TextBlock(_caption(hit), GREY, CAPTION_LINES)
+def _texts(hit: SearchHit, heading: str | None) -> tuple[TextBlock, ...]:
+    if heading is None:
+        return TextBlock(_label(hit)), TextBlock(_caption(hit), GREY, CAPTION_LINES)
     why = TextBlock(hit.why, GREY, CAPTION_LINES) if hit.why else None
     texts = (TextBlock(heading, max_lines=2), TextBlock(_caption(hit), max_lines=2), why)
     return tuple(block for block in texts if block is not None)
@@ -290,7 +290,7 @@ def results_html(
     query = getattr(getattr(results, "request", None), "query", "")
     title = title or (f"ReelRAG search: {query}" if query else "ReelRAG search")
     if hits:
-        cells = (_html_cell(h, store, None if headings is None else heading)
+        cells = (_html_cell(h, store, heading)
                  for h, heading in zip(hits, _headings(hits, headings), strict=True))  # fmt: skip
         body = '<div class="rr-grid">' + "".join(cells) + "</div>"
     else:

@@ -13,13 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from reelrag.batch import BatchPlan, plan_batch, queue
-from reelrag.batch.plan import PlannedRow
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.cli.jobs import ExecutorOption, RayAddressOption, render_summary
 from reelrag.cli.visible import visible
 from reelrag.jobs import BatchSummary, JobStore, Worker, open_job_store
 from reelrag.settings import Settings
 from reelrag.storage.local import check_writable
+from reelrag.types import SearchHit
 
 
 def register(app: typer.Typer) -> None:
@@ -142,27 +142,24 @@ def write_matches_sheet(plan: BatchPlan, path: Path, settings: Settings, overwri
     from reelrag.contactsheet import write_contact_sheet
     from reelrag.storage import open_store
 
-    groups: dict[tuple[str, str], list[PlannedRow]] = {}
+    groups: dict[tuple[str, str], tuple[SearchHit, list[int]]] = {}
     for p in plan.rows:
         if p.hit is not None:
-            groups.setdefault((p.query or "", p.hit.asset.id), []).append(p)
+            groups.setdefault((p.query or "", p.hit.asset.id), (p.hit, []))[1].append(p.row.line)
     if not groups:
         err_console.print("contact sheet: no row retrieved a photo; nothing written")
         return
-    rows = list(groups.values())
-    headings = [_sheet_heading(same) for same in rows]
-    hits = [hit for same in rows if (hit := same[0].hit) is not None]
+    hits = [hit for hit, _ in groups.values()]
+    headings = [_sheet_heading(query, hit, lines) for (query, _), (hit, lines) in groups.items()]
     title = f"ReelRAG batch {plan.batch_id}: the photo each row animates"
     written = write_contact_sheet(hits, open_store(settings), path, overwrite=overwrite,
                                   headings=headings, title=title)  # fmt: skip
     err_console.print(f"contact sheet: {written}", highlight=False)
 
 
-def _sheet_heading(rows: list[PlannedRow]) -> str:
-    lines = ", ".join(str(p.row.line) for p in rows[:6]) + (" ..." if len(rows) > 6 else "")
-    hit = rows[0].hit
-    assert hit is not None
-    return f"line{'s' if len(rows) > 1 else ''} {lines} · {hit.score:.2f} · {rows[0].query or ''}"
+def _sheet_heading(query: str, hit: SearchHit, lines: list[int]) -> str:
+    shown = ", ".join(map(str, lines[:6])) + (" ..." if len(lines) > 6 else "")
+    return f"line{'s' if len(lines) > 1 else ''} {shown} · {hit.score:.2f} · {query}"
 
 
 IMAGES_SHOWN = 20

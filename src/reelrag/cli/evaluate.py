@@ -173,7 +173,7 @@ def _finish(
     table = Table("figure", "value", "of", "95 % interval", title=title)
     intervals = report.intervals()
     for name, value in report.figures().items():
-        yes, of = report.counts.get(name, (0, 0))
+        yes, of = report.counts[name]
         span = intervals[name]
         shown = "-" if span is None else f"{span[0]:.2f}-{span[1]:.2f}"
         table.add_row(name, f"{value:.3f}", f"{yes}/{of}", shown)

@@ -72,21 +72,49 @@ def run_queries(library: Searcher, queries: Sequence[LabelledQuery], k: int) -> 
 
 @dataclass
 class EvalReport:
-    """The figures of one threshold over a set of outcomes (see the module notes)."""
+    """The figures of one threshold over a set of outcomes (see the module notes), each the
+    share of its count in ``counts``."""
 
     threshold: float
     k: int
-    answerable: int
-    no_answer: int
-    recall_at_1: float
-    recall_at_k: float
-    recall_at_1_accepted: float
-    precision: float
-    refusal: float
+    counts: dict[str, tuple[int, int]]  # figure: (yes, of)
     hit_scores: list[float] = field(default_factory=list)
     miss_scores: list[float] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
-    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # figure: (yes, of)
+
+    @property
+    def answerable(self) -> int:
+        return self.counts["recall@1"][1]
+
+    @property
+    def no_answer(self) -> int:
+        return self.counts["no-answer refusal"][1]
+
+    @property
+    def recall_at_1(self) -> float:
+        return self._share("recall@1")
+
+    @property
+    def recall_at_k(self) -> float:
+        return self._share(f"recall@{self.k}")
+
+    @property
+    def recall_at_1_accepted(self) -> float:
+        return self._share("recall@1 accepted")
+
+    @property
+    def precision(self) -> float:
+        """Of the accepted queries, the share right; 1.0 when none is accepted."""
+        return self._share("precision", empty=1.0)
+
+    @property
+    def refusal(self) -> float:
+        """Of the no-answer queries, the share refused; 1.0 when there are none."""
+        return self._share("no-answer refusal", empty=1.0)
+
+    def _share(self, name: str, empty: float = 0.0) -> float:
+        yes, of = self.counts[name]
+        return yes / of if of else empty
 
     def figures(self) -> dict[str, float]:
         return {
@@ -97,7 +125,7 @@ class EvalReport:
 
     def intervals(self) -> dict[str, tuple[float, float] | None]:
         """Each figure's 95 % Wilson score interval; None where it counts nothing."""
-        return {name: wilson(*self.counts[name]) if self.counts.get(name, (0, 0))[1] else None
+        return {name: wilson(*self.counts[name]) if self.counts[name][1] else None
                 for name in self.figures()}  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,21 +155,13 @@ def measure(outcomes: Sequence[Outcome], threshold: float, k: int) -> EvalReport
         "precision": _count(accepted, lambda o: o.right),
         "no-answer refusal": _count(none, lambda o: o.score < threshold),
     }
-    share = {name: yes / of if of else 0.0 for name, (yes, of) in counts.items()}
     return EvalReport(
         threshold=threshold,
         k=k,
-        answerable=len(answerable),
-        no_answer=len(none),
-        recall_at_1=share["recall@1"],
-        recall_at_k=share[f"recall@{k}"],
-        recall_at_1_accepted=share["recall@1 accepted"],
-        precision=share["precision"] if accepted else 1.0,
-        refusal=share["no-answer refusal"] if none else 1.0,
+        counts=counts,
         hit_scores=sorted(o.score for o in outcomes if o.right),
         miss_scores=sorted(o.score for o in outcomes if o.hits and not o.right),
         outcomes=list(outcomes),
-        counts=counts,
     )
 
 
