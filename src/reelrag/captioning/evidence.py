@@ -32,8 +32,14 @@ def has_caption(asset: Asset) -> bool:
         return False
     if asset.caption_source not in NAME_SOURCES:
         return True
-    names = set(path_words(asset.source))
-    return any(w not in names for w in re.findall(r"\w+", asset.caption.lower()))
+    return _beyond_names(asset.caption, asset.source)
+
+
+@lru_cache(maxsize=16_384)
+def _beyond_names(caption: str, source: str) -> bool:
+    """Whether ``caption`` has a word that is not one of ``source``'s file and folder words."""
+    names = set(path_words(source))
+    return any(w not in names for w in re.findall(r"\w+", caption.lower()))
 
 
 def path_words(source: str) -> list[str]:

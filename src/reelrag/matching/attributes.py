@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 _WORD = re.compile(r"[a-z]+")
@@ -55,16 +56,19 @@ class Vocabulary:
         >>> sorted(COUNTRIES.named("The stars and stripes next to a US flag"))
         [('united states',)]
         """
-        words = _WORD.findall(text.lower())
-        found = set(self._longest(words))
-        found |= {self.capitals[w] for w in _CAPITALS.findall(text) if w in self.capitals}
+        found = set(self._longest(_words(text)))
+        if self.capitals:
+            found |= {self.capitals[w] for w in _CAPITALS.findall(text) if w in self.capitals}
         return frozenset(labels for labels in found if labels)
 
-    def _longest(self, words: list[str]) -> list[tuple[str, ...]]:
+    def _longest(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The labels of the longest phrase at each place, left to right; a phrase with no
         labels ("new york" for an age) hides the words inside it."""
         found, i = [], 0
         while i < len(words):
+            if words[i] not in self._starts:
+                i += 1
+                continue
             for size in (3, 2, 1):
                 if (labels := self.kinds.get(" ".join(words[i : i + size]))) is not None:
                     found.append(labels)
@@ -73,6 +77,11 @@ class Vocabulary:
             else:
                 i += 1
         return found
+
+    @cached_property
+    def _starts(self) -> frozenset[str]:
+        """The first words of the phrases: a phrase can begin only at one of them."""
+        return frozenset(phrase.split(" ", 1)[0] for phrase in self.kinds)
 
     def clash(self, wanted: frozenset[tuple[str, ...]], caption: str) -> str | None:
         """What the caption names instead (as text) when it names attributes of this kind and
@@ -87,6 +96,12 @@ class Vocabulary:
         if all(agreeing) or (any(agreeing) and not full):
             return None
         return " and ".join(sorted(labels[0] for labels in theirs))
+
+
+@lru_cache(maxsize=16_384)
+def _words(text: str) -> tuple[str, ...]:
+    """The lower-case words of ``text`` (every vocabulary reads a caption's words)."""
+    return tuple(_WORD.findall(text.lower()))
 
 
 def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

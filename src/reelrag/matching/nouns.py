@@ -22,10 +22,10 @@ tagged, then the irregular plurals.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 # Suffix rules for plurals (WordNet's "morphy" for nouns), tried in order.
@@ -51,6 +51,14 @@ class Taxonomy:
 
     def lemma(self, word: str) -> str | None:
         """The noun lemma of ``word`` (``"skyscrapers"`` -> ``"skyscraper"``), if it is one."""
+        return self._lemmas(word)
+
+    @cached_property
+    def _lemmas(self) -> Callable[[str], str | None]:
+        """:meth:`_lemma`, remembered per word (a search asks for the same words many times)."""
+        return lru_cache(maxsize=65_536)(self._lemma)
+
+    def _lemma(self, word: str) -> str | None:
         word = word.lower().replace(" ", "_").replace("-", "_")
         if word in self.plurals:
             return self.plurals[word]

@@ -247,6 +247,7 @@ def _opened(nouns: Taxonomy, word: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16_384)
 def _describes(word: str) -> bool:
     return any(vocabulary.named(word) for vocabulary in DESCRIBING)
 
