@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from reelrag.diversity import mmr
@@ -113,12 +113,15 @@ def search(
     settings: Settings,
     *,
     store: ObjectStore | None = None,
+    verdicts: Mapping[str, str] | None = None,
 ) -> SearchResults:
     """Find the assets that best show ``request.query``.
 
     Hits scoring below ``request.min_score`` (default ``settings.min_score``) are dropped; when
     none is left, ``results.no_match`` is true and ``results.nearest`` holds the best reject.
-    ``store`` (an object store) lets the results render thumbnails in Jupyter.
+    ``store`` (an object store) lets the results render thumbnails in Jupyter. ``verdicts``
+    (asset id -> right | wrong, the user's on this query) override the match rule: see
+    :func:`apply_verdicts`.
     """
     min_score = check_request(request, settings)
     vector = None if request.mode == "text" else embedder.embed_queries([request.query])[0]
@@ -130,6 +133,8 @@ def search(
     candidates = index.search(query)
     if vector is not None and request.mode != "text":
         candidates = decide(candidates, request.query, vector, index, embedder, settings)
+    if verdicts and request.verdicts:
+        candidates = apply_verdicts(candidates, verdicts)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
     rejected = [] if kept else sorted(candidates, key=lambda h: -h.score)[:REJECTED_SHOWN]
@@ -142,6 +147,18 @@ def search(
     return SearchResults(
         hits, request, min_score=min_score, nearest=nearest, store=store, rejected=rejected
     )
+
+
+def apply_verdicts(candidates: Sequence[SearchHit], verdicts: Mapping[str, str]) -> list[SearchHit]:
+    """The candidates less those marked wrong, with those marked right first at score 1.0
+    (their ``why`` says so and keeps the rule's own score)."""
+    right = [
+        hit.replace(score=1.0, why=f"marked right (rule {hit.score:.2f}) · {hit.why}")
+        for hit in candidates
+        if verdicts.get(hit.asset.id) == "right"
+    ]
+    rest = [hit for hit in candidates if verdicts.get(hit.asset.id) is None]
+    return [*right, *rest]
 
 
 class Searcher(Protocol):

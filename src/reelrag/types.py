@@ -133,7 +133,8 @@ class SearchRequest(Record):
     """A retrieval query for an object of interest.
 
     ``min_score`` is the "no good match" threshold on the match confidence in [0, 1];
-    ``diversity`` in [0, 1] turns on maximal marginal relevance (0 = pure relevance).
+    ``diversity`` in [0, 1] turns on maximal marginal relevance (0 = pure relevance);
+    ``verdicts``: apply the workspace's verdicts on this query (:mod:`reelrag.library.verdicts`).
     """
 
     query: str
@@ -142,6 +143,7 @@ class SearchRequest(Record):
     filters: SearchFilters = field(default_factory=SearchFilters)
     mode: str = "hybrid"  # hybrid | vector | text
     diversity: float = 0.0
+    verdicts: bool = True
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,20 @@ def test_a_refused_search_shows_why_and_the_nearest_candidates(page) -> None:  #
     shot(page, "search-refused")
 
 
+def test_a_wrong_photo_is_marked_once_and_gone(page, server) -> None:  # type: ignore[no-untyped-def]
+    query = "a red motorcycle parked in a workshop"  # no other test searches this
+    search(page, query)
+    first = page.locator("#search-results .card").first
+    wrong = first.get_attribute("data-id")
+    first.locator("button.verdict.wrong").click()
+    page.wait_for_selector(f"#search-results .card[data-id='{wrong}']", state="detached")
+    assert "Marked wrong" in page.locator("#notice").inner_text()
+    shot(page, "search-verdict")
+    listed = page.evaluate("fetch('/api/verdicts').then((r) => r.json())")["items"]
+    assert [(r["query"], r["asset_id"], r["verdict"]) for r in listed] == [(query, wrong, "wrong")]
+    assert page.evaluate("document.querySelector('#selected-preview img')") is None  # no select
+
+
 def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: ignore[no-untyped-def]
     search(page, "rocket on its launch pad")
     page.locator("#search-results .card").first.click()
@@ -227,6 +241,27 @@ def test_batch_dry_run_shows_the_plan(page, tmp_path: Path) -> None:  # type: ig
     shot(page, "batch")
     page.click("#tabs button[data-tab=jobs]")
     assert page.locator(f"#jobs-body tr:has-text('{cells[0]}')").count() == 0
+
+
+def test_a_wrong_photo_in_the_batch_plan_is_replanned(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = tmp_path / "rows.csv"
+    rows.write_text("object,action\na red motorcycle in a workshop,slow zoom in\n")
+    page.click("#tabs button[data-tab=batch]")
+    page.set_input_files("#batch-file", str(rows))
+    page.locator("#batch-dry").check()
+    page.click("#batch-form button[type=submit]")
+    cell = page.locator("#batch-plan tbody tr").first.locator("td").nth(2)
+    cell.locator("button.verdict.wrong").wait_for()
+    before = cell.inner_text()
+    assert "motorcycle" in before
+    cell.locator("button.verdict.wrong").click()
+    image = "#batch-plan tbody tr td:nth-child(3)"
+    page.wait_for_function(f"(old) => !document.querySelector('{image}').innerText.includes(old)",
+                           arg=before.split(" (")[0])  # fmt: skip
+    after = page.locator("#batch-plan tbody tr").first.locator("td").nth(3).inner_text()
+    assert "motorcycle" not in cell.inner_text()
+    assert after == "would queue" or "no good match" in after
+    shot(page, "batch-verdict")
 
 
 def test_reel_tab_plans_and_renders(page) -> None:  # type: ignore[no-untyped-def]

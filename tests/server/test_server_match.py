@@ -77,3 +77,32 @@ def test_listing_counts_follow_an_ingest_beside_the_server(
     assert after["total"] == before["total"] + 1
     assert after["coverage"]["assets"] == before["coverage"]["assets"] + 1
     assert after["coverage"]["captioned"] == before["coverage"]["captioned"]  # a camera-roll name
+
+
+def test_verdicts_settle_a_query_for_search_and_batch(client: TestClient) -> None:
+    query = "a red motorbike in a workshop"
+    found = client.post("/api/search", json={"query": query, "min_score": 0}).json()
+    wrong = found["hits"][0]["asset"]["id"]
+    refused = client.post("/api/verdicts", json={"query": query, "asset_id": wrong,
+                                                 "verdict": "wrong"},
+                          headers={"X-Reelrag-CSRF": "not-the-token"})  # fmt: skip
+    assert refused.status_code == 403
+    marked = client.post("/api/verdicts", json={"query": query, "asset_id": wrong[:10],
+                                                "verdict": "wrong"})  # fmt: skip
+    assert marked.status_code == 201 and marked.json()["asset"]["id"] == wrong
+    again = client.post("/api/search", json={"query": query, "min_score": 0}).json()
+    assert wrong not in {hit["asset"]["id"] for hit in again["hits"]}
+    rows = f"object,action\n{query},zoom in\n".encode()
+    files = {"file": ("rows.csv", rows, "text/csv")}
+    plan = client.post("/api/batch", files=files, data={"dry_run": "true", "min_score": "0"})
+    assert plan.json()["plan"]["rows"][0]["hit"]["asset"]["id"] != wrong
+    listed = client.get("/api/verdicts", params={"query": query.upper()}).json()["items"]
+    assert [(r["asset_id"], r["verdict"]) for r in listed] == [(wrong, "wrong")]
+    gone = client.delete("/api/verdicts", params={"query": query, "asset_id": wrong})
+    assert gone.json() == {"forgotten": 1} and client.get("/api/verdicts").json()["items"] == []
+    bad = client.post("/api/verdicts", json={"query": query, "asset_id": wrong,
+                                             "verdict": "maybe"})  # fmt: skip
+    assert bad.status_code == 422
+    missing = client.post("/api/verdicts", json={"query": query, "asset_id": "ffffffff",
+                                                 "verdict": "right"})  # fmt: skip
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFoundError"

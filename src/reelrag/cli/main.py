@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "config",
     "ingest",
     "search",
+    "verdict",
     "evaluate",
     "library",
     "index",

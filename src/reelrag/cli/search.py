@@ -5,6 +5,7 @@ Exit codes: 0 hits found, 3 no hit reached the score threshold ("no good match")
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from reelrag.cli.common import (
 )
 from reelrag.errors import NotFoundError
 from reelrag.index.filters import parse_filters
+from reelrag.library.verdicts import Verdicts
 from reelrag.plugins import registry
 from reelrag.retrieval import SearchResults, search
 from reelrag.settings import Settings
@@ -99,7 +101,14 @@ def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
             f"the library at {settings.workspace} is empty",
             hint="run `reelrag ingest PATH` first (or pick the workspace with -w)",
         )
-    return search(index, embedder, request, settings, store=open_store(settings))
+    verdicts = None
+    if request.verdicts:
+        found = Verdicts(settings.catalog_path)
+        try:
+            verdicts = found.for_query(request.query)
+        finally:
+            found.close()
+    return search(index, embedder, request, settings, store=open_store(settings), verdicts=verdicts)
 
 
 def coverage_warning(settings: Settings, results: SearchResults) -> str | None:
@@ -156,4 +165,7 @@ def no_match_message(results: SearchResults) -> list[str]:
             lines.append(
                 f"  next: {hit.asset.caption or display_path(hit.asset.source)} ({hit.why})"
             )
+    if nearest is not None:
+        command = f"reelrag verdict right {shlex.quote(results.request.query)}"
+        lines.append(f"  if it is the right photo: {command} {nearest.asset.id[:12]}")
     return lines

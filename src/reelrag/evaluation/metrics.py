@@ -63,7 +63,9 @@ def run_queries(library: Searcher, queries: Sequence[LabelledQuery], k: int) -> 
     """Search each query once (top ``k``, no threshold)."""
     outcomes = []
     for query in queries:
-        found = library.search(SearchRequest(query=query.query, limit=k, min_score=0.0))
+        # the rule itself is measured: the user's verdicts are left out
+        request = SearchRequest(query=query.query, limit=k, min_score=0.0, verdicts=False)
+        found = library.search(request)
         hits = tuple(found)
         rank = next((i for i, h in enumerate(hits, 1) if query.matches(h.asset)), None)
         outcomes.append(Outcome(query, hits, rank))

@@ -23,6 +23,7 @@ from reelrag.library.catalog import BrowseFilters, Catalog
 from reelrag.library.coverage import Coverage
 from reelrag.library.ingest import Ingestor, IngestReport
 from reelrag.library.stored import fit_longest
+from reelrag.library.verdicts import Verdicts, check_verdict
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
@@ -58,6 +59,7 @@ class Library:
         self._embedder: Embedder | None = None
         self._index: Index | None = None
         self._captioner: Captioner | None = None
+        self._verdicts: Verdicts | None = None
         self._index_reset = False  # set when an ingest --reindex dropped a mismatched index
 
     def __repr__(self) -> str:
@@ -85,6 +87,21 @@ class Library:
         if self._captioner is None:
             self._captioner = registry.create("captioner", self.settings.captioner, self.settings)
         return self._captioner
+
+    @property
+    def verdicts(self) -> Verdicts:
+        """The user's verdicts on matches (:mod:`reelrag.library.verdicts`)."""
+        if self._verdicts is None:
+            self._verdicts = Verdicts(self.settings.catalog_path)
+        return self._verdicts
+
+    def judge(self, query: str, asset_id: str, verdict: str) -> Asset:
+        """Mark the asset whose id is (or starts with) ``asset_id`` right or wrong for
+        ``query``; returns the asset."""
+        check_verdict(verdict)
+        asset = self.get(asset_id)
+        self.verdicts.judge(query, asset.id, verdict)
+        return asset
 
     def ingestor(self, reindex: bool = False) -> Ingestor:
         """An ingestor over this library (``reindex``: the index starts afresh on a mismatch)."""
@@ -179,7 +196,9 @@ class Library:
                 diversity=diversity,
                 mode=mode,
             )
-        return retrieval.search(self.index, self.embedder, request, self.settings, store=self.store)
+        verdicts = self.verdicts.for_query(request.query) if request.verdicts else None
+        return retrieval.search(self.index, self.embedder, request, self.settings,
+                                store=self.store, verdicts=verdicts)  # fmt: skip
 
     def evaluate(self, queries: str | Path, min_score: float | None = None, k: int = 5) -> Any:
         """Measure search on labelled queries (.csv/.yaml, see ``reelrag eval``) at ``min_score``
@@ -240,6 +259,7 @@ class Library:
         """Remove an asset from catalog, index and store; the user's files stay untouched."""
         asset = self.get(asset_id)
         self.ingestor().purge([asset.id])
+        self.verdicts.forget_asset(asset.id)
         return asset
 
     def image(self, asset_id: str) -> Image.Image:
@@ -281,3 +301,5 @@ class Library:
 
     def close(self) -> None:
         self.catalog.close()
+        if self._verdicts is not None:
+            self._verdicts.close()

@@ -21,7 +21,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelrag import __version__, errors
-from reelrag.server import api_edit, api_generate, api_jobs, api_library, api_outputs, api_reel
+from reelrag.server import (
+    api_edit,
+    api_generate,
+    api_jobs,
+    api_library,
+    api_outputs,
+    api_reel,
+    api_verdicts,
+)
 from reelrag.server.guard import MULTIPART_SLACK, RequestGuard
 from reelrag.server.security import (
     AuthError,
@@ -93,7 +101,8 @@ def create_app(
     app.state.reelrag = state
     _add_error_handlers(app)
     _add_guard(app, state)
-    for module in (api_library, api_generate, api_jobs, api_outputs, api_edit, api_reel):
+    modules = (api_library, api_verdicts, api_generate, api_jobs, api_outputs, api_edit, api_reel)
+    for module in modules:
         app.include_router(module.router, prefix="/api")
     _add_ui(app, state)
     return app

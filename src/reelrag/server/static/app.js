@@ -124,7 +124,7 @@ function fillOptions(selectEl, values, label) {
 }
 
 async function search(event) {
-  event.preventDefault();
+  if (event) event.preventDefault();
   const body = { query: $("search-query").value, mode: $("search-mode").value, limit: 12 };
   $("search-summary").textContent = `Searching for “${body.query}”…`;
   let data;
@@ -140,10 +140,28 @@ async function search(event) {
       (data.coverage_warning ? `. ${data.coverage_warning}` : ". Nearest candidates, not accepted:")
     : `${data.hits.length} hit(s) for “${data.query}”`;
   const shown = data.no_match ? data.rejected || [] : data.hits;
-  $("search-results").replaceChildren(...shown.map((hit) => assetCard(hit.asset,
-    el("div", { title: hit.why, class: data.no_match ? "rejected" : "" },
+  $("search-results").replaceChildren(...shown.map((hit) => {
+    const card = assetCard(hit.asset, el("div", { title: hit.why, class: data.no_match ? "rejected" : "" },
       el("span", { class: "score" }, (data.no_match ? "rejected " : "") + hit.score.toFixed(3)),
-      el("div", { class: "muted why" }, hit.why)))));
+      el("div", { class: "muted why" }, hit.why)));
+    card.querySelector(".body").append(verdictButton(data.query, hit, data.no_match ? "right" : "wrong"));
+    return card;
+  }));
+}
+
+// A verdict settles one photo for one query for good: search, batch plans and reels obey it.
+function verdictButton(query, hit, verdict, again = () => search()) {
+  const right = verdict === "right";
+  const button = el("button", { type: "button", class: `verdict ${verdict}`,
+    title: right ? `Always accept this photo for “${query}”` : `Never show this photo for “${query}” again` },
+    right ? "Right photo" : "Wrong photo");
+  button.addEventListener("click", guarded(async (event) => {
+    event.stopPropagation();
+    await api("/api/verdicts", { json: { query, asset_id: hit.asset.id, verdict } });
+    notice(`Marked ${verdict} for “${query}” (reelrag verdict list)`);
+    await again();
+  }));
+  return button;
 }
 const fmt = (value) => (value === null || value === undefined ? "–" : Number(value).toFixed(2));
 
@@ -321,7 +339,7 @@ async function loadGallery() {
 // -- batch --------------------------------------------------------------------------------------
 
 async function startBatch(event) {
-  event.preventDefault();
+  if (event) event.preventDefault();
   const form = new FormData();
   form.append("file", $("batch-file").files[0]);
   for (const [key, id] of [["object", "batch-object"], ["action", "batch-action"], ["backend", "batch-backend"], ["min_score", "batch-min-score"]]) {
@@ -331,7 +349,8 @@ async function startBatch(event) {
   const data = await api("/api/batch", { method: "POST", body: form });
   const plan = data.plan;
   const rows = plan.rows.map((row) => el("tr", {}, el("td", {}, row.job_id), el("td", {}, row.request.prompt),
-    el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? [el("img", { class: "plan-thumb", src: row.hit.asset.thumbnail_url, alt: row.hit.asset.caption, loading: "lazy" }), `${row.hit.asset.source} (${row.hit.score.toFixed(2)})`] : row.request.asset_id || row.request.image || ""),
+    el("td", { title: row.hit ? row.hit.why : "" }, row.hit ? [el("img", { class: "plan-thumb", src: row.hit.asset.thumbnail_url, alt: row.hit.asset.caption, loading: "lazy" }), `${row.hit.asset.source} (${row.hit.score.toFixed(2)})`,
+      data.dry_run && row.query ? verdictButton(row.query, row.hit, "wrong", () => startBatch()) : null] : row.request.asset_id || row.request.image || ""),
     el("td", {}, row.reason ? `${row.state}: ${row.reason}` : row.state === "planned" ? "would queue" : row.state),
     el("td", {}, `$${row.cost_usd.toFixed(2)}`)));
   const queued = data.dry_run ? "plan only, nothing queued" : `${data.jobs_added} job(s) queued`;
