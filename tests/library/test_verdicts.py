@@ -119,3 +119,11 @@ def test_cli_marks_lists_and_forgets(library: Library) -> None:
     assert "no verdicts yet" in out
     code, out = run_cli(ws, "verdict", "wrong", query, "ffffffff")
     assert code == 1 and "no asset with id 'ffffffff'" in out
+    photo = library.get(top).source  # the photo's own path names it too
+    code, out = run_cli(ws, "verdict", "wrong", query, photo)
+    assert code == 0 and f"marked {top[:12]} (" in out and "'a cup of joe' now finds: " in out
+    assert library.verdicts.for_query(query) == {top: "wrong"}
+    code, out = run_cli(ws, "verdict", "wrong", query, str(ws / "catalog.sqlite"))
+    assert code == 1 and "is not a photo of this library" in out
+    code, out = run_cli(ws, "verdict", "forget", query, photo)
+    assert code == 0 and "forgot 1 verdict(s)" in out

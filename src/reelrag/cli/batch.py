@@ -134,6 +134,8 @@ def render_plan(plan: BatchPlan, as_json: bool) -> None:
         f"batch {plan.batch_id}: {len(plan.rows)} rows ({_fmt_counts(plan.counts())}), "
         f"{plan.searches} searches, estimated ${plan.cost_usd:.2f} and ~{plan.time_s:.0f}s"
     )
+    if any(p.hit is not None for p in plan.rows):
+        console.print("a wrong photo? `reelrag verdict wrong OBJECT PHOTO`, then plan again")
 
 
 def write_matches_sheet(plan: BatchPlan, path: Path, settings: Settings, overwrite: bool) -> None:

@@ -1,4 +1,4 @@
-"""``reelrag verdict right|wrong QUERY ID``, ``verdict list`` and ``verdict forget``: settle
+"""``reelrag verdict right|wrong QUERY PHOTO``, ``verdict list`` and ``verdict forget``: settle
 what a query matches, for good (:mod:`reelrag.library.verdicts`)."""
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ verdict_app = typer.Typer(
     no_args_is_help=True,
 )
 Query = Annotated[str, typer.Argument(help='The query as you search it, e.g. "red shoes".')]
-AssetId = Annotated[str, typer.Argument(metavar="ID", help="Asset id or a unique prefix.")]
+AssetId = Annotated[
+    str, typer.Argument(metavar="PHOTO", help="Asset id, a unique prefix, or the photo's path.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -29,19 +31,19 @@ def register(app: typer.Typer) -> None:
 
 @verdict_app.command("right")
 def right(ctx: typer.Context, query: Query, asset_id: AssetId) -> None:
-    """Accept photo ID for QUERY whenever the search finds it, even below the threshold."""
+    """Accept PHOTO for QUERY whenever the search finds it, even below the threshold."""
     _judge(ctx, query, asset_id, "right")
 
 
 @verdict_app.command("wrong")
 def wrong(ctx: typer.Context, query: Query, asset_id: AssetId) -> None:
-    """Never return photo ID for QUERY again (the next candidate must pass the rule)."""
+    """Never return PHOTO for QUERY again (the next candidate must pass the rule)."""
     _judge(ctx, query, asset_id, "wrong")
 
 
 def _judge(ctx: typer.Context, query: str, asset_id: str, verdict: Verdict) -> None:
     library = Library(settings_from(ctx))
-    asset = library.judge(query, asset_id, verdict)
+    asset = library.judge(query, library.find(asset_id).id, verdict)
     console.print(
         f"marked {_named(asset)} {verdict} for {query!r}", highlight=False, soft_wrap=True
     )
@@ -85,11 +87,11 @@ def forget(
     ctx: typer.Context,
     query: Query,
     asset_id: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="Only this photo's verdict.")
+        str | None, typer.Argument(metavar="[PHOTO]", help="Only this photo's verdict.")
     ] = None,
 ) -> None:
-    """Drop the verdicts on QUERY (or only on photo ID): the match rule decides again."""
+    """Drop the verdicts on QUERY (or only on PHOTO): the match rule decides again."""
     library = Library(settings_from(ctx))
-    target = library.get(asset_id).id if asset_id else None
+    target = library.find(asset_id).id if asset_id else None
     gone = library.verdicts.forget(query, target)
     console.print(f"forgot {gone} verdict(s) on {query!r}", highlight=False)

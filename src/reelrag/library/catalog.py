@@ -180,6 +180,11 @@ class Catalog:
         rows = self._query("SELECT uri FROM sources WHERE asset_id = ? ORDER BY uri", [asset_id])
         return [r[0] for r in rows]
 
+    def asset_of(self, uri: str) -> str | None:
+        """The id of the asset a source file became, if it was ingested."""
+        rows = self._query("SELECT asset_id FROM sources WHERE uri = ?", [uri])
+        return rows[0][0] if rows else None
+
     def sources_under(self, prefix: str) -> list[SourceRow]:
         """Rows whose uri starts with ``prefix`` (a folder ending in a separator, or a file)."""
         sql = f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE substr(uri, 1, ?) = ?"

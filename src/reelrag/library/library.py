@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from reelrag.storage import ObjectStore, open_store
 from reelrag.types import Asset, SearchFilters, SearchRequest
 
 log = logging.getLogger(__name__)
+_HEX = re.compile(r"[0-9a-f]+")  # asset ids and their prefixes
 
 
 def open_library(workspace: str | Path | None = None, **overrides: Any) -> Library:
@@ -101,6 +103,21 @@ class Library:
         check_verdict(verdict)
         asset = self.get(asset_id)
         self.verdicts.judge(query, asset.id, verdict)
+        return asset
+
+    def find(self, photo: str) -> Asset:
+        """The asset of an ingested source file's path, else :meth:`get` (an id or prefix).
+        For the command line only: a path is looked up on this machine's disk."""
+        if _HEX.fullmatch(photo.strip().lower()):
+            return self.get(photo)
+        path = Path(photo).expanduser()
+        found = self.catalog.asset_of(str(path.resolve())) if path.is_file() else None
+        asset = self.catalog.get_asset(found) if found else None
+        if asset is None:
+            raise NotFoundError(
+                f"{photo} is not a photo of this library",
+                hint="give the path it was ingested from, or its id from `reelrag library list`",
+            )
         return asset
 
     def ingestor(self, reindex: bool = False) -> Ingestor:
