@@ -45,7 +45,9 @@ class SearchResults(Sequence[SearchHit]):
     """Ranked hits (a sequence of :class:`SearchHit`) plus what was asked and whether it matched.
 
     ``nearest`` is the best candidate that fell below ``min_score``; it explains a "no match",
-    with ``rejected`` (the best few below it, each with its ``why``).
+    with ``rejected`` (the best few below it, each with its ``why``). ``verdicts``: the user's
+    verdicts that applied to this query (asset id -> right | wrong), so a photo left out is
+    never a mystery.
     """
 
     def __init__(
@@ -57,8 +59,10 @@ class SearchResults(Sequence[SearchHit]):
         nearest: SearchHit | None = None,
         store: ObjectStore | None = None,
         rejected: Sequence[SearchHit] = (),
+        verdicts: Mapping[str, str] | None = None,
     ) -> None:
         self.hits = list(hits)
+        self.verdicts = dict(verdicts or {})
         self.request = request
         self.min_score = min_score
         self.nearest = nearest
@@ -98,6 +102,7 @@ class SearchResults(Sequence[SearchHit]):
             "hits": [hit.to_dict() for hit in self.hits],
             "nearest": None if self.nearest is None else self.nearest.to_dict(),
             "rejected": [hit.to_dict() for hit in self.rejected],
+            "verdicts": self.verdicts,
         }
 
     def _repr_html_(self) -> str:
@@ -133,7 +138,8 @@ def search(
     candidates = index.search(query)
     if vector is not None and request.mode != "text":
         candidates = decide(candidates, request.query, vector, index, embedder, settings)
-    if verdicts and request.verdicts:
+    verdicts = verdicts if request.verdicts else None
+    if verdicts:
         candidates = apply_verdicts(candidates, verdicts)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
@@ -144,9 +150,8 @@ def search(
         )
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
-    return SearchResults(
-        hits, request, min_score=min_score, nearest=nearest, store=store, rejected=rejected
-    )
+    return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store,
+                         rejected=rejected, verdicts=verdicts)  # fmt: skip
 
 
 def apply_verdicts(candidates: Sequence[SearchHit], verdicts: Mapping[str, str]) -> list[SearchHit]:

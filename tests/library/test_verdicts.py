@@ -78,7 +78,9 @@ def test_a_right_photo_is_accepted_and_says_why(library: Library) -> None:
     right = _top(library, query)
     rule = next(iter(library.search(query, min_score=0.0))).score
     library.judge(query, right, "right")
-    found = list(library.search(query))
+    results = library.search(query)
+    assert results.verdicts == {right: "right"}
+    found = list(results)
     assert found[0].asset.id == right and found[0].score == 1.0
     assert found[0].why.startswith(f"marked right (rule {rule:.2f}) · match ")
     assert best_matches(library, "A cup of JOE", library.settings)[0].asset.id == right
@@ -110,6 +112,9 @@ def test_cli_marks_lists_and_forgets(library: Library) -> None:
     code, out = run_cli(ws, "verdict", "right", query, top[:10])
     assert code == 0 and f"marked {top[:12]} (" in out and "right for 'a cup of joe'" in out
     assert f"'a cup of joe' now finds: {top[:12]} (" in out and "(score 1.00)" in out
+    code, out = run_cli(ws, "search", query)
+    assert code == 0 and "your verdicts on this query: 1 marked right, 0 marked wrong" in out
+    assert "`reelrag verdict forget 'a cup of joe'` undoes them" in " ".join(out.split())
     code, out = run_cli(ws, "verdict", "list", "--json")
     listed = json.loads(out)
     assert [(r["query"], r["asset_id"], r["verdict"]) for r in listed] == [(query, top, "right")]

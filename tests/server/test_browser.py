@@ -126,6 +126,11 @@ def test_a_wrong_photo_is_marked_once_and_gone(page, server) -> None:  # type: i
     listed = page.evaluate("fetch('/api/verdicts').then((r) => r.json())")["items"]
     assert [(r["query"], r["asset_id"], r["verdict"]) for r in listed] == [(query, wrong, "wrong")]
     assert page.evaluate("document.querySelector('#selected-preview img')") is None  # no select
+    summary = page.locator("#search-summary")
+    assert "0 marked right, 1 marked wrong and left out" in summary.inner_text()
+    summary.locator("button.verdict.forget").click()  # undo: the photo is back
+    page.wait_for_selector(f"#search-results .card[data-id='{wrong}']")
+    assert "Your verdicts" not in summary.inner_text()
 
 
 def test_generate_job_completes_and_the_video_plays(page) -> None:  # type: ignore[no-untyped-def]

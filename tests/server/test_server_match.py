@@ -92,6 +92,7 @@ def test_verdicts_settle_a_query_for_search_and_batch(client: TestClient) -> Non
     assert marked.status_code == 201 and marked.json()["asset"]["id"] == wrong
     again = client.post("/api/search", json={"query": query, "min_score": 0}).json()
     assert wrong not in {hit["asset"]["id"] for hit in again["hits"]}
+    assert again["verdicts"] == {wrong: "wrong"} and found["verdicts"] == {}
     rows = f"object,action\n{query},zoom in\n".encode()
     files = {"file": ("rows.csv", rows, "text/csv")}
     plan = client.post("/api/batch", files=files, data={"dry_run": "true", "min_score": "0"})

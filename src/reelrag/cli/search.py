@@ -84,6 +84,8 @@ def search_command(
         print_json({**results.to_dict(), "coverage_warning": warning})
     else:
         render(results)
+        if results.verdicts:
+            console.print(verdicts_line(results), soft_wrap=True, highlight=False)
         if warning:
             console.print(labelled("warning:", "yellow", f" {warning}"), soft_wrap=True)
     if results.no_match:
@@ -124,6 +126,17 @@ def coverage_warning(settings: Settings, results: SearchResults) -> str | None:
         catalog.close()
     pixels = any(hit.image_score is not None for hit in results.rejected)
     return coverage.warning(image_search=pixels)
+
+
+def verdicts_line(results: SearchResults) -> str:
+    """What the user's verdicts on this query did, and how to see or undo them."""
+    marked = list(results.verdicts.values())
+    quoted = shlex.quote(results.request.query)
+    return (
+        f"your verdicts on this query: {marked.count('right')} marked right, "
+        f"{marked.count('wrong')} marked wrong and left out "
+        f"(`reelrag verdict list {quoted}`; `reelrag verdict forget {quoted}` undoes them)"
+    )
 
 
 def render(results: SearchResults) -> None:

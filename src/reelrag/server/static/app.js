@@ -139,6 +139,8 @@ async function search(event) {
       (data.nearest ? ` (best ${data.nearest.score.toFixed(2)}: ${data.nearest.why})` : "") +
       (data.coverage_warning ? `. ${data.coverage_warning}` : ". Nearest candidates, not accepted:")
     : `${data.hits.length} hit(s) for “${data.query}”`;
+  const marked = Object.values(data.verdicts || {});
+  if (marked.length) $("search-summary").append(verdictsNote(data.query, marked));
   const shown = data.no_match ? data.rejected || [] : data.hits;
   $("search-results").replaceChildren(...shown.map((hit) => {
     const card = assetCard(hit.asset, el("div", { title: hit.why, class: data.no_match ? "rejected" : "" },
@@ -147,6 +149,18 @@ async function search(event) {
     card.querySelector(".body").append(verdictButton(data.query, hit, data.no_match ? "right" : "wrong"));
     return card;
   }));
+}
+
+function verdictsNote(query, marked) {
+  const count = (v) => marked.filter((m) => m === v).length;
+  const forget = el("button", { type: "button", class: "verdict forget" }, "Forget them");
+  forget.addEventListener("click", guarded(async () => {
+    await api(`/api/verdicts?${new URLSearchParams({ query })}`, { method: "DELETE" });
+    notice(`Forgot your verdicts on “${query}”`);
+    await search();
+  }));
+  return el("span", { class: "verdicts-note" },
+    `Your verdicts on this query: ${count("right")} marked right, ${count("wrong")} marked wrong and left out. `, forget);
 }
 
 // A verdict settles one photo for one query for good: search, batch plans and reels obey it.
