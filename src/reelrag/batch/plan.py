@@ -92,7 +92,7 @@ def plan_rows(
         raise InputError(f"--retrieve-with {retrieve_with!r} is unknown", hint="object or prompt")
     options = {"backend": backend or "", "distinct": distinct, "retrieve_with": retrieve_with}
     batch_id = batch_id_for(rows, options)
-    make = generator_for or _generator_cache(settings)
+    make = generator_for or generator_cache(settings)
     queries = [_query(row, retrieve_with) for row in rows]
     hits, searches = _retrieve_all(queries, settings, library, distinct)
     planned = [
@@ -255,7 +255,8 @@ def _check_edit(request: GenerationRequest, settings: Settings) -> None:
     check_edit_plan(plan, settings, size)
 
 
-def _generator_cache(settings: Settings) -> Callable[[str], Generator]:
+def generator_cache(settings: Settings) -> Callable[[str], Generator]:
+    """A generator maker that builds each backend once."""
     made: dict[str, Generator] = {}
 
     def make(name: str) -> Generator:

@@ -72,7 +72,7 @@ def list_verdicts(
         print_json([row.__dict__ for row in rows])
         return
     if not rows:
-        console.print("no verdicts yet: `reelrag verdict right|wrong QUERY ID`")
+        console.print("no verdicts yet: `reelrag verdict right|wrong QUERY PHOTO`")
         return
     table = Table("query", "verdict", "id", "photo", "when")
     for row in rows:

@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 __all__ = ["Output", "compose", "overlays_for"]
 
 SALIENCY_PX = 128  # width of the copies the crop tracks are computed on
+# The crop window moves by fractions of a pixel: a linear warp blurs each such shift (a 9:16
+# window kept a quarter of the 16:9 output's Laplacian variance); cubic keeps most of it at a
+# quarter of Lanczos's cost (11.5 against 46.5 ms for a 720x1280 window of a 2276x1280 frame).
+_WARP = cv2.INTER_CUBIC
+_PAD = 4  # pixels kept around a window before it is averaged down (the cubic warp's reach)
 
 
 @dataclass(frozen=True)
@@ -111,13 +116,34 @@ def reframe(
     top = (h - track.height) / 2
     for k, (a, b) in enumerate(zip(src, dst, strict=True)):
         div = 1 if k == 0 else 2  # chroma planes: half the coordinates
-        matrix = np.array(
-            [[scale, 0, -x0 * scale / div], [0, scale, -(y0 + top) * scale / div]], np.float32
-        )
+        box = (x0 / div, (y0 + top) / div, b.shape[1] / scale, b.shape[0] / scale)
+        shrunk, (sx, sy), (ix, iy) = _area_shrunk(a, scale, box)
+        # a shrunk pixel i sits at ix + (i + 0.5) / s - 0.5 of the plane it was averaged from
+        tx = scale * (0.5 / sx - 0.5 + ix - box[0])
+        ty = scale * (0.5 / sy - 0.5 + iy - box[1])
+        matrix = np.array([[scale / sx, 0, tx], [0, scale / sy, ty]], np.float32)
         cv2.warpAffine(
-            a, matrix, b.shape[::-1], dst=b, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            shrunk, matrix, b.shape[::-1], dst=b, flags=_WARP, borderMode=cv2.BORDER_REFLECT
         )
     return out
+
+
+def _area_shrunk(
+    plane: np.ndarray, scale: float, box: tuple[float, float, float, float]
+) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
+    """The part of ``plane`` around ``box`` (left, top, width, height) averaged down by
+    ``scale`` when that is below 1 (a warp alone would skip pixels and alias fine detail); with
+    the factors it was shrunk by in x and y and where the part starts. At 1 or above: the plane."""
+    if scale >= 1.0:
+        return plane, (1.0, 1.0), (0, 0)
+    h, w = plane.shape
+    left, top, width, height = box
+    ix, iy = max(0, int(left) - _PAD), max(0, int(top) - _PAD)
+    part = plane[iy : min(h, int(top + height) + _PAD), ix : min(w, int(left + width) + _PAD)]
+    ph, pw = part.shape
+    size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+    shrunk = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+    return shrunk, (size[0] / pw, size[1] / ph), (ix, iy)
 
 
 def blend(a: np.ndarray, b: np.ndarray, mix: float, kind: str) -> np.ndarray:

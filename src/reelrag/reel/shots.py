@@ -4,7 +4,9 @@ Each shot becomes a batch row, so retrieval follows the library's match rule (on
 distinct object, ``distinct`` photos when asked, "no good match" rows skipped rather than
 animated from a wrong photo), requests are validated against the backend and estimated, and
 jobs are durable, resumable and leased like any other. Shots render at the reel's fps and at
-the 16:9 size of its short side (narrower outputs are reframed from it).
+a 16:9 size (narrower outputs are reframed from it): the reel's own, or, when it has a 9:16
+output and every shot's backend renders any size that large (the camera backend does), the one
+whose height is the vertical output's, so its window needs no upscaling (:func:`shot_size`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelrag.batch.plan import BatchPlan, plan_rows
+from reelrag.batch.plan import BatchPlan, generator_cache, plan_rows
 from reelrag.batch.rows import BatchRow
 from reelrag.batch.templates import DEFAULT_TEMPLATE, fill_template
 from reelrag.errors import InputError, NoMatchError
@@ -23,7 +25,7 @@ from reelrag.reel.timeline import output_size
 from reelrag.settings import Settings
 from reelrag.types import Job, Record
 
-__all__ = ["ShotClip", "clips_of", "plan_shots", "shot_jobs"]
+__all__ = ["ShotClip", "clips_of", "plan_shots", "shot_jobs", "shot_size"]
 
 
 @dataclass(frozen=True)
@@ -74,16 +76,33 @@ def plan_shots(board: Storyboard, settings: Settings, library: Any = None) -> Ba
     )
 
 
-def shots_id(plan: BatchPlan, board: Storyboard) -> str:
+def shot_size(plan: BatchPlan, board: Storyboard, settings: Settings) -> tuple[int, int]:
+    """The 16:9 size the shots render at. A 9:16 output shows a window as tall as the shot: from
+    shots at the reel's own size (1280x720 for 720) that is 405x720, upscaled 1.78x to 720x1280.
+    When every shot's backend takes any size up to 2276x1280, the shots render that large
+    instead (3.2x the pixels) and the other outputs are averaged down from them."""
+    base = output_size("16:9", board.size_px)
+    if "9:16" not in board.aspect_ratios:
+        return base
+    tall = output_size("16:9", output_size("9:16", board.size_px)[1])
+    make = generator_cache(settings)
+    for name in {p.backend for p in plan.rows if p.state == "queued"}:
+        caps = make(name).capabilities
+        if caps.sizes or max(tall) > caps.max_side_px:
+            return base
+    return tall
+
+
+def shots_id(plan: BatchPlan, board: Storyboard, size: tuple[int, int]) -> str:
     """The shots' batch id: the plan's rows and choices plus the render size and fps."""
-    blob = f"{plan.batch_id}:{board.size_px}:{board.fps}"
+    blob = f"{plan.batch_id}:{board.size_px}:{board.fps}:{size[0]}x{size[1]}"
     return "s" + hashlib.sha256(blob.encode()).hexdigest()[:11]
 
 
-def shot_jobs(plan: BatchPlan, board: Storyboard) -> list[Job]:
-    """Durable jobs for the shots, rendering at the reel's 16:9 size and fps."""
-    batch = shots_id(plan, board)
-    width, height = output_size("16:9", board.size_px)
+def shot_jobs(plan: BatchPlan, board: Storyboard, size: tuple[int, int]) -> list[Job]:
+    """Durable jobs for the shots, rendering at ``size`` (:func:`shot_size`) and the reel's fps."""
+    batch = shots_id(plan, board, size)
+    width, height = size
     jobs = []
     for i, job in enumerate(plan.jobs(), start=1):
         request = dict(job.payload["request"], width=width, height=height, fps=board.fps)

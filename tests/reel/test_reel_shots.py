@@ -1,0 +1,90 @@
+"""The size shots render at, and the reframing of a larger shot into a smaller output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from reel_media import subject_photo
+
+from reelrag.media.video import read_frames
+from reelrag.reel import parse_storyboard, render_reel
+from reelrag.reel.compose import reframe
+from reelrag.reel.shots import plan_shots, shot_jobs, shot_size
+from reelrag.settings import Settings
+from reelrag.testing.remote import register as register_simulated
+
+
+def _size(photo: Path, settings: Settings, **reel: Any) -> tuple[int, int]:
+    shot = {"image": str(photo), "action": "zoom in", "duration": 1.0}
+    board = parse_storyboard({"shots": [shot], **reel})
+    plan = plan_shots(board, settings)
+    size = shot_size(plan, board, settings)
+    request = shot_jobs(plan, board, size)[0].payload["request"]
+    assert (request["width"], request["height"]) == size
+    return size
+
+
+def test_a_vertical_reel_renders_shots_as_tall_as_its_vertical_output(
+    settings: Settings, tmp_path: Path
+) -> None:
+    photo = subject_photo(tmp_path / "p.jpg")
+    assert _size(photo, settings, size=720) == (1280, 720)  # 16:9 only: the reel's own size
+    vertical = {"size": 720, "aspect_ratios": "16:9,9:16"}
+    assert _size(photo, settings, **vertical) == (2276, 1280)  # the 9:16 window: 720x1280
+    assert _size(photo, settings, size=144, aspect_ratios="9:16") == (456, 256)
+    register_simulated(latency_s=0.01)  # renders any size up to 1920: 2276 is too large
+    assert _size(photo, settings, backend="simulated", **vertical) == (1280, 720)
+
+
+def test_a_window_larger_than_its_output_is_averaged_not_skipped() -> None:
+    h, w = 128, 228
+    luma = np.zeros((h, w), np.uint8)
+    luma[:, ::2] = 255  # one-pixel stripes: a linear warp at 1/2 would keep every other one
+    i420 = np.concatenate([luma, np.full((h // 2, w), 128, np.uint8)])
+
+    class Window:  # the left 128x128, shown at 64x64
+        height = h
+
+        def box(self, local: int) -> tuple[float, float, float, float]:
+            return (0.0, 0.0, 128.0, 128.0)
+
+    out = reframe(i420, Window(), 0, (64, 64))  # type: ignore[arg-type]
+    assert out.shape == (96, 64)
+    assert out[:64].std() < 1.0 and out[:64].mean() == pytest.approx(127.5, abs=1.0)
+
+
+def _texture(path: Path, w: int, h: int) -> Path:
+    """A photo with detail at every scale (1/f noise), so softness shows."""
+    rng = np.random.default_rng(0)
+    f = np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w)[None, :] ** 2
+    spectrum = (rng.standard_normal(f.shape) + 1j * rng.standard_normal(f.shape)) / np.maximum(
+        f, 1e-6
+    ) ** 0.5
+    grey = np.fft.irfft2(spectrum, s=(h, w))
+    grey = (grey - grey.min()) / (grey.max() - grey.min()) * 255
+    Image.fromarray(np.dstack([grey, grey[::-1], grey[:, ::-1]]).astype(np.uint8)).save(path)
+    return path
+
+
+def _detail(video: Path) -> float:
+    frames = list(read_frames(video))
+    grey = cv2.cvtColor(frames[len(frames) // 2], cv2.COLOR_RGB2GRAY).astype(np.float64)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def test_the_vertical_output_is_as_sharp_as_the_wide_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    photo = _texture(tmp_path / "texture.png", 1200, 800)
+    shot = {"image": str(photo), "action": "very slow zoom in", "duration": 1.0}
+    board = parse_storyboard(
+        {"size": 144, "fps": 24, "aspect_ratios": "16:9,9:16,1:1", "shots": [shot]}
+    )
+    wide, tall, square = map(Path, render_reel(board, settings, out=tmp_path / "r.mp4").videos)
+    # shots at the reel's own 16:9 size gave the 9:16 output 0.15 of the wide one's detail
+    assert _detail(tall) > 0.7 * _detail(wide) and _detail(square) > 0.7 * _detail(wide)
