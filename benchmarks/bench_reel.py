@@ -1,7 +1,8 @@
 """A 6-shot, 30 s reel in 16:9, 9:16 and 1:1 at 720p: composition time against the shots'
 render time, and against the equivalent ffmpeg filter graph in the same run.
 
-1. the six shots render as jobs (camera backend, 1280x720, 24 fps) -- their render time;
+1. the six shots render as jobs (camera backend, 24 fps; 2276x1280, as tall as the 9:16 output,
+   since the reel has one: docs/reel.md) -- their render time;
 2. ReelRAG composes the three outputs from those clips in one pass (saliency-tracked reframing,
    crossfades, titles, music bed + two voice-over lines levelled to -16 LUFS and ducked,
    subtitles burned in, H.264 + AAC) -- without signing, to time the same work as ffmpeg;
