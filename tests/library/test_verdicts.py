@@ -14,6 +14,7 @@ from reelrag.library import Library
 from reelrag.library.verdicts import Verdicts, query_key
 from reelrag.retrieval import best_matches
 from reelrag.settings import load_settings
+from retrieval_library import captioned_library
 from webclient import ingested_workspace
 
 
@@ -132,3 +133,29 @@ def test_cli_marks_lists_and_forgets(library: Library) -> None:
     assert code == 1 and "is not a photo of this library" in out
     code, out = run_cli(ws, "verdict", "forget", query, photo)
     assert code == 0 and "forgot 1 verdict(s)" in out
+
+
+def test_a_right_verdict_the_search_cannot_reach_says_so(tmp_path: Path) -> None:
+    things = (
+        "hammer",
+        "kettle",
+        "lamp",
+        "guitar",
+        "shoe",
+        "vase",
+        "clock",
+        "candle",
+        "book",
+        "phone",
+        "chair",
+        "bucket",
+        "rope",
+        "ladder",
+    )  # more than the candidates weighed
+    captions = {f"misc/{thing}.png": f"A {thing} on a plain table." for thing in things}
+    captions["docs/tax.png"] = "Quarterly tax spreadsheet printout."
+    library = captioned_library(tmp_path, captions)
+    tax = _top(library, "quarterly tax spreadsheet")
+    code, out = run_cli(library.settings.workspace, "verdict", "right", "a guitar", tax)
+    assert tax not in {hit.asset.id for hit in library.search("a guitar", min_score=0.0)}
+    assert code == 0 and "note: the search does not reach this photo" in " ".join(out.split())

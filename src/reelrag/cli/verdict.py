@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reelrag.cli.common import console, display_path, print_json, settings_from
+from reelrag.cli.common import console, display_path, labelled, print_json, settings_from
 from reelrag.errors import NoMatchError
 from reelrag.library import Library
 from reelrag.library.verdicts import Verdict
@@ -51,8 +51,14 @@ def _judge(ctx: typer.Context, query: str, asset_id: str, verdict: Verdict) -> N
         best = best_matches(library, query, library.settings)[0]
         now = f"{_named(best.asset)} (score {best.score:.2f})"
     except NoMatchError:
-        now = "no good match"
+        best, now = None, "no good match"
     console.print(f"{query!r} now finds: {now}", highlight=False, soft_wrap=True)
+    if verdict == "right" and (best is None or best.asset.id != asset.id):
+        console.print(
+            labelled("note:", "yellow", " the search does not reach this photo for this query "
+                     "(a verdict applies among its first candidates): add words its caption uses"),
+            soft_wrap=True,
+        )  # fmt: skip
 
 
 def _named(asset: Asset) -> str:
