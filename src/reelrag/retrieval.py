@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from reelrag.diversity import mmr
@@ -118,15 +118,15 @@ def search(
     settings: Settings,
     *,
     store: ObjectStore | None = None,
-    verdicts: Mapping[str, str] | None = None,
+    verdicts: Callable[[str], Mapping[str, str]] | None = None,
 ) -> SearchResults:
     """Find the assets that best show ``request.query``.
 
     Hits scoring below ``request.min_score`` (default ``settings.min_score``) are dropped; when
     none is left, ``results.no_match`` is true and ``results.nearest`` holds the best reject.
     ``store`` (an object store) lets the results render thumbnails in Jupyter. ``verdicts``
-    (asset id -> right | wrong, the user's on this query) override the match rule: see
-    :func:`apply_verdicts`.
+    looks up the user's verdicts on a query (asset id -> right | wrong); unless the request
+    leaves them out, they override the match rule (:func:`apply_verdicts`).
     """
     min_score = check_request(request, settings)
     vector = None if request.mode == "text" else embedder.embed_queries([request.query])[0]
@@ -138,9 +138,9 @@ def search(
     candidates = index.search(query)
     if vector is not None and request.mode != "text":
         candidates = decide(candidates, request.query, vector, index, embedder, settings)
-    verdicts = verdicts if request.verdicts else None
-    if verdicts:
-        candidates = apply_verdicts(candidates, verdicts)
+    applied = verdicts(request.query) if verdicts and request.verdicts else {}
+    if applied:
+        candidates = apply_verdicts(candidates, applied)
     kept = [hit for hit in candidates if hit.score >= min_score]
     nearest = max(candidates, key=lambda h: h.score) if candidates and not kept else None
     rejected = [] if kept else sorted(candidates, key=lambda h: -h.score)[:REJECTED_SHOWN]
@@ -151,7 +151,7 @@ def search(
     hits = [hit.replace(rank=i) for i, hit in enumerate(kept[: request.limit], start=1)]
     log.debug("search %r: %d candidates, %d kept", request.query, len(candidates), len(hits))
     return SearchResults(hits, request, min_score=min_score, nearest=nearest, store=store,
-                         rejected=rejected, verdicts=verdicts)  # fmt: skip
+                         rejected=rejected, verdicts=applied)  # fmt: skip
 
 
 def apply_verdicts(candidates: Sequence[SearchHit], verdicts: Mapping[str, str]) -> list[SearchHit]:

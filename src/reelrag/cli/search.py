@@ -103,14 +103,12 @@ def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
             f"the library at {settings.workspace} is empty",
             hint="run `reelrag ingest PATH` first (or pick the workspace with -w)",
         )
-    verdicts = None
-    if request.verdicts:
-        found = Verdicts(settings.catalog_path)
-        try:
-            verdicts = found.for_query(request.query)
-        finally:
-            found.close()
-    return search(index, embedder, request, settings, store=open_store(settings), verdicts=verdicts)
+    verdicts = Verdicts(settings.catalog_path)
+    try:
+        store = open_store(settings)
+        return search(index, embedder, request, settings, store=store, verdicts=verdicts.for_query)
+    finally:
+        verdicts.close()
 
 
 def coverage_warning(settings: Settings, results: SearchResults) -> str | None:

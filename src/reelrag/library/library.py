@@ -24,7 +24,7 @@ from reelrag.library.catalog import BrowseFilters, Catalog
 from reelrag.library.coverage import Coverage
 from reelrag.library.ingest import Ingestor, IngestReport
 from reelrag.library.stored import fit_longest
-from reelrag.library.verdicts import Verdicts, check_verdict
+from reelrag.library.verdicts import Verdicts
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
@@ -100,7 +100,6 @@ class Library:
     def judge(self, query: str, asset_id: str, verdict: str) -> Asset:
         """Mark the asset whose id is (or starts with) ``asset_id`` right or wrong for
         ``query``; returns the asset."""
-        check_verdict(verdict)
         asset = self.get(asset_id)
         self.verdicts.judge(query, asset.id, verdict)
         return asset
@@ -213,9 +212,8 @@ class Library:
                 diversity=diversity,
                 mode=mode,
             )
-        verdicts = self.verdicts.for_query(request.query) if request.verdicts else None
         return retrieval.search(self.index, self.embedder, request, self.settings,
-                                store=self.store, verdicts=verdicts)  # fmt: skip
+                                store=self.store, verdicts=self.verdicts.for_query)  # fmt: skip
 
     def evaluate(self, queries: str | Path, min_score: float | None = None, k: int = 5) -> Any:
         """Measure search on labelled queries (.csv/.yaml, see ``reelrag eval``) at ``min_score``
