@@ -30,9 +30,11 @@ measured once with it), ``test28`` (the same, written while a round 27 was tried
 measured once with round 26's rule, never read), ``test29`` (the same, written while the
 learned acceptance rule was fitted; committed unread), ``test30`` (the same, written while
 that rule was refitted without its one library-dependent feature; committed unread),
-``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread)
-or ``test32`` (the same, written a session after that rule shipped, while taxonomy features
-were tried in cross-validation and left out; committed unread).
+``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread),
+``test32`` (the same, written a session after that rule shipped, while taxonomy features
+were tried in cross-validation and left out; committed unread) or ``test33`` (the same,
+written two sessions after that rule shipped, while a cross-encoder was tried; committed
+unread).
 """
 
 from __future__ import annotations
@@ -88,12 +90,13 @@ SPLITS = (
     "test30",
     "test31",
     "test32",
+    "test33",
     "all",
 )
 # The splits no rule was fitted or tuned on: each written by a helper and committed unread, then
 # measured once per rule (benchmarks/bench_retrieval.py pools them as "blind";
 # benchmarks/fit_acceptance.py holds them out).
-BLIND = ("test28", "test29", "test30", "test31", "test32")
+BLIND = ("test28", "test29", "test30", "test31", "test32", "test33")
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test32 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test33 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
