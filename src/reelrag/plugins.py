@@ -71,6 +71,10 @@ class Registry:
             raise ValueError(f"unknown backend kind {kind!r}; kinds are {', '.join(KINDS)}")
         self._targets[f"{kind}.{name}"] = target
 
+    def unregister(self, kind: str, name: str) -> None:
+        """Forget ``kind.name`` (a backend registered for a while, as tests do)."""
+        self._targets.pop(f"{kind}.{name}", None)
+
     def names(self, kind: str) -> list[str]:
         self._load_entry_points()
         prefix = f"{kind}."

@@ -241,3 +241,24 @@ def test_unknown_model_lists_the_known_ones(workspace: Path) -> None:
     with pytest.raises(ConfigError, match="unknown local video model") as caught:
         DiffusersVideoGenerator.from_settings(_settings(workspace, "someone/some-model"))
     assert "Lightricks/LTX-Video" in str(caught.value.hint)
+
+
+@pytest.mark.parametrize(("family", "fps"), [("wan", 16), ("ltx", 24)])
+def test_a_reel_renders_its_shots_in_the_format_the_model_takes(
+    family: str, fps: int, tiny_models: dict[str, Path], photo: Path, workspace: Path
+) -> None:
+    """Wan renders 16 fps, LTX-Video sides in multiples of 32: a 24 fps reel of 114x64 asks
+    each for the nearest format it takes and retimes the clips (before, every shot failed: the
+    reel's own size and fps were not the model's)."""
+    from reelrag.reel import parse_storyboard, render_reel
+    from reelrag.reel.shots import plan_shots, shot_formats
+
+    settings = _settings(workspace, tiny_models[family])
+    shots = [{"image": str(photo), "action": "zoom in", "duration": 0.5}] * 2
+    board = parse_storyboard({"size": 64, "fps": 24, "backend": "diffusers", "shots": shots})
+    formats = shot_formats(plan_shots(board, settings), board, settings)
+    assert formats == {"diffusers": (128, 64, fps)}
+    result = render_reel(board, settings, out=workspace / "reel.mp4")
+    assert result.shots == 2 and not result.missing
+    info = video.probe(Path(result.videos[0]))
+    assert (info.width, info.height, info.frames) == (114, 64, 24)

@@ -1,7 +1,9 @@
-"""The size shots render at, and the reframing of a larger shot into a smaller output."""
+"""The format shots render at, per backend, and the reframing of a shot into each output."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,14 @@ import pytest
 from PIL import Image
 from reel_media import subject_photo
 
+from reelrag.generation.resources import Resources
 from reelrag.media.video import read_frames
+from reelrag.plugins import registry
 from reelrag.reel import parse_storyboard, render_reel
 from reelrag.reel.compose import reframe
-from reelrag.reel.shots import plan_shots, shot_jobs, shot_size
+from reelrag.reel.shots import plan_shots, shot_formats, shot_jobs
 from reelrag.settings import Settings
+from reelrag.testing.remote import SimulatedGenerator, ledger_path
 from reelrag.testing.remote import register as register_simulated
 
 
@@ -23,14 +28,44 @@ def _size(photo: Path, settings: Settings, **reel: Any) -> tuple[int, int]:
     shot = {"image": str(photo), "action": "zoom in", "duration": 1.0}
     board = parse_storyboard({"shots": [shot], **reel})
     plan = plan_shots(board, settings)
-    size = shot_size(plan, board, settings)
-    request = shot_jobs(plan, board, size)[0].payload["request"]
-    assert (request["width"], request["height"]) == size
-    return size
+    formats = shot_formats(plan, board, settings)
+    (width, height, fps), *others = formats.values()
+    request = shot_jobs(plan, board, formats)[0].payload["request"]
+    assert not others and (request["width"], request["height"], request["fps"]) == (
+        width,
+        height,
+        fps,
+    )
+    return width, height
+
+
+@dataclass(frozen=True)
+class FixedBackend:
+    """A simulated model that renders only a few sizes and only at 8 fps (as CogVideoX does)."""
+
+    sizes: tuple[tuple[int, int], ...] = ((320, 176), (176, 320), (640, 352))
+
+    @property
+    def resources(self) -> Resources:
+        return Resources(cpus=0.0, io=True)
+
+    def from_settings(self, settings: Settings) -> SimulatedGenerator:
+        made = SimulatedGenerator(ledger_path(settings), latency_s=0.01)
+        caps = replace(made.capabilities, sizes=self.sizes, fps=(8,), default_size=self.sizes[0])
+        made.capabilities = caps
+        return made
+
+
+@pytest.fixture
+def fixed() -> Iterator[str]:
+    """``--backend fixed``: a :class:`FixedBackend`, registered for one test."""
+    registry.register("generator", "fixed", FixedBackend())
+    yield "fixed"
+    registry.unregister("generator", "fixed")
 
 
 def test_a_vertical_reel_renders_shots_as_tall_as_its_vertical_output(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, fixed: str
 ) -> None:
     photo = subject_photo(tmp_path / "p.jpg")
     assert _size(photo, settings, size=720) == (1280, 720)  # 16:9 only: the reel's own size
@@ -39,6 +74,34 @@ def test_a_vertical_reel_renders_shots_as_tall_as_its_vertical_output(
     assert _size(photo, settings, size=144, aspect_ratios="9:16") == (456, 256)
     register_simulated(latency_s=0.01)  # renders any size up to 1920: 2276 is too large
     assert _size(photo, settings, backend="simulated", **vertical) == (1280, 720)
+    assert _size(photo, settings, backend=fixed, size=144) == (320, 176)  # the nearest area
+    assert _size(photo, settings, backend=fixed, size=360) == (640, 352)
+
+
+def test_shots_on_a_model_with_fixed_sizes_and_fps_make_the_reel(
+    settings: Settings, tmp_path: Path, fixed: str
+) -> None:
+    """A model's own size and frame rate (here 320x176 at 8 fps) are what its shots render at;
+    the reel crops and retimes them: before, every shot failed ("size 256x144 is not
+    supported", and LTX-Video refused 1280x720, not a multiple of 32)."""
+    photo = subject_photo(tmp_path / "p.jpg")
+    shots = [{"image": str(photo), "action": "zoom in", "duration": 2.0}] * 2
+    board = parse_storyboard(
+        {"size": 144, "fps": 24, "aspect_ratios": "16:9,9:16", "backend": fixed, "shots": shots}
+    )
+    plan = plan_shots(board, settings)
+    formats = shot_formats(plan, board, settings)
+    assert formats == {"fixed": (320, 176, 8)}
+    result = render_reel(board, settings, out=tmp_path / "r.mp4")
+    assert result.shots == 2 and not result.missing and len(result.videos) == 2
+    for video, size in zip(result.videos, ((256, 144), (144, 256)), strict=True):
+        frames = list(read_frames(Path(video)))
+        assert frames[0].shape[:2] == size[::-1] and len(frames) == result.frames
+    # the first second shows the 8 fps clip's first 8 frames, each for 3 of the reel's frames
+    # (played at 24 fps as it came, the clip would run 3x too fast and then freeze)
+    first = [f.astype(np.int16) for f in list(read_frames(Path(result.videos[0])))[:24]]
+    changes = [i for i in range(1, 24) if np.abs(first[i] - first[i - 1]).mean() > 0.5]
+    assert changes == list(range(3, 24, 3))
 
 
 def test_a_window_larger_than_its_output_is_averaged_not_skipped() -> None:

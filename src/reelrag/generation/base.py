@@ -9,6 +9,7 @@ system can store the remote id before waiting and resume polling after a restart
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,43 @@ class Capabilities:
     # Why a backend without image_to_video refuses an image, and what to use instead.
     no_image_reason: str = ""
     no_image_hint: str = ""
+
+    def nearest_size(self, want: tuple[int, int]) -> tuple[int, int]:
+        """The accepted size closest to ``want``: of fixed ``sizes``, the nearest in shape, then
+        in area; otherwise ``want`` scaled into the side bounds, its shape kept, and each side
+        rounded up to the size multiple (a shot a little larger is cropped, not upscaled).
+
+        >>> Capabilities(True, True, max_side_px=1280, size_multiple=32).nearest_size((2276, 1280))
+        (1280, 736)
+        >>> Capabilities(True, True, sizes=((1280, 720), (960, 540))).nearest_size((640, 360))
+        (960, 540)
+        """
+        if self.sizes:
+            return min(self.sizes, key=lambda size: _distance(size, want))
+        scale = min(1.0, self.max_side_px / max(want))
+        scale = max(scale, self.min_side_px / min(want))
+        m = self.size_multiple
+        low, high = math.ceil(self.min_side_px / m) * m, self.max_side_px // m * m
+        w, h = (min(high, max(low, math.ceil(side * scale / m - 1e-9) * m)) for side in want)
+        return w, h
+
+    def nearest_fps(self, fps: int) -> int:
+        """``fps`` when accepted, else the accepted rate closest to it (the higher on a tie).
+
+        >>> Capabilities(True, True, fps=(16,)).nearest_fps(24)
+        16
+        >>> Capabilities(True, True, fps=(24, 25, 30)).nearest_fps(60)
+        30
+        """
+        allowed = self.fps or tuple(range(1, 61))
+        return fps if fps in allowed else min(allowed, key=lambda f: (abs(f - fps), -f))
+
+
+def _distance(size: tuple[int, int], want: tuple[int, int]) -> tuple[float, float]:
+    """How far ``size`` is from ``want``: in shape (log aspect ratio, to 0.01), then in area."""
+    shape = abs(math.log(size[0] / size[1]) - math.log(want[0] / want[1]))
+    area = abs(math.log(size[0] * size[1] / (want[0] * want[1])))
+    return round(shape, 2), area
 
 
 @dataclass(frozen=True)

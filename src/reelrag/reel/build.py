@@ -20,7 +20,7 @@ from reelrag.errors import BackendError, ReelragError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.jobs import JobStore, Worker, open_job_store
 from reelrag.reel.job import RUNNERS, compose_job, reel_paths
-from reelrag.reel.shots import clips_of, plan_shots, shot_jobs, shot_size, shots_id
+from reelrag.reel.shots import clips_of, plan_shots, shot_formats, shot_jobs, shots_id
 from reelrag.reel.storyboard import Storyboard, load_storyboard
 from reelrag.settings import Settings
 from reelrag.storage import check_replaceable
@@ -76,8 +76,8 @@ def render_reel(
     paths = reel_paths(target, board.aspect_ratios, board.size_px)
     plan = plan_shots(board, settings, library)
     check_budget(plan, budget_usd)
-    size = shot_size(plan, board, settings)
-    batch = shots_id(plan, board, size)
+    formats = shot_formats(plan, board, settings)
+    batch = shots_id(plan, board, formats)
     compose_id = _compose_id(batch, board, target)
     store = store or open_job_store(settings)
     if not _done(store, compose_id):
@@ -85,7 +85,7 @@ def render_reel(
             paths.files(), overwrite=overwrite, inputs=board.inputs(), out_hint="--out"
         )
     worker = Worker(store, settings, library=library, runners=RUNNERS)
-    store.add_many(shot_jobs(plan, board, size))
+    store.add_many(shot_jobs(plan, board, formats))
     shots = worker.run(batch_id=batch, progress=progress)
     clips, missing = clips_of(
         [*shots.succeeded, *shots.failed, *shots.skipped, *shots.cancelled],

@@ -49,17 +49,22 @@ class Output:
 
 class ClipReader:
     """Frames of one shot clip in order, as I420 arrays (the clips' own format, so no colour
-    conversion); the last frame is held past the end."""
+    conversion), at the reel's ``fps``: a clip at another rate (a model that renders 16 fps) has
+    its frames repeated or dropped; the last frame is held past the end."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fps: int) -> None:
         self._container = av.open(str(path))
-        self._container.streams.video[0].thread_type = "AUTO"
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        self._rate = clip_rate(stream, fps) / fps
         self._frames = self._container.decode(video=0)
         self._at = -1
         self._last: np.ndarray | None = None
 
     def frame(self, local: int) -> np.ndarray:
-        while self._at < local:
+        """The clip's frame shown at reel frame ``local`` (calls go forward in time)."""
+        wanted = int(local * self._rate + 1e-6)
+        while self._at < wanted:
             try:
                 self._last = next(self._frames).to_ndarray(format="yuv420p")
             except StopIteration:
@@ -87,8 +92,17 @@ def tracks_for(path: Path, outputs: list[Output], fps: int, frames: int) -> dict
             f.to_ndarray(format="rgb24", width=size[0], height=size[1])
             for f in container.decode(stream)
         ]
+        rate = clip_rate(stream, fps) / fps
+    if rate != 1.0 and small:  # the saliency of the frame each reel frame shows
+        small = [small[min(len(small) - 1, int(i * rate + 1e-6))] for i in range(frames)]
     count = max(frames, len(small))
     return {o.aspect: crop_track(iter(small), src, (o.width, o.height), fps, count) for o in narrow}
+
+
+def clip_rate(stream: av.video.stream.VideoStream, fps: int) -> float:
+    """A clip's frame rate (``fps`` when the file does not say)."""
+    rate = stream.average_rate or stream.guessed_rate
+    return float(rate) if rate else float(fps)
 
 
 def reframe(
@@ -259,10 +273,10 @@ def _frames(
             f = timeline.frame(index)
             for k in [k for k in readers if k < f.shot]:  # shots that are over
                 readers.pop(k).close()
-            current = _reader(readers, clips, f.shot).frame(f.local)
+            current = _reader(readers, clips, f.shot, timeline.fps).frame(f.local)
             incoming = None
             if f.next_local is not None:
-                incoming = _reader(readers, clips, f.shot + 1).frame(f.next_local)
+                incoming = _reader(readers, clips, f.shot + 1, timeline.fps).frame(f.next_local)
             pictures = []
             for out in outputs:
                 size = (out.width, out.height)
@@ -281,7 +295,7 @@ def _frames(
             reader.close()
 
 
-def _reader(readers: dict[int, ClipReader], clips: list[Path], k: int) -> ClipReader:
+def _reader(readers: dict[int, ClipReader], clips: list[Path], k: int, fps: int) -> ClipReader:
     if k not in readers:
-        readers[k] = ClipReader(clips[k])
+        readers[k] = ClipReader(clips[k], fps)
     return readers[k]

@@ -3,10 +3,12 @@
 Each shot becomes a batch row, so retrieval follows the library's match rule (one search per
 distinct object, ``distinct`` photos when asked, "no good match" rows skipped rather than
 animated from a wrong photo), requests are validated against the backend and estimated, and
-jobs are durable, resumable and leased like any other. Shots render at the reel's fps and at
-a 16:9 size (narrower outputs are reframed from it): the reel's own, or, when it has a 9:16
-output and every shot's backend renders any size that large (the camera backend does), the one
-whose height is the vertical output's, so its window needs no upscaling (:func:`shot_size`).
+jobs are durable, resumable and leased like any other. Shots render at a 16:9 size (narrower
+outputs are reframed from it): the reel's own, or, when it has a 9:16 output and the shot's
+backend renders any size that large (the camera backend does), the one whose height is the
+vertical output's, so its window needs no upscaling. Each backend gets the size and frame rate
+nearest to that which it accepts (a model's fixed sizes, sides in multiples of 32, 16 fps only):
+the composition crops and retimes every clip to the reel (:func:`shot_formats`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from reelrag.reel.timeline import output_size
 from reelrag.settings import Settings
 from reelrag.types import Job, Record
 
-__all__ = ["ShotClip", "clips_of", "plan_shots", "shot_jobs", "shot_size"]
+Format = tuple[int, int, int]  # width, height, fps a backend's shots render at
+
+__all__ = ["Format", "ShotClip", "clips_of", "plan_shots", "shot_formats", "shot_jobs"]
 
 
 @dataclass(frozen=True)
@@ -76,36 +80,40 @@ def plan_shots(board: Storyboard, settings: Settings, library: Any = None) -> Ba
     )
 
 
-def shot_size(plan: BatchPlan, board: Storyboard, settings: Settings) -> tuple[int, int]:
-    """The 16:9 size the shots render at. A 9:16 output shows a window as tall as the shot: from
-    shots at the reel's own size (1280x720 for 720) that is 405x720, upscaled 1.78x to 720x1280.
-    When every shot's backend takes any size up to 2276x1280, the shots render that large
-    instead (3.2x the pixels) and the other outputs are averaged down from them."""
+def shot_formats(plan: BatchPlan, board: Storyboard, settings: Settings) -> dict[str, Format]:
+    """The size and fps each backend's shots render at: the reel's 16:9 size, or as tall as its
+    9:16 output when the backend renders any size that large (3.2x the pixels: the other outputs
+    are averaged down), then the nearest the backend accepts. A 9:16 output from shots at the
+    reel's own size shows a 405x720 window of 1280x720, upscaled 1.78x."""
     base = output_size("16:9", board.size_px)
-    if "9:16" not in board.aspect_ratios:
-        return base
     tall = output_size("16:9", output_size("9:16", board.size_px)[1])
     make = generator_cache(settings)
-    for name in {p.backend for p in plan.rows if p.state == "queued"}:
+    formats = {}
+    for name in sorted({p.backend for p in plan.rows if p.state == "queued"}):
         caps = make(name).capabilities
-        if caps.sizes or max(tall) > caps.max_side_px:
-            return base
-    return tall
+        any_size = not caps.sizes and max(tall) <= caps.max_side_px
+        want = tall if "9:16" in board.aspect_ratios and any_size else base
+        formats[name] = (*caps.nearest_size(want), caps.nearest_fps(board.fps))
+    return formats
 
 
-def shots_id(plan: BatchPlan, board: Storyboard, size: tuple[int, int]) -> str:
-    """The shots' batch id: the plan's rows and choices plus the render size and fps."""
-    blob = f"{plan.batch_id}:{board.size_px}:{board.fps}:{size[0]}x{size[1]}"
+def shots_id(plan: BatchPlan, board: Storyboard, formats: dict[str, Format]) -> str:
+    """The shots' batch id: the plan's rows and choices plus the formats they render at."""
+    shown = sorted(
+        {f"{w}x{h}" + ("" if fps == board.fps else f"@{fps}") for w, h, fps in formats.values()}
+    )
+    blob = f"{plan.batch_id}:{board.size_px}:{board.fps}:{','.join(shown)}"
     return "s" + hashlib.sha256(blob.encode()).hexdigest()[:11]
 
 
-def shot_jobs(plan: BatchPlan, board: Storyboard, size: tuple[int, int]) -> list[Job]:
-    """Durable jobs for the shots, rendering at ``size`` (:func:`shot_size`) and the reel's fps."""
-    batch = shots_id(plan, board, size)
-    width, height = size
+def shot_jobs(plan: BatchPlan, board: Storyboard, formats: dict[str, Format]) -> list[Job]:
+    """Durable jobs for the shots, each rendering in its backend's format (:func:`shot_formats`)."""
+    batch = shots_id(plan, board, formats)
+    fallback = (*output_size("16:9", board.size_px), board.fps)  # rows that will not render
     jobs = []
-    for i, job in enumerate(plan.jobs(), start=1):
-        request = dict(job.payload["request"], width=width, height=height, fps=board.fps)
+    for i, (planned, job) in enumerate(zip(plan.rows, plan.jobs(), strict=True), start=1):
+        width, height, fps = formats.get(planned.backend, fallback)
+        request = dict(job.payload["request"], width=width, height=height, fps=fps)
         payload = {**job.payload, "request": request, "shot": i}
         jobs.append(job.replace(id=f"{batch}-{i:04d}", batch_id=batch, payload=payload))
     return jobs
