@@ -41,7 +41,8 @@ def _size(photo: Path, settings: Settings, **reel: Any) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class FixedBackend:
-    """A simulated model that renders only a few sizes and only at 8 fps (as CogVideoX does)."""
+    """A simulated model that renders only a few sizes, only at 8 fps (as CogVideoX does), and
+    clips of 1 or 3 seconds (as Luma Ray2 renders 5 or 9)."""
 
     sizes: tuple[tuple[int, int], ...] = ((320, 176), (176, 320), (640, 352))
 
@@ -51,7 +52,13 @@ class FixedBackend:
 
     def from_settings(self, settings: Settings) -> SimulatedGenerator:
         made = SimulatedGenerator(ledger_path(settings), latency_s=0.01)
-        caps = replace(made.capabilities, sizes=self.sizes, fps=(8,), default_size=self.sizes[0])
+        caps = replace(
+            made.capabilities,
+            sizes=self.sizes,
+            fps=(8,),
+            default_size=self.sizes[0],
+            durations_s=(1.0, 3.0),
+        )
         made.capabilities = caps
         return made
 
@@ -81,9 +88,10 @@ def test_a_vertical_reel_renders_shots_as_tall_as_its_vertical_output(
 def test_shots_on_a_model_with_fixed_sizes_and_fps_make_the_reel(
     settings: Settings, tmp_path: Path, fixed: str
 ) -> None:
-    """A model's own size and frame rate (here 320x176 at 8 fps) are what its shots render at;
-    the reel crops and retimes them: before, every shot failed ("size 256x144 is not
-    supported", and LTX-Video refused 1280x720, not a multiple of 32)."""
+    """A model's own size, frame rate and clip length (here 320x176 at 8 fps, 3 s for a 2 s
+    shot) are what its shots render at; the reel crops, retimes and trims them: before, every
+    shot failed ("size 256x144 is not supported", "duration 2s is not supported"; LTX-Video
+    refused 1280x720, not a multiple of 32)."""
     photo = subject_photo(tmp_path / "p.jpg")
     shots = [{"image": str(photo), "action": "zoom in", "duration": 2.0}] * 2
     board = parse_storyboard(
@@ -92,6 +100,7 @@ def test_shots_on_a_model_with_fixed_sizes_and_fps_make_the_reel(
     plan = plan_shots(board, settings)
     formats = shot_formats(plan, board, settings)
     assert formats == {"fixed": (320, 176, 8)}
+    assert [r.request.duration_s for r in plan.rows] == [3.0, 3.0]
     result = render_reel(board, settings, out=tmp_path / "r.mp4")
     assert result.shots == 2 and not result.missing and len(result.videos) == 2
     for video, size in zip(result.videos, ((256, 144), (144, 256)), strict=True):

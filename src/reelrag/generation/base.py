@@ -73,6 +73,20 @@ class Capabilities:
         w, h = (min(high, max(low, math.ceil(side * scale / m - 1e-9) * m)) for side in want)
         return w, h
 
+    def clip_duration(self, wanted: float) -> float:
+        """The shortest duration this backend renders that lasts ``wanted`` (the clip is then
+        trimmed); ``wanted`` itself when it is accepted, or too long for any (the request's check
+        then says what is allowed).
+
+        >>> Capabilities(True, True, durations_s=(5.0, 9.0)).clip_duration(3.0)
+        5.0
+        >>> Capabilities(True, True, min_duration_s=2.0).clip_duration(1.0)
+        2.0
+        """
+        if self.durations_s:
+            return min((d for d in self.durations_s if d >= wanted), default=wanted)
+        return max(wanted, self.min_duration_s)
+
     def nearest_fps(self, fps: int) -> int:
         """``fps`` when accepted, else the accepted rate closest to it (the higher on a tie).
 

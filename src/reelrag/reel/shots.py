@@ -7,13 +7,15 @@ jobs are durable, resumable and leased like any other. Shots render at a 16:9 si
 outputs are reframed from it): the reel's own, or, when it has a 9:16 output and the shot's
 backend renders any size that large (the camera backend does), the one whose height is the
 vertical output's, so its window needs no upscaling. Each backend gets the size and frame rate
-nearest to that which it accepts (a model's fixed sizes, sides in multiples of 32, 16 fps only):
-the composition crops and retimes every clip to the reel (:func:`shot_formats`).
+nearest to that which it accepts (a model's fixed sizes, sides in multiples of 32, 16 fps only)
+and the shortest clip that lasts the shot: the composition crops, retimes and trims every clip
+to the reel (:func:`shot_formats`, :func:`plan_shots`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ from typing import Any
 from reelrag.batch.plan import BatchPlan, generator_cache, plan_rows
 from reelrag.batch.rows import BatchRow
 from reelrag.batch.templates import DEFAULT_TEMPLATE, fill_template
-from reelrag.errors import InputError, NoMatchError
+from reelrag.errors import InputError, NoMatchError, ReelragError
+from reelrag.generation.base import Generator
 from reelrag.reel.storyboard import Shot, Storyboard
 from reelrag.reel.timeline import output_size
 from reelrag.settings import Settings
@@ -69,15 +72,32 @@ def shot_rows(board: Storyboard) -> list[BatchRow]:
 
 
 def plan_shots(board: Storyboard, settings: Settings, library: Any = None) -> BatchPlan:
-    """Retrieve, validate and estimate every shot (nothing is rendered)."""
+    """Retrieve, validate and estimate every shot (nothing is rendered). A shot shorter than its
+    backend renders (Luma Ray2: 5 or 9 s) asks for the shortest clip that lasts it: the reel
+    shows the shot's own duration of it."""
+    make = generator_cache(settings)
+    backend = board.backend or settings.generator
+    rows = [_lasting(row, row.backend or backend, make) for row in shot_rows(board)]
     return plan_rows(
-        shot_rows(board),
+        rows,
         settings,
+        generator_for=make,
         library=library,
         backend=board.backend,
         distinct=board.distinct,
         base_dir=Path(board.base_dir) if board.base_dir else None,
     )
+
+
+def _lasting(row: BatchRow, backend: str, make: Callable[[str], Generator]) -> BatchRow:
+    """``row`` asking ``backend`` for the shortest clip that lasts its shot."""
+    if row.duration_s is None:
+        return row
+    try:
+        caps = make(backend).capabilities
+    except ReelragError:
+        return row  # planning reports the backend's error on this row
+    return row.replace(duration_s=caps.clip_duration(row.duration_s))
 
 
 def shot_formats(plan: BatchPlan, board: Storyboard, settings: Settings) -> dict[str, Format]:
