@@ -158,5 +158,6 @@ def test_the_vertical_output_is_as_sharp_as_the_wide_one(
         {"size": 144, "fps": 24, "aspect_ratios": "16:9,9:16,1:1", "shots": [shot]}
     )
     wide, tall, square = map(Path, render_reel(board, settings, out=tmp_path / "r.mp4").videos)
-    # shots at the reel's own 16:9 size gave the 9:16 output 0.15 of the wide one's detail
-    assert _detail(tall) > 0.7 * _detail(wide) and _detail(square) > 0.7 * _detail(wide)
+    # shots at the reel's own 16:9 size gave the 9:16 output 0.15 of the wide one's detail; a
+    # warp by fractions of a pixel after averaging the square window down gave it 0.77
+    assert _detail(tall) > 0.7 * _detail(wide) and _detail(square) > 0.9 * _detail(wide)
