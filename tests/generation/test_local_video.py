@@ -181,6 +181,14 @@ def test_rules_are_checked_before_any_work(tiny_models: dict[str, Path], workspa
         check_request(GenerationRequest(prompt="x"), cog, 1)
     wan = DiffusersVideoGenerator.from_settings(_settings(workspace, tiny_models["wan"]))
     assert wan.capabilities.image_to_video and not wan.capabilities.text_to_video
+    # a CogVideoX folder with learned position embeddings makes one size (diffusers refuses any
+    # other only after the weights have loaded: "not possible to generate videos at a different
+    # resolution"); its rules say so first
+    tiny_cog = DiffusersVideoGenerator.from_settings(_settings(workspace, tiny_models["cogvideox"]))
+    assert tiny_cog.capabilities.sizes == ((64, 32),) and tiny_cog.rules.max_frames == 9
+    with pytest.raises(CapabilityError, match="use one of 64x32"):
+        check_request(GenerationRequest(prompt="x", image="a.png", width=128, height=64),
+                      tiny_cog.capabilities, 1)  # fmt: skip
 
 
 @pytest.mark.parametrize("model", sorted(RULES))
@@ -243,13 +251,17 @@ def test_unknown_model_lists_the_known_ones(workspace: Path) -> None:
     assert "Lightricks/LTX-Video" in str(caught.value.hint)
 
 
-@pytest.mark.parametrize(("family", "fps"), [("wan", 16), ("ltx", 24)])
+@pytest.mark.parametrize(
+    ("family", "shot"), [("wan", (128, 64, 16)), ("ltx", (128, 64, 24)), ("cogvideox", (64, 32, 8))]
+)
 def test_a_reel_renders_its_shots_in_the_format_the_model_takes(
-    family: str, fps: int, tiny_models: dict[str, Path], photo: Path, workspace: Path
-) -> None:
-    """Wan renders 16 fps, LTX-Video sides in multiples of 32: a 24 fps reel of 114x64 asks
-    each for the nearest format it takes and retimes the clips (before, every shot failed: the
-    reel's own size and fps were not the model's)."""
+    family: str, shot: tuple[int, int, int], tiny_models: dict[str, Path], photo: Path,
+    workspace: Path,
+) -> None:  # fmt: skip
+    """Wan renders 16 fps, LTX-Video sides in multiples of 32, this CogVideoX only 64x32 at 8 fps
+    and 0.625 s at least: a 24 fps reel of 114x64 with 0.5 s shots asks each for the nearest
+    format it takes and retimes and trims the clips (before, every shot failed: the reel's own
+    size and fps were not the model's)."""
     from reelrag.reel import parse_storyboard, render_reel
     from reelrag.reel.shots import plan_shots, shot_formats
 
@@ -257,7 +269,7 @@ def test_a_reel_renders_its_shots_in_the_format_the_model_takes(
     shots = [{"image": str(photo), "action": "zoom in", "duration": 0.5}] * 2
     board = parse_storyboard({"size": 64, "fps": 24, "backend": "diffusers", "shots": shots})
     formats = shot_formats(plan_shots(board, settings), board, settings)
-    assert formats == {"diffusers": (128, 64, fps)}
+    assert formats == {"diffusers": shot}
     result = render_reel(board, settings, out=workspace / "reel.mp4")
     assert result.shots == 2 and not result.missing
     info = video.probe(Path(result.videos[0]))

@@ -248,7 +248,7 @@ def rules_for(model: str, folder: Path | None = None) -> VideoModelRules:
     base = _FAMILY_BASE[family]
     image_only = family != "ltx" and "ImageToVideo" in class_name
     text_only = family != "ltx" and "ImageToVideo" not in class_name
-    return replace(
+    rules = replace(
         base,
         id=model,
         fixed_size=False,
@@ -256,6 +256,33 @@ def rules_for(model: str, folder: Path | None = None) -> VideoModelRules:
         t2v_pipeline=None if image_only else (base.t2v_pipeline or class_name),
         i2v_pipeline=None if text_only else (base.i2v_pipeline or class_name),
     )
+    return _learned_size(rules, folder) if family == "cogvideox" else rules
+
+
+def _learned_size(rules: VideoModelRules, folder: Path) -> VideoModelRules:
+    """CogVideoX 1.0 (``use_learned_positional_embeddings``, as CogVideoX-5b-I2V) renders only
+    the size and frame count its position embeddings were made for; the pipeline refuses any
+    other size, so the rules do too, before any weights load. CogVideoX 1.5 takes any size."""
+    transformer = _config(folder / "transformer" / "config.json")
+    width, height = transformer.get("sample_width"), transformer.get("sample_height")
+    if not transformer.get("use_learned_positional_embeddings") or width is None or height is None:
+        return rules
+    channels = _config(folder / "vae" / "config.json").get("block_out_channels", (0,) * 4)
+    scale = 2 ** (len(channels) - 1)  # the VAE's spatial compression
+    size = (int(width) * scale, int(height) * scale)
+    frames = int(transformer.get("sample_frames", rules.max_frames))
+    return replace(
+        rules, fixed_size=True, native_sizes=(size,), min_side_px=min(size),
+        max_frames=min(rules.max_frames, frames),
+    )  # fmt: skip
+
+
+def _config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _pipeline_class(index: Path) -> str:
