@@ -18,6 +18,7 @@ from reelrag.media.video import read_frames
 from reelrag.plugins import registry
 from reelrag.reel import parse_storyboard, render_reel
 from reelrag.reel.compose import reframe
+from reelrag.reel.reframe import crop_track
 from reelrag.reel.shots import plan_shots, shot_formats, shot_jobs
 from reelrag.settings import Settings
 from reelrag.testing.remote import SimulatedGenerator, ledger_path
@@ -161,3 +162,39 @@ def test_the_vertical_output_is_as_sharp_as_the_wide_one(
     # shots at the reel's own 16:9 size gave the 9:16 output 0.15 of the wide one's detail; a
     # warp by fractions of a pixel after averaging the square window down gave it 0.77
     assert _detail(tall) > 0.7 * _detail(wide) and _detail(square) > 0.9 * _detail(wide)
+
+
+def test_a_reel_without_a_wide_output_has_a_fixed_size_model_render_upright(
+    settings: Settings, tmp_path: Path, fixed: str
+) -> None:
+    """A model that renders 176x320 as well as 320x176 renders a 9:16 reel's shots upright: its
+    9:16 output is the model's own picture, not a 99x176 window of a wide one upscaled; a 1:1
+    output is a window that follows the subject up and down the upright shot."""
+    photo = _texture(tmp_path / "texture.png", 900, 1200)
+    assert _size(photo, settings, backend=fixed, size=144, aspect_ratios="9:16") == (176, 320)
+    assert _size(photo, settings, backend=fixed, size=144, aspect_ratios="9:16,1:1") == (176, 320)
+    assert _size(photo, settings, backend=fixed, size=144, aspect_ratios="16:9,9:16") == (320, 176)
+    shot = {"image": str(photo), "action": "zoom in", "duration": 1.0}
+    details = {}
+    for ratios in ("9:16,1:1", "16:9,9:16"):
+        board = parse_storyboard(
+            {"size": 144, "fps": 24, "aspect_ratios": ratios, "backend": fixed, "shots": [shot]}
+        )
+        videos = render_reel(board, settings, out=tmp_path / f"{ratios[:4]}.mp4").videos
+        tall = next(Path(v) for v in videos if ".9x16." in v)
+        assert next(read_frames(tall)).shape[:2] == (256, 144)
+        details[ratios] = _detail(tall)
+    assert details["9:16,1:1"] > 1.3 * details["16:9,9:16"]  # 189 against 129 when written
+
+
+def test_a_window_follows_the_subject_up_and_down_an_upright_shot() -> None:
+    frames = []
+    for k in range(9):  # a bright square sliding from the top of a 64x128 frame to the bottom
+        rgb = np.full((128, 64, 3), 40, np.uint8)
+        y = 8 + k * 10
+        rgb[y : y + 24, 20:44] = 255
+        frames.append(rgb)
+    track = crop_track(iter(frames), (64, 128), (64, 64), fps=4, count=len(frames))
+    assert track.vertical and (track.width, track.height) == (64, 64)
+    first, last = track.box(0), track.box(len(frames) - 1)
+    assert first[0] == last[0] == 0.0 and first[1] < 20 < 40 < last[1]

@@ -110,7 +110,6 @@ def reframe(
     """The output-sized I420 picture of one clip frame (its crop window, scaled), a new array."""
     out = np.empty((size[1] * 3 // 2, size[0]), np.uint8)
     src, dst = planes(i420), planes(out)
-    h = src[0].shape[0]
     if track is None:
         for a, b in zip(src, dst, strict=True):
             if a.shape == b.shape:
@@ -126,10 +125,9 @@ def reframe(
         return out
     x0, y0, x1, _ = track.box(local)
     scale = size[0] / (x1 - x0)
-    top = (h - track.height) / 2
     for k, (a, b) in enumerate(zip(src, dst, strict=True)):
         div = 1 if k == 0 else 2  # chroma planes: half the coordinates
-        box = (x0 / div, (y0 + top) / div, b.shape[1] / scale, b.shape[0] / scale)
+        box = (x0 / div, y0 / div, b.shape[1] / scale, b.shape[0] / scale)
         if scale < 1.0:
             _area_window(a, box, b)
             continue

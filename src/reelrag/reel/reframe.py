@@ -1,10 +1,12 @@
-"""Subject-aware reframing of a shot for narrower aspect ratios (9:16, 1:1).
+"""Subject-aware reframing of a shot for outputs of another shape (9:16, 1:1; 16:9 from a shot
+of another model's shape).
 
-The shot is rendered once, wide; a narrower output shows a window of it. The window follows
+The shot is rendered once; an output of another shape shows a window of it. The window follows
 the shot's subject: the spectral-residual saliency (:func:`reelrag.media.fit.saliency_map`) of
 sampled frames gives the best window position per sample (the one holding the most saliency),
 and a centred moving average over about a second smooths the track, so the virtual camera
-glides instead of jittering. Never a blind centre crop.
+glides instead of jittering. The window moves across a wide shot for a narrower output and up
+and down a tall shot (an upright one) for a wider output. Never a blind centre crop.
 """
 
 from __future__ import annotations
@@ -24,17 +26,24 @@ SMOOTH_S = 1.0  # width of the moving average over the track, in seconds
 
 @dataclass(frozen=True)
 class CropTrack:
-    """The window (x0 per frame, fixed width and height) a narrower output shows of a shot."""
+    """The window an output shows of a shot: fixed width and height, and per frame its left edge
+    (or its top edge, when ``vertical``); centred on the other axis of the ``source`` frame."""
 
-    x0: tuple[float, ...]
+    edges: tuple[float, ...]
     width: float
     height: float
     kept_saliency: float  # mean share of each sampled frame's saliency inside the window
+    source: tuple[int, int] = (0, 0)  # the shot's (width, height)
+    vertical: bool = False
 
     def box(self, local: int) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1) of the window at local frame ``local`` (held past the end)."""
-        x = self.x0[min(local, len(self.x0) - 1)] if self.x0 else 0.0
-        return (x, 0.0, x + self.width, self.height)
+        edge = self.edges[min(local, len(self.edges) - 1)] if self.edges else 0.0
+        if self.vertical:
+            x = max(0.0, (self.source[0] - self.width) / 2)
+            return (x, edge, x + self.width, edge + self.height)
+        y = max(0.0, (self.source[1] - self.height) / 2)
+        return (edge, y, edge + self.width, y + self.height)
 
 
 def window_size(src_w: int, src_h: int, out_w: int, out_h: int) -> tuple[float, float]:
@@ -47,7 +56,8 @@ def window_size(src_w: int, src_h: int, out_w: int, out_h: int) -> tuple[float, 
 
 def best_window(sal: np.ndarray, window_frac: float) -> tuple[float, float]:
     """(left edge as a fraction of the width, kept share of saliency) of the horizontal window
-    ``window_frac`` of the width that holds the most saliency.
+    ``window_frac`` of the width that holds the most saliency (pass ``sal.T`` for a vertical
+    one).
 
     >>> sal = np.zeros((4, 10)); sal[:, 8] = 1.0
     >>> best_window(sal, 0.3)
@@ -77,19 +87,24 @@ def crop_track(
     may be downscaled copies of the ``source_size`` frames: only their saliency is used)."""
     src_w, src_h = source_size
     win_w, win_h = window_size(src_w, src_h, *output_size)
-    x_samples: list[tuple[int, float]] = []
+    vertical = win_h < src_h - 0.5  # the window spans the width: it moves up and down
+    span, length = (win_h, src_h) if vertical else (win_w, src_w)
+    samples: list[tuple[int, float]] = []
     kept: list[float] = []
     for index, rgb in enumerate(frames):
         if index % SAMPLE_EVERY and index != count - 1:
             continue
-        left, share = best_window(saliency_map(rgb), win_w / src_w)
-        x_samples.append((index, left * src_w))
+        sal = saliency_map(rgb)
+        lead, share = best_window(sal.T if vertical else sal, span / length)
+        samples.append((index, lead * length))
         kept.append(share)
-    if not x_samples:
-        return CropTrack((), win_w, win_h, 1.0)
-    xs = _smooth(x_samples, max(count, x_samples[-1][0] + 1), fps)
-    xs = np.clip(xs, 0.0, src_w - win_w)
-    return CropTrack(tuple(float(x) for x in xs), win_w, win_h, float(np.mean(kept)))
+    if not samples:
+        return CropTrack((), win_w, win_h, 1.0, source_size, vertical)
+    edges = _smooth(samples, max(count, samples[-1][0] + 1), fps)
+    edges = np.clip(edges, 0.0, length - span)
+    return CropTrack(
+        tuple(float(e) for e in edges), win_w, win_h, float(np.mean(kept)), source_size, vertical
+    )
 
 
 def _smooth(samples: list[tuple[int, float]], count: int, fps: int) -> np.ndarray:

@@ -3,13 +3,14 @@
 Each shot becomes a batch row, so retrieval follows the library's match rule (one search per
 distinct object, ``distinct`` photos when asked, "no good match" rows skipped rather than
 animated from a wrong photo), requests are validated against the backend and estimated, and
-jobs are durable, resumable and leased like any other. Shots render at a 16:9 size (narrower
+jobs are durable, resumable and leased like any other. Shots render at a 16:9 size (other
 outputs are reframed from it): the reel's own, or, when it has a 9:16 output and the shot's
 backend renders any size that large (the camera backend does), the one whose height is the
-vertical output's, so its window needs no upscaling. Each backend gets the size and frame rate
-nearest to that which it accepts (a model's fixed sizes, sides in multiples of 32, 16 fps only)
-and the shortest clip that lasts the shot: the composition crops, retimes and trims every clip
-to the reel (:func:`shot_formats`, :func:`plan_shots`).
+vertical output's, so its window needs no upscaling. In a reel without a 16:9 output, a model
+that cannot render that large renders upright shots instead. Each backend gets the size and
+frame rate nearest to that which it accepts (a model's fixed sizes, sides in multiples of 32,
+16 fps only) and the shortest clip that lasts the shot: the composition crops, retimes and
+trims every clip to the reel (:func:`shot_formats`, :func:`shot_size`, :func:`plan_shots`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reelrag.batch.plan import BatchPlan, generator_cache, plan_rows
 from reelrag.batch.rows import BatchRow
 from reelrag.batch.templates import DEFAULT_TEMPLATE, fill_template
 from reelrag.errors import InputError, NoMatchError, ReelragError
-from reelrag.generation.base import Generator
+from reelrag.generation.base import Capabilities, Generator
 from reelrag.reel.storyboard import Shot, Storyboard
 from reelrag.reel.timeline import output_size
 from reelrag.settings import Settings
@@ -32,7 +33,7 @@ from reelrag.types import Job, Record
 
 Format = tuple[int, int, int]  # width, height, fps a backend's shots render at
 
-__all__ = ["Format", "ShotClip", "clips_of", "plan_shots", "shot_formats", "shot_jobs"]
+__all__ = ["Format", "ShotClip", "clips_of", "plan_shots", "shot_formats", "shot_jobs", "shot_size"]
 
 
 @dataclass(frozen=True)
@@ -101,20 +102,34 @@ def _lasting(row: BatchRow, backend: str, make: Callable[[str], Generator]) -> B
 
 
 def shot_formats(plan: BatchPlan, board: Storyboard, settings: Settings) -> dict[str, Format]:
-    """The size and fps each backend's shots render at: the reel's 16:9 size, or as tall as its
-    9:16 output when the backend renders any size that large (3.2x the pixels: the other outputs
-    are averaged down), then the nearest the backend accepts. A 9:16 output from shots at the
-    reel's own size shows a 405x720 window of 1280x720, upscaled 1.78x."""
-    base = output_size("16:9", board.size_px)
-    tall = output_size("16:9", output_size("9:16", board.size_px)[1])
+    """The size (:func:`shot_size`) and fps each backend's shots render at: the nearest to the
+    reel's that the backend accepts."""
     make = generator_cache(settings)
     formats = {}
     for name in sorted({p.backend for p in plan.rows if p.state == "queued"}):
         caps = make(name).capabilities
-        any_size = not caps.sizes and max(tall) <= caps.max_side_px
-        want = tall if "9:16" in board.aspect_ratios and any_size else base
-        formats[name] = (*caps.nearest_size(want), caps.nearest_fps(board.fps))
+        formats[name] = (*shot_size(caps, board), caps.nearest_fps(board.fps))
     return formats
+
+
+def shot_size(caps: Capabilities, board: Storyboard) -> tuple[int, int]:
+    """The size a backend's shots render at, the nearest it accepts to: the reel's 16:9 size;
+    with a 9:16 output, as tall as that output when the backend renders any size that large
+    (3.2x the pixels; the other outputs are averaged down), else, when the reel has no 16:9
+    output, upright at the 9:16 output's size. A 9:16 output from shots at the reel's own 16:9
+    size shows a 405x720 window of 1280x720, upscaled 1.78x."""
+    base = output_size("16:9", board.size_px)
+    if "9:16" not in board.aspect_ratios:
+        return caps.nearest_size(base)
+    upright = output_size("9:16", board.size_px)
+    tall = output_size("16:9", upright[1])
+    if not caps.sizes and max(tall) <= caps.max_side_px:
+        return caps.nearest_size(tall)
+    if "16:9" not in board.aspect_ratios:
+        size = caps.nearest_size(upright)
+        if size[1] > size[0]:  # the model renders upright: Luma 720x1280, Wan 480x832
+            return size
+    return caps.nearest_size(base)
 
 
 def shots_id(plan: BatchPlan, board: Storyboard, formats: dict[str, Format]) -> str:
