@@ -22,10 +22,8 @@ from reelrag.cli.common import (
 )
 from reelrag.errors import NotFoundError
 from reelrag.index.filters import parse_filters
-from reelrag.library.verdicts import Verdicts
-from reelrag.plugins import registry
-from reelrag.retrieval import SearchResults, search
-from reelrag.settings import Settings
+from reelrag.library import Library
+from reelrag.retrieval import SearchResults
 from reelrag.types import SearchRequest
 
 NO_MATCH_EXIT = 3
@@ -73,8 +71,12 @@ def search_command(
         mode=mode,
         diversity=diversity,
     )
-    results = run_search(settings, request)
-    warning = coverage_warning(settings, results) if results.no_match else None
+    library = Library(settings)
+    try:
+        results = run_search(library, request)
+        warning = library.coverage_warning() if results.no_match else None
+    finally:
+        library.close()
     if contact_sheet is not None and not results.no_match:
         from reelrag.contactsheet import write_contact_sheet
 
@@ -92,38 +94,16 @@ def search_command(
         raise typer.Exit(NO_MATCH_EXIT)
 
 
-def run_search(settings: Settings, request: SearchRequest) -> SearchResults:
-    """Open store, embedder and index from settings and run :func:`reelrag.retrieval.search`."""
-    from reelrag.storage import open_store
-
-    embedder = registry.create("embedder", settings.embedder, settings)
-    index = registry.create("index", settings.index, settings, identity=embedder.identity)
-    if index.count() == 0:
+def run_search(library: Library, request: SearchRequest) -> SearchResults:
+    """:meth:`reelrag.library.Library.search` (the user's verdicts applied), after saying plainly
+    when the library is empty."""
+    if library.index.count() == 0:
         raise NotFoundError(
-            f"the library at {settings.workspace} is empty",
+            f"the library at {library.settings.workspace} is empty",
             hint="run `reelrag ingest PATH` first (or pick the workspace with -w)",
         )
-    verdicts = Verdicts(settings.catalog_path)
-    try:
-        store = open_store(settings)
-        return search(index, embedder, request, settings, store=store, verdicts=verdicts.for_query)
-    finally:
-        verdicts.close()
-
-
-def coverage_warning(settings: Settings, results: SearchResults) -> str | None:
-    """The library's caption-coverage warning (see :mod:`reelrag.library.coverage`), unless
-    the index searches pixels too."""
-    from reelrag.library.catalog import Catalog
-    from reelrag.library.coverage import Coverage
-
-    catalog = Catalog(settings.catalog_path)
-    try:
-        coverage = Coverage(catalog.count_assets(), catalog.caption_sources())
-    finally:
-        catalog.close()
-    pixels = any(hit.image_score is not None for hit in results.rejected)
-    return coverage.warning(image_search=pixels)
+    results: SearchResults = library.search(request)
+    return results
 
 
 def verdicts_line(results: SearchResults) -> str:
