@@ -262,13 +262,15 @@ def test_a_reel_renders_its_shots_in_the_format_the_model_takes(
     and 0.625 s at least: a 24 fps reel of 114x64 with 0.5 s shots asks each for the nearest
     format it takes and retimes and trims the clips (before, every shot failed: the reel's own
     size and fps were not the model's)."""
+    from reelrag.batch.plan import generator_cache
     from reelrag.reel import parse_storyboard, render_reel
     from reelrag.reel.shots import plan_shots, shot_formats
 
     settings = _settings(workspace, tiny_models[family])
     shots = [{"image": str(photo), "action": "zoom in", "duration": 0.5}] * 2
     board = parse_storyboard({"size": 64, "fps": 24, "backend": "diffusers", "shots": shots})
-    formats = shot_formats(plan_shots(board, settings), board, settings)
+    make = generator_cache(settings)
+    formats = shot_formats(plan_shots(board, settings, make=make), board, make)
     assert formats == {"diffusers": shot}
     result = render_reel(board, settings, out=workspace / "reel.mp4")
     assert result.shots == 2 and not result.missing

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from reel_media import subject_photo
 
+from reelrag.batch.plan import generator_cache
 from reelrag.generation.resources import Resources
 from reelrag.media.video import read_frames
 from reelrag.plugins import registry
@@ -28,8 +29,9 @@ from reelrag.testing.remote import register as register_simulated
 def _size(photo: Path, settings: Settings, **reel: Any) -> tuple[int, int]:
     shot = {"image": str(photo), "action": "zoom in", "duration": 1.0}
     board = parse_storyboard({"shots": [shot], **reel})
-    plan = plan_shots(board, settings)
-    formats = shot_formats(plan, board, settings)
+    make = generator_cache(settings)
+    plan = plan_shots(board, settings, make=make)
+    formats = shot_formats(plan, board, make)
     (width, height, fps), *others = formats.values()
     request = shot_jobs(plan, board, formats)[0].payload["request"]
     assert not others and (request["width"], request["height"], request["fps"]) == (
@@ -98,8 +100,9 @@ def test_shots_on_a_model_with_fixed_sizes_and_fps_make_the_reel(
     board = parse_storyboard(
         {"size": 144, "fps": 24, "aspect_ratios": "16:9,9:16", "backend": fixed, "shots": shots}
     )
-    plan = plan_shots(board, settings)
-    formats = shot_formats(plan, board, settings)
+    make = generator_cache(settings)
+    plan = plan_shots(board, settings, make=make)
+    formats = shot_formats(plan, board, make)
     assert formats == {"fixed": (320, 176, 8)}
     assert [r.request.duration_s for r in plan.rows] == [3.0, 3.0]
     result = render_reel(board, settings, out=tmp_path / "r.mp4")

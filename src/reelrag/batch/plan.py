@@ -188,7 +188,7 @@ def _plan_row(
     make: Callable[[str], Generator],
 ) -> PlannedRow:
     job_id = job_id_for(batch_id, index)
-    name = row.backend or backend or settings.generator
+    name = backend_of(row, backend, settings)
     hit = hits[0] if isinstance(hits, list) else None
     request = _request(row, job_id, name, base_dir, hit)
     planned = PlannedRow(job_id, row, request, name, query=query, hit=hit)
@@ -253,6 +253,11 @@ def _check_edit(request: GenerationRequest, settings: Settings) -> None:
 
     size = oriented_size(Path(request.image).expanduser()) if request.image else None
     check_edit_plan(plan, settings, size)
+
+
+def backend_of(row: BatchRow, backend: str | None, settings: Settings) -> str:
+    """The generator backend ``row`` runs on: its own, else the batch's, else the setting."""
+    return row.backend or backend or settings.generator
 
 
 def generator_cache(settings: Settings) -> Callable[[str], Generator]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reelrag.batch.plan import check_budget
+from reelrag.batch.plan import check_budget, generator_cache
 from reelrag.errors import BackendError, ReelragError
 from reelrag.events import ProgressCallback, ignore_progress
 from reelrag.jobs import JobStore, Worker, open_job_store
@@ -74,9 +74,10 @@ def render_reel(
     board = storyboard if isinstance(storyboard, Storyboard) else load_storyboard(storyboard)
     target = Path(out).expanduser() if out else default_out(settings, board)
     paths = reel_paths(target, board.aspect_ratios, board.size_px)
-    plan = plan_shots(board, settings, library)
+    make = generator_cache(settings)  # one build of each backend for planning and formats
+    plan = plan_shots(board, settings, library, make)
     check_budget(plan, budget_usd)
-    formats = shot_formats(plan, board, settings)
+    formats = shot_formats(plan, board, make)
     batch = shots_id(plan, board, formats)
     compose_id = _compose_id(batch, board, target)
     store = store or open_job_store(settings)

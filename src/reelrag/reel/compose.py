@@ -55,14 +55,14 @@ class ClipReader:
         self._container = av.open(str(path))
         stream = self._container.streams.video[0]
         stream.thread_type = "AUTO"
-        self._rate = clip_rate(stream, fps) / fps
+        self._rate = rate_ratio(stream, fps)
         self._frames = self._container.decode(video=0)
         self._at = -1
         self._last: np.ndarray | None = None
 
     def frame(self, local: int) -> np.ndarray:
         """The clip's frame shown at reel frame ``local`` (calls go forward in time)."""
-        wanted = int(local * self._rate + 1e-6)
+        wanted = shown_frame(local, self._rate)
         while self._at < wanted:
             try:
                 self._last = next(self._frames).to_ndarray(format="yuv420p")
@@ -91,17 +91,22 @@ def tracks_for(path: Path, outputs: list[Output], fps: int, frames: int) -> dict
             f.to_ndarray(format="rgb24", width=size[0], height=size[1])
             for f in container.decode(stream)
         ]
-        rate = clip_rate(stream, fps) / fps
+        rate = rate_ratio(stream, fps)
     if rate != 1.0 and small:  # the saliency of the frame each reel frame shows
-        small = [small[min(len(small) - 1, int(i * rate + 1e-6))] for i in range(frames)]
+        small = [small[min(len(small) - 1, shown_frame(i, rate))] for i in range(frames)]
     count = max(frames, len(small))
     return {o.aspect: crop_track(iter(small), src, (o.width, o.height), fps, count) for o in narrow}
 
 
-def clip_rate(stream: av.video.stream.VideoStream, fps: int) -> float:
-    """A clip's frame rate (``fps`` when the file does not say)."""
+def rate_ratio(stream: av.video.stream.VideoStream, fps: int) -> float:
+    """A clip's frame rate over the reel's ``fps`` (1 when the file does not say)."""
     rate = stream.average_rate or stream.guessed_rate
-    return float(rate) if rate else float(fps)
+    return float(rate) / fps if rate else 1.0
+
+
+def shown_frame(local: int, ratio: float) -> int:
+    """The clip frame shown at reel frame ``local`` (frames repeated or dropped by ``ratio``)."""
+    return int(local * ratio + 1e-6)
 
 
 def reframe(

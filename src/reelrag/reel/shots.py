@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelrag.batch.plan import BatchPlan, generator_cache, plan_rows
+from reelrag.batch.plan import BatchPlan, backend_of, generator_cache, plan_rows
 from reelrag.batch.rows import BatchRow
 from reelrag.batch.templates import DEFAULT_TEMPLATE, fill_template
 from reelrag.errors import InputError, NoMatchError, ReelragError
@@ -72,13 +72,18 @@ def shot_rows(board: Storyboard) -> list[BatchRow]:
     return rows
 
 
-def plan_shots(board: Storyboard, settings: Settings, library: Any = None) -> BatchPlan:
-    """Retrieve, validate and estimate every shot (nothing is rendered). A shot shorter than its
-    backend renders (Luma Ray2: 5 or 9 s) asks for the shortest clip that lasts it: the reel
-    shows the shot's own duration of it."""
-    make = generator_cache(settings)
-    backend = board.backend or settings.generator
-    rows = [_lasting(row, row.backend or backend, make) for row in shot_rows(board)]
+def plan_shots(
+    board: Storyboard,
+    settings: Settings,
+    library: Any = None,
+    make: Callable[[str], Generator] | None = None,
+) -> BatchPlan:
+    """Retrieve, validate and estimate every shot (nothing is rendered), building backends with
+    ``make`` (a :func:`~reelrag.batch.plan.generator_cache`). A shot shorter than its backend
+    renders (Luma Ray2: 5 or 9 s) asks for the shortest clip that lasts it: the reel shows the
+    shot's own duration of it."""
+    make = make or generator_cache(settings)
+    rows = [_lasting(r, backend_of(r, board.backend, settings), make) for r in shot_rows(board)]
     return plan_rows(
         rows,
         settings,
@@ -101,10 +106,11 @@ def _lasting(row: BatchRow, backend: str, make: Callable[[str], Generator]) -> B
     return row.replace(duration_s=caps.clip_duration(row.duration_s))
 
 
-def shot_formats(plan: BatchPlan, board: Storyboard, settings: Settings) -> dict[str, Format]:
+def shot_formats(
+    plan: BatchPlan, board: Storyboard, make: Callable[[str], Generator]
+) -> dict[str, Format]:
     """The size (:func:`shot_size`) and fps each backend's shots render at: the nearest to the
-    reel's that the backend accepts."""
-    make = generator_cache(settings)
+    reel's that the backend accepts (backends built by ``make``, as the plan's were)."""
     formats = {}
     for name in sorted({p.backend for p in plan.rows if p.state == "queued"}):
         caps = make(name).capabilities
