@@ -4,12 +4,12 @@ Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_retrieval.py [--old-ref CO
 
 Data: the development set in ``reelrag/data/retrieval_set`` (40 real photos from scikit-image
 and matplotlib, half in an iPhone camera roll ``DCIM/100APPLE/IMG_01xx.jpg``, captions as
-sidecars; 1717 answerable queries phrased as users do and 1306 with no answer) in 35
+sidecars; 1767 answerable queries phrased as users do and 1346 with no answer) in 36
 splits: ``dev`` (the decision's constants were fitted on it), ``heldout``, ``test`` and
 ``test2`` to ``test27`` (each held out in one round of work, measured once, then seen), and
-``test28`` to ``test33`` (50 + 40 queries each, written by a helper who saw only the photos'
+``test28`` to ``test34`` (50 + 40 queries each, written by a helper who saw only the photos'
 captions and the earlier queries, committed unread, never tuned on).
-``test3`` to ``test27`` were written the same way. For ``test9`` to ``test33``, whose
+``test3`` to ``test27`` were written the same way. For ``test9`` to ``test34``, whose
 no-answer queries are labelled near neighbours or everyday searches (``no_answer_kinds.csv``),
 ``test32/near`` and ``test32/far`` are the split with only one kind of no-answer query.
 Also run on the same photos WITHOUT captions (only file and folder names): there, refusing is
@@ -22,7 +22,7 @@ run from the old source tree (``git archive OLD_REF src``) in a subprocess, at i
 threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 (``match_every_word``, :mod:`reelrag.matching.support`) instead; ``--no-objects`` turns the
 object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the splits
-never tuned on (``test28`` to ``test33``, pooled as ``blind`` and printed with 95 % Wilson
+never tuned on (``test28`` to ``test34``, pooled as ``blind`` and printed with 95 % Wilson
 intervals; ``test10``, ``test12`` to ``test27`` before), with captions: recall@1 accepted >=
 0.90 and no-answer refusal >= 0.90.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``

@@ -12,7 +12,7 @@ of them comes within ``PLATEAU`` of the best form a plateau, and its middle cut 
 the bias, so that the default ``min_score`` is that cut. The script prints the cross-validated
 figures per split and the constant to paste into ``reelrag/matching/acceptance.py``.
 ``--hold`` names the splits kept out of the fit: by default the blind ones
-(``reelrag.evaluation.devset.BLIND``, ``test28`` to ``test33``: written while this rule was
+(``reelrag.evaluation.devset.BLIND``, ``test28`` to ``test34``: written while this rule was
 fitted or weighed, or after; never fitted on).
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/fit_acceptance.py [--hold SPLIT,SPLIT,...]

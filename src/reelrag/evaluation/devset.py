@@ -32,9 +32,10 @@ learned acceptance rule was fitted; committed unread), ``test30`` (the same, wri
 that rule was refitted without its one library-dependent feature; committed unread),
 ``test31`` (the same, written while a stricter cut of that rule was weighed; committed unread),
 ``test32`` (the same, written a session after that rule shipped, while taxonomy features
-were tried in cross-validation and left out; committed unread) or ``test33`` (the same,
+were tried in cross-validation and left out; committed unread), ``test33`` (the same,
 written two sessions after that rule shipped, while a cross-encoder was tried; committed
-unread).
+unread) or ``test34`` (the same, written three sessions after that rule shipped, while an NLI
+verifier was tried; committed unread).
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ SPLITS = (
     "test31",
     "test32",
     "test33",
+    "test34",
     "all",
 )
 # The splits no rule was fitted or tuned on: each written by a helper and committed unread, then
 # measured once per rule (benchmarks/bench_retrieval.py pools them as "blind";
 # benchmarks/fit_acceptance.py holds them out).
-BLIND = ("test28", "test29", "test30", "test31", "test32", "test33")
+BLIND = ("test28", "test29", "test30", "test31", "test32", "test33", "test34")
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test33 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test34 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
