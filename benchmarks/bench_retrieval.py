@@ -25,6 +25,9 @@ object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets o
 never tuned on (``test28`` to ``test34``, pooled as ``blind`` and printed with 95 % Wilson
 intervals; ``test10``, ``test12`` to ``test27`` before), with captions: recall@1 accepted >=
 0.90 and no-answer refusal >= 0.90.
+``--verifier MODEL --rule FILE`` adds a verifier (:mod:`reelrag.matching.verifier`, an onnx
+folder) with the rule ``reelrag fit-rule`` fitted for it; ``--runtime`` measures one MiniLM
+runtime only.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``
 (second round), ``51a05b7`` (third), ``2e11c14`` (fourth), ``870a07c`` (fifth), ``91c4c7b``
 (sixth, dropped), ``472f6c3`` (seventh), ``e573aa7`` (eighth), ``22bde13`` (ninth).
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -46,6 +50,7 @@ from reelrag.evaluation.devset import BLIND, devset_queries, no_answer_kinds, wr
 from reelrag.evaluation.devset import SPLITS as DEVSET_SPLITS
 from reelrag.evaluation.metrics import EvalReport, Outcome, measure, run_queries, wilson
 from reelrag.library import open_library
+from reelrag.matching.rule import RULE_FILE
 from reelrag.types import Asset, SearchHit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +60,7 @@ FIGURES = ("recall@1", "recall@1 accepted", "no-answer refusal", "precision")
 OLD_SCRIPT = """
 import json, sys
 from reelrag.library import open_library
+from reelrag.matching.rule import RULE_FILE
 from reelrag.types import SearchRequest
 photos, workspace, runtime = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = open_library(workspace, minilm_runtime=runtime)
@@ -77,10 +83,22 @@ SPLITS = tuple(split for split in DEVSET_SPLITS if split != "all")
 
 
 def new_reports(
-    photos: Path, workspace: Path, runtime: str, every_word: bool = False, objects: bool = True
+    photos: Path,
+    workspace: Path,
+    runtime: str,
+    every_word: bool = False,
+    objects: bool = True,
+    verifier: tuple[str, Path] | None = None,
 ) -> dict[str, EvalReport]:
+    """The new decision's reports; with ``verifier`` (an onnx verifier's model and the rule
+    ``reelrag fit-rule`` fitted for it), the verifier reads the captions too."""
+    extra: dict[str, object] = {}
+    if verifier is not None:
+        (workspace / RULE_FILE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(verifier[1], workspace / RULE_FILE)
+        extra = {"verifier": "onnx", "verifier_model": verifier[0]}
     library = open_library(workspace, minilm_runtime=runtime, match_every_word=every_word,
-                           match_objects=objects)  # fmt: skip
+                           match_objects=objects, **extra)  # fmt: skip
     library.ingest([str(photos)], recursive=True)
     outcomes = {split: run_queries(library, devset_queries(split), K) for split in SPLITS}
     threshold = library.settings.min_score
@@ -156,7 +174,15 @@ def main() -> None:
     parser.add_argument(
         "--no-objects", action="store_true", help="new decision with match_objects = false"
     )
+    parser.add_argument("--runtime", choices=("onnx", "numpy"), help="only this MiniLM runtime")
+    parser.add_argument("--verifier", help="an onnx verifier's model (folder or hub id)")
+    parser.add_argument(
+        "--rule", type=Path, help="the rule `reelrag fit-rule` fitted for --verifier"
+    )
     args = parser.parse_args()
+    verifier = (args.verifier, args.rule) if args.verifier else None
+    if verifier and not args.rule:
+        parser.error("--verifier needs --rule (run `reelrag fit-rule` with that verifier)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         base = Path(tmp)
@@ -164,12 +190,13 @@ def main() -> None:
         for captions in (True, False):
             photos = base / ("captioned" if captions else "uncaptioned")
             write_devset(photos, captions=captions)
-            for runtime in runtimes():
+            for runtime in [r for r in runtimes() if args.runtime in (None, r)]:
                 label = f"minilm/{runtime}" + ("+words" if args.every_word else "")
                 label += "-objects" if args.no_objects else ""
+                label += "+verifier" if args.verifier else ""
                 tag = f"{photos.name}-{runtime}"
                 new = new_reports(photos, base / f"new-{tag}", runtime, args.every_word,
-                                  not args.no_objects)  # fmt: skip
+                                  not args.no_objects, verifier)  # fmt: skip
                 old = old_reports(photos, base / f"old-{tag}", runtime, old_src)
                 for split in new:
                     rows.append(_row(label, captions, split, new[split], old[split]))

@@ -21,7 +21,17 @@ from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("store", "source", "captioner", "embedder", "index", "editor", "generator", "voice")
+KINDS = (
+    "store",
+    "source",
+    "captioner",
+    "embedder",
+    "index",
+    "editor",
+    "generator",
+    "voice",
+    "verifier",
+)
 
 BUILTINS: dict[str, str] = {
     "store.file": "reelrag.storage.local:LocalStore",
@@ -46,6 +56,7 @@ BUILTINS: dict[str, str] = {
     "source.s3": "reelrag.library.s3source:S3Source",
     "voice.espeak": "reelrag.reel.voice:EspeakVoice",
     "voice.polly": "reelrag.reel.polly:PollyVoice",
+    "verifier.onnx": "reelrag.matching.onnx_verifier:OnnxVerifier",
 }
 
 # Which pip extra provides the modules a backend needs, for the error message on a miss.

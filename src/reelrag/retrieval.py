@@ -23,6 +23,7 @@ from reelrag.errors import InputError, NoMatchError
 from reelrag.index.base import Index, IndexQuery
 from reelrag.index.filters import check_filters
 from reelrag.matching.decide import decide
+from reelrag.matching.rule import Rule
 from reelrag.settings import Settings
 from reelrag.types import SearchHit, SearchRequest
 
@@ -119,6 +120,7 @@ def search(
     *,
     store: ObjectStore | None = None,
     verdicts: Callable[[str], Mapping[str, str]] | None = None,
+    rule: Rule | None = None,
 ) -> SearchResults:
     """Find the assets that best show ``request.query``.
 
@@ -126,7 +128,8 @@ def search(
     none is left, ``results.no_match`` is true and ``results.nearest`` holds the best reject.
     ``store`` (an object store) lets the results render thumbnails in Jupyter. ``verdicts``
     looks up the user's verdicts on a query (asset id -> right | wrong); unless the request
-    leaves them out, they override the match rule (:func:`apply_verdicts`).
+    leaves them out, they override the match rule (:func:`apply_verdicts`). ``rule`` is the
+    acceptance rule and its verifier (default: the built-in one, :mod:`reelrag.matching.rule`).
     """
     min_score = check_request(request, settings)
     vector = None if request.mode == "text" else embedder.embed_queries([request.query])[0]
@@ -137,7 +140,7 @@ def search(
     query = IndexQuery(request.query, vector, pool, request.filters, request.mode, image_vector)
     candidates = index.search(query)
     if vector is not None and request.mode != "text":
-        candidates = decide(candidates, request.query, vector, index, embedder, settings)
+        candidates = decide(candidates, request.query, vector, index, embedder, settings, rule)
     applied = verdicts(request.query) if verdicts and request.verdicts else {}
     if applied:
         candidates = apply_verdicts(candidates, applied)

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "search",
     "verdict",
     "evaluate",
+    "fitrule",
     "library",
     "index",
     "generate",

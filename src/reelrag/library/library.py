@@ -25,6 +25,7 @@ from reelrag.library.coverage import Coverage
 from reelrag.library.ingest import Ingestor, IngestReport
 from reelrag.library.stored import fit_longest
 from reelrag.library.verdicts import Verdicts
+from reelrag.matching.rule import Rule, load_rule
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
@@ -62,6 +63,7 @@ class Library:
         self._index: Index | None = None
         self._captioner: Captioner | None = None
         self._verdicts: Verdicts | None = None
+        self._rule: Rule | None = None
         self._index_reset = False  # set when an ingest --reindex dropped a mismatched index
 
     def __repr__(self) -> str:
@@ -89,6 +91,16 @@ class Library:
         if self._captioner is None:
             self._captioner = registry.create("captioner", self.settings.captioner, self.settings)
         return self._captioner
+
+    @property
+    def rule(self) -> Rule:
+        """The acceptance rule of searches and its verifier (:mod:`reelrag.matching.rule`)."""
+        if self._rule is None:
+            verifier = None
+            if self.settings.verifier:
+                verifier = registry.create("verifier", self.settings.verifier, self.settings)
+            self._rule = load_rule(self.settings.workspace, self.embedder.identity, verifier)
+        return self._rule
 
     @property
     def verdicts(self) -> Verdicts:
@@ -213,7 +225,8 @@ class Library:
                 mode=mode,
             )
         return retrieval.search(self.index, self.embedder, request, self.settings,
-                                store=self.store, verdicts=self.verdicts.for_query)  # fmt: skip
+                                store=self.store, verdicts=self.verdicts.for_query,
+                                rule=self.rule)  # fmt: skip
 
     def evaluate(self, queries: str | Path, min_score: float | None = None, k: int = 5) -> Any:
         """Measure search on labelled queries (.csv/.yaml, see ``reelrag eval``) at ``min_score``

@@ -49,8 +49,11 @@ class Acceptance:
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def features(evidence: Evidence, support: Support = SUPPORTED) -> list[float]:
-    """One hit's features: its hand-built evidence and its caption's word support."""
+def features(
+    evidence: Evidence, support: Support = SUPPORTED, verdict: Sequence[float] = ()
+) -> list[float]:
+    """One hit's features: its hand-built evidence, its caption's word support and, with a
+    verifier (:mod:`reelrag.matching.verifier`), the verifier's logits for (caption, query)."""
     naming = evidence.naming.naming
     return [
         evidence.confidence,
@@ -60,6 +63,7 @@ def features(evidence: Evidence, support: Support = SUPPORTED) -> list[float]:
         float(naming is Naming.UNNAMED),
         support.gap,
         support.drop,
+        *verdict,
     ]
 
 

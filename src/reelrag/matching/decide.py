@@ -13,10 +13,11 @@ from reelrag.captioning.evidence import has_caption, strong_text
 from reelrag.embeddings.base import Embedder
 from reelrag.index import scoring
 from reelrag.index.base import Index
-from reelrag.matching.acceptance import Acceptance, acceptance_for, features
+from reelrag.matching.acceptance import Acceptance, features
 from reelrag.matching.cohort import background, unit
 from reelrag.matching.decision import Evidence, MatchModel, match_model, weigh
 from reelrag.matching.objects import NOTHING_ASKED, asked
+from reelrag.matching.rule import Rule, builtin_rule
 from reelrag.matching.support import (
     PARTIAL,
     SUPPORTED,
@@ -26,6 +27,7 @@ from reelrag.matching.support import (
     probe,
     says_otherwise,
 )
+from reelrag.matching.verifier import Verifier
 from reelrag.settings import Settings
 from reelrag.types import SearchHit
 
@@ -37,14 +39,16 @@ PROBE_FLOOR = 0.1
 
 @dataclass(frozen=True)
 class Weighed:
-    """One candidate with its hand-built evidence and its caption's word support."""
+    """One candidate with its hand-built evidence, its caption's word support and the
+    verifier's logits for (caption, query) where a verifier read it."""
 
     hit: SearchHit
     evidence: Evidence
     support: Support
+    verdict: tuple[float, ...] | None = None
 
     def features(self) -> list[float]:
-        return features(self.evidence, self.support)
+        return features(self.evidence, self.support, self.verdict or ())
 
 
 def decide(
@@ -54,6 +58,7 @@ def decide(
     index: Index,
     embedder: Embedder,
     settings: Settings,
+    rule: Rule | None = None,
 ) -> list[SearchHit]:
     """``hits`` with ``score`` = match confidence and ``why`` its evidence, best first.
 
@@ -64,14 +69,17 @@ def decide(
     With ``settings.match_every_word`` a caption that leaves a word of a multi-word query
     unsupported is only partial caption evidence. With ``settings.match_objects`` a caption
     that names no kind of the query's object (:mod:`reelrag.matching.objects`) must stand out
-    further, and one that names something else is partial caption evidence."""
-    weighed = weigh_all(hits, query, vector, index, embedder, settings)
-    model = match_model(embedder.identity.name, embedder.identity.model)
-    learned = acceptance_for(model) if settings.match_learned else None
+    further, and one that names something else is partial caption evidence. ``rule`` (default:
+    the built-in one, :mod:`reelrag.matching.rule`) is the acceptance model and its verifier;
+    a hit the verifier did not read keeps the hand-built confidence."""
+    rule = rule or builtin_rule(embedder.identity)
+    weighed = weigh_all(hits, query, vector, index, embedder, settings, rule=rule)
+    learned = rule.acceptance if settings.match_learned else None
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, one in enumerate(weighed):
         ev = one.evidence
-        if learned is not None and has_caption(one.hit.asset):
+        read = rule.verifier is None or one.verdict is not None
+        if learned is not None and has_caption(one.hit.asset) and read:
             ev = _learned(one, learned, settings.match_every_word)
         key = rank_key(ev, position)
         hit = one.hit.replace(score=round(ev.confidence, 6), why=ev.why(one.hit.image_score))
@@ -107,16 +115,19 @@ def weigh_all(
     embedder: Embedder,
     settings: Settings,
     probe_floor: float = PROBE_FLOOR,
+    rule: Rule | None = None,
 ) -> list[Weighed]:
     """Each of ``hits`` with its hand-built evidence (:func:`reelrag.matching.decision.weigh`)
     and word support, in the index's order. For the learned rule alone, a query whose every
     candidate is below ``probe_floor`` is not probed word by word (0: every multi-word query
-    is, as when the rule was fitted)."""
+    is, as when the rule was fitted). With a verifier in ``rule``, it reads the captioned hits
+    at or above ``probe_floor``."""
     if not hits:
         return []
+    rule = rule or builtin_rule(embedder.identity)
     query_unit = unit(np.asarray(vector, dtype=np.float32))
     model = match_model(embedder.identity.name, embedder.identity.model)
-    learned = settings.match_learned and acceptance_for(model) is not None
+    learned = settings.match_learned and rule.acceptance is not None
     probing = (learned or settings.match_every_word) and len(content_terms(query)) >= 2
     words = probe(embedder, query, query_unit) if probing and settings.match_every_word else None
     # A caption-only index reports the caption cosine as vector_score (clipped at 0, below any
@@ -140,7 +151,25 @@ def weigh_all(
     if probing and words is None and max(ev.confidence for ev in evidence) >= probe_floor:
         words = probe(embedder, query, query_unit)
         supports = [_support(hit, stored, words) for hit in hits]
-    return [Weighed(*one) for one in zip(hits, evidence, supports, strict=True)]
+    verdicts: list[tuple[float, ...] | None] = [None] * len(hits)
+    if learned and rule.verifier is not None:
+        read = [i for i, (hit, ev) in enumerate(zip(hits, evidence, strict=True))
+                if has_caption(hit.asset) and ev.confidence >= probe_floor]  # fmt: skip
+        verdicts = _verdicts(rule.verifier, query, hits, read)
+    return [Weighed(*one) for one in zip(hits, evidence, supports, verdicts, strict=True)]
+
+
+def _verdicts(
+    verifier: Verifier, query: str, hits: Sequence[SearchHit], wanted: list[int]
+) -> list[tuple[float, ...] | None]:
+    """The verifier's logits for each wanted hit's (caption, query); ``None`` for the rest."""
+    out: list[tuple[float, ...] | None] = [None] * len(hits)
+    if not wanted:
+        return out
+    logits = verifier.score([(hits[i].asset.caption, query) for i in wanted])
+    for i, row in zip(wanted, logits, strict=True):
+        out[i] = tuple(float(v) for v in row)
+    return out
 
 
 def _caption_cosine(

@@ -1,0 +1,152 @@
+"""A pair classifier exported to ONNX, run with onnxruntime (no torch).
+
+``verifier_model`` is a folder holding ``tokenizer.json`` and one ONNX graph (``model.onnx``,
+``onnx/model.onnx`` as the hub's cross-encoder repositories lay it out, or the only ``*.onnx``
+file), or a hub id whose ``onnx/model.onnx`` and ``tokenizer.json`` are fetched once by
+``huggingface_hub`` (for instance ``cross-encoder/nli-deberta-v3-xsmall``, or any model exported
+with ``optimum-cli export onnx --task text-classification``). The graph takes ``input_ids`` and
+``attention_mask`` (and ``token_type_ids`` where it has that input) and returns logits
+``(batch, labels)``; a graph exported with a fixed sequence length gets its pairs padded to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reelrag.errors import InputError, MissingDependencyError
+from reelrag.matching.verifier import Verifier, VerifierIdentity
+from reelrag.settings import Settings
+
+GRAPHS = ("model.onnx", "onnx/model.onnx")
+HUB_FILES = ["onnx/model.onnx", "model.onnx", "tokenizer.json"]
+MAX_TOKENS = 256  # a caption and a query fit; longer pairs are truncated
+BATCH = 16
+
+
+def resolve_folder(model: str) -> Path:
+    """The local folder of ``model``: itself, or the hub snapshot of that id."""
+    if not model:
+        raise InputError(
+            "the onnx verifier needs a model",
+            hint="set verifier_model to a folder with tokenizer.json and model.onnx, or a hub id",
+        )
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return folder
+    if folder.exists() or model.count("/") != 1:
+        raise InputError(f"verifier model {model} is not a folder or a hub id",
+                         hint="give a folder with tokenizer.json and model.onnx")  # fmt: skip
+    return _snapshot(model)
+
+
+def _snapshot(repo: str) -> Path:
+    try:
+        hub = importlib.import_module("huggingface_hub")
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"fetching verifier {repo} from the hub needs huggingface_hub",
+            hint="pip install huggingface_hub, or set verifier_model to a local folder",
+        ) from exc
+    return Path(hub.snapshot_download(repo, allow_patterns=HUB_FILES))
+
+
+def find_graph(folder: Path) -> Path:
+    """The ONNX graph in ``folder``: a conventional name, else its only ``*.onnx`` file."""
+    for name in GRAPHS:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.onnx"))
+    if len(found) == 1:
+        return found[0]
+    what = "no .onnx file" if not found else f"{len(found)} .onnx files"
+    raise InputError(f"verifier folder {folder} has {what}",
+                     hint="keep one graph there, named model.onnx")  # fmt: skip
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()[:16]
+
+
+class OnnxVerifier(Verifier):
+    """Scores (caption, query) pairs with an ONNX sequence classifier."""
+
+    def __init__(self, model: str, threads: int = 0) -> None:
+        folder = resolve_folder(model)
+        graph = find_graph(folder)
+        if not (folder / "tokenizer.json").is_file():
+            raise InputError(f"verifier folder {folder} has no tokenizer.json",
+                             hint="save the model's fast tokenizer beside its graph")  # fmt: skip
+        self._session = _session(graph, threads)
+        self._inputs = {i.name: i.shape for i in self._session.get_inputs()}
+        self._length = _fixed_length(self._inputs.get("input_ids"))
+        self._tokenizer = _tokenizer(folder / "tokenizer.json", self._length)
+        logits = int(self._session.run(None, self._feed([("a", "a")]))[0].shape[-1])
+        self.identity = VerifierIdentity("onnx", model, _digest(graph), logits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OnnxVerifier:
+        return cls(settings.verifier_model)
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        rows = [self._session.run(None, self._feed(pairs[i : i + BATCH]))[0]
+                for i in range(0, len(pairs), BATCH)]  # fmt: skip
+        if not rows:
+            return np.zeros((0, self.identity.logits), dtype=np.float32)
+        return np.concatenate(rows).astype(np.float32)
+
+    def _feed(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        encoded = self._tokenizer.encode_batch([tuple(pair) for pair in pairs])
+        feed = {
+            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+        }
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        return feed
+
+
+def _session(graph: Path, threads: int) -> Any:
+    try:
+        ort = importlib.import_module("onnxruntime")
+    except ImportError as exc:
+        raise MissingDependencyError("the onnx verifier needs onnxruntime",
+                                     hint="pip install onnxruntime") from exc  # fmt: skip
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for a bad graph
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "export it again, e.g. with optimum-cli export onnx"
+        raise InputError(f"verifier graph {graph} cannot be loaded: {first}", hint=hint) from exc
+
+
+def _fixed_length(shape: Any) -> int | None:
+    """The sequence length a graph was exported with, or ``None`` where it is dynamic."""
+    if shape is None or len(shape) < 2:
+        return None
+    return shape[1] if isinstance(shape[1], int) and shape[1] > 0 else None
+
+
+def _tokenizer(path: Path, length: int | None) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_length=length or MAX_TOKENS)
+    own = tokenizer.padding or {}
+    token = own.get("pad_token") or next(
+        (t for t in ("[PAD]", "<pad>") if tokenizer.token_to_id(t) is not None), "[PAD]"
+    )
+    pad_id = own.get("pad_id", tokenizer.token_to_id(token) or 0)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=token, length=length)
+    return tokenizer
