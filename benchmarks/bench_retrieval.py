@@ -60,7 +60,6 @@ FIGURES = ("recall@1", "recall@1 accepted", "no-answer refusal", "precision")
 OLD_SCRIPT = """
 import json, sys
 from reelrag.library import open_library
-from reelrag.matching.rule import RULE_FILE
 from reelrag.types import SearchRequest
 photos, workspace, runtime = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = open_library(workspace, minilm_runtime=runtime)

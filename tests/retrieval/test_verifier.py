@@ -18,7 +18,7 @@ from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import InputError
 from reelrag.index.base import IndexQuery
 from reelrag.library import open_library
-from reelrag.matching.acceptance import FEATURES, MINILM_ACCEPTANCE
+from reelrag.matching.acceptance import FEATURES, MINILM_ACCEPTANCE, Acceptance
 from reelrag.matching.decide import decide, weigh_all
 from reelrag.matching.fitting import fit_rule
 from reelrag.matching.onnx_verifier import HUB_FILES, OnnxVerifier
@@ -201,6 +201,9 @@ def test_a_search_reads_the_verifiers_logits_with_the_fitted_rule(
     args = (found, query, vector, library.index, library.embedder, library.settings)
     scored = {h.asset.id: h.score for h in decide(*args, rule)}
     assert scored[one.hit.asset.id] == pytest.approx(round(expected, 6))
+    push = fitted.acceptance.push(one.verdict or ())
+    why = next(h.why for h in decide(*args, rule) if h.asset.id == one.hit.asset.id)
+    assert f"verifier {push:+.1f}" in why
     built_in = {h.asset.id: h.score for h in decide(*args)}
     assert built_in[one.hit.asset.id] != scored[one.hit.asset.id]
     assert library.search(query).request.query == query  # the library's search runs with it
@@ -228,3 +231,9 @@ def test_fit_rule_command_writes_the_rule_and_reset_removes_it(
     assert code == 0 and not (ws / RULE_FILE).exists() and "built-in rule" in out
     code, out = run_cli(ws, "fit-rule", "--splits", "test34,test26")
     assert code == 2 and "cannot fit on unknown or blind splits test34" in out
+
+
+def test_the_verifiers_push_is_its_share_of_the_logit() -> None:
+    rule = Acceptance(weights=(1.0, 2.0, 3.0, -4.0), bias=0.5)
+    assert rule.push((2.0, 1.0)) == pytest.approx(3.0 * 2.0 - 4.0)
+    assert rule.push(()) == 0.0

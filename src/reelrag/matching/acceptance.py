@@ -18,8 +18,10 @@ nothing depends on the rest of the library (a feature such as "how far the best 
 next" was measured and left out: a library with many photos of one product would refuse them
 all). The bias folds in the operating point, so the default ``min_score`` is the cut chosen by
 cross-validation. ``benchmarks/fit_acceptance.py`` fits it on the tuned splits of
-``reelrag/data/retrieval_set`` and prints the figures; only MiniLM's model is measured. The
-other embedder families keep the hand-built confidence (their scales differ, and no weights
+``reelrag/data/retrieval_set`` (with :mod:`reelrag.matching.fitting`) and prints the figures;
+only MiniLM's model is built in. With a verifier (:mod:`reelrag.matching.verifier`) its logits
+are the last features, in a rule ``reelrag fit-rule`` fits for it (:mod:`reelrag.matching.rule`).
+The other embedder families keep the hand-built confidence (their scales differ, and no weights
 are reachable here to fit them); so do uncaptioned photos (file and folder names never decide
 a match).
 """
@@ -47,6 +49,11 @@ class Acceptance:
     def confidence(self, values: Sequence[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def push(self, verdict: Sequence[float]) -> float:
+        """What a verifier's logits (the last features) add to the logit of the confidence."""
+        tail = self.weights[len(self.weights) - len(verdict) :]
+        return sum(w * v for w, v in zip(tail, verdict, strict=True))
 
 
 def features(

@@ -104,7 +104,8 @@ def _learned(one: Weighed, model: Acceptance, every_word: bool) -> Evidence:
         confidence = max(confidence, one.evidence.confidence)
     if every_word and one.support.lacking:
         confidence = min(confidence, PARTIAL)
-    return replace(one.evidence, confidence=confidence, lacking=one.support.lacking)
+    push = model.push(one.verdict) if one.verdict else None
+    return replace(one.evidence, confidence=confidence, lacking=one.support.lacking, verifier=push)
 
 
 def weigh_all(

@@ -93,6 +93,7 @@ class Evidence:
     named: tuple[str, ...] = ()  # query terms in the file and folder names
     lacking: tuple[str, ...] = ()  # query terms the caption does not support
     naming: Check = NAMED  # whether the caption names the query's object
+    verifier: float | None = None  # the verifier's push on the learned rule's logit
 
     def why(self, image: float | None) -> str:
         parts = [f"match {self.confidence:.2f}"]
@@ -100,6 +101,8 @@ class Evidence:
             parts.append(f"caption {self.cosine:.2f} (stands out {self.standout:+.1f})")
         if self.lacking:
             parts.append(f"caption lacks {', '.join(self.lacking)}")
+        if self.verifier is not None:
+            parts.append(f"verifier {self.verifier:+.1f}")
         if reason := self.naming.why():
             parts.append(reason)
         if image is not None:
