@@ -192,7 +192,7 @@ def test_a_search_reads_the_verifiers_logits_with_the_fitted_rule(
     found = library.index.search(IndexQuery(query, vector, DECISION_POOL))
     weighed = weigh_all(found, query, vector, library.index, library.embedder,
                         library.settings, rule=rule)  # fmt: skip
-    read = [w for w in weighed if w.verdict is not None]
+    read = [w for w in weighed if w.logits is not None]
     assert read and all(len(w.features()) == len(fitted.weights) for w in read)
     one = read[0]
     expected = fitted.acceptance.confidence(one.features())
@@ -201,7 +201,7 @@ def test_a_search_reads_the_verifiers_logits_with_the_fitted_rule(
     args = (found, query, vector, library.index, library.embedder, library.settings)
     scored = {h.asset.id: h.score for h in decide(*args, rule)}
     assert scored[one.hit.asset.id] == pytest.approx(round(expected, 6))
-    push = fitted.acceptance.push(one.verdict or ())
+    push = fitted.acceptance.push(one.logits or ())
     why = next(h.why for h in decide(*args, rule) if h.asset.id == one.hit.asset.id)
     assert f"verifier {push:+.1f}" in why
     built_in = {h.asset.id: h.score for h in decide(*args)}
@@ -221,6 +221,10 @@ def test_fit_rule_command_writes_the_rule_and_reset_removes_it(
     monkeypatch.setenv("REELRAG_VERIFIER", "onnx")
     monkeypatch.setenv("REELRAG_VERIFIER_MODEL", str(tiny))
     ws = tmp_path / "ws"
+    code, out = run_cli(ws, "fit-rule", "--splits", ",".join(SPLITS))
+    assert code == 0, out
+    assert "cross-validated on 180 queries in 2 splits" in out and "(chosen: min_score)" in out
+    assert "hand-built rule" in out and f"wrote {ws / RULE_FILE}" in out.replace("\n", "")
     code, out = run_cli(ws, "fit-rule", "--splits", ",".join(SPLITS), "--json")
     assert code == 0, out
     shown = json.loads(out)
@@ -228,7 +232,10 @@ def test_fit_rule_command_writes_the_rule_and_reset_removes_it(
     assert shown["features"][-2:] == ["verifier_0", "verifier_1"]
     assert open_library(ws).rule.verifier is not None
     code, out = run_cli(ws, "fit-rule", "--reset")
-    assert code == 0 and not (ws / RULE_FILE).exists() and "built-in rule" in out
+    assert code == 0 and not (ws / RULE_FILE).exists() and "unset verifier, or fit again" in out
+    monkeypatch.delenv("REELRAG_VERIFIER")
+    code, out = run_cli(ws, "fit-rule", "--reset")
+    assert code == 0 and "no fitted rule" in out and "searches use the built-in rule" in out
     code, out = run_cli(ws, "fit-rule", "--splits", "test34,test26")
     assert code == 2 and "cannot fit on unknown or blind splits test34" in out
 

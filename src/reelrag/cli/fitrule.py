@@ -43,7 +43,7 @@ def fit_rule_command(
     settings = settings_from(ctx)
     path = settings.workspace / RULE_FILE
     if reset:
-        _reset(path)
+        _reset(path, bool(settings.verifier))
         return
     verifier = None
     if settings.verifier:
@@ -59,12 +59,13 @@ def fit_rule_command(
     console.print(f"wrote {written}; searches in this workspace use it", highlight=False)
 
 
-def _reset(path: Path) -> None:
+def _reset(path: Path, verifier: bool) -> None:
+    after = "unset verifier, or fit again" if verifier else "searches use the built-in rule"
     if path.is_file():
         path.unlink()
-        err_console.print(f"removed {path}: searches use the built-in rule", highlight=False)
+        err_console.print(f"removed {path}: {after}", highlight=False)
     else:
-        err_console.print(f"no fitted rule at {path}: searches use the built-in rule")
+        err_console.print(f"no fitted rule at {path}: {after}", highlight=False)
 
 
 def _print_rule(rule: FittedRule) -> None:

@@ -50,14 +50,14 @@ class Acceptance:
         z = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def push(self, verdict: Sequence[float]) -> float:
+    def push(self, logits: Sequence[float]) -> float:
         """What a verifier's logits (the last features) add to the logit of the confidence."""
-        tail = self.weights[len(self.weights) - len(verdict) :]
-        return sum(w * v for w, v in zip(tail, verdict, strict=True))
+        tail = self.weights[len(self.weights) - len(logits) :]
+        return sum(w * v for w, v in zip(tail, logits, strict=True))
 
 
 def features(
-    evidence: Evidence, support: Support = SUPPORTED, verdict: Sequence[float] = ()
+    evidence: Evidence, support: Support = SUPPORTED, logits: Sequence[float] = ()
 ) -> list[float]:
     """One hit's features: its hand-built evidence, its caption's word support and, with a
     verifier (:mod:`reelrag.matching.verifier`), the verifier's logits for (caption, query)."""
@@ -70,7 +70,7 @@ def features(
         float(naming is Naming.UNNAMED),
         support.gap,
         support.drop,
-        *verdict,
+        *logits,
     ]
 
 

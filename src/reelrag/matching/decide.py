@@ -45,10 +45,10 @@ class Weighed:
     hit: SearchHit
     evidence: Evidence
     support: Support
-    verdict: tuple[float, ...] | None = None
+    logits: tuple[float, ...] | None = None
 
     def features(self) -> list[float]:
-        return features(self.evidence, self.support, self.verdict or ())
+        return features(self.evidence, self.support, self.logits or ())
 
 
 def decide(
@@ -78,7 +78,7 @@ def decide(
     rescored: list[tuple[tuple[float, float, int], SearchHit]] = []
     for position, one in enumerate(weighed):
         ev = one.evidence
-        read = rule.verifier is None or one.verdict is not None
+        read = rule.verifier is None or one.logits is not None
         if learned is not None and has_caption(one.hit.asset) and read:
             ev = _learned(one, learned, settings.match_every_word)
         key = rank_key(ev, position)
@@ -104,7 +104,7 @@ def _learned(one: Weighed, model: Acceptance, every_word: bool) -> Evidence:
         confidence = max(confidence, one.evidence.confidence)
     if every_word and one.support.lacking:
         confidence = min(confidence, PARTIAL)
-    push = model.push(one.verdict) if one.verdict else None
+    push = model.push(one.logits) if one.logits else None
     return replace(one.evidence, confidence=confidence, lacking=one.support.lacking, verifier=push)
 
 
@@ -152,15 +152,15 @@ def weigh_all(
     if probing and words is None and max(ev.confidence for ev in evidence) >= probe_floor:
         words = probe(embedder, query, query_unit)
         supports = [_support(hit, stored, words) for hit in hits]
-    verdicts: list[tuple[float, ...] | None] = [None] * len(hits)
+    logits: list[tuple[float, ...] | None] = [None] * len(hits)
     if learned and rule.verifier is not None:
         read = [i for i, (hit, ev) in enumerate(zip(hits, evidence, strict=True))
                 if has_caption(hit.asset) and ev.confidence >= probe_floor]  # fmt: skip
-        verdicts = _verdicts(rule.verifier, query, hits, read)
-    return [Weighed(*one) for one in zip(hits, evidence, supports, verdicts, strict=True)]
+        logits = _logits(rule.verifier, query, hits, read)
+    return [Weighed(*one) for one in zip(hits, evidence, supports, logits, strict=True)]
 
 
-def _verdicts(
+def _logits(
     verifier: Verifier, query: str, hits: Sequence[SearchHit], wanted: list[int]
 ) -> list[tuple[float, ...] | None]:
     """The verifier's logits for each wanted hit's (caption, query); ``None`` for the rest."""

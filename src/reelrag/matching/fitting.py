@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reelrag.captioning.evidence import has_caption
 from reelrag.errors import InputError
 from reelrag.evaluation.devset import BLIND, SPLITS, devset_queries, write_devset
 from reelrag.evaluation.labels import LabelledQuery
@@ -123,7 +124,7 @@ def collect_rows(
         found.append(_row(library, query))
         progress(ProgressEvent("search", done, len(queries)))
     if verifier is not None:
-        found = _with_verdicts(found, queries, verifier, progress)
+        found = _with_logits(found, queries, verifier, progress)
     return Rows(
         x=np.array([features for features, _, _ in found], dtype=np.float64),
         right=np.array([right for _, right, _ in found], dtype=bool),
@@ -144,10 +145,12 @@ def _row(library: Library, query: LabelledQuery) -> tuple[list[float], bool, str
         return [0.0] * len(FEATURES), False, None
     best = min(enumerate(weighed), key=lambda pair: rank_key(pair[1].evidence, pair[0]))[1]
     right = query.answerable and query.matches(best.hit.asset)
-    return best.features(), right, best.hit.asset.caption
+    # the verifier reads captions as a search does: not file and folder names' words
+    caption = best.hit.asset.caption if has_caption(best.hit.asset) else None
+    return best.features(), right, caption
 
 
-def _with_verdicts(
+def _with_logits(
     found: list[tuple[list[float], bool, str | None]],
     queries: Sequence[LabelledQuery],
     verifier: Verifier,

@@ -25,7 +25,7 @@ from reelrag.storage.local import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 RULE_FILE = Path("rules") / "acceptance.json"
-FIT_HINT = "run `reelrag fit-rule` (a few minutes on a CPU), or unset verifier"
+FIT_HINT = "run `reelrag fit-rule` once, a few minutes on a CPU; or unset verifier"
 
 
 @dataclass(frozen=True)
