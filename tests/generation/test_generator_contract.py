@@ -100,3 +100,29 @@ def test_preferred_defaults_apply_only_where_the_backend_accepts_them() -> None:
     explicit = GenerationRequest("zoom in", width=320, height=180, duration_s=2)
     job = resolve_request(explicit, free, 1, settings)
     assert (job.width, job.height, job.duration_s) == (320, 180, 2)
+
+
+def test_the_preferred_size_keeps_to_the_area_a_model_was_trained_at(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Wan 2.1's 480P checkpoint takes 1280x720 but learned 832x480: the preferred 1280x720
+    becomes 848x480 (its shape at the trained area); asked for explicitly, 1280x720 is rendered
+    with a warning."""
+    from reelrag.generation.base import resolve_request
+    from reelrag.generation.diffusers.rules import VIDEO_RULES
+    from reelrag.settings import load_settings
+
+    settings = load_settings({"width": 1280, "height": 720}, environ={})
+    wan480 = VIDEO_RULES["Wan-AI/Wan2.1-I2V-14B-480P-Diffusers"].capabilities()
+    wan720 = VIDEO_RULES["Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"].capabilities()
+    request = GenerationRequest("zoom in", image="photo.jpg")
+    job = resolve_request(request, wan480, 1, settings)
+    assert (job.width, job.height) == (848, 480) and not caplog.records
+    job = resolve_request(request, wan720, 1, settings)
+    assert (job.width, job.height) == (1280, 720) and not caplog.records
+    explicit = request.replace(width=1280, height=720)
+    job = resolve_request(explicit, wan480, 1, settings)
+    assert (job.width, job.height) == (1280, 720)
+    assert "1280x720 is 2.3x the area this model was trained at" in caplog.text
+    assert "848x480 keeps the shape within it" in caplog.text
+    assert wan480.nearest_size((720, 1280)) == (480, 848)

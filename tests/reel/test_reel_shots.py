@@ -88,6 +88,36 @@ def test_a_vertical_reel_renders_shots_as_tall_as_its_vertical_output(
     assert _size(photo, settings, backend=fixed, size=360) == (640, 352)
 
 
+@dataclass(frozen=True)
+class TrainedBackend:
+    """A simulated model that renders any size in multiples of 16 but was trained at 640x360
+    (as the Wan 2.1 480P checkpoint renders 1280x720, trained at 832x480)."""
+
+    def from_settings(self, settings: Settings) -> SimulatedGenerator:
+        made = SimulatedGenerator(ledger_path(settings), latency_s=0.01)
+        made.capabilities = replace(made.capabilities, size_multiple=16, max_area_px=640 * 360)
+        return made
+
+
+def test_shots_stay_within_the_area_a_model_was_trained_at(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A 720 reel on a model trained at 640x360 renders its shots at about that area, in the
+    reel's shape, and the reel scales them up (before: at 1280x720, four times the area the
+    model learned)."""
+    photo = subject_photo(tmp_path / "p.jpg")
+    registry.register("generator", "trained", TrainedBackend())
+    try:
+        assert _size(photo, settings, backend="trained", size=720) == (640, 368)
+        assert _size(photo, settings, backend="trained", size=720, aspect_ratios="9:16") == (
+            368,
+            640,
+        )
+        assert _size(photo, settings, backend="trained", size=320) == (576, 320)  # within it
+    finally:
+        registry.unregister("generator", "trained")
+
+
 def test_shots_on_a_model_with_fixed_sizes_and_fps_make_the_reel(
     settings: Settings, tmp_path: Path, fixed: str
 ) -> None:

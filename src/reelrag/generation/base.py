@@ -9,6 +9,7 @@ system can store the remote id before waiting and resume polling after a restart
 from __future__ import annotations
 
 import abc
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from typing import Any, TypeVar
 from reelrag.errors import CapabilityError
 from reelrag.settings import Settings
 from reelrag.types import GenerationRequest
+
+log = logging.getLogger(__name__)
+
+AREA_SLACK = 1.05  # rounding each side up to the size multiple adds a few per cent
 
 Progress = Callable[[float, str], None]  # fraction in [0, 1], message
 _N = TypeVar("_N", int, float)
@@ -37,6 +42,9 @@ class Capabilities:
     min_side_px: int = 64
     max_side_px: int = 3840
     size_multiple: int = 2
+    # The largest area the model was trained at (0: only the side bounds). Sizes this backend
+    # picks stay within it; a larger size asked for is rendered, with a warning.
+    max_area_px: int = 0
     durations_s: tuple[float, ...] = ()  # allowed values; empty means the range below
     min_duration_s: float = 0.5
     max_duration_s: float = 60.0
@@ -56,22 +64,33 @@ class Capabilities:
 
     def nearest_size(self, want: tuple[int, int]) -> tuple[int, int]:
         """The accepted size closest to ``want``: of fixed ``sizes``, the nearest in shape, then
-        in area; otherwise ``want`` scaled into the side bounds, its shape kept, and each side
-        rounded up to the size multiple (a shot a little larger is cropped, not upscaled).
+        in area; otherwise ``want`` scaled into the side bounds and the trained area, its shape
+        kept, and each side rounded up to the size multiple (a shot a little larger is cropped,
+        not upscaled).
 
         >>> Capabilities(True, True, max_side_px=1280, size_multiple=32).nearest_size((2276, 1280))
         (1280, 736)
         >>> Capabilities(True, True, sizes=((1280, 720), (960, 540))).nearest_size((640, 360))
         (960, 540)
+        >>> Capabilities(True, True, size_multiple=16, max_area_px=832 * 480).nearest_size(
+        ...     (1280, 720))
+        (848, 480)
         """
         if self.sizes:
             return min(self.sizes, key=lambda size: _distance(size, want))
         scale = min(1.0, self.max_side_px / max(want))
+        if self.max_area_px:
+            scale = min(scale, math.sqrt(self.max_area_px / (want[0] * want[1])))
         scale = max(scale, self.min_side_px / min(want))
         m = self.size_multiple
         low, high = math.ceil(self.min_side_px / m) * m, self.max_side_px // m * m
         w, h = (min(high, max(low, math.ceil(side * scale / m - 1e-9) * m)) for side in want)
         return w, h
+
+    def above_area(self, width: int, height: int) -> bool:
+        """Whether ``width`` x ``height`` exceeds the trained area (beyond what rounding to the
+        size multiple adds)."""
+        return bool(self.max_area_px) and width * height > self.max_area_px * AREA_SLACK
 
     def clip_duration(self, wanted: float) -> float:
         """The shortest duration this backend renders that lasts ``wanted`` (the clip is then
@@ -233,6 +252,11 @@ def check_request(request: GenerationRequest, caps: Capabilities, seed: int) -> 
     width = _or_default(request.width, caps.default_size[0])
     height = _or_default(request.height, caps.default_size[1])
     _check_size(width, height, caps)
+    if caps.above_area(width, height):
+        fits = "x".join(map(str, caps.nearest_size((width, height))))
+        log.warning("size %dx%d is %.1fx the area this model was trained at: expect a softer, "
+                    "slower clip (%s keeps the shape within it)", width, height,
+                    width * height / caps.max_area_px, fits)  # fmt: skip
     duration = _or_default(request.duration_s, caps.default_duration_s)
     _check_duration(duration, caps)
     fps = _or_default(request.fps, caps.default_fps)
@@ -296,8 +320,11 @@ def _preferred(
     if not caps.takes_preferences:
         return request
     no_size = request.width is None and request.height is None
-    if no_size and _accepts(_check_size, settings.width, settings.height, caps):
-        changes.update(width=settings.width, height=settings.height)
+    size = (settings.width, settings.height)
+    if caps.above_area(*size):  # the preferred shape, at the size the model was trained at
+        size = caps.nearest_size(size)
+    if no_size and _accepts(_check_size, *size, caps):
+        changes.update(width=size[0], height=size[1])
     if request.fps is None and _accepts(_check_fps, settings.fps, caps):
         changes["fps"] = settings.fps
     if request.duration_s is None and _accepts(_check_duration, settings.duration_s, caps):

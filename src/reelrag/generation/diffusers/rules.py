@@ -47,6 +47,7 @@ class VideoModelRules:
     steps: int
     guidance: float
     fixed_size: bool = False  # only the native sizes work
+    max_area_px: int = 0  # the largest area it was trained at, where below its side bounds
     min_side_px: int = 256
     max_side_px: int = 1280
     max_prompt_chars: int = 2000
@@ -76,6 +77,7 @@ class VideoModelRules:
             min_side_px=self.min_side_px,
             max_side_px=self.max_side_px,
             size_multiple=self.size_multiple,
+            max_area_px=self.max_area_px,
             min_duration_s=round(self.min_frames / max(self.fps), 3),
             max_duration_s=round(self.max_frames / min(self.fps), 3),
             fps=self.fps,
@@ -149,6 +151,7 @@ _WAN21_480 = VideoModelRules(
     min_frames=5,
     max_frames=81,
     native_sizes=((832, 480), (480, 832)),
+    max_area_px=832 * 480,  # the 480P checkpoint: 1280x720 is allowed, not what it learned
     fps=(16,),
     steps=40,
     guidance=5.0,
@@ -186,6 +189,7 @@ VIDEO_RULES: dict[str, VideoModelRules] = {
             _WAN21_480,
             id="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
             native_sizes=((1280, 720), (720, 1280)),
+            max_area_px=1280 * 720,
             typical_latency_s=1500.0,
         ),
         replace(
@@ -194,6 +198,7 @@ VIDEO_RULES: dict[str, VideoModelRules] = {
             steps=40,
             guidance=3.5,
             native_sizes=((1280, 720), (720, 1280), (832, 480), (480, 832)),
+            max_area_px=1280 * 720,
         ),
         replace(
             _WAN21_480,
@@ -202,6 +207,7 @@ VIDEO_RULES: dict[str, VideoModelRules] = {
             size_multiple=32,
             max_frames=121,
             native_sizes=((1280, 704), (704, 1280)),
+            max_area_px=1280 * 704,
             fps=(24,),
             steps=50,
             guidance=5.0,
@@ -224,7 +230,12 @@ VIDEO_RULES: dict[str, VideoModelRules] = {
 
 # Hard architectural rules per family, for checkpoints not in VIDEO_RULES (fine-tunes, test models):
 # any size that is a multiple, small sizes allowed, the family's frame rule.
-_FAMILY_BASE = {"ltx": _LTX, "wan": _WAN21_480, "cogvideox": replace(_COG_I2V, fixed_size=False)}
+# A Wan fine-tune's trained area is not known: only the side bounds apply.
+_FAMILY_BASE = {
+    "ltx": _LTX,
+    "wan": replace(_WAN21_480, max_area_px=0),
+    "cogvideox": replace(_COG_I2V, fixed_size=False),
+}
 _CLASS_PREFIXES = (("LTX", "ltx"), ("Wan", "wan"), ("CogVideoX", "cogvideox"))
 
 
