@@ -74,9 +74,12 @@ def fit_rule(
     _check_splits(splits)
     with tempfile.TemporaryDirectory(prefix="reelrag-fit-") as tmp:
         library = _devset_library(settings, Path(tmp))
-        queries = [q for s in splits for q in devset_queries(s)]
-        rows = collect_rows(library, queries, verifier, progress)
-        identity = library.embedder.identity.key()
+        try:
+            queries = [q for s in splits for q in devset_queries(s)]
+            rows = collect_rows(library, queries, verifier, progress)
+            identity = library.embedder.identity.key()
+        finally:
+            library.close()
     cut, figures = cross_validate(rows, splits, settings.min_score)
     weights, bias = fit(rows.x, rows.right)
     bias += logit(settings.min_score) - logit(cut)
