@@ -60,3 +60,24 @@ def build_verifier(
     onnx.save(model, str(folder / "model.onnx"))
     shutil.copy(bundled_model_path() / "tokenizer.json", folder / "tokenizer.json")
     return folder
+
+
+def build_transformers_verifier(folder: Path, labels: int = 3, seed: int = 0) -> Path:
+    """A tiny BERT sequence classifier with ``labels`` logits and the bundled MiniLM's
+    tokenizer, saved with ``save_pretrained`` (as a hub NLI cross-encoder is laid out)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        initializer_range=0.5,
+    )  # logits that differ from pair to pair; fmt: skip
+    config.num_labels = labels
+    BertForSequenceClassification(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(bundled_model_path()).save_pretrained(folder)
+    return folder

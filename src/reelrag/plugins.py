@@ -57,6 +57,7 @@ BUILTINS: dict[str, str] = {
     "voice.espeak": "reelrag.reel.voice:EspeakVoice",
     "voice.polly": "reelrag.reel.polly:PollyVoice",
     "verifier.onnx": "reelrag.matching.onnx_verifier:OnnxVerifier",
+    "verifier.transformers": "reelrag.matching.transformers_verifier:TransformersVerifier",
 }
 
 # Which pip extra provides the modules a backend needs, for the error message on a miss.

@@ -15,9 +15,10 @@ import pytest
 
 from clirunner import run_cli
 from reelrag.embeddings.base import EmbedderIdentity
-from reelrag.errors import InputError
+from reelrag.errors import InputError, ReelragError
 from reelrag.index.base import IndexQuery
 from reelrag.library import open_library
+from reelrag.localmodels import loading
 from reelrag.matching.acceptance import FEATURES, MINILM_ACCEPTANCE, Acceptance
 from reelrag.matching.decide import decide, weigh_all
 from reelrag.matching.fitting import fit_rule
@@ -98,7 +99,7 @@ def _broken_graph(folder: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (_absent, "is not a folder or a hub id"),
+        (_absent, "does not exist"),
         (_empty, "has no .onnx file"),
         (_no_tokenizer, "has no tokenizer.json"),
         (_two_graphs, "has 2 .onnx files"),
@@ -110,11 +111,13 @@ def test_a_bad_model_folder_gets_a_one_line_error(
 ) -> None:
     folder = tmp_path / "nested" / "model"
     setup(folder)
-    with pytest.raises(InputError, match=message) as caught:
+    with pytest.raises(ReelragError, match=message) as caught:
         OnnxVerifier(str(folder))
     assert "\n" not in str(caught.value)
-    with pytest.raises(InputError, match="needs a model"):
+    with pytest.raises(ReelragError, match="no model was configured"):
         OnnxVerifier("")
+    with pytest.raises(ReelragError, match="downloads are off"):  # HF_HUB_OFFLINE in tests
+        OnnxVerifier("cross-encoder/nli-deberta-v3-xsmall")
 
 
 def test_a_hub_id_is_fetched_once_with_only_the_graph_and_tokenizer(
@@ -128,6 +131,10 @@ def test_a_hub_id_is_fetched_once_with_only_the_graph_and_tokenizer(
 
     hub = types.SimpleNamespace(snapshot_download=snapshot_download)
     monkeypatch.setitem(sys.modules, "huggingface_hub", hub)
+    online = loading.ModelSource  # not on this machine, downloads allowed
+    monkeypatch.setattr(
+        loading, "model_source", lambda model, settings: online(model, model, False, False)
+    )
     verifier = OnnxVerifier("cross-encoder/nli-deberta-v3-xsmall")
     assert asked == [("cross-encoder/nli-deberta-v3-xsmall", HUB_FILES)]
     assert verifier.identity.model == "cross-encoder/nli-deberta-v3-xsmall"
@@ -244,3 +251,28 @@ def test_the_verifiers_push_is_its_share_of_the_logit() -> None:
     rule = Acceptance(weights=(1.0, 2.0, 3.0, -4.0), bias=0.5)
     assert rule.push((2.0, 1.0)) == pytest.approx(3.0 * 2.0 - 4.0)
     assert rule.push(()) == 0.0
+
+
+def test_a_transformers_verifier_scores_pairs_and_fits_a_rule(tmp_path: Path) -> None:
+    """The same contract on PyTorch: a saved sequence classifier (three labels, as an NLI
+    cross-encoder has) loaded from its folder, its identity following its weights."""
+    pytest.importorskip("torch", reason="the local extra (torch) is not installed")
+    pytest.importorskip("transformers", reason="the local extra (transformers) is not installed")
+    from reelrag.matching.transformers_verifier import TransformersVerifier
+    from verifier_tiny import build_transformers_verifier
+
+    folder = build_transformers_verifier(tmp_path / "nli")
+    settings = Settings(workspace=tmp_path / "ws", device="cpu")
+    verifier = TransformersVerifier(str(folder), settings)
+    logits = verifier.score(PAIRS)
+    assert logits.shape == (2, 3) and logits.dtype == np.float32
+    assert not np.allclose(logits[0], logits[1], atol=1e-3)
+    assert np.allclose(verifier.score(PAIRS[:1])[0], logits[0], atol=1e-5)  # padding ignored
+    assert verifier.score([]).shape == (0, 3)
+    again = TransformersVerifier(str(folder), settings).identity
+    other = build_transformers_verifier(tmp_path / "other", seed=1)
+    assert again.key() == verifier.identity.key()
+    assert TransformersVerifier(str(other), settings).identity.key() != again.key()
+    rule = fit_rule(settings, verifier, SPLITS)
+    assert rule.features[-3:] == ("verifier_0", "verifier_1", "verifier_2")
+    assert rule.verifier == verifier.identity.key()

@@ -2,9 +2,10 @@
 
 ``verifier_model`` is a folder holding ``tokenizer.json`` and one ONNX graph (``model.onnx``,
 ``onnx/model.onnx`` as the hub's cross-encoder repositories lay it out, or the only ``*.onnx``
-file), or a hub id whose ``onnx/model.onnx`` and ``tokenizer.json`` are fetched once by
-``huggingface_hub`` (for instance ``cross-encoder/nli-deberta-v3-xsmall``, or any model exported
-with ``optimum-cli export onnx --task text-classification``). The graph takes ``input_ids`` and
+file), found as every local model is (``models_dir``, the hub cache), or a hub id whose
+``onnx/model.onnx`` and ``tokenizer.json`` are fetched once by ``huggingface_hub`` (for
+instance ``cross-encoder/nli-deberta-v3-xsmall``, or any model exported with ``optimum-cli
+export onnx --task text-classification``). The graph takes ``input_ids`` and
 ``attention_mask`` (and ``token_type_ids`` where it has that input) and returns logits
 ``(batch, labels)``; a graph exported with a fixed sequence length gets its pairs padded to it.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from reelrag.errors import InputError, MissingDependencyError
+from reelrag.localmodels import loading
 from reelrag.matching.verifier import Verifier, VerifierIdentity
 from reelrag.settings import Settings
 
@@ -29,20 +31,12 @@ MAX_TOKENS = 256  # a caption and a query fit; longer pairs are truncated
 BATCH = 16
 
 
-def resolve_folder(model: str) -> Path:
-    """The local folder of ``model``: itself, or the hub snapshot of that id."""
-    if not model:
-        raise InputError(
-            "the onnx verifier needs a model",
-            hint="set verifier_model to a folder with tokenizer.json and model.onnx, or a hub id",
-        )
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        return folder
-    if folder.exists() or model.count("/") != 1:
-        raise InputError(f"verifier model {model} is not a folder or a hub id",
-                         hint="give a folder with tokenizer.json and model.onnx")  # fmt: skip
-    return _snapshot(model)
+def resolve_folder(model: str, settings: Settings) -> Path:
+    """The local folder of ``model``, found as every local model is
+    (:func:`reelrag.localmodels.loading.model_source`: itself, under ``models_dir``, the hub
+    cache), else the hub snapshot of that id with only the graph and the tokenizer."""
+    source = loading.model_source(model, settings)
+    return Path(source.location) if source.local else _snapshot(model)
 
 
 def _snapshot(repo: str) -> Path:
@@ -77,8 +71,8 @@ def _digest(path: Path) -> str:
 class OnnxVerifier(Verifier):
     """Scores (caption, query) pairs with an ONNX sequence classifier."""
 
-    def __init__(self, model: str, threads: int = 0) -> None:
-        folder = resolve_folder(model)
+    def __init__(self, model: str, settings: Settings | None = None, threads: int = 0) -> None:
+        folder = resolve_folder(model, settings or Settings())
         graph = find_graph(folder)
         if not (folder / "tokenizer.json").is_file():
             raise InputError(f"verifier folder {folder} has no tokenizer.json",
@@ -92,7 +86,7 @@ class OnnxVerifier(Verifier):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnnxVerifier:
-        return cls(settings.verifier_model)
+        return cls(settings.verifier_model, settings)
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         rows = [self._session.run(None, self._feed(pairs[i : i + BATCH]))[0]
