@@ -28,7 +28,6 @@ from reelrag.settings import Settings
 GRAPHS = ("model.onnx", "onnx/model.onnx")
 HUB_FILES = ["onnx/model.onnx", "model.onnx", "tokenizer.json"]
 MAX_TOKENS = 256  # a caption and a query fit; longer pairs are truncated
-BATCH = 16
 
 
 def resolve_folder(model: str, settings: Settings) -> Path:
@@ -88,12 +87,8 @@ class OnnxVerifier(Verifier):
     def from_settings(cls, settings: Settings) -> OnnxVerifier:
         return cls(settings.verifier_model, settings)
 
-    def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        rows = [self._session.run(None, self._feed(pairs[i : i + BATCH]))[0]
-                for i in range(0, len(pairs), BATCH)]  # fmt: skip
-        if not rows:
-            return np.zeros((0, self.identity.logits), dtype=np.float32)
-        return np.concatenate(rows).astype(np.float32)
+    def _batch(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        return np.asarray(self._session.run(None, self._feed(pairs))[0])
 
     def _feed(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
         encoded = self._tokenizer.encode_batch([tuple(pair) for pair in pairs])

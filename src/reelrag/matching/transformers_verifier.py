@@ -20,7 +20,6 @@ from reelrag.matching.verifier import Verifier, VerifierIdentity
 from reelrag.settings import Settings
 
 MAX_TOKENS = 256  # a caption and a query fit; longer pairs are truncated
-BATCH = 16
 
 
 class TransformersVerifier(Verifier):
@@ -39,12 +38,6 @@ class TransformersVerifier(Verifier):
     @classmethod
     def from_settings(cls, settings: Settings) -> TransformersVerifier:
         return cls(settings.verifier_model, settings)
-
-    def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        rows = [self._batch(pairs[i : i + BATCH]) for i in range(0, len(pairs), BATCH)]
-        if not rows:
-            return np.zeros((0, self.identity.logits), dtype=np.float32)
-        return np.concatenate(rows).astype(np.float32)
 
     def _batch(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         torch: Any = loading.require("torch")

@@ -34,6 +34,9 @@ class VerifierIdentity:
         return f"{self.name}:{self.digest}:{self.logits}"
 
 
+BATCH = 16  # pairs per model call
+
+
 class Verifier(abc.ABC):
     identity: VerifierIdentity
 
@@ -41,6 +44,13 @@ class Verifier(abc.ABC):
     @abc.abstractmethod
     def from_settings(cls, settings: Settings) -> Verifier: ...
 
-    @abc.abstractmethod
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Logits of each (caption, query) pair: shape (len(pairs), identity.logits), float32."""
+        rows = [self._batch(pairs[i : i + BATCH]) for i in range(0, len(pairs), BATCH)]
+        if not rows:
+            return np.zeros((0, self.identity.logits), dtype=np.float32)
+        return np.concatenate(rows).astype(np.float32)
+
+    @abc.abstractmethod
+    def _batch(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """The logits of at most ``BATCH`` pairs."""
