@@ -27,12 +27,14 @@ def build_verifier(
     length: int | None = None,
     token_types: bool = True,
     seed: int = 0,
+    ids_name: str = "input_ids",
 ) -> Path:
-    """Write ``folder/model.onnx`` and ``folder/tokenizer.json``; return ``folder``."""
+    """Write ``folder/model.onnx`` and ``folder/tokenizer.json``; return ``folder``
+    (``ids_name``: another name for the token ids, as a graph that is no classifier has)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     seq: int | str = length or "sequence"
-    names = ("input_ids", "attention_mask", "token_type_ids")[: 2 + token_types]
+    names = (ids_name, "attention_mask", "token_type_ids")[: 2 + token_types]
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", seq]) for n in names]
     weights = [
         numpy_helper.from_array(rng.normal(0, 1, (VOCAB, WIDTH)).astype(np.float32), "table"),
@@ -42,7 +44,7 @@ def build_verifier(
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
     ]
     nodes = [
-        helper.make_node("Gather", ["table", "input_ids"], ["tokens"]),
+        helper.make_node("Gather", ["table", ids_name], ["tokens"]),
         helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
         helper.make_node("Unsqueeze", ["maskf", "last"], ["mask3"]),
         helper.make_node("Mul", ["tokens", "mask3"], ["kept"]),

@@ -96,6 +96,10 @@ def _broken_graph(folder: Path) -> None:
     (build_verifier(folder) / "model.onnx").write_bytes(b"x")
 
 
+def _other_inputs(folder: Path) -> None:
+    build_verifier(folder, ids_name="pixel_values")
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -104,6 +108,7 @@ def _broken_graph(folder: Path) -> None:
         (_no_tokenizer, "has no tokenizer.json"),
         (_two_graphs, "has 2 .onnx files"),
         (_broken_graph, "cannot be loaded"),
+        (_other_inputs, "takes attention_mask, pixel_values, token_type_ids, not input_ids"),
     ],
 )
 def test_a_bad_model_folder_gets_a_one_line_error(

@@ -27,6 +27,8 @@ from reelrag.settings import Settings
 
 GRAPHS = ("model.onnx", "onnx/model.onnx")
 HUB_FILES = ["onnx/model.onnx", "model.onnx", "tokenizer.json"]
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+EXPORT_HINT = "export a sequence classifier: optimum-cli export onnx --task text-classification"
 MAX_TOKENS = 256  # a caption and a query fit; longer pairs are truncated
 
 
@@ -78,14 +80,28 @@ class OnnxVerifier(Verifier):
                              hint="save the model's fast tokenizer beside its graph")  # fmt: skip
         self._session = _session(graph, threads)
         self._inputs = {i.name: i.shape for i in self._session.get_inputs()}
+        _check_inputs(graph, set(self._inputs))
         self._length = _fixed_length(self._inputs.get("input_ids"))
         self._tokenizer = _tokenizer(folder / "tokenizer.json", self._length)
-        logits = int(self._session.run(None, self._feed([("a", "a")]))[0].shape[-1])
+        logits = self._logits(graph)
         self.identity = VerifierIdentity("onnx", model, _digest(graph), logits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnnxVerifier:
         return cls(settings.verifier_model, settings)
+
+    def _logits(self, graph: Path) -> int:
+        """How many logits the graph gives a pair; one line on a graph that is no classifier."""
+        try:
+            shape = self._session.run(None, self._feed([("a", "a")]))[0].shape
+        except Exception as exc:  # onnxruntime raises its own types for a bad graph
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"verifier graph {graph} fails on a pair: {first}",
+                             hint=EXPORT_HINT) from exc  # fmt: skip
+        if len(shape) != 2 or shape[0] != 1 or shape[1] < 1:
+            raise InputError(f"verifier graph {graph} gives {list(shape)}, not (pairs, labels)",
+                             hint=EXPORT_HINT)  # fmt: skip
+        return int(shape[1])
 
     def _batch(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         return np.asarray(self._session.run(None, self._feed(pairs))[0])
@@ -113,8 +129,16 @@ def _session(graph: Path, threads: int) -> Any:
         return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own types for a bad graph
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = "export it again, e.g. with optimum-cli export onnx"
-        raise InputError(f"verifier graph {graph} cannot be loaded: {first}", hint=hint) from exc
+        raise InputError(f"verifier graph {graph} cannot be loaded: {first}",
+                         hint=EXPORT_HINT) from exc  # fmt: skip
+
+
+def _check_inputs(graph: Path, names: set[str]) -> None:
+    """A sequence classifier takes token ids and a mask (and maybe token types), nothing else."""
+    if {"input_ids", "attention_mask"} <= names <= set(INPUTS):
+        return
+    raise InputError(f"verifier graph {graph} takes {', '.join(sorted(names))}, "
+                     f"not {', '.join(INPUTS)}", hint=EXPORT_HINT)  # fmt: skip
 
 
 def _fixed_length(shape: Any) -> int | None:
