@@ -77,11 +77,13 @@ def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
     low, high = data["intervals"]["recall@1 accepted"]
     assert low < 2 / 3 < high and high - low > 0.5
     assert len(data["hit_scores"]) == 2 and len(data["queries"]) == 5
+    assert data["rule"] == "built-in learned rule"
     with Image.open(plot) as image:
         assert image.format == "PNG" and image.size == (720, 360)
     table = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv")])
     assert table.exit_code == 0 and "recall@1 accepted" in table.stdout
     assert "95 % interval" in table.stdout and "2/3" in table.stdout
+    assert "match rule" in table.stdout and "built-in learned rule" in table.stdout
     assert f"{low:.2f}-{high:.2f}" in table.stdout
     assert "expected none-such-id-but-a-file.jpg, got" in table.stdout
     # at a threshold no hit reaches, the right photos are refused, and said so

@@ -165,6 +165,9 @@ def test_a_fitted_rule_holds_only_for_its_models(
     assert path == tmp_path / RULE_FILE and FittedRule.load(path) == rule
     found = load_rule(tmp_path, MINILM, verifier)
     assert found.acceptance == rule.acceptance and found.verifier is verifier
+    assert found.describe() == f"fitted rule {path}, verifier onnx {tiny}"
+    assert found.describe(learned=False) == "hand-built confidence"
+    assert builtin_rule(MINILM).describe() == "built-in learned rule"
     other = build_verifier(tmp_path / "other", seed=3)
     with pytest.raises(InputError, match="a rule fitted for other models"):
         load_rule(tmp_path, MINILM, OnnxVerifier(str(other)))

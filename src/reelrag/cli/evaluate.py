@@ -55,7 +55,8 @@ def eval_command(
     library = _library(ctx)
     report = evaluate(library, queries, threshold=threshold, k=k, split=split)
     _warn_unmatched(library, report)
-    _finish(report, as_json, plot, title=f"{queries.name} at min_score {threshold:.2f}")
+    title = f"{queries.name} at min_score {threshold:.2f}"
+    _finish(report, as_json, plot, title=title, rule=_rule(library))
 
 
 def calibrate_command(
@@ -85,7 +86,8 @@ def calibrate_command(
     _warn_unmatched(library, found.report)
     threshold = found.threshold
     title = f"{queries.name}: proposed min_score {threshold:.2f}"
-    _finish(found.report, as_json, plot, title=title, extra=_calibration_json(found))
+    _finish(found.report, as_json, plot, title=title, extra=_calibration_json(found),
+            rule=_rule(library))  # fmt: skip
     if not as_json:
         _print_tradeoff(found)
         console.print(
@@ -155,12 +157,18 @@ def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
     return Library(settings_from(ctx))
 
 
+def _rule(library) -> str:  # type: ignore[no-untyped-def]
+    """Which match rule the figures are of: results of two rules are not comparable."""
+    return str(library.rule.describe(library.settings.match_learned))
+
+
 def _finish(
     report: EvalReport,
     as_json: bool,
     plot: Path | None,
     title: str,
     extra: dict[str, object] | None = None,
+    rule: str = "",
 ) -> None:
     if plot is not None:
         from reelrag.evaluation.plot import plot_scores
@@ -168,7 +176,7 @@ def _finish(
         written = plot_scores(report, plot)
         err_console.print(f"plot: {written}", highlight=False)
     if as_json:
-        print_json({**report.to_dict(), **(extra or {})})
+        print_json({**report.to_dict(), **(extra or {}), "rule": rule})
         return
     table = Table("figure", "value", "of", "95 % interval", title=title)
     intervals = report.intervals()
@@ -180,6 +188,7 @@ def _finish(
     table.add_row("queries", f"{report.answerable} answerable, {report.no_answer} with no answer")
     table.add_row("right best hits", _spread(report.hit_scores), str(len(report.hit_scores)))
     table.add_row("wrong best hits", _spread(report.miss_scores), str(len(report.miss_scores)))
+    table.add_row("match rule", rule)
     console.print(table)
     wrong = [o for o in report.outcomes if _failed(o, report.threshold)]
     for outcome in wrong[:20]:

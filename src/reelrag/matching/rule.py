@@ -34,6 +34,17 @@ class Rule:
 
     acceptance: Acceptance | None
     verifier: Verifier | None = None
+    source: str = "built-in"  # or the fitted rule's file
+
+    def describe(self, learned: bool = True) -> str:
+        """Which rule decides, in a few words (``learned``: the setting ``match_learned``)."""
+        if self.acceptance is None or not learned:
+            return "hand-built confidence"
+        if self.source == "built-in":
+            return "built-in learned rule"
+        verifier = self.verifier.identity if self.verifier else None
+        reads = f", verifier {verifier.name} {verifier.model}" if verifier else ""
+        return f"fitted rule {self.source}{reads}"
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ def load_rule(workspace: Path, embedder: EmbedderIdentity, verifier: Verifier | 
     fitted = FittedRule.load(path) if path.is_file() else None
     wanted = verifier.identity.key() if verifier else ""
     if fitted and fitted.embedder == embedder.key() and fitted.verifier == wanted:
-        return Rule(fitted.acceptance, verifier)
+        return Rule(fitted.acceptance, verifier, str(path))
     if verifier is not None:
         where = "no fitted rule" if fitted is None else "a rule fitted for other models"
         raise InputError(f"verifier {verifier.identity.model} has {where} in {workspace}",
