@@ -158,6 +158,19 @@ _OS_ERRORS: dict[int, tuple[type[StorageError], str, str]] = {
 }  # fmt: skip
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type's name when it has none), for one-line
+    errors that wrap a library's own.
+
+    >>> first_line(ValueError("bad graph\\n  at node 3"))
+    'bad graph'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def from_os_error(exc: OSError, path: str | os.PathLike[str] | None = None) -> ReelragError:
     """The one-line ReelRAG error for an operating-system error on ``path`` (default: the path
     the error names). The one place that maps errno kinds to the error tree.

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from reelrag.errors import ConfigError, MissingDependencyError
+from reelrag.errors import ConfigError, MissingDependencyError, first_line
 from reelrag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def load_pretrained(cls: Any, source: ModelSource, **kwargs: Any) -> Any:
             hint=INSTALL_HINT,
         ) from exc
     except (OSError, ValueError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise MissingDependencyError(
             f"cannot load {source.model} from {source.location}: {first}",
             hint="check the folder holds a complete save_pretrained() copy of the model"

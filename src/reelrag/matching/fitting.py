@@ -37,6 +37,7 @@ from reelrag.matching.acceptance import FEATURES, Acceptance
 from reelrag.matching.decide import rank_key, weigh_all
 from reelrag.matching.rule import FittedRule, Rule
 from reelrag.matching.verifier import Verifier
+from reelrag.retrieval import DECISION_POOL
 from reelrag.settings import Settings
 
 if TYPE_CHECKING:
@@ -138,8 +139,6 @@ def collect_rows(
 
 def _row(library: Library, query: LabelledQuery) -> tuple[list[float], bool, str | None]:
     """The features of ``query``'s best candidate, whether it is right, and its caption."""
-    from reelrag.retrieval import DECISION_POOL
-
     vector = library.embedder.embed_queries([query.query])[0]
     hits = library.index.search(IndexQuery(query.query, vector, DECISION_POOL))
     weighed = weigh_all(hits, query.query, vector, library.index, library.embedder,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from reelrag.errors import InputError, MissingDependencyError
+from reelrag.errors import InputError, MissingDependencyError, first_line
 from reelrag.localmodels import loading
 from reelrag.matching.verifier import Verifier, VerifierIdentity
 from reelrag.settings import Settings
@@ -41,13 +41,7 @@ def resolve_folder(model: str, settings: Settings) -> Path:
 
 
 def _snapshot(repo: str) -> Path:
-    try:
-        hub = importlib.import_module("huggingface_hub")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"fetching verifier {repo} from the hub needs huggingface_hub",
-            hint="pip install huggingface_hub, or set verifier_model to a local folder",
-        ) from exc
+    hub: Any = loading.require("huggingface_hub")
     return Path(hub.snapshot_download(repo, allow_patterns=HUB_FILES))
 
 
@@ -95,7 +89,7 @@ class OnnxVerifier(Verifier):
         try:
             shape = self._session.run(None, self._feed([("a", "a")]))[0].shape
         except Exception as exc:  # onnxruntime raises its own types for a bad graph
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise InputError(f"verifier graph {graph} fails on a pair: {first}",
                              hint=EXPORT_HINT) from exc  # fmt: skip
         if len(shape) != 2 or shape[0] != 1 or shape[1] < 1:
@@ -128,7 +122,7 @@ def _session(graph: Path, threads: int) -> Any:
     try:
         return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own types for a bad graph
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise InputError(f"verifier graph {graph} cannot be loaded: {first}",
                          hint=EXPORT_HINT) from exc  # fmt: skip
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
-from reelrag.errors import DecodeError, InputError
+from reelrag.errors import DecodeError, InputError, first_line
 from reelrag.media.reduce import reduce_to
 
 log = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ def _short(exc: BaseException) -> str:
     """The first line of ``exc``'s message, without Pillow's object reprs."""
     if isinstance(exc, UnidentifiedImageError):
         return "unknown or unsupported format"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     return re.sub(r"<[^<>]* at 0x[0-9a-f]+>", "the data", text)[:160]
 
 
