@@ -34,8 +34,9 @@ that rule was refitted without its one library-dependent feature; committed unre
 ``test32`` (the same, written a session after that rule shipped, while taxonomy features
 were tried in cross-validation and left out; committed unread), ``test33`` (the same,
 written two sessions after that rule shipped, while a cross-encoder was tried; committed
-unread) or ``test34`` (the same, written three sessions after that rule shipped, while an NLI
-verifier was tried; committed unread).
+unread), ``test34`` (the same, written three sessions after that rule shipped, while an NLI
+verifier was tried; committed unread) or ``test35`` (the same, written four sessions after that
+rule shipped, while a pair classifier was trained on SNLI; committed unread).
 """
 
 from __future__ import annotations
@@ -93,12 +94,13 @@ SPLITS = (
     "test32",
     "test33",
     "test34",
+    "test35",
     "all",
 )
 # The splits no rule was fitted or tuned on: each written by a helper and committed unread, then
 # measured once per rule (benchmarks/bench_retrieval.py pools them as "blind";
 # benchmarks/fit_acceptance.py holds them out).
-BLIND = ("test28", "test29", "test30", "test31", "test32", "test33", "test34")
+BLIND = ("test28", "test29", "test30", "test31", "test32", "test33", "test34", "test35")
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def devset_photos() -> list[DevPhoto]:
 
 
 def devset_queries(split: str = "all") -> list[LabelledQuery]:
-    """The labelled queries of ``split`` (dev | heldout | test | test2 - test34 | all)."""
+    """The labelled queries of ``split`` (dev | heldout | test | test2 - test35 | all)."""
     if split not in SPLITS:
         hint = f"use {', '.join(SPLITS[:-1])} or all"
         raise InputError(f"unknown split {split!r}", hint=hint)
