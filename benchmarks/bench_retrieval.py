@@ -4,12 +4,12 @@ Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_retrieval.py [--old-ref CO
 
 Data: the development set in ``reelrag/data/retrieval_set`` (40 real photos from scikit-image
 and matplotlib, half in an iPhone camera roll ``DCIM/100APPLE/IMG_01xx.jpg``, captions as
-sidecars; 1767 answerable queries phrased as users do and 1346 with no answer) in 36
+sidecars; 1817 answerable queries phrased as users do and 1386 with no answer) in 37
 splits: ``dev`` (the decision's constants were fitted on it), ``heldout``, ``test`` and
 ``test2`` to ``test27`` (each held out in one round of work, measured once, then seen), and
-``test28`` to ``test34`` (50 + 40 queries each, written by a helper who saw only the photos'
+``test28`` to ``test35`` (50 + 40 queries each, written by a helper who saw only the photos'
 captions and the earlier queries, committed unread, never tuned on).
-``test3`` to ``test27`` were written the same way. For ``test9`` to ``test34``, whose
+``test3`` to ``test27`` were written the same way. For ``test9`` to ``test35``, whose
 no-answer queries are labelled near neighbours or everyday searches (``no_answer_kinds.csv``),
 ``test32/near`` and ``test32/far`` are the split with only one kind of no-answer query.
 Also run on the same photos WITHOUT captions (only file and folder names): there, refusing is
@@ -22,12 +22,13 @@ run from the old source tree (``git archive OLD_REF src``) in a subprocess, at i
 threshold (0.45). ``--every-word`` measures the opt-in word-by-word check
 (``match_every_word``, :mod:`reelrag.matching.support`) instead; ``--no-objects`` turns the
 object check off (``match_objects``, :mod:`reelrag.matching.objects`). Targets on the splits
-never tuned on (``test28`` to ``test34``, pooled as ``blind`` and printed with 95 % Wilson
+never tuned on (``test28`` to ``test35``, pooled as ``blind`` and printed with 95 % Wilson
 intervals; ``test10``, ``test12`` to ``test27`` before), with captions: recall@1 accepted >=
 0.90 and no-answer refusal >= 0.90.
-``--verifier MODEL --rule FILE`` adds a verifier (:mod:`reelrag.matching.verifier`, an onnx
-folder) with the rule ``reelrag fit-rule`` fitted for it; ``--runtime`` measures one MiniLM
-runtime only.
+``--verifier auto|minilm|none`` sets the verifier setting (:mod:`reelrag.matching.verifier`;
+``minilm`` is the bundled one, with its shipped rule); ``--verifier MODEL --rule FILE`` adds an
+onnx verifier's folder with the rule ``reelrag fit-rule`` fitted for it; ``--runtime`` measures
+one MiniLM runtime only.
 ``--old-ref REF`` measures an earlier round's decision in place of the old fusion: ``9cd0d07``
 (second round), ``51a05b7`` (third), ``2e11c14`` (fourth), ``870a07c`` (fifth), ``91c4c7b``
 (sixth, dropped), ``472f6c3`` (seventh), ``e573aa7`` (eighth), ``22bde13`` (ninth).
@@ -57,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OLD_REF = "09ece41"  # the base of issue 17: hybrid absolute score >= 0.45
 K = 5
 FIGURES = ("recall@1", "recall@1 accepted", "no-answer refusal", "precision")
+SETTINGS = ("auto", "minilm", "none")  # --verifier values that are settings, not models
 OLD_SCRIPT = """
 import json, sys
 from reelrag.library import open_library
@@ -87,12 +89,14 @@ def new_reports(
     runtime: str,
     every_word: bool = False,
     objects: bool = True,
-    verifier: tuple[str, Path] | None = None,
+    verifier: tuple[str, Path | None] | None = None,
 ) -> dict[str, EvalReport]:
-    """The new decision's reports; with ``verifier`` (an onnx verifier's model and the rule
-    ``reelrag fit-rule`` fitted for it), the verifier reads the captions too."""
+    """The new decision's reports; with ``verifier`` (a setting of ``verifier`` with its shipped
+    rule, or an onnx verifier's model and the rule ``reelrag fit-rule`` fitted for it)."""
     extra: dict[str, object] = {}
-    if verifier is not None:
+    if verifier is not None and verifier[1] is None:
+        extra = {"verifier": "" if verifier[0] == "none" else verifier[0]}
+    elif verifier is not None and verifier[1] is not None:
         (workspace / RULE_FILE).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(verifier[1], workspace / RULE_FILE)
         extra = {"verifier": "onnx", "verifier_model": verifier[0]}
@@ -174,14 +178,18 @@ def main() -> None:
         "--no-objects", action="store_true", help="new decision with match_objects = false"
     )
     parser.add_argument("--runtime", choices=("onnx", "numpy"), help="only this MiniLM runtime")
-    parser.add_argument("--verifier", help="an onnx verifier's model (folder or hub id)")
+    parser.add_argument(
+        "--verifier",
+        help=f"{', '.join(SETTINGS)} (the setting, with its shipped rule), or an onnx "
+        "verifier's model (folder or hub id) with --rule",
+    )
     parser.add_argument(
         "--rule", type=Path, help="the rule `reelrag fit-rule` fitted for --verifier"
     )
     args = parser.parse_args()
     verifier = (args.verifier, args.rule) if args.verifier else None
-    if verifier and not args.rule:
-        parser.error("--verifier needs --rule (run `reelrag fit-rule` with that verifier)")
+    if verifier and args.verifier not in SETTINGS and not args.rule:
+        parser.error("--verifier MODEL needs --rule (run `reelrag fit-rule` with that verifier)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         base = Path(tmp)
@@ -192,7 +200,8 @@ def main() -> None:
             for runtime in [r for r in runtimes() if args.runtime in (None, r)]:
                 label = f"minilm/{runtime}" + ("+words" if args.every_word else "")
                 label += "-objects" if args.no_objects else ""
-                label += "+verifier" if args.verifier else ""
+                label += f"+verifier={args.verifier}" if args.verifier in SETTINGS else ""
+                label += "+verifier" if args.verifier and args.verifier not in SETTINGS else ""
                 tag = f"{photos.name}-{runtime}"
                 new = new_reports(photos, base / f"new-{tag}", runtime, args.every_word,
                                   not args.no_objects, verifier)  # fmt: skip
@@ -239,10 +248,9 @@ def _print(rows: list[dict[str, object]], skipped: dict[str, str]) -> None:
     for row in rows:
         if row["split"] == "blind":
             for side in ("new", "old"):
-                print(
-                    f"{row['embedder']!s:18} captions {'yes' if row['captions'] else 'no':3} "
-                    f"{side}: {_intervals(row['counts'][side])}"
-                )  # type: ignore[index]
+                counts = row["counts"][side]  # type: ignore[index]
+                yes = "yes" if row["captions"] else "no"
+                print(f"{row['embedder']!s:18} captions {yes:3} {side}: {_intervals(counts)}")
     for name, why in skipped.items():
         print(f"{name}: skipped ({why})")
 

@@ -9,7 +9,7 @@ cuts within 0.005 of the best recall@1 accepted + no-answer refusal) and folded 
 so that the default ``min_score`` is that cut. The script prints the cross-validated figures
 per cut and per split and the constant to paste into ``reelrag/matching/acceptance.py``.
 ``--hold`` names more splits kept out of the fit; the blind ones
-(``reelrag.evaluation.devset.BLIND``, ``test28`` to ``test34``: written while this rule was
+(``reelrag.evaluation.devset.BLIND``, ``test28`` to ``test35``: written while this rule was
 fitted or weighed, or after) are never fitted on.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/fit_acceptance.py [--hold SPLIT,SPLIT,...]

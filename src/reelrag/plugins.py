@@ -56,6 +56,7 @@ BUILTINS: dict[str, str] = {
     "source.s3": "reelrag.library.s3source:S3Source",
     "voice.espeak": "reelrag.reel.voice:EspeakVoice",
     "voice.polly": "reelrag.reel.polly:PollyVoice",
+    "verifier.minilm": "reelrag.matching.minilm_verifier:MiniLMVerifier",
     "verifier.onnx": "reelrag.matching.onnx_verifier:OnnxVerifier",
     "verifier.transformers": "reelrag.matching.transformers_verifier:TransformersVerifier",
 }

@@ -45,7 +45,7 @@ class Settings:
     match_every_word: bool = False  # a caption must support each word of a multi-word query
     match_objects: bool = True  # a caption naming no kind of the query's object must stand out more
     match_learned: bool = True  # the fitted acceptance model weighs the evidence (MiniLM only)
-    verifier: str = ""  # pair classifier reading caption + query ("onnx"); see `reelrag fit-rule`
+    verifier: str = "auto"  # caption + query pair classifier: auto | minilm | onnx | transformers
     verifier_model: str = ""  # folder with tokenizer.json + model.onnx, or a hub id
     search_limit: int = 5
     rrf_k: int = 60

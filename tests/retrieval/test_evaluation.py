@@ -77,7 +77,7 @@ def test_eval_cli_table_json_and_plot(workspace: Path, tmp_path: Path) -> None:
     low, high = data["intervals"]["recall@1 accepted"]
     assert low < 2 / 3 < high and high - low > 0.5
     assert len(data["hit_scores"]) == 2 and len(data["queries"]) == 5
-    assert data["rule"] == "built-in learned rule"
+    assert data["rule"] == "built-in learned rule, verifier minilm minilm-snli"  # the default
     with Image.open(plot) as image:
         assert image.format == "PNG" and image.size == (720, 360)
     table = runner.invoke(app, ["-w", str(workspace), "eval", str(tmp_path / "q.csv")])

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from reelrag.cli.common import console, err_console, print_json, progress_bars, settings_from
 from reelrag.matching.fitting import CUTS, TUNED, fit_rule
-from reelrag.matching.rule import RULE_FILE, FittedRule
+from reelrag.matching.rule import AUTO, NONE, RULE_FILE, FittedRule, verifier_name
 from reelrag.plugins import registry
 
 
@@ -43,11 +43,13 @@ def fit_rule_command(
     settings = settings_from(ctx)
     path = settings.workspace / RULE_FILE
     if reset:
-        _reset(path, bool(settings.verifier))
+        _reset(path, settings.verifier not in (AUTO, *NONE))
         return
-    verifier = None
-    if settings.verifier:
-        verifier = registry.create("verifier", settings.verifier, settings)
+    name = settings.verifier
+    if name == AUTO:  # resolved as a search resolves it, for the embedder in use
+        embedder = registry.create("embedder", settings.embedder, settings)
+        name = verifier_name(AUTO, embedder.identity, settings.match_learned)
+    verifier = registry.create("verifier", name, settings) if name not in NONE else None
     chosen = tuple(s.strip() for s in splits.split(",") if s.strip()) or TUNED
     with progress_bars(not as_json) as progress:
         rule = fit_rule(settings, verifier, chosen, progress)

@@ -25,7 +25,7 @@ from reelrag.library.coverage import Coverage
 from reelrag.library.ingest import Ingestor, IngestReport
 from reelrag.library.stored import fit_longest
 from reelrag.library.verdicts import Verdicts
-from reelrag.matching.rule import Rule, load_rule
+from reelrag.matching.rule import Rule, load_rule, verifier_name
 from reelrag.media.decode import decode_image
 from reelrag.plugins import registry
 from reelrag.settings import Settings, load_settings
@@ -96,10 +96,10 @@ class Library:
     def rule(self) -> Rule:
         """The acceptance rule of searches and its verifier (:mod:`reelrag.matching.rule`)."""
         if self._rule is None:
-            verifier = None
-            if self.settings.verifier:
-                verifier = registry.create("verifier", self.settings.verifier, self.settings)
-            self._rule = load_rule(self.settings.workspace, self.embedder.identity, verifier)
+            identity = self.embedder.identity
+            name = verifier_name(self.settings.verifier, identity, self.settings.match_learned)
+            verifier = registry.create("verifier", name, self.settings) if name else None
+            self._rule = load_rule(self.settings.workspace, identity, verifier)
         return self._rule
 
     @property

@@ -1,10 +1,13 @@
 """Which acceptance rule a search uses: the built-in one, or one fitted in the workspace.
 
 The built-in rule (:data:`reelrag.matching.acceptance.MINILM_ACCEPTANCE`) was fitted for the
-bundled MiniLM. ``reelrag fit-rule`` (:mod:`reelrag.matching.fitting`) fits one for the
-embedder and verifier in use on the bundled labelled set and writes it to ``<workspace>/rules/
-acceptance.json`` with the identities it was fitted for; a search uses it while both are the
-same. A verifier without a rule fitted for it is refused: its logits mean nothing until then.
+bundled MiniLM; the bundled verifier (:mod:`reelrag.matching.minilm_verifier`) ships the rule
+fitted for it with that embedder (``reelrag/data/verifier/rule.json``), and ``verifier =
+"auto"`` uses it wherever that rule holds. ``reelrag fit-rule`` (:mod:`reelrag.matching.fitting`)
+fits one for the embedder and verifier in use on the bundled labelled set and writes it to
+``<workspace>/rules/acceptance.json`` with the identities it was fitted for; a search uses it
+while both are the same. A verifier without a rule fitted for it is refused: its logits mean
+nothing until then.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,9 @@ from reelrag.storage.local import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 RULE_FILE = Path("rules") / "acceptance.json"
+AUTO = "auto"  # the bundled verifier where its shipped rule holds, else none
+NONE = ("", "none")  # no verifier ("none" where an empty value cannot be given, as in env)
+BUNDLED = "minilm"
 FIT_HINT = "run `reelrag fit-rule` once, a few minutes on a CPU; or unset verifier"
 
 
@@ -40,10 +47,10 @@ class Rule:
         """Which rule decides, in a few words (``learned``: the setting ``match_learned``)."""
         if self.acceptance is None or not learned:
             return "hand-built confidence"
-        if self.source == "built-in":
-            return "built-in learned rule"
         verifier = self.verifier.identity if self.verifier else None
         reads = f", verifier {verifier.name} {verifier.model}" if verifier else ""
+        if self.source == "built-in":
+            return f"built-in learned rule{reads}"
         return f"fitted rule {self.source}{reads}"
 
 
@@ -85,14 +92,35 @@ def builtin_rule(identity: EmbedderIdentity) -> Rule:
     return Rule(acceptance_for(match_model(identity.name, identity.model)))
 
 
+def shipped_rule() -> FittedRule | None:
+    """The rule fitted for the bundled verifier with the bundled embedder, where it ships."""
+    path = Path(str(resources.files("reelrag.data").joinpath("verifier", "rule.json")))
+    return FittedRule.load(path) if path.is_file() else None
+
+
+def verifier_name(setting: str, embedder: EmbedderIdentity, learned: bool = True) -> str:
+    """The registry name of the verifier to use (``""``: none): ``setting``, with ``auto``
+    resolved to the bundled verifier where its shipped rule was fitted for ``embedder`` (and the
+    learned rule decides), else to none, and ``none`` to none."""
+    if setting in NONE:
+        return ""
+    if setting != AUTO:
+        return setting
+    shipped = shipped_rule()
+    return BUNDLED if learned and shipped and shipped.embedder == embedder.key() else ""
+
+
 def load_rule(workspace: Path, embedder: EmbedderIdentity, verifier: Verifier | None) -> Rule:
     """The workspace's fitted rule where it was fitted for ``embedder`` and ``verifier``, else
-    the built-in one; a verifier needs a rule fitted for it."""
+    the shipped one where it was, else the built-in one; a verifier needs a rule fitted for it."""
     path = workspace / RULE_FILE
     fitted = FittedRule.load(path) if path.is_file() else None
     wanted = verifier.identity.key() if verifier else ""
     if fitted and fitted.embedder == embedder.key() and fitted.verifier == wanted:
         return Rule(fitted.acceptance, verifier, str(path))
+    shipped = shipped_rule() if verifier is not None else None
+    if shipped and shipped.embedder == embedder.key() and shipped.verifier == wanted:
+        return Rule(shipped.acceptance, verifier)
     if verifier is not None:
         where = "no fitted rule" if fitted is None else "a rule fitted for other models"
         raise InputError(f"verifier {verifier.identity.model} has {where} in {workspace}",

@@ -148,7 +148,7 @@ def pad_batch(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return tokens, mask
 
 
-class _Layer:
+class EncoderLayer:
     """One encoder layer's weights, transposed once so the forward pass is ``x @ W``."""
 
     def __init__(self, w: dict[str, np.ndarray], prefix: str, heads: int) -> None:
@@ -221,7 +221,7 @@ class MiniLMEncoder(BatchedEncoder):
         weights = load_file(str(folder / "model.safetensors"))
         self._load_embeddings(weights)
         self.layers = [
-            _Layer(weights, f"encoder.layer.{i}", self.heads)
+            EncoderLayer(weights, f"encoder.layer.{i}", self.heads)
             for i in range(int(config["num_hidden_layers"]))
         ]
         self.tokenizer = load_tokenizer(folder)
@@ -254,7 +254,7 @@ class MiniLMEncoder(BatchedEncoder):
             x = self._layer(x, layer, bias)
         return _mean_pool_normalise(x.reshape(batch, length, self.dim), mask)
 
-    def _layer(self, x: np.ndarray, layer: _Layer, bias: np.ndarray) -> np.ndarray:
+    def _layer(self, x: np.ndarray, layer: EncoderLayer, bias: np.ndarray) -> np.ndarray:
         """One post-LN encoder layer on ``x`` of shape (batch * length, dim).
 
         Activations stay 2-D so each projection is ONE large GEMM (numpy runs a 3-D @ 2-D

@@ -78,7 +78,7 @@ def _require(*names: str) -> list[Any]:
         ) from exc
 
 
-class _GraphBuilder:
+class GraphBuilder:
     """Collects nodes and initializers; each helper returns the name of its output."""
 
     def __init__(self, onnx: Any) -> None:
@@ -114,7 +114,7 @@ class _GraphBuilder:
         return self.op("LayerNormalization", [x, w, b], axis=-1, epsilon=eps)
 
 
-def _gelu(g: _GraphBuilder, x: str) -> str:
+def _gelu(g: GraphBuilder, x: str) -> str:
     """Exact GELU in the Erf form ORT fuses into one kernel: x * 0.5 * (1 + erf(x / sqrt 2))."""
     scaled = g.op("Div", [x, g.const("sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))])
     one_plus = g.op("Add", [g.op("Erf", [scaled]), g.const("one", np.array(1.0, np.float32))])
@@ -122,7 +122,7 @@ def _gelu(g: _GraphBuilder, x: str) -> str:
 
 
 def _attention(
-    g: _GraphBuilder, x: str, layer: Any, bias: str, dims: tuple[int, int], p: str
+    g: GraphBuilder, x: str, layer: Any, bias: str, dims: tuple[int, int], p: str
 ) -> str:
     heads, head_dim = dims
     qkv = g.linear(x, layer.qkv_w, layer.qkv_b, f"{p}.qkv")
@@ -136,7 +136,7 @@ def _attention(
     return g.linear(merged, layer.out_w, layer.out_b, f"{p}.out")
 
 
-def _encoder_layer(g: _GraphBuilder, x: str, layer: Any, bias: str, enc: Any, p: str) -> str:
+def encoder_layer(g: GraphBuilder, x: str, layer: Any, bias: str, enc: Any, p: str) -> str:
     attended = _attention(g, x, layer, bias, (enc.heads, enc.dim // enc.heads), p)
     x = g.layer_norm(g.op("Add", [attended, x]), layer.ln1_w, layer.ln1_b, enc.eps, f"{p}.ln1")
     hidden = _gelu(g, g.linear(x, layer.up_w, layer.up_b, f"{p}.up"))
@@ -144,7 +144,7 @@ def _encoder_layer(g: _GraphBuilder, x: str, layer: Any, bias: str, enc: Any, p:
     return g.layer_norm(g.op("Add", [out, x]), layer.ln2_w, layer.ln2_b, enc.eps, f"{p}.ln2")
 
 
-def _embeddings(g: _GraphBuilder, enc: Any) -> str:
+def _embeddings(g: GraphBuilder, enc: Any) -> str:
     word = g.op("Gather", [g.const("word", enc.word), "input_ids"], axis=0)
     length = g.op("Gather", [g.op("Shape", ["input_ids"]), g.const("one_i", np.array([1]))])
     zero = g.const("zero_i", np.array([0], dtype=np.int64))
@@ -152,7 +152,7 @@ def _embeddings(g: _GraphBuilder, enc: Any) -> str:
     return g.layer_norm(g.op("Add", [word, position]), enc.emb_ln_w, enc.emb_ln_b, enc.eps, "emb")
 
 
-def _mask_bias_and_weights(g: _GraphBuilder) -> tuple[str, str]:
+def mask_bias_and_weights(g: GraphBuilder) -> tuple[str, str]:
     """(additive attention bias [B,1,1,L], float mask [B,L,1]) from the int64 attention mask."""
     mask = g.op("Cast", ["attention_mask"], to=1)  # 1 = FLOAT
     missing = g.op("Sub", [g.const("one_f", np.array(1.0, np.float32)), mask])
@@ -162,7 +162,7 @@ def _mask_bias_and_weights(g: _GraphBuilder) -> tuple[str, str]:
     return bias, weights
 
 
-def _pool_normalise(g: _GraphBuilder, x: str, weights: str) -> str:
+def _pool_normalise(g: GraphBuilder, x: str, weights: str) -> str:
     axis1 = g.const("axis1", np.array([1], dtype=np.int64))
     summed = g.op("ReduceSum", [g.op("Mul", [x, weights]), axis1], keepdims=0)
     count = g.op("ReduceSum", [weights, axis1], keepdims=0)
@@ -181,11 +181,11 @@ def build_model(encoder: Any) -> Any:
     (float32, [batch, dim], unit rows).
     """
     (onnx,) = _require("onnx")
-    g = _GraphBuilder(onnx)
-    bias, weights = _mask_bias_and_weights(g)
+    g = GraphBuilder(onnx)
+    bias, weights = mask_bias_and_weights(g)
     x = _embeddings(g, encoder)
     for i, layer in enumerate(encoder.layers):
-        x = _encoder_layer(g, x, layer, bias, encoder, f"l{i}")
+        x = encoder_layer(g, x, layer, bias, encoder, f"l{i}")
     g.op("Identity", [_pool_normalise(g, x, weights)])
     g.nodes[-1].output[0] = "embedding"  # the graph's named output
     tensor = onnx.TensorProto
