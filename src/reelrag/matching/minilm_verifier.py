@@ -43,9 +43,8 @@ from reelrag.storage.local import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
-NAME = "minilm-snli"  # the model's name in a verifier identity and in `why`
+NAME = "minilm-snli"  # the model's name in its identity and in the match rule's description
 WEIGHTS = "minilm-snli.safetensors"
-RULE = "rule.json"
 GRAPH_VERSION = 1  # bump when the graph changes: part of the cache folder's name
 WORD_TABLE = "bert.embeddings.word_embeddings.weight"
 # A search's few short pairs: one intra-op thread cost +8 ms at the median and +7 CPU-ms per
@@ -54,7 +53,7 @@ THREADS = 1
 
 
 def shipped(name: str) -> Path:
-    """A file of the bundled verifier (``WEIGHTS``, ``RULE``) in the installed package."""
+    """A file of the bundled verifier (``WEIGHTS``; the rule is :func:`.rule.shipped_rule`'s)."""
     return Path(str(resources.files("reelrag.data").joinpath("verifier", name)))
 
 
