@@ -152,3 +152,17 @@ def test_fit_rule_fits_for_the_verifier_auto_resolves_to(
     code, out = run_cli(tmp_path / "ws2", "fit-rule", "--splits", "test26,test27", "--json")
     assert code == 0, out
     assert json.loads(out)["verifier"] == "" and "verifier_0" not in json.loads(out)["features"]
+
+
+def test_the_identity_follows_the_tensors_not_the_files_header(tmp_path: Path) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(shipped(WEIGHTS)))
+    save_file(tensors, str(tmp_path / "a.safetensors"), metadata={"x": "1", "y": "2"})
+    save_file(tensors, str(tmp_path / "b.safetensors"), metadata={"y": "2", "z": "3"})
+    same = minilm_verifier.digest(tmp_path / "a.safetensors")
+    assert same == minilm_verifier.digest(tmp_path / "b.safetensors")
+    assert same == minilm_verifier.digest(shipped(WEIGHTS))
+    tensors["classifier.bias"] = tensors["classifier.bias"] + 1
+    save_file(tensors, str(tmp_path / "c.safetensors"))
+    assert minilm_verifier.digest(tmp_path / "c.safetensors") != same

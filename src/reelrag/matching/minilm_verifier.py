@@ -137,8 +137,15 @@ def build_graph(model: _Classifier) -> Any:
 
 
 def digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+    """SHA-256 prefix of the tensors (names, shapes, bytes), not of the file: the header's
+    metadata is written in no fixed order, so packing the same weights twice differs there."""
+    from safetensors.numpy import load_file
+
+    sha = hashlib.sha256()
+    for name, tensor in sorted(load_file(str(path)).items()):
+        sha.update(f"{name}:{tensor.dtype}:{tensor.shape}".encode())
+        sha.update(np.ascontiguousarray(tensor).tobytes())
+    return sha.hexdigest()[:16]
 
 
 def graph_folder(settings: Settings, weights: Path | None = None) -> Path:
