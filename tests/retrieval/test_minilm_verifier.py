@@ -14,8 +14,8 @@ from clirunner import run_cli
 from reelrag.embeddings.base import EmbedderIdentity
 from reelrag.errors import InputError
 from reelrag.matching import minilm_verifier
-from reelrag.matching.minilm_verifier import NAME, WEIGHTS, MiniLMVerifier, graph_folder, shipped
-from reelrag.matching.rule import RULE_FILE, load_rule, shipped_rule, verifier_name
+from reelrag.matching.minilm_verifier import NAME, WEIGHTS, MiniLMVerifier, graph_folder
+from reelrag.matching.rule import RULE_FILE, load_rule, shipped, shipped_rule, verifier_name
 from reelrag.settings import Settings
 from retrieval_library import captioned_library
 

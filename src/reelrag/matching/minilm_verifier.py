@@ -21,7 +21,6 @@ import json
 import logging
 import tempfile
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from reelrag.embeddings.minilm.onnx_runtime import (
 from reelrag.errors import InputError
 from reelrag.localmodels import loading
 from reelrag.matching.onnx_verifier import OnnxVerifier
+from reelrag.matching.rule import shipped
 from reelrag.matching.verifier import VerifierIdentity
 from reelrag.settings import Settings
 from reelrag.storage.local import atomic_write_bytes
@@ -50,11 +50,6 @@ WORD_TABLE = "bert.embeddings.word_embeddings.weight"
 # A search's few short pairs: one intra-op thread cost +8 ms at the median and +7 CPU-ms per
 # search on the bundled library (200 queries), two threads +1 ms but +24 CPU-ms.
 THREADS = 1
-
-
-def shipped(name: str) -> Path:
-    """A file of the bundled verifier (``WEIGHTS``; the rule is :func:`.rule.shipped_rule`'s)."""
-    return Path(str(resources.files("reelrag.data").joinpath("verifier", name)))
 
 
 @dataclass(frozen=True)
@@ -121,19 +116,9 @@ def build_graph(model: _Classifier) -> Any:
         x = encoder_layer(g, x, layer, bias, model, f"l{i}")
     first = g.op("Gather", [x, g.const("zero_s", np.array(0, dtype=np.int64))], axis=1)
     pooled = g.op("Tanh", [g.linear(first, *model.pooler, "pooler")])
-    g.op("Identity", [g.linear(pooled, *model.head, "head")])
-    g.nodes[-1].output[0] = "logits"
-    labels = int(model.head[1].shape[0])
-    tensor = onnx.TensorProto
-    inputs = [
-        onnx.helper.make_tensor_value_info(name, tensor.INT64, ["batch", "length"])
-        for name in ("input_ids", "attention_mask", "token_type_ids")
-    ]
-    output = onnx.helper.make_tensor_value_info("logits", tensor.FLOAT, ["batch", labels])
-    graph = onnx.helper.make_graph(g.nodes, "minilm_snli", inputs, [output], g.initializers)
-    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)])
-    proto.ir_version = 8
-    return proto
+    logits = g.linear(pooled, *model.head, "head")
+    inputs = ("input_ids", "attention_mask", "token_type_ids")
+    return g.model("minilm_snli", inputs, logits, "logits", int(model.head[1].shape[0]))
 
 
 def digest(path: Path) -> str:
@@ -148,15 +133,17 @@ def digest(path: Path) -> str:
     return sha.hexdigest()[:16]
 
 
-def graph_folder(settings: Settings, weights: Path | None = None) -> Path:
-    """A folder with ``model.onnx`` and ``tokenizer.json`` for the shipped (or given) weights,
-    built once into the cache folder; in a temporary folder where the cache is not writable."""
+def graph_folder(settings: Settings, weights: Path | None = None, key: str = "") -> Path:
+    """A folder with ``model.onnx`` and ``tokenizer.json`` for the shipped (or given) weights
+    (``key``: their :func:`digest`, where already known), built once into the cache folder; in a
+    temporary folder where the cache is not writable."""
     weights = weights or shipped(WEIGHTS)
     if not weights.is_file():
         raise InputError(f"the bundled verifier's weights {weights} are missing",
                          hint="reinstall reelrag, or unset verifier")  # fmt: skip
     base = bundled_model_path()
-    folder = settings.cache_path / f"verifier-{digest(weights)}-g{GRAPH_VERSION}-op{OPSET}"
+    key = key or digest(weights)
+    folder = settings.cache_path / f"verifier-{key}-g{GRAPH_VERSION}-op{OPSET}"
     if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file():
         return folder
     try:
@@ -183,8 +170,11 @@ class MiniLMVerifier(OnnxVerifier):
     def __init__(self, settings: Settings | None = None, threads: int = THREADS) -> None:
         settings = settings or Settings()
         weights = shipped(WEIGHTS)
-        super().__init__(str(graph_folder(settings, weights)), settings, threads)
-        self.identity = VerifierIdentity("minilm", NAME, digest(weights), self.identity.logits)
+        self._key = digest(weights)  # of the tensors: the built graph need not be hashed
+        super().__init__(str(graph_folder(settings, weights, self._key)), settings, threads)
+
+    def _identity(self, model: str, graph: Path, logits: int) -> VerifierIdentity:
+        return VerifierIdentity("minilm", NAME, self._key, logits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MiniLMVerifier:

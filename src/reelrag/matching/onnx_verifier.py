@@ -77,12 +77,15 @@ class OnnxVerifier(Verifier):
         _check_inputs(graph, set(self._inputs))
         self._length = _fixed_length(self._inputs.get("input_ids"))
         self._tokenizer = _tokenizer(folder / "tokenizer.json", self._length)
-        logits = self._logits(graph)
-        self.identity = VerifierIdentity("onnx", model, _digest(graph), logits)
+        self.identity = self._identity(model, graph, self._logits(graph))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnnxVerifier:
         return cls(settings.verifier_model, settings)
+
+    def _identity(self, model: str, graph: Path, logits: int) -> VerifierIdentity:
+        """Who scored: a fitted rule follows the graph's bytes, not its folder."""
+        return VerifierIdentity("onnx", model, _digest(graph), logits)
 
     def _logits(self, graph: Path) -> int:
         """How many logits the graph gives a pair; one line on a graph that is no classifier."""

@@ -12,6 +12,7 @@ nothing until then.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -92,9 +93,16 @@ def builtin_rule(identity: EmbedderIdentity) -> Rule:
     return Rule(acceptance_for(match_model(identity.name, identity.model)))
 
 
+def shipped(name: str) -> Path:
+    """A file of the bundled verifier (its weights, its rule) in the installed package."""
+    return Path(str(resources.files("reelrag.data").joinpath("verifier", name)))
+
+
+@functools.cache
 def shipped_rule() -> FittedRule | None:
-    """The rule fitted for the bundled verifier with the bundled embedder, where it ships."""
-    path = Path(str(resources.files("reelrag.data").joinpath("verifier", "rule.json")))
+    """The rule fitted for the bundled verifier with the bundled embedder, where it ships
+    (read once: resolving ``auto`` and loading the rule both ask for it)."""
+    path = shipped("rule.json")
     return FittedRule.load(path) if path.is_file() else None
 
 

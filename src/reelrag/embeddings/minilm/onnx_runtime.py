@@ -113,6 +113,20 @@ class GraphBuilder:
         b = self.const(f"{p}.ln_b", bias.astype(np.float32))
         return self.op("LayerNormalization", [x, w, b], axis=-1, epsilon=eps)
 
+    def model(self, name: str, inputs: Sequence[str], result: str, output: str, width: int) -> Any:
+        """The ``ModelProto``: ``inputs`` int64 [batch, length], ``result`` as the float32
+        [batch, width] output named ``output``."""
+        helper, tensor = self.onnx.helper, self.onnx.TensorProto
+        self.nodes.append(helper.make_node("Identity", [result], [output], name=output))
+        feeds = [
+            helper.make_tensor_value_info(n, tensor.INT64, ["batch", "length"]) for n in inputs
+        ]
+        out = helper.make_tensor_value_info(output, tensor.FLOAT, ["batch", width])
+        graph = helper.make_graph(self.nodes, name, feeds, [out], self.initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = 8  # readable by every onnxruntime that supports opset 18
+        return model
+
 
 def _gelu(g: GraphBuilder, x: str) -> str:
     """Exact GELU in the Erf form ORT fuses into one kernel: x * 0.5 * (1 + erf(x / sqrt 2))."""
@@ -186,18 +200,8 @@ def build_model(encoder: Any) -> Any:
     x = _embeddings(g, encoder)
     for i, layer in enumerate(encoder.layers):
         x = encoder_layer(g, x, layer, bias, encoder, f"l{i}")
-    g.op("Identity", [_pool_normalise(g, x, weights)])
-    g.nodes[-1].output[0] = "embedding"  # the graph's named output
-    tensor = onnx.TensorProto
-    inputs = [
-        onnx.helper.make_tensor_value_info(name, tensor.INT64, ["batch", "length"])
-        for name in ("input_ids", "attention_mask")
-    ]
-    output = onnx.helper.make_tensor_value_info("embedding", tensor.FLOAT, ["batch", encoder.dim])
-    graph = onnx.helper.make_graph(g.nodes, "minilm", inputs, [output], g.initializers)
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)])
-    model.ir_version = 8  # readable by every onnxruntime that supports opset 18
-    return model
+    pooled = _pool_normalise(g, x, weights)
+    return g.model("minilm", ("input_ids", "attention_mask"), pooled, "embedding", encoder.dim)
 
 
 def default_cache_dir() -> Path:
